@@ -1,0 +1,210 @@
+// M11 — concurrent session registry. The page-lock table beside it keeps its
+// CAS fast path unchanged in every mode (see page-locks.ts).
+// legacy:         one global table behind one mutex.
+// sharded:        a deterministic shard per session_id, each with its own mutex.
+// shadow_compare: both; every routed session must be found on its expected
+//                 shard; the global table's answer is the one used.
+
+import { faultOf, type DatabaseConfig } from '../config.ts';
+import type { ControlModeOf, M11Record, ModeIndex, ShadowVerdict } from '../fields.ts';
+import { epochNs, nowMs, spinDelay } from '../shared/clock.ts';
+import { CTL, REG, registryTableWords, type SharedDatabase } from '../shared/layout.ts';
+import { lock, unlock } from '../shared/mutex.ts';
+import { hash32 } from '../shared/random.ts';
+import { faultState, type ClassContext, type ClassFaultState } from './context.ts';
+
+const MODE_NAMES = ['legacy', 'shadow_compare', 'sharded'] as const satisfies readonly ControlModeOf<'M11'>[];
+
+/** A registered session, as its connection remembers it. */
+export interface Session {
+  session_id: number;
+  /** The mode the session began in; it ends in the same structure. */
+  mode: ModeIndex;
+  /** The shard the deterministic mapping names (1-based table index). */
+  expectedTable: number;
+  /** Where it was actually inserted (differs only under the misroute fault). */
+  actualTable: number;
+}
+
+/** Deterministic shard (0-based) of a session id. */
+export function shardOf(sessionId: number, shards: number): number {
+  return hash32(sessionId) % shards;
+}
+
+export class M11SessionRegistry {
+  private readonly w: Int32Array;
+  private readonly ctl: Int32Array;
+  private readonly stride: number;
+  private readonly capacity: number;
+  private readonly shards: number;
+  private readonly faults: ClassFaultState;
+
+  constructor(shared: SharedDatabase, private readonly ctx: ClassContext, config: DatabaseConfig) {
+    this.w = new Int32Array(shared.registry);
+    this.ctl = new Int32Array(shared.ctl);
+    this.stride = registryTableWords(config);
+    this.capacity = config.maxConnections;
+    this.shards = config.registryShards;
+    this.faults = faultState(faultOf(config, 'M11'));
+  }
+
+  mode(): ModeIndex {
+    return Atomics.load(this.ctl, CTL.MODE_M11) as ModeIndex;
+  }
+
+  /** A session id unique across the database. */
+  nextSessionId(): number {
+    return Atomics.add(this.ctl, CTL.SESSION_SEQ, 1) + 1;
+  }
+
+  begin(sessionId: number, slot: number, snapshotSeq: number): Session {
+    const mode = this.mode();
+    const expectedTable = 1 + shardOf(sessionId, this.shards);
+    let actualTable = expectedTable;
+    if (mode !== 0 && this.faults.misroute !== undefined && this.shards > 1 && this.ctx.rng.chance(this.faults.misroute)) {
+      actualTable = 1 + ((expectedTable - 1 + 1 + (this.ctx.rng.nextU32() % (this.shards - 1))) % this.shards);
+    }
+    const session: Session = { session_id: sessionId, mode, expectedTable, actualTable };
+    const t0 = this.startOp();
+    let waitMs = 0;
+    let active = 0;
+    if (mode !== 2) ({ waitMs, active } = this.insert(0, sessionId, slot, snapshotSeq));
+    if (mode !== 0) {
+      const r = this.insert(actualTable, sessionId, slot, snapshotSeq);
+      waitMs += r.waitMs;
+      active = r.active;
+    }
+    this.emit('begin', t0, session, waitMs, active, 'none', false);
+    return session;
+  }
+
+  /**
+   * Looks the session up where its mode says it lives. Returns false when it
+   * is missing: the card's `session_not_found`.
+   */
+  lookup(session: Session): boolean {
+    const t0 = this.startOp();
+    let verdict: ShadowVerdict = 'none';
+    let found: boolean;
+    let notFound: boolean;
+    const routed = this.find(session.mode === 0 ? 0 : session.expectedTable, session.session_id);
+    let waitMs = routed.waitMs;
+    notFound = !routed.found;
+    found = routed.found;
+    if (session.mode === 1) {
+      const legacy = this.find(0, session.session_id);
+      waitMs += legacy.waitMs;
+      verdict = legacy.found === routed.found ? 'match' : 'diverged';
+      found = legacy.found;
+    }
+    this.emit('lookup', t0, session, waitMs, routed.active, verdict, notFound);
+    return found;
+  }
+
+  /** Removes the session at commit or abort. Never loses it: a misrouted session is swept from every shard. */
+  end(session: Session, op: 'commit' | 'abort'): void {
+    const t0 = this.startOp();
+    let waitMs = 0;
+    let active = 0;
+    let missing = false;
+    if (session.mode !== 2) ({ waitMs, active } = this.remove(0, session.session_id));
+    if (session.mode !== 0) {
+      const r = this.remove(session.expectedTable, session.session_id);
+      waitMs += r.waitMs;
+      active = r.active;
+      if (!r.found) {
+        missing = true;
+        for (let t = 1; t <= this.shards; t++) if (t !== session.expectedTable && this.remove(t, session.session_id).found) break;
+      }
+    }
+    this.emit(op, t0, session, waitMs, active, 'none', missing);
+  }
+
+  /** Sessions currently registered in a table (0 = global, 1.. = shards). */
+  activeIn(table: number): number {
+    return Atomics.load(this.w, REG.TABLES + table * this.stride + REG.COUNT);
+  }
+
+  /** Every session id present in a table (tests). */
+  sessionsIn(table: number): number[] {
+    const base = REG.TABLES + table * this.stride;
+    const ids: number[] = [];
+    lock(this.w, base + REG.MUTEX);
+    for (let i = 0; i < this.capacity; i++) {
+      const id = this.w[base + REG.HEADER + i * REG.ENTRY + REG.SESSION_ID]!;
+      if (id !== 0) ids.push(id);
+    }
+    unlock(this.w, base + REG.MUTEX);
+    return ids;
+  }
+
+  private startOp(): number {
+    if (this.faults.delay_ns > 0) spinDelay(this.faults.delay_ns);
+    return this.ctx.hook === null ? 0 : nowMs();
+  }
+
+  private lockTable(base: number): number {
+    if (this.ctx.hook === null) {
+      lock(this.w, base + REG.MUTEX);
+      return 0;
+    }
+    const t = nowMs();
+    lock(this.w, base + REG.MUTEX);
+    return nowMs() - t;
+  }
+
+  private insert(table: number, sessionId: number, slot: number, snapshotSeq: number): { waitMs: number; active: number } {
+    const base = REG.TABLES + table * this.stride;
+    const waitMs = this.lockTable(base);
+    for (let i = 0; i < this.capacity; i++) {
+      const e = base + REG.HEADER + i * REG.ENTRY;
+      if (this.w[e + REG.SESSION_ID] === 0) {
+        this.w[e + REG.SESSION_ID] = sessionId;
+        this.w[e + REG.SLOT] = slot;
+        this.w[e + REG.SNAPSHOT_SEQ] = snapshotSeq;
+        break;
+      }
+    }
+    const active = Atomics.add(this.w, base + REG.COUNT, 1) + 1;
+    unlock(this.w, base + REG.MUTEX);
+    return { waitMs, active };
+  }
+
+  private find(table: number, sessionId: number): { waitMs: number; active: number; found: boolean } {
+    const base = REG.TABLES + table * this.stride;
+    const waitMs = this.lockTable(base);
+    let found = false;
+    for (let i = 0; i < this.capacity && !found; i++) found = this.w[base + REG.HEADER + i * REG.ENTRY + REG.SESSION_ID] === sessionId;
+    const active = this.w[base + REG.COUNT]!;
+    unlock(this.w, base + REG.MUTEX);
+    return { waitMs, active, found };
+  }
+
+  private remove(table: number, sessionId: number): { waitMs: number; active: number; found: boolean } {
+    const base = REG.TABLES + table * this.stride;
+    const waitMs = this.lockTable(base);
+    let found = false;
+    for (let i = 0; i < this.capacity; i++) {
+      const e = base + REG.HEADER + i * REG.ENTRY;
+      if (this.w[e + REG.SESSION_ID] === sessionId) {
+        this.w[e + REG.SESSION_ID] = 0;
+        found = true;
+        break;
+      }
+    }
+    const active = found ? Atomics.sub(this.w, base + REG.COUNT, 1) - 1 : this.w[base + REG.COUNT]!;
+    unlock(this.w, base + REG.MUTEX);
+    return { waitMs, active, found };
+  }
+
+  private emit(op: M11Record['operation'], t0: number, s: Session, waitMs: number, active: number, verdict: ShadowVerdict, notFound: boolean): void {
+    if (this.ctx.hook === null) return;
+    const t1 = nowMs();
+    this.ctx.hook({
+      metadata_class: 'M11', trace_id: this.ctx.traceId, start_ns: epochNs(t0), end_ns: epochNs(t1),
+      operation: op, session_id: s.session_id, shard_id: s.mode === 0 ? 0 : s.expectedTable - 1,
+      lock_wait_ns: Math.round(waitMs * 1e6), active_sessions_in_shard: active,
+      control_mode: MODE_NAMES[s.mode], shadow_verdict: verdict, ...(notFound ? { session_not_found: true } : {}),
+    });
+  }
+}

@@ -1,0 +1,65 @@
+// M7 — WAL frame count + running checksum: each connection handle keeps its
+// own copy and refreshes it from the WAL file; nothing shared is cached.
+// A writer appends from its refreshed copy, chaining the checksum.
+
+import { nowMs } from '../shared/clock.ts';
+import { EngineError } from '../errors.ts';
+import type { DurableState, FileStore, FrameToWrite } from '../store/file-store.ts';
+import { emit, faultState, type ClassContext, type ClassFaultState } from './context.ts';
+import { spinDelay } from '../shared/clock.ts';
+import type { ClassFaults } from '../config.ts';
+
+export class M7WalFrameState {
+  frame_count = 0;
+  checkpoint_seq = -1;
+  private cksum1 = 0;
+  private cksum2 = 0;
+  private readonly faults: ClassFaultState;
+
+  constructor(private readonly ctx: ClassContext, private readonly file: FileStore, faults: ClassFaults | undefined) {
+    this.faults = faultState(faults);
+  }
+
+  /**
+   * Catches up with frames other handles appended. `rebuild` (from M8) means
+   * the WAL restarted, so the local copy is rebuilt from the new header.
+   * The running checksum is read back from the last frame in the file and
+   * must agree with the index: a WAL that disagrees is corrupt.
+   */
+  refresh(rebuild: boolean): void {
+    const t0 = nowMs();
+    if (this.faults.delay_ns > 0) spinDelay(this.faults.delay_ns);
+    const idx = this.file.index();
+    const stale = rebuild || idx.mx_frame !== this.frame_count || idx.checkpoint_seq !== this.checkpoint_seq;
+    if (!stale) return;
+    if (idx.mx_frame > 0) {
+      const last = this.file.readFrameHeader(idx.mx_frame - 1);
+      if (last.cksum1 !== idx.cksum1 || last.cksum2 !== idx.cksum2) {
+        throw new EngineError('corrupt', `WAL frame ${idx.mx_frame - 1}: checksum in file disagrees with the WAL index`, { frame: idx.mx_frame - 1 });
+      }
+    }
+    this.frame_count = idx.mx_frame;
+    this.checkpoint_seq = idx.checkpoint_seq;
+    this.cksum1 = idx.cksum1;
+    this.cksum2 = idx.cksum2;
+    if (this.ctx.hook !== null) {
+      emit<'M7'>(this.ctx, t0, {
+        metadata_class: 'M7', operation: 'refresh', frame_count: this.frame_count, checkpoint_seq: this.checkpoint_seq,
+        refresh_ns: Math.round((nowMs() - t0) * 1e6), rebuild_required: rebuild,
+      });
+    }
+  }
+
+  /** Appends a transaction from the local copy (refreshed under the writer lock). */
+  append(frames: FrameToWrite[], commit: DurableState): void {
+    const t0 = this.ctx.hook === null ? 0 : nowMs();
+    [this.cksum1, this.cksum2] = this.file.append(this.frame_count, this.cksum1, this.cksum2, frames, commit);
+    this.frame_count += frames.length;
+    if (this.ctx.hook !== null) {
+      emit<'M7'>(this.ctx, t0, {
+        metadata_class: 'M7', operation: 'append', frame_count: this.frame_count, checkpoint_seq: this.checkpoint_seq,
+        refresh_ns: 0, rebuild_required: false,
+      });
+    }
+  }
+}

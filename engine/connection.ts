@@ -1,0 +1,481 @@
+// A connection: one per thread, never shared. It owns its metadata-class
+// state (M2–M5, M7–M10, M12 are connection-local by the cards' decision) and
+// reaches the shared classes (M1, M6, M11, the page store and page locks)
+// through the database's SharedArrayBuffers.
+
+import { createHash } from 'node:crypto';
+import { faultOf, type DatabaseConfig } from './config.ts';
+import { EngineError } from './errors.ts';
+import type { RecordHook } from './fields.ts';
+import { CTL, type SharedDatabase } from './shared/layout.ts';
+import { lock, unlock } from './shared/mutex.ts';
+import { Xorshift32 } from './shared/random.ts';
+import { PageStore } from './store/page-store.ts';
+import { FileStore, type FrameToWrite } from './store/file-store.ts';
+import { PageLockTable } from './page-locks.ts';
+import { decodeSchema, encodeSchema } from './schema.ts';
+import { applyDdl, type Schema } from './sql/compile.ts';
+import { parseStatement } from './sql/parse.ts';
+import type { PageAccess } from './sql/vdbe.ts';
+import type { ClassContext } from './classes/context.ts';
+import { M1PublishedPagerState, emptySummary } from './classes/m1-published-pager-state.ts';
+import { M2BoundPagerPublication } from './classes/m2-bound-pager-publication.ts';
+import { M3SchemaTokens } from './classes/m3-schema-cookie.ts';
+import { M4CachedReadSnapshot } from './classes/m4-cached-read-snapshot.ts';
+import { M5CachedWriteTxn, type WriteKind } from './classes/m5-cached-write-txn.ts';
+import { M6CommittedState, emptyState, type CommittedState } from './classes/m6-committed-state.ts';
+import { M7WalFrameState } from './classes/m7-wal-frame-state.ts';
+import { M8WalGeneration } from './classes/m8-wal-generation.ts';
+import { M9MemdbGate } from './classes/m9-memdb-gate.ts';
+import { M10CachedVdbe } from './classes/m10-cached-vdbe.ts';
+import { M11SessionRegistry, type Session } from './classes/m11-session-registry.ts';
+import { M12StatementCache } from './classes/m12-statement-cache.ts';
+
+export type TxnKind = 'read' | WriteKind;
+
+export interface ConnectionOptions {
+  /** Receives every field record; null (the default) costs next to nothing. */
+  hook?: RecordHook | null;
+}
+
+/** A page in a write set or the M9 cache, with a numeric view for column access. */
+interface PageBuf {
+  bytes: Uint8Array;
+  f64: Float64Array;
+}
+
+interface Txn {
+  kind: TxnKind;
+  state: CommittedState;
+  session: Session | null;
+  writes: Map<number, PageBuf>;
+  ddl: Schema | null;
+  holdsWriterLock: boolean;
+  /** M4: the statement count when a reused read snapshot was first bound. */
+  bornAt: number | null;
+}
+
+export class Connection implements PageAccess {
+  readonly slot: number;
+  readonly config: DatabaseConfig;
+  private readonly ctx: ClassContext;
+  private readonly ctl: Int32Array;
+  private readonly pages: PageStore;
+  private readonly locks: PageLockTable;
+  private readonly file: FileStore | null;
+  private readonly m1: M1PublishedPagerState;
+  private readonly m2: M2BoundPagerPublication;
+  private readonly m3: M3SchemaTokens;
+  private readonly m4: M4CachedReadSnapshot;
+  private readonly m5: M5CachedWriteTxn;
+  private readonly m6: M6CommittedState;
+  private readonly m7: M7WalFrameState | null;
+  private readonly m8: M8WalGeneration | null;
+  private readonly m9: M9MemdbGate<PageBuf> | null;
+  private readonly m10: M10CachedVdbe;
+  private readonly m11: M11SessionRegistry;
+  private readonly m12: M12StatementCache;
+  private txn: Txn | null = null;
+  private schemaCache: { generation: number; schema: Schema } | null = null;
+  private closed = false;
+
+  constructor(shared: SharedDatabase, options: ConnectionOptions = {}) {
+    this.config = shared.config;
+    this.ctl = new Int32Array(shared.ctl);
+    this.slot = claimSlot(this.ctl, this.config.maxConnections);
+    this.ctx = { hook: options.hook ?? null, traceId: '', slot: this.slot, rng: new Xorshift32(this.config.seed * 7919 + this.slot * 104729 + 1) };
+    this.pages = new PageStore(shared);
+    this.locks = new PageLockTable(shared);
+    const isMemory = this.config.backend === 'memory';
+    this.file = isMemory ? null : new FileStore(shared, this.config);
+    this.m1 = new M1PublishedPagerState(shared, this.ctx, this.config);
+    this.m2 = new M2BoundPagerPublication(this.ctx, this.m1, isMemory);
+    this.m3 = new M3SchemaTokens(this.ctx);
+    this.m4 = new M4CachedReadSnapshot(this.ctx, this.m1, this.pages);
+    this.m5 = new M5CachedWriteTxn(this.ctx, this.m1, this.pages, isMemory);
+    this.m6 = new M6CommittedState(shared, this.ctx, this.pages, this.config);
+    this.m7 = this.file === null ? null : new M7WalFrameState(this.ctx, this.file, faultOf(this.config, 'M7'));
+    this.m8 = this.file === null ? null : new M8WalGeneration(this.ctx, this.file);
+    this.m9 = isMemory ? new M9MemdbGate(this.ctx) : null;
+    this.m10 = new M10CachedVdbe(this.ctx);
+    this.m11 = new M11SessionRegistry(shared, this.ctx, this.config);
+    this.m12 = new M12StatementCache(this.ctx);
+  }
+
+  /** Sets or clears the field-record listener. */
+  set hook(h: RecordHook | null) {
+    this.ctx.hook = h;
+  }
+
+  get inTransaction(): boolean {
+    return this.txn !== null;
+  }
+
+  /** The bound committed state of the open transaction. */
+  get snapshot(): Readonly<CommittedState> {
+    return this.need().state;
+  }
+
+  begin(kind: TxnKind = 'read'): void {
+    this.open();
+    if (this.txn !== null) throw new EngineError('misuse', 'begin: a transaction is already open', {});
+    if (this.ctx.hook !== null) this.ctx.traceId = this.newTraceId();
+    const state = emptyState();
+    const txn: Txn = { kind, state, session: null, writes: new Map(), ddl: null, holdsWriterLock: false, bornAt: null };
+    if (kind === 'read') {
+      txn.bornAt = this.m4.tryReuse(this.slot, this.m2.statementCount, state);
+      if (txn.bornAt === null) this.m6.bind(this.slot, state);
+    } else {
+      this.m4.invalidate(this.m2.statementCount);
+      if (kind === 'write') {
+        this.acquireWriterLock();
+        txn.holdsWriterLock = true;
+      }
+      try {
+        txn.session = this.m5.tryReuse(kind, this.slot, state);
+        if (txn.session === null) {
+          const stale = this.m5.take();
+          if (stale !== null) this.m11.end(stale, 'commit');
+          this.m6.bind(this.slot, state);
+          txn.session = this.m11.begin(this.m11.nextSessionId(), this.slot, state.commit_seq);
+        }
+      } catch (err) {
+        this.releaseWriterLock(txn);
+        this.m6.release();
+        this.pages.clearHorizon(this.slot);
+        throw err;
+      }
+    }
+    this.txn = txn;
+    if (this.m8 !== null && this.m7 !== null) this.m7.refresh(this.m8.compare());
+    this.m9?.check(state.commit_seq, state.schema_cookie);
+  }
+
+  readPage(pgno: number, into: Uint8Array = new Uint8Array(this.config.pageSize)): Uint8Array {
+    const txn = this.need();
+    this.checkPage(pgno, true);
+    const own = txn.writes.get(pgno);
+    if (own !== undefined) into.set(own.bytes);
+    else if (this.m9 !== null) into.set(this.cachedPage(pgno, txn.state.commit_seq).bytes);
+    else this.pages.read(pgno, txn.state.commit_seq, into);
+    return into;
+  }
+
+  writePage(pgno: number, data: Uint8Array): void {
+    this.checkPage(pgno, false);
+    this.writable(pgno).bytes.set(data.subarray(0, this.config.pageSize));
+  }
+
+  getNumber(pgno: number, offset: number): number {
+    const txn = this.need();
+    this.checkPage(pgno, true);
+    const own = txn.writes.get(pgno);
+    if (own !== undefined) return own.f64[offset >>> 3]!;
+    if (this.m9 !== null) return this.cachedPage(pgno, txn.state.commit_seq).f64[offset >>> 3]!;
+    const slot = this.pages.visibleSlot(pgno, txn.state.commit_seq);
+    return slot < 0 ? 0 : this.pages.numberAt(slot, offset);
+  }
+
+  setNumber(pgno: number, offset: number, value: number): void {
+    this.checkPage(pgno, false);
+    this.writable(pgno).f64[offset >>> 3] = value;
+  }
+
+  /**
+   * Runs one statement. Outside a transaction it autocommits: SELECT in a
+   * read transaction, UPDATE in a write transaction.
+   */
+  exec(sql: string, params: readonly number[] = []): number {
+    this.open();
+    const auto = this.txn === null;
+    if (auto) this.begin(/^\s*update/i.test(sql) ? 'write' : 'read');
+    try {
+      const txn = this.need();
+      this.m2.bind();
+      const { schema, cookie, generation } = this.schemaOf(txn);
+      if (this.m3.check(cookie, generation)) this.m12.invalidate(cookie, generation);
+      const program = this.m12.program(sql, schema, cookie, generation);
+      if (program.op !== 'select' && program.op !== 'sum' && txn.kind === 'read') {
+        throw new EngineError('misuse', 'UPDATE in a read transaction', { statement: sql });
+      }
+      const result = this.m10.acquire(generation).run(program, params, this);
+      if (auto) this.commit();
+      return result;
+    } catch (err) {
+      if (auto && this.txn !== null) this.rollback();
+      throw err;
+    }
+  }
+
+  /** DDL: `ALTER ADD COLUMN x` / `ALTER DROP COLUMN x`. Bumps the schema cookie and generation at commit. */
+  schemaChange(ddl: string): void {
+    this.open();
+    const auto = this.txn === null;
+    if (auto) this.begin('write');
+    try {
+      const txn = this.need();
+      if (txn.kind === 'read') throw new EngineError('misuse', 'schema change in a read transaction', {});
+      const next = applyDdl(this.schemaOf(txn).schema, parseStatement(ddl), this.config.pageSize / 8);
+      this.lockPage(txn, 0);
+      txn.ddl = next;
+      if (auto) this.commit();
+    } catch (err) {
+      if (auto && this.txn !== null) this.rollback();
+      throw err;
+    }
+  }
+
+  /** Commits; returns the new commit sequence (a read transaction returns the one it saw). */
+  commit(): number {
+    const txn = this.need();
+    if (txn.kind === 'read') {
+      this.endTxn(txn);
+      this.m4.park(txn.state, this.m2.statementCount, txn.bornAt);
+      return txn.state.commit_seq;
+    }
+    const session = txn.session!;
+    if (txn.writes.size === 0 && txn.ddl === null) {
+      this.endWrite(txn, session, txn.state);
+      return txn.state.commit_seq;
+    }
+    let committed: CommittedState;
+    try {
+      if (!txn.holdsWriterLock) {
+        this.acquireWriterLock();
+        txn.holdsWriterLock = true;
+      }
+      committed = this.commitLocked(txn, session);
+    } catch (err) {
+      this.rollback();
+      throw err;
+    }
+    this.releaseWriterLock(txn);
+    this.endWrite(txn, session, committed);
+    return committed.commit_seq;
+  }
+
+  rollback(): void {
+    const txn = this.need();
+    if (txn.session !== null) this.m11.end(txn.session, 'abort');
+    if (txn.ddl !== null) this.forgetSchemaState();
+    this.releaseWriterLock(txn);
+    this.endTxn(txn);
+  }
+
+  /**
+   * Copies the WAL back into the database file and starts a new WAL
+   * generation (file backend). Returns the frames checkpointed; 0 in memory.
+   */
+  checkpoint(): number {
+    this.open();
+    if (this.file === null) return 0;
+    if (this.txn?.holdsWriterLock === true) throw new EngineError('misuse', 'checkpoint inside a write transaction', {});
+    this.acquireWriterLock();
+    try {
+      this.m7!.refresh(this.m8!.compare());
+      const c = this.m6.committed();
+      const frames = this.file.checkpoint(this.pages, { ...c, checkpoint_seq: this.file.index().checkpoint_seq });
+      this.m1.publish({ sequence_value: c.commit_seq, db_size: c.db_size, schema_cookie: c.schema_cookie, checkpoint_seq: this.file.index().checkpoint_seq });
+      return frames;
+    } finally {
+      unlock(this.ctl, CTL.WRITER_LOCK);
+    }
+  }
+
+  /** Waits (M1) until a commit at or above `seq` is visible; false on timeout. */
+  waitForCommit(seq: number, timeoutMs: number): boolean {
+    this.open();
+    return this.m1.waitFor(seq, timeoutMs).reached;
+  }
+
+  /** The published commit sequence (M1 read). */
+  visibleCommitSeq(): number {
+    this.open();
+    return this.m1.read(emptySummary()).sequence_value;
+  }
+
+  /** SHA-256 over every page in use, at a fresh read snapshot: equal states hash equal. */
+  stateHash(): string {
+    const own = this.txn === null;
+    if (own) this.begin('read');
+    try {
+      const txn = this.need();
+      const h = createHash('sha256');
+      const buf = new Uint8Array(this.config.pageSize);
+      for (let p = 0; p < txn.state.db_size; p++) h.update(this.readPage(p, buf));
+      return h.digest('hex');
+    } finally {
+      if (own) this.commit();
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    if (this.txn !== null) this.rollback();
+    const retained = this.m5.take();
+    if (retained !== null) this.m11.end(retained, 'commit');
+    this.file?.close();
+    this.pages.clearHorizon(this.slot);
+    Atomics.store(this.ctl, CTL.SLOTS + this.slot, 0);
+    this.closed = true;
+  }
+
+  // ---- internals ----
+
+  private commitLocked(txn: Txn, session: Session): CommittedState {
+    if (!this.m11.lookup(session)) {
+      throw new EngineError('session_not_found', `session ${session.session_id} not found on its shard`, { session_id: session.session_id });
+    }
+    const cur = this.m6.committed();
+    if (cur.schema_cookie !== txn.state.schema_cookie) {
+      throw new EngineError('schema_changed', `schema changed (cookie ${txn.state.schema_cookie} -> ${cur.schema_cookie}) since this transaction began`, {});
+    }
+    for (const pgno of txn.writes.keys()) {
+      const latest = this.pages.latestSeq(pgno, cur.commit_seq);
+      if (latest > txn.state.commit_seq) {
+        throw new EngineError('write_conflict', `page ${pgno} was committed at ${latest}, after this transaction's snapshot ${txn.state.commit_seq}`, { pgno });
+      }
+    }
+    const frames: FrameToWrite[] = [];
+    let dbSize = cur.db_size;
+    for (const [pgno, page] of txn.writes) {
+      frames.push({ pgno, data: page.bytes });
+      if (pgno + 1 > dbSize) dbSize = pgno + 1;
+    }
+    const next = { ...cur, commit_seq: cur.commit_seq + 1, db_size: dbSize, freelist_count: this.config.pageCount - dbSize };
+    if (txn.ddl !== null) {
+      frames.push({ pgno: 0, data: encodeSchema(txn.ddl, this.config.pageSize) });
+      next.schema_cookie = cur.schema_cookie + 1;
+      next.schema_generation = cur.schema_generation + 1;
+    }
+    frames.sort((a, b) => a.pgno - b.pgno);
+    const minHorizon = this.pages.minHorizon(Math.min(cur.commit_seq, this.m6.publishedSeq()));
+    const victims = frames.map((f) => this.pages.victim(f.pgno, minHorizon, cur.commit_seq));
+    const full = victims.indexOf(-1);
+    if (full >= 0) {
+      throw new EngineError('busy', `page ${frames[full]!.pgno}: every version is still visible to a reader (versionsPerPage=${this.config.versionsPerPage})`, { pgno: frames[full]!.pgno });
+    }
+    let checkpointSeq = 0;
+    if (this.file !== null) {
+      this.m7!.refresh(this.m8!.compare());
+      checkpointSeq = this.file.index().checkpoint_seq;
+      this.m7!.append(frames, { ...next, checkpoint_seq: checkpointSeq });
+    }
+    frames.forEach((f, i) => this.pages.install(victims[i]!, next.commit_seq, f.data));
+    this.m6.commit(next);
+    this.m1.publish({ sequence_value: next.commit_seq, db_size: next.db_size, schema_cookie: next.schema_cookie, checkpoint_seq: checkpointSeq });
+    return { ...next, generation: cur.generation + 1 };
+  }
+
+  private endWrite(txn: Txn, session: Session, committed: CommittedState): void {
+    this.m9?.localCommit(txn.state.commit_seq, committed.commit_seq, committed.schema_cookie, txn.writes);
+    this.endTxn(txn);
+    // M5: a DDL invalidates the retained transaction; so does any non-memory backend (park refuses).
+    if (txn.ddl !== null || !this.m5.park(txn.kind as WriteKind, session, committed)) this.m11.end(session, 'commit');
+  }
+
+  private endTxn(txn: Txn): void {
+    for (const pgno of txn.writes.keys()) this.locks.release(pgno, txn.session!.session_id);
+    if (txn.ddl !== null) this.locks.release(0, txn.session!.session_id);
+    this.m6.release();
+    this.pages.clearHorizon(this.slot);
+    this.txn = null;
+  }
+
+  private writable(pgno: number): PageBuf {
+    const txn = this.need();
+    if (txn.kind === 'read') throw new EngineError('misuse', `write to page ${pgno} in a read transaction`, { pgno });
+    let page = txn.writes.get(pgno);
+    if (page === undefined) {
+      this.lockPage(txn, pgno);
+      page = newPageBuf(this.config.pageSize);
+      this.pages.read(pgno, txn.state.commit_seq, page.bytes);
+      txn.writes.set(pgno, page);
+    }
+    return page;
+  }
+
+  private lockPage(txn: Txn, pgno: number): void {
+    const sid = txn.session!.session_id;
+    if (!this.locks.tryAcquire(pgno, sid)) {
+      throw new EngineError('busy', `page ${pgno} is locked by session ${this.locks.holder(pgno)}`, { pgno, holder: this.locks.holder(pgno) });
+    }
+  }
+
+  private cachedPage(pgno: number, seq: number): PageBuf {
+    const hit = this.m9!.get(pgno, seq);
+    if (hit !== undefined) return hit;
+    const page = newPageBuf(this.config.pageSize);
+    this.pages.read(pgno, seq, page.bytes);
+    this.m9!.put(pgno, seq, page);
+    return page;
+  }
+
+  private schemaOf(txn: Txn): { schema: Schema; cookie: number; generation: number } {
+    if (txn.ddl !== null) {
+      // An uncommitted DDL: its programs are compiled under a generation no
+      // committed schema has yet; rollback forgets them (forgetSchemaState).
+      return { schema: txn.ddl, cookie: txn.state.schema_cookie + 1, generation: txn.state.schema_generation + 1 };
+    }
+    const generation = txn.state.schema_generation;
+    if (this.schemaCache === null || this.schemaCache.generation !== generation) {
+      const page = new Uint8Array(this.config.pageSize);
+      this.pages.read(0, txn.state.commit_seq, page);
+      this.schemaCache = { generation, schema: decodeSchema(page) };
+    }
+    return { schema: this.schemaCache.schema, cookie: txn.state.schema_cookie, generation };
+  }
+
+  private forgetSchemaState(): void {
+    this.schemaCache = null;
+    this.m3.schema_cookie = -1;
+    this.m3.schema_generation = -1;
+    this.m12.invalidate(-1, -1);
+  }
+
+  private acquireWriterLock(): void {
+    if (!lock(this.ctl, CTL.WRITER_LOCK, this.config.busyTimeoutMs)) {
+      throw new EngineError('busy', `writer lock not acquired within busyTimeoutMs=${this.config.busyTimeoutMs}`, {});
+    }
+  }
+
+  private releaseWriterLock(txn: Txn): void {
+    if (txn.holdsWriterLock) {
+      txn.holdsWriterLock = false;
+      unlock(this.ctl, CTL.WRITER_LOCK);
+    }
+  }
+
+  private checkPage(pgno: number, allowSchemaPage: boolean): void {
+    const lo = allowSchemaPage ? 0 : 1;
+    if (!Number.isInteger(pgno) || pgno < lo || pgno >= this.config.pageCount) {
+      throw new EngineError('misuse', `page ${pgno} out of range [${lo}, ${this.config.pageCount})`, { pgno });
+    }
+  }
+
+  private need(): Txn {
+    if (this.txn === null) throw new EngineError('misuse', 'no open transaction', {});
+    return this.txn;
+  }
+
+  private open(): void {
+    if (this.closed) throw new EngineError('misuse', 'connection is closed', {});
+  }
+
+  private newTraceId(): string {
+    const r = this.ctx.rng;
+    let s = '';
+    for (let i = 0; i < 4; i++) s += r.nextU32().toString(16).padStart(8, '0');
+    return s;
+  }
+}
+
+function newPageBuf(pageSize: number): PageBuf {
+  const buf = new ArrayBuffer(pageSize);
+  return { bytes: new Uint8Array(buf), f64: new Float64Array(buf) };
+}
+
+function claimSlot(ctl: Int32Array, max: number): number {
+  for (let i = 0; i < max; i++) if (Atomics.compareExchange(ctl, CTL.SLOTS + i, 0, 1) === 0) return i;
+  throw new EngineError('busy', `no free connection slot (maxConnections=${max})`, {});
+}

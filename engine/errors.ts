@@ -1,0 +1,25 @@
+// Typed engine errors. Callers branch on `code`, never on message text.
+
+export type EngineErrorCode =
+  | 'busy' // a lock could not be had within the busy timeout; retry the transaction
+  | 'write_conflict' // another transaction committed a page of this write set first
+  | 'schema_changed' // a DDL committed after this transaction began
+  | 'session_not_found' // M11: the session was not on the shard it routes to
+  | 'corrupt' // a WAL or database file failed validation
+  | 'misuse' // an API call out of order (commit without begin, …)
+  | 'config'; // an invalid configuration or fault spec
+
+export class EngineError extends Error {
+  override readonly name = 'EngineError';
+  constructor(
+    readonly code: EngineErrorCode,
+    message: string,
+    readonly detail: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function isRetryable(err: unknown): err is EngineError {
+  return err instanceof EngineError && (err.code === 'busy' || err.code === 'write_conflict' || err.code === 'schema_changed');
+}
