@@ -349,7 +349,7 @@ export class Connection implements PageAccess {
       next.schema_generation = cur.schema_generation + 1;
     }
     frames.sort((a, b) => a.pgno - b.pgno);
-    const minHorizon = this.pages.minHorizon(Math.min(cur.commit_seq, this.m6.publishedSeq()));
+    const minHorizon = this.pages.minHorizon(this.m6.bindableFloor(cur.commit_seq));
     const victims = frames.map((f) => this.pages.victim(f.pgno, minHorizon, cur.commit_seq));
     const full = victims.indexOf(-1);
     if (full >= 0) {

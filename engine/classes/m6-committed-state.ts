@@ -158,10 +158,15 @@ export class M6CommittedState {
     return Atomics.load(this.w, M6.COMMIT_SEQ);
   }
 
-  /** The commit sequence of the currently published snapshot. */
-  publishedSeq(): number {
+  /**
+   * The oldest commit sequence a new transaction may still bind: the
+   * authoritative one, or the published snapshot's when snapshots are being
+   * published (it may trail, e.g. under the stale-publish fault).
+   */
+  bindableFloor(committedSeq: number): number {
+    if (this.mode() === 0 && Atomics.load(this.ctl, CTL.M6_DIAGNOSTICS) === 0) return committedSeq;
     const s = Atomics.load(this.w, M6.RING_CURRENT);
-    return Atomics.load(this.w, M6.RING + s * M6.RING_STRIDE + SNAP.VISIBLE_COMMIT_SEQ);
+    return Math.min(committedSeq, Atomics.load(this.w, M6.RING + s * M6.RING_STRIDE + SNAP.VISIBLE_COMMIT_SEQ));
   }
 
   /**
