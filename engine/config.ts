@@ -43,6 +43,8 @@ export interface DatabaseConfig {
   registryShards: number;
   fsync: FsyncPolicy;
   busyTimeoutMs: number;
+  /** File backend: checkpoint when the WAL reaches this many frames (0 = only on request). */
+  autoCheckpointFrames: number;
   /** Initial table columns (8-byte numeric slots in every page). */
   columns: string[];
   /** Initial control mode per switchable class (0 legacy, 1 shadow_compare, 2 new). */
@@ -68,6 +70,7 @@ export const DEFAULT_CONFIG: Readonly<DatabaseConfig> = Object.freeze<DatabaseCo
   registryShards: 8,
   fsync: 'normal',
   busyTimeoutMs: 2000,
+  autoCheckpointFrames: 1000,
   columns: ['value'],
   modes: { M1: 0, M6: 0, M11: 0 },
   faults: {},
@@ -105,6 +108,7 @@ export function resolveConfig(options: DatabaseOptions = {}): DatabaseConfig {
   intIn('maxConnections', c.maxConnections, 1, 256);
   intIn('registryShards', c.registryShards, 1, 256);
   intIn('busyTimeoutMs', c.busyTimeoutMs, 0, 3_600_000);
+  intIn('autoCheckpointFrames', c.autoCheckpointFrames, 0, 1 << 24);
   intIn('maxReadRetries', c.maxReadRetries, 1, 1 << 20);
   intIn('pollSpinBudget', c.pollSpinBudget, 1, 1 << 24);
   intIn('maxBackoffUs', c.maxBackoffUs, 1, 1_000_000);

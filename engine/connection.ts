@@ -4,7 +4,7 @@
 // through the database's SharedArrayBuffers.
 
 import { createHash } from 'node:crypto';
-import { faultOf, type DatabaseConfig } from './config.ts';
+import type { DatabaseConfig } from './config.ts';
 import { EngineError } from './errors.ts';
 import type { RecordHook } from './fields.ts';
 import { CTL, type SharedDatabase } from './shared/layout.ts';
@@ -17,7 +17,7 @@ import { decodeSchema, encodeSchema } from './schema.ts';
 import { applyDdl, type Schema } from './sql/compile.ts';
 import { parseStatement } from './sql/parse.ts';
 import type { PageAccess } from './sql/vdbe.ts';
-import type { ClassContext } from './classes/context.ts';
+import { delaysOf, type ClassContext } from './classes/context.ts';
 import { M1PublishedPagerState, emptySummary } from './classes/m1-published-pager-state.ts';
 import { M2BoundPagerPublication } from './classes/m2-bound-pager-publication.ts';
 import { M3SchemaTokens } from './classes/m3-schema-cookie.ts';
@@ -83,7 +83,10 @@ export class Connection implements PageAccess {
     this.config = shared.config;
     this.ctl = new Int32Array(shared.ctl);
     this.slot = claimSlot(this.ctl, this.config.maxConnections);
-    this.ctx = { hook: options.hook ?? null, traceId: '', slot: this.slot, rng: new Xorshift32(this.config.seed * 7919 + this.slot * 104729 + 1) };
+    this.ctx = {
+      hook: options.hook ?? null, traceId: '', slot: this.slot, delayNs: delaysOf(this.config),
+      rng: new Xorshift32(this.config.seed * 7919 + this.slot * 104729 + 1),
+    };
     this.pages = new PageStore(shared);
     this.locks = new PageLockTable(shared);
     const isMemory = this.config.backend === 'memory';
@@ -94,7 +97,7 @@ export class Connection implements PageAccess {
     this.m4 = new M4CachedReadSnapshot(this.ctx, this.m1, this.pages);
     this.m5 = new M5CachedWriteTxn(this.ctx, this.m1, this.pages, isMemory);
     this.m6 = new M6CommittedState(shared, this.ctx, this.pages, this.config);
-    this.m7 = this.file === null ? null : new M7WalFrameState(this.ctx, this.file, faultOf(this.config, 'M7'));
+    this.m7 = this.file === null ? null : new M7WalFrameState(this.ctx, this.file);
     this.m8 = this.file === null ? null : new M8WalGeneration(this.ctx, this.file);
     this.m9 = isMemory ? new M9MemdbGate(this.ctx) : null;
     this.m10 = new M10CachedVdbe(this.ctx);
@@ -249,7 +252,13 @@ export class Connection implements PageAccess {
       this.rollback();
       throw err;
     }
-    this.releaseWriterLock(txn);
+    try {
+      if (this.file !== null && this.config.autoCheckpointFrames > 0 && this.file.index().mx_frame >= this.config.autoCheckpointFrames) {
+        this.checkpointLocked();
+      }
+    } finally {
+      this.releaseWriterLock(txn);
+    }
     this.endWrite(txn, session, committed);
     return committed.commit_seq;
   }
@@ -272,14 +281,20 @@ export class Connection implements PageAccess {
     if (this.txn?.holdsWriterLock === true) throw new EngineError('misuse', 'checkpoint inside a write transaction', {});
     this.acquireWriterLock();
     try {
-      this.m7!.refresh(this.m8!.compare());
-      const c = this.m6.committed();
-      const frames = this.file.checkpoint(this.pages, { ...c, checkpoint_seq: this.file.index().checkpoint_seq });
-      this.m1.publish({ sequence_value: c.commit_seq, db_size: c.db_size, schema_cookie: c.schema_cookie, checkpoint_seq: this.file.index().checkpoint_seq });
-      return frames;
+      return this.checkpointLocked();
     } finally {
       unlock(this.ctl, CTL.WRITER_LOCK);
     }
+  }
+
+  /** The writer lock is held. */
+  private checkpointLocked(): number {
+    const file = this.file!;
+    this.m7!.refresh(this.m8!.compare());
+    const c = this.m6.committed();
+    const frames = file.checkpoint(this.pages, { ...c, checkpoint_seq: file.index().checkpoint_seq });
+    this.m1.publish({ sequence_value: c.commit_seq, db_size: c.db_size, schema_cookie: c.schema_cookie, checkpoint_seq: file.index().checkpoint_seq });
+    return frames;
   }
 
   /** Waits (M1) until a commit at or above `seq` is visible; false on timeout. */

@@ -6,6 +6,7 @@ export type EngineErrorCode =
   | 'schema_changed' // a DDL committed after this transaction began
   | 'session_not_found' // M11: the session was not on the shard it routes to
   | 'corrupt' // a WAL or database file failed validation
+  | 'io' // the operating system refused a read, write or fsync (disk full, …)
   | 'misuse' // an API call out of order (commit without begin, …)
   | 'config'; // an invalid configuration or fault spec
 

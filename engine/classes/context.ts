@@ -2,9 +2,9 @@
 // field records (null when nobody listens), the current trace id, and the
 // injected faults, resolved once per class.
 
-import type { ClassFaults } from '../config.ts';
-import type { FieldRecord, MetadataClass, RecordByClass, RecordHook } from '../fields.ts';
-import { epochNs, nowMs } from '../shared/clock.ts';
+import type { DatabaseConfig } from '../config.ts';
+import { METADATA_CLASSES, type FieldRecord, type MetadataClass, type RecordByClass, type RecordHook } from '../fields.ts';
+import { epochNs, nowMs, spinDelay } from '../shared/clock.ts';
 import type { Xorshift32 } from '../shared/random.ts';
 
 export interface ClassContext {
@@ -13,14 +13,20 @@ export interface ClassContext {
   /** Connection slot, the lane of M12. */
   slot: number;
   rng: Xorshift32;
+  /** The injected `delay_ns` of each class (0 when off). */
+  delayNs: Record<MetadataClass, number>;
 }
 
-export interface ClassFaultState extends ClassFaults {
-  delay_ns: number;
+export function delaysOf(config: DatabaseConfig): Record<MetadataClass, number> {
+  const out = {} as Record<MetadataClass, number>;
+  for (const c of METADATA_CLASSES) out[c] = config.faults[c]?.delay_ns ?? 0;
+  return out;
 }
 
-export function faultState(f: ClassFaults | undefined): ClassFaultState {
-  return { ...f, delay_ns: f?.delay_ns ?? 0 };
+/** The delay fault: costs CPU on the class's path, as a real regression would. */
+export function injectDelay(ctx: ClassContext, cls: MetadataClass): void {
+  const ns = ctx.delayNs[cls];
+  if (ns > 0) spinDelay(ns);
 }
 
 /** A record without the fields every record shares. */

@@ -8,13 +8,13 @@
 // shadow_compare: legacy publication and waits; every read is also taken
 //                 under the publish lock and compared with the seqlock copy.
 
-import { faultOf, type DatabaseConfig } from '../config.ts';
+import { faultOf, type ClassFaults, type DatabaseConfig } from '../config.ts';
 import type { ControlModeOf, ModeIndex, ShadowVerdict } from '../fields.ts';
-import { epochNs, nowMs, spinDelay } from '../shared/clock.ts';
+import { epochNs, nowMs } from '../shared/clock.ts';
 import { CTL, M1, type SharedDatabase } from '../shared/layout.ts';
 import { lock, unlock } from '../shared/mutex.ts';
 import { hash32 } from '../shared/random.ts';
-import { faultState, type ClassContext, type ClassFaultState } from './context.ts';
+import { injectDelay, type ClassContext } from './context.ts';
 
 export interface PagerSummary {
   sequence_value: number;
@@ -40,7 +40,7 @@ export interface WaitOutcome {
 export class M1PublishedPagerState {
   private readonly w: Int32Array;
   private readonly ctl: Int32Array;
-  private readonly faults: ClassFaultState;
+  private readonly faults: ClassFaults;
   private readonly maxRetries: number;
   private readonly spinBudget: number;
   private readonly maxBackoffMs: number;
@@ -57,7 +57,7 @@ export class M1PublishedPagerState {
   constructor(shared: SharedDatabase, private readonly ctx: ClassContext, config: DatabaseConfig) {
     this.w = new Int32Array(shared.m1);
     this.ctl = new Int32Array(shared.ctl);
-    this.faults = faultState(faultOf(config, 'M1'));
+    this.faults = faultOf(config, 'M1');
     this.maxRetries = config.maxReadRetries;
     this.spinBudget = config.pollSpinBudget;
     this.maxBackoffMs = config.maxBackoffUs / 1000;
@@ -71,7 +71,7 @@ export class M1PublishedPagerState {
   publish(s: PagerSummary): void {
     const mode = this.mode();
     const t0 = this.ctx.hook === null ? 0 : nowMs();
-    if (this.faults.delay_ns > 0) spinDelay(this.faults.delay_ns);
+    injectDelay(this.ctx, 'M1');
     const legacy = mode !== 2;
     if (legacy) lock(this.w, M1.PUBLISH_LOCK);
     Atomics.add(this.w, M1.SEQ, 1);
@@ -99,7 +99,7 @@ export class M1PublishedPagerState {
   read(out: PagerSummary): PagerSummary {
     const mode = this.mode();
     const t0 = this.ctx.hook === null ? 0 : nowMs();
-    if (this.faults.delay_ns > 0) spinDelay(this.faults.delay_ns);
+    injectDelay(this.ctx, 'M1');
     const retries = this.seqlockRead(out);
     let verdict: ShadowVerdict = 'none';
     const torn = checkWord(out) !== this.checkCopy;

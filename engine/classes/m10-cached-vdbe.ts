@@ -4,7 +4,7 @@
 
 import { nowMs } from '../shared/clock.ts';
 import { Vdbe } from '../sql/vdbe.ts';
-import { emit, type ClassContext } from './context.ts';
+import { emit, injectDelay, type ClassContext } from './context.ts';
 
 export class M10CachedVdbe {
   private engine: Vdbe | null = null;
@@ -12,6 +12,7 @@ export class M10CachedVdbe {
 
   acquire(schemaGeneration: number): Vdbe {
     const t0 = this.ctx.hook === null ? 0 : nowMs();
+    injectDelay(this.ctx, 'M10');
     const cached = this.engine;
     if (cached !== null && cached.schemaGeneration === schemaGeneration) {
       const r0 = this.ctx.hook === null ? 0 : nowMs();

@@ -5,13 +5,13 @@
 // shadow_compare: both; every routed session must be found on its expected
 //                 shard; the global table's answer is the one used.
 
-import { faultOf, type DatabaseConfig } from '../config.ts';
+import { faultOf, type ClassFaults, type DatabaseConfig } from '../config.ts';
 import type { ControlModeOf, M11Record, ModeIndex, ShadowVerdict } from '../fields.ts';
-import { epochNs, nowMs, spinDelay } from '../shared/clock.ts';
+import { epochNs, nowMs } from '../shared/clock.ts';
 import { CTL, REG, registryTableWords, type SharedDatabase } from '../shared/layout.ts';
 import { lock, unlock } from '../shared/mutex.ts';
 import { hash32 } from '../shared/random.ts';
-import { faultState, type ClassContext, type ClassFaultState } from './context.ts';
+import { injectDelay, type ClassContext } from './context.ts';
 
 const MODE_NAMES = ['legacy', 'shadow_compare', 'sharded'] as const satisfies readonly ControlModeOf<'M11'>[];
 
@@ -37,7 +37,7 @@ export class M11SessionRegistry {
   private readonly stride: number;
   private readonly capacity: number;
   private readonly shards: number;
-  private readonly faults: ClassFaultState;
+  private readonly faults: ClassFaults;
 
   constructor(shared: SharedDatabase, private readonly ctx: ClassContext, config: DatabaseConfig) {
     this.w = new Int32Array(shared.registry);
@@ -45,7 +45,7 @@ export class M11SessionRegistry {
     this.stride = registryTableWords(config);
     this.capacity = config.maxConnections;
     this.shards = config.registryShards;
-    this.faults = faultState(faultOf(config, 'M11'));
+    this.faults = faultOf(config, 'M11');
   }
 
   mode(): ModeIndex {
@@ -139,7 +139,7 @@ export class M11SessionRegistry {
   }
 
   private startOp(): number {
-    if (this.faults.delay_ns > 0) spinDelay(this.faults.delay_ns);
+    injectDelay(this.ctx, 'M11');
     return this.ctx.hook === null ? 0 : nowMs();
   }
 

@@ -7,7 +7,7 @@ import { nowMs } from '../shared/clock.ts';
 import { compile, type Program, type Schema } from '../sql/compile.ts';
 import { parseStatement, type Statement } from '../sql/parse.ts';
 import type { M12Record } from '../fields.ts';
-import { emit, type ClassContext } from './context.ts';
+import { emit, injectDelay, type ClassContext } from './context.ts';
 
 const CAPACITY = 128;
 
@@ -43,6 +43,7 @@ export class M12StatementCache {
 
   parse(text: string, cookie: number, generation: number): Statement {
     const t0 = this.ctx.hook === null ? 0 : nowMs();
+    injectDelay(this.ctx, 'M12');
     let stmt = this.parsed.get(text);
     const hit = stmt !== undefined;
     if (stmt === undefined) {

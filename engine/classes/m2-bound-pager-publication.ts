@@ -3,7 +3,7 @@
 // one bind per statement, never reused across statements.
 
 import type { ClassContext } from './context.ts';
-import { emit } from './context.ts';
+import { emit, injectDelay } from './context.ts';
 import type { M1PublishedPagerState, PagerSummary } from './m1-published-pager-state.ts';
 import { emptySummary } from './m1-published-pager-state.ts';
 import { nowMs } from '../shared/clock.ts';
@@ -22,6 +22,7 @@ export class M2BoundPagerPublication {
   /** Binds a new statement: a fresh copy each time, with its own statement id. */
   bind(): BoundPublication {
     const t0 = this.ctx.hook === null ? 0 : nowMs();
+    injectDelay(this.ctx, 'M2');
     const s = this.m1.read(this.scratch);
     const bound: BoundPublication = { visible_commit_seq: s.sequence_value, read_retry_count: this.m1.lastRetries, statement_id: ++this.statements };
     if (this.ctx.hook !== null) {

@@ -3,7 +3,7 @@
 // prepared state and triggers a reprepare; nothing is published.
 
 import { nowMs } from '../shared/clock.ts';
-import { emit, type ClassContext } from './context.ts';
+import { emit, injectDelay, type ClassContext } from './context.ts';
 
 export class M3SchemaTokens {
   schema_cookie = -1;
@@ -13,6 +13,7 @@ export class M3SchemaTokens {
   /** Compares the local tokens with the committed ones; true if prepared state must be rebuilt. */
   check(cookie: number, generation: number): boolean {
     const t0 = this.ctx.hook === null ? 0 : nowMs();
+    injectDelay(this.ctx, 'M3');
     const stale = cookie !== this.schema_cookie || generation !== this.schema_generation;
     if (this.ctx.hook !== null) {
       emit<'M3'>(this.ctx, t0, { metadata_class: 'M3', operation: 'check', schema_cookie: cookie, schema_generation: generation, reprepare_triggered: stale });

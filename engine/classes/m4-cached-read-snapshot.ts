@@ -5,7 +5,7 @@
 
 import { nowMs } from '../shared/clock.ts';
 import type { PageStore } from '../store/page-store.ts';
-import { emit, type ClassContext } from './context.ts';
+import { emit, injectDelay, type ClassContext } from './context.ts';
 import { emptySummary, type M1PublishedPagerState } from './m1-published-pager-state.ts';
 import type { CommittedState } from './m6-committed-state.ts';
 
@@ -37,6 +37,7 @@ export class M4CachedReadSnapshot {
     const p = this.parked;
     if (p === null) return null;
     const t0 = this.ctx.hook === null ? 0 : nowMs();
+    injectDelay(this.ctx, 'M4');
     let match = this.current(p.state);
     if (match) {
       this.pages.setHorizon(slot, p.state.commit_seq);

@@ -6,7 +6,7 @@
 
 import { nowMs } from '../shared/clock.ts';
 import type { PageStore } from '../store/page-store.ts';
-import { emit, type ClassContext } from './context.ts';
+import { emit, injectDelay, type ClassContext } from './context.ts';
 import { emptySummary, type M1PublishedPagerState } from './m1-published-pager-state.ts';
 import type { CommittedState } from './m6-committed-state.ts';
 import type { Session } from './m11-session-registry.ts';
@@ -47,6 +47,7 @@ export class M5CachedWriteTxn {
     const r = this.retained;
     if (r === null) return null;
     const t0 = this.ctx.hook === null ? 0 : nowMs();
+    injectDelay(this.ctx, 'M5');
     let match = r.kind === kind && this.current(r.state);
     if (match) {
       this.pages.setHorizon(slot, r.state.commit_seq);

@@ -5,13 +5,13 @@
 //                 retired snapshot stays intact until its last reader lets go.
 // shadow_compare: both; fields compared one by one; the legacy result is used.
 
-import { faultOf, type DatabaseConfig } from '../config.ts';
+import { faultOf, type ClassFaults, type DatabaseConfig } from '../config.ts';
 import type { FieldDiff, ModeIndex, ShadowVerdict, ControlModeOf } from '../fields.ts';
-import { epochNs, nowMs, spinDelay } from '../shared/clock.ts';
+import { epochNs, nowMs } from '../shared/clock.ts';
 import { CTL, M6, SNAP, ringSize, type SharedDatabase } from '../shared/layout.ts';
 import { lock, unlock } from '../shared/mutex.ts';
 import type { PageStore } from '../store/page-store.ts';
-import { faultState, type ClassContext, type ClassFaultState } from './context.ts';
+import { injectDelay, type ClassContext } from './context.ts';
 
 export interface CommittedState {
   commit_seq: number;
@@ -35,7 +35,7 @@ export class M6CommittedState {
   private readonly w: Int32Array;
   private readonly ctl: Int32Array;
   private readonly ring: number;
-  private readonly faults: ClassFaultState;
+  private readonly faults: ClassFaults;
   /** The ring slot this connection holds, or -1. */
   private held = -1;
 
@@ -43,7 +43,7 @@ export class M6CommittedState {
     this.w = new Int32Array(shared.m6);
     this.ctl = new Int32Array(shared.ctl);
     this.ring = ringSize(config);
-    this.faults = faultState(faultOf(config, 'M6'));
+    this.faults = faultOf(config, 'M6');
   }
 
   mode(): ModeIndex {
@@ -57,7 +57,7 @@ export class M6CommittedState {
   bind(slot: number, out: CommittedState): void {
     const mode = this.mode();
     const t0 = this.ctx.hook === null ? 0 : nowMs();
-    if (this.faults.delay_ns > 0) spinDelay(this.faults.delay_ns);
+    injectDelay(this.ctx, 'M6');
     let verdict: ShadowVerdict = 'none';
     let diffs: FieldDiff[] | undefined;
     if (mode === 1) {
@@ -176,7 +176,7 @@ export class M6CommittedState {
    */
   commit(next: Omit<CommittedState, 'generation'>): void {
     const t0 = this.ctx.hook === null ? 0 : nowMs();
-    if (this.faults.delay_ns > 0) spinDelay(this.faults.delay_ns);
+    injectDelay(this.ctx, 'M6');
     lock(this.w, M6.MUTEX);
     const prev = emptyState();
     this.readInner(prev);

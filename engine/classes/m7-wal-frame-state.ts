@@ -5,20 +5,15 @@
 import { nowMs } from '../shared/clock.ts';
 import { EngineError } from '../errors.ts';
 import type { DurableState, FileStore, FrameToWrite } from '../store/file-store.ts';
-import { emit, faultState, type ClassContext, type ClassFaultState } from './context.ts';
-import { spinDelay } from '../shared/clock.ts';
-import type { ClassFaults } from '../config.ts';
+import { emit, injectDelay, type ClassContext } from './context.ts';
 
 export class M7WalFrameState {
   frame_count = 0;
   checkpoint_seq = -1;
   private cksum1 = 0;
   private cksum2 = 0;
-  private readonly faults: ClassFaultState;
 
-  constructor(private readonly ctx: ClassContext, private readonly file: FileStore, faults: ClassFaults | undefined) {
-    this.faults = faultState(faults);
-  }
+  constructor(private readonly ctx: ClassContext, private readonly file: FileStore) {}
 
   /**
    * Catches up with frames other handles appended. `rebuild` (from M8) means
@@ -28,7 +23,7 @@ export class M7WalFrameState {
    */
   refresh(rebuild: boolean): void {
     const t0 = nowMs();
-    if (this.faults.delay_ns > 0) spinDelay(this.faults.delay_ns);
+    injectDelay(this.ctx, 'M7');
     const idx = this.file.index();
     const stale = rebuild || idx.mx_frame !== this.frame_count || idx.checkpoint_seq !== this.checkpoint_seq;
     if (!stale) return;

@@ -5,7 +5,7 @@
 
 import { nowMs } from '../shared/clock.ts';
 import type { FileStore } from '../store/file-store.ts';
-import { emit, type ClassContext } from './context.ts';
+import { emit, injectDelay, type ClassContext } from './context.ts';
 
 export class M8WalGeneration {
   checkpoint_seq = -1;
@@ -16,6 +16,7 @@ export class M8WalGeneration {
   /** True when the WAL generation changed since this handle last looked (the handle then refreshes). */
   compare(): boolean {
     const t0 = this.ctx.hook === null ? 0 : nowMs();
+    injectDelay(this.ctx, 'M8');
     const idx = this.file.index();
     const changed = idx.checkpoint_seq !== this.checkpoint_seq || idx.salt1 !== this.salt1 || idx.salt2 !== this.salt2;
     if (this.ctx.hook !== null) {

@@ -5,7 +5,7 @@
 
 import { nowMs } from '../shared/clock.ts';
 import type { M9Record } from '../fields.ts';
-import { emit, type ClassContext } from './context.ts';
+import { emit, injectDelay, type ClassContext } from './context.ts';
 
 const CAPACITY = 512;
 
@@ -19,6 +19,7 @@ export class M9MemdbGate<P> {
   /** Checks the gate against the state a transaction bound; refreshes the local view if stale. */
   check(commitSeq: number, schemaCookie: number): void {
     const t0 = this.ctx.hook === null ? 0 : nowMs();
+    injectDelay(this.ctx, 'M9');
     const stale = commitSeq !== this.visible_commit_seq;
     let reason: M9Record['refresh_reason'] = 'none';
     if (stale) reason = this.visible_commit_seq < 0 ? 'initial' : schemaCookie !== this.schemaCookie ? 'schema_change' : 'remote_commit';

@@ -4,7 +4,7 @@
 // transactions; checkpoint copies the committed pages back and starts a new
 // WAL generation with fresh salts.
 
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import type { DatabaseConfig } from '../config.ts';
 import { EngineError } from '../errors.ts';
@@ -53,6 +53,17 @@ function readAll(fd: number, size: number, position: number): Uint8Array {
     done += n;
   }
   return buf.subarray(0, done);
+}
+
+/** Runs a file operation, turning an OS error (ENOSPC, EIO, …) into a typed one naming the file. */
+function io<T>(file: string, what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof EngineError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    throw new EngineError('io', `${file}: ${what} failed: ${e.code ?? ''} ${e.message}`.trim(), { file, errno: e.code ?? null });
+  }
 }
 
 function writeAll(fd: number, buf: Uint8Array, position: number): void {
@@ -123,8 +134,10 @@ export class FileStore {
         schema_cookie: commit.schema_cookie, schema_generation: commit.schema_generation, salt1, salt2,
       }, f.data, sum[0], sum[1]);
     });
-    writeAll(this.wal(), buf, WAL_HEADER_SIZE + startFrame * this.frameSize);
-    if (this.config.fsync === 'full') fsyncSync(this.wal());
+    io(walPath(this.path), 'append', () => {
+      writeAll(this.wal(), buf, WAL_HEADER_SIZE + startFrame * this.frameSize);
+      if (this.config.fsync === 'full') fsyncSync(this.wal());
+    });
     for (const f of frames) Atomics.or(this.idx, WALX.DIRTY + (f.pgno >>> 5), 1 << (f.pgno & 31));
     Atomics.store(this.idx, WALX.CKSUM1, sum[0] | 0);
     Atomics.store(this.idx, WALX.CKSUM2, sum[1] | 0);
@@ -138,6 +151,10 @@ export class FileStore {
    * so `pages` cannot change underneath. Returns the frames checkpointed.
    */
   checkpoint(pages: PageStore, state: DurableState): number {
+    return io(this.path, 'checkpoint', () => this.checkpointUnchecked(pages, state));
+  }
+
+  private checkpointUnchecked(pages: PageStore, state: DurableState): number {
     const frames = Atomics.load(this.idx, WALX.MX_FRAME);
     const dirty = new Int32Array(this.idx.buffer, WALX.DIRTY * 4, this.idx.length - WALX.DIRTY);
     const db = this.db();
@@ -187,12 +204,16 @@ export class FileStore {
     const { pageSize, pageCount } = this.config;
     const path = this.path;
     if (!existsSync(path)) {
-      const fd = openSync(path, 'wx');
-      const header: DbHeader = { pageSize, pageCount, commit_seq: 0, db_size: 1, schema_cookie: 1, schema_generation: 1, checkpoint_seq: 0 };
-      writeAll(fd, encodeDbHeader(header), 0);
-      writeAll(fd, initialPage0, DB_HEADER_SIZE);
-      fsyncSync(fd);
-      closeSync(fd);
+      // Built beside and renamed into place: a crash never leaves half a database file.
+      io(path, 'create', () => {
+        const fd = openSync(`${path}.init`, 'w');
+        const header: DbHeader = { pageSize, pageCount, commit_seq: 0, db_size: 1, schema_cookie: 1, schema_generation: 1, checkpoint_seq: 0 };
+        writeAll(fd, encodeDbHeader(header), 0);
+        writeAll(fd, initialPage0, DB_HEADER_SIZE);
+        fsyncSync(fd);
+        closeSync(fd);
+        renameSync(`${path}.init`, path);
+      });
     }
     if (!existsSync(walPath(path))) closeSync(openSync(walPath(path), 'w'));
     const db = this.db();
