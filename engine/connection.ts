@@ -38,6 +38,11 @@ export interface ConnectionOptions {
   hook?: RecordHook | null;
 }
 
+export interface PreparedStatement {
+  readonly sql: string;
+  run(params?: readonly number[]): number;
+}
+
 /** A page in a write set or the M9 cache, with a numeric view for column access. */
 interface PageBuf {
   bytes: Uint8Array;
@@ -208,6 +213,17 @@ export class Connection implements PageAccess {
       if (auto && this.txn !== null) this.rollback();
       throw err;
     }
+  }
+
+  /**
+   * Prepares statement text: parsed now (through the M12 parse cache, so a
+   * syntax error surfaces here) and compiled at first run under the schema of
+   * the transaction it runs in.
+   */
+  prepare(sql: string): PreparedStatement {
+    this.open();
+    this.m12.parse(sql, this.m3.schema_cookie, this.m3.schema_generation);
+    return { sql, run: (params: readonly number[] = []) => this.exec(sql, params) };
   }
 
   /** DDL: `ALTER ADD COLUMN x` / `ALTER DROP COLUMN x`. Bumps the schema cookie and generation at commit. */

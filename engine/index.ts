@@ -2,7 +2,7 @@
 // telemetry library: it reports through plain field records.
 
 export { openDatabase, connect, Database, setControlMode, controlModes, modeIndexOf, type EngineDescription } from './database.ts';
-export { Connection, type ConnectionOptions, type TxnKind } from './connection.ts';
+export { Connection, type ConnectionOptions, type TxnKind, type PreparedStatement } from './connection.ts';
 export { EngineError, isRetryable, type EngineErrorCode } from './errors.ts';
 export {
   resolveConfig, parseInject, DEFAULT_CONFIG, BACKENDS, FSYNC_POLICIES,
