@@ -1,9 +1,9 @@
 // M1 — PublishedPagerState: a seqlock summary of the pager (commit sequence,
 // db size, schema cookie, checkpoint sequence) that readers copy with a
 // bounded retry.
-// legacy:         publishes under a publish lock and wakes waiters through a
-//                 condvar (Atomics.wait / notify on the sequence word).
-// polling:        no publish lock, no condvar; waiters poll with bounded
+// legacy:         waiters sleep on a condvar (Atomics.wait / notify on the
+//                 sequence word), woken by every publish.
+// polling:        no condvar: publishes wake nobody, waiters poll with bounded
 //                 exponential backoff.
 // shadow_compare: legacy publication and waits; every read is also taken
 //                 under the publish lock and compared with the seqlock copy.
@@ -72,8 +72,10 @@ export class M1PublishedPagerState {
     const mode = this.mode();
     const t0 = this.ctx.hook === null ? 0 : nowMs();
     injectDelay(this.ctx, 'M1');
-    const legacy = mode !== 2;
-    if (legacy) lock(this.w, M1.PUBLISH_LOCK);
+    // Every mode publishes under the publish lock (uncontended: commits are
+    // already serialized), so the bounded-retry fallback of readers can take
+    // it in any mode. What polling removes is the condvar.
+    lock(this.w, M1.PUBLISH_LOCK);
     Atomics.add(this.w, M1.SEQ, 1);
     Atomics.store(this.w, M1.SEQUENCE_VALUE, s.sequence_value);
     Atomics.store(this.w, M1.DB_SIZE, s.db_size);
@@ -81,10 +83,10 @@ export class M1PublishedPagerState {
     Atomics.store(this.w, M1.CHECKPOINT_SEQ, s.checkpoint_seq);
     Atomics.store(this.w, M1.CHECK, checkWord(s));
     Atomics.add(this.w, M1.SEQ, 1);
-    if (legacy) unlock(this.w, M1.PUBLISH_LOCK);
+    unlock(this.w, M1.PUBLISH_LOCK);
     // Polling mode skips the wake-up, unless condvar waiters from before a
     // mode change are still asleep: they must not wait out their timeout.
-    if (legacy || Atomics.load(this.w, M1.WAITERS) > 0) Atomics.notify(this.w, M1.SEQ);
+    if (mode !== 2 || Atomics.load(this.w, M1.WAITERS) > 0) Atomics.notify(this.w, M1.SEQ);
     if (this.ctx.hook !== null) {
       const t1 = nowMs();
       this.ctx.hook({
