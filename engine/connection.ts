@@ -254,6 +254,7 @@ export class Connection implements PageAccess {
     }
     const session = txn.session!;
     if (txn.writes.size === 0 && txn.ddl === null) {
+      this.releaseWriterLock(txn);
       this.endWrite(txn, session, txn.state);
       return txn.state.commit_seq;
     }

@@ -139,8 +139,9 @@ export class M11SessionRegistry {
   }
 
   private startOp(): number {
+    const t0 = this.ctx.hook === null ? 0 : nowMs();
     injectDelay(this.ctx, 'M11');
-    return this.ctx.hook === null ? 0 : nowMs();
+    return t0;
   }
 
   private lockTable(base: number): number {
