@@ -24,14 +24,18 @@ export class M7WalFrameState {
   refresh(rebuild: boolean): void {
     const t0 = nowMs();
     injectDelay(this.ctx, 'M7');
-    const idx = this.file.index();
-    const stale = rebuild || idx.mx_frame !== this.frame_count || idx.checkpoint_seq !== this.checkpoint_seq;
-    if (!stale) return;
-    if (idx.mx_frame > 0) {
-      const last = this.file.readFrameHeader(idx.mx_frame - 1);
-      if (last.cksum1 !== idx.cksum1 || last.cksum2 !== idx.cksum2) {
+    let idx = this.file.index();
+    if (!rebuild && idx.mx_frame === this.frame_count && idx.checkpoint_seq === this.checkpoint_seq) return;
+    // Readers refresh without the writer lock, so a checkpoint may restart
+    // the WAL between reading the index and reading the frame: then the
+    // index has moved on and the refresh starts over as a rebuild.
+    for (let attempt = 0; idx.mx_frame > 0 && !this.agrees(idx); attempt++) {
+      const again = this.file.index();
+      if (again.checkpoint_seq === idx.checkpoint_seq && again.mx_frame === idx.mx_frame && attempt > 0) {
         throw new EngineError('corrupt', `WAL frame ${idx.mx_frame - 1}: checksum in file disagrees with the WAL index`, { frame: idx.mx_frame - 1 });
       }
+      if (again.checkpoint_seq !== idx.checkpoint_seq) rebuild = true;
+      idx = again;
     }
     this.frame_count = idx.mx_frame;
     this.checkpoint_seq = idx.checkpoint_seq;
@@ -42,6 +46,17 @@ export class M7WalFrameState {
         metadata_class: 'M7', operation: 'refresh', frame_count: this.frame_count, checkpoint_seq: this.checkpoint_seq,
         refresh_ns: Math.round((nowMs() - t0) * 1e6), rebuild_required: rebuild,
       });
+    }
+  }
+
+  /** Whether the last frame in the file carries the running checksum the index says. */
+  private agrees(idx: ReturnType<FileStore['index']>): boolean {
+    try {
+      const last = this.file.readFrameHeader(idx.mx_frame - 1);
+      return last.cksum1 === idx.cksum1 && last.cksum2 === idx.cksum2;
+    } catch (err) {
+      if (err instanceof EngineError && err.code === 'corrupt') return false;
+      throw err;
     }
   }
 

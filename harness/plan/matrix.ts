@@ -1,0 +1,79 @@
+// The run matrix: engine variant × backend × workload × concurrency × mode
+// set. Cells that differ only in their mode set form a group; a group's
+// rounds are interleaved (A B C A B C …) so machine drift falls on every
+// mode alike.
+
+import type { Backend } from '../../engine/index.ts';
+import type { LoadedSpec } from '../spec/load.ts';
+import type { AmountSpec, WorkloadSpec } from '../spec/schema.ts';
+import type { ModeSet } from './modes.ts';
+
+export const ENGINE_VARIANTS = ['reference'] as const;
+export type EngineVariant = (typeof ENGINE_VARIANTS)[number];
+
+export interface Cell {
+  id: string;
+  variant: EngineVariant;
+  backend: Backend;
+  workload: LoadedSpec;
+  concurrency: number;
+  modeSet: ModeSet;
+  run: AmountSpec;
+  warmup: AmountSpec | null;
+  /** Whether the final state must be identical across modes (see `isDeterministic`). */
+  deterministic: boolean;
+}
+
+export interface Group {
+  key: string;
+  cells: Cell[];
+}
+
+export interface PlanOptions {
+  workloads: readonly LoadedSpec[];
+  modeSets: readonly ModeSet[];
+  backends?: readonly Backend[];
+  concurrency?: readonly number[];
+  quick?: boolean;
+  /** Overrides every workload's measured duration. */
+  duration_ms?: number;
+}
+
+/**
+ * A cell's final state is a function of its operations alone when the
+ * operation count is fixed and the operations commute: writes are
+ * increments (retried until they land), so only DDL under concurrency, whose
+ * column placement depends on interleaving, breaks it.
+ */
+export function isDeterministic(spec: WorkloadSpec, run: AmountSpec, warmup: AmountSpec | null, concurrency: number): boolean {
+  const counted = run.operations !== undefined && (warmup === null || warmup.operations !== undefined);
+  return counted && (concurrency === 1 || spec.mix.ddl === 0);
+}
+
+export function planMatrix(o: PlanOptions): Group[] {
+  const groups: Group[] = [];
+  for (const variant of ENGINE_VARIANTS) {
+    for (const w of o.workloads) {
+      const spec = w.spec;
+      const backends = o.backends === undefined ? spec.backends : o.backends;
+      const levels = o.concurrency ?? (o.quick === true ? spec.quick?.concurrency : undefined) ?? spec.concurrency;
+      let run: AmountSpec = (o.quick === true ? spec.quick?.run : undefined) ?? spec.run;
+      if (o.duration_ms !== undefined) run = { duration_ms: o.duration_ms };
+      const warmup = (o.quick === true ? spec.quick?.warmup : undefined) ?? spec.warmup ?? null;
+      for (const backend of backends) {
+        for (const c of levels) {
+          const key = `${variant}.${spec.name}.${backend}.c${c}`;
+          const deterministic = isDeterministic(spec, run, warmup, c);
+          groups.push({
+            key,
+            cells: o.modeSets.map((modeSet) => ({
+              id: `${key}.${modeSet.label.replace(/[^A-Za-z0-9_=+-]/g, '_')}`,
+              variant, backend, workload: w, concurrency: c, modeSet, run, warmup, deterministic,
+            })),
+          });
+        }
+      }
+    }
+  }
+  return groups;
+}

@@ -1,0 +1,95 @@
+// Main-thread aggregation: window deltas from every connection are merged
+// into one exact set of histograms and counters per round; a finished round
+// is summarized and folded into its cell. Memory stays bounded: a cell holds
+// one histogram per name, however many windows and rounds it runs.
+
+import * as hdr from 'hdr-histogram-js';
+import type { FieldRecord } from '../../engine/index.ts';
+import type { WindowDelta } from './recorder.ts';
+
+export interface HistogramSummary {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+export function summarize(h: hdr.Histogram): HistogramSummary {
+  return {
+    count: h.totalCount,
+    p50: h.getValueAtPercentile(50),
+    p90: h.getValueAtPercentile(90),
+    p99: h.getValueAtPercentile(99),
+    p999: h.getValueAtPercentile(99.9),
+    max: h.maxValue,
+    mean: Math.round(h.mean * 100) / 100,
+  };
+}
+
+export function emptyHistogram(): hdr.Histogram {
+  return hdr.build({ bitBucketSize: 'packed', numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: 2, autoResize: true, useWebAssembly: false });
+}
+
+/** A bag of merged histograms and counters. */
+export class Accumulator {
+  readonly histograms = new Map<string, hdr.Histogram>();
+  readonly counters = new Map<string, number>();
+
+  addCounters(counters: Readonly<Record<string, number>> | ReadonlyMap<string, number>): void {
+    const entries = counters instanceof Map ? counters.entries() : Object.entries(counters);
+    for (const [k, v] of entries) this.counters.set(k, (this.counters.get(k) ?? 0) + v);
+  }
+
+  addEncoded(name: string, base64: string): void {
+    const h = hdr.decodeFromCompressedBase64(base64, 'packed', false);
+    this.addHistogram(name, h);
+    h.destroy();
+  }
+
+  addHistogram(name: string, h: hdr.Histogram): void {
+    let acc = this.histograms.get(name);
+    if (acc === undefined) {
+      acc = emptyHistogram();
+      this.histograms.set(name, acc);
+    }
+    acc.add(h);
+  }
+
+  merge(other: Accumulator): void {
+    this.addCounters(other.counters);
+    for (const [name, h] of other.histograms) this.addHistogram(name, h);
+  }
+
+  summaries(): Record<string, HistogramSummary> {
+    const out: Record<string, HistogramSummary> = {};
+    for (const name of [...this.histograms.keys()].sort()) out[name] = summarize(this.histograms.get(name)!);
+    return out;
+  }
+
+  counterRecord(): Record<string, number> {
+    return Object.fromEntries([...this.counters.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
+
+  destroy(): void {
+    for (const h of this.histograms.values()) h.destroy();
+    this.histograms.clear();
+  }
+}
+
+const MAX_SAMPLES = 512;
+
+/** One round of one cell while it runs. */
+export class RoundAggregate extends Accumulator {
+  readonly samples: FieldRecord[] = [];
+  windows = 0;
+
+  add(delta: WindowDelta): void {
+    this.windows++;
+    this.addCounters(delta.counters);
+    for (const [name, b64] of Object.entries(delta.histograms)) this.addEncoded(name, b64);
+    for (const s of delta.samples) if (this.samples.length < MAX_SAMPLES) this.samples.push(s);
+  }
+}

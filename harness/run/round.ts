@@ -1,0 +1,102 @@
+// One round of one cell: a fresh fixture copy, one pool task per connection
+// released together by a barrier, window deltas merged as they arrive. A
+// task that throws or whose worker dies fails the round with its cause; what
+// the others recorded is kept.
+
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
+import type { Piscina } from 'piscina';
+import type { EngineDescription, FaultConfig } from '../../engine/index.ts';
+import type { Cell } from '../plan/matrix.ts';
+import { RoundAggregate } from '../record/aggregate.ts';
+import type { WindowDelta } from '../record/recorder.ts';
+import type { ConnectionResult, ConnectionTask, WorkerMessage } from '../pool/task.ts';
+import { openCellDatabase, type Fixture } from './fixture.ts';
+
+export interface RoundContext {
+  pool: Piscina;
+  fixture: Fixture;
+  seed: number;
+  faults: FaultConfig;
+  workDir: string;
+  window_ms: number;
+  /** Directory to record traces into (one file per connection), or null. */
+  traceOut: string | null;
+  /** Directory holding a recorded trace to replay, or null. */
+  traceIn: string | null;
+  onWindow: (cell: Cell, delta: WindowDelta) => void;
+}
+
+export interface RoundResult {
+  round: number;
+  aggregate: RoundAggregate;
+  operations: number;
+  /** Wall time of the measured phase (the slowest connection). */
+  measured_ms: number;
+  /** Final state hash, for deterministic cells that completed. */
+  state_hash: string | null;
+  failures: string[];
+  engine: EngineDescription;
+}
+
+const describeFailure = (connection: number, err: unknown): string => {
+  const e = err as { message?: unknown; code?: unknown };
+  return `connection ${connection}: ${typeof e.message === 'string' ? e.message : String(err)}${typeof e.code === 'string' ? ` (${e.code})` : ''}`;
+};
+
+export const traceFile = (dir: string, cell: Cell, connection: number): string => join(dir, `${cell.workload.spec.name}.${cell.backend}.c${cell.concurrency}.conn${connection}.trace`);
+
+export async function runRound(cell: Cell, round: number, ctx: RoundContext): Promise<RoundResult> {
+  const spec = cell.workload.spec;
+  const dir = join(ctx.workDir, `${cell.id}.r${round}`);
+  const db = openCellDatabase(spec, ctx.fixture, {
+    backend: cell.backend, modes: cell.modeSet.modes, faults: ctx.faults, seed: ctx.seed,
+    maxConnections: cell.concurrency + 2, registryShards: 8,
+  }, dir);
+  const aggregate = new RoundAggregate();
+  const failures: string[] = [];
+  const barrier = new SharedArrayBuffer(8);
+  const channels: MessageChannel[] = [];
+  const tasks = Array.from({ length: cell.concurrency }, (_, connection) => {
+    const ch = new MessageChannel();
+    channels.push(ch);
+    ch.port1.on('message', (m: WorkerMessage) => {
+      aggregate.add(m.delta);
+      ctx.onWindow(cell, m.delta);
+    });
+    const task: ConnectionTask = {
+      shared: db.shared, spec, run: cell.run, warmup: cell.warmup, seed: ctx.seed, connection, connections: cell.concurrency,
+      barrier, port: ch.port2, window_ms: ctx.window_ms,
+      trace_out: ctx.traceOut === null ? null : traceFile(ctx.traceOut, cell, connection),
+      trace_in: ctx.traceIn === null ? null : traceFile(ctx.traceIn, cell, connection),
+    };
+    return ctx.pool.run(task, { transferList: [ch.port2] }) as Promise<ConnectionResult>;
+  });
+  const settled = await Promise.allSettled(tasks);
+  // Let window messages already queued on the ports arrive before closing them.
+  await new Promise((resolve) => setImmediate(resolve));
+  for (const ch of channels) ch.port1.close();
+  let operations = 0;
+  let measured_ms = 0;
+  settled.forEach((s, connection) => {
+    if (s.status === 'fulfilled') {
+      aggregate.add(s.value.final);
+      ctx.onWindow(cell, s.value.final);
+      operations += s.value.operations;
+      measured_ms = Math.max(measured_ms, s.value.measured_ms);
+    } else {
+      failures.push(describeFailure(connection, s.reason));
+    }
+  });
+  const finallyFailed = [...aggregate.counters.keys()].some((k) => /^op\.[a-z_]+\.error\./.test(k));
+  let state_hash: string | null = null;
+  if (cell.deterministic && failures.length === 0 && !finallyFailed) {
+    const c = db.connect();
+    state_hash = c.stateHash();
+    c.close();
+  }
+  const engine = db.describe();
+  rmSync(dir, { recursive: true, force: true });
+  return { round, aggregate, operations, measured_ms, state_hash, failures, engine };
+}

@@ -1,0 +1,169 @@
+// Runs a planned matrix: fixtures once per workload, one piscina pool per
+// concurrency level (per mode set under `--schedule concurrent`), rounds
+// interleaved across each group's mode sets, results folded per cell.
+
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { EngineDescription, FaultConfig } from '../../engine/index.ts';
+import type { Cell, Group } from '../plan/matrix.ts';
+import { Accumulator, summarize, type HistogramSummary } from '../record/aggregate.ts';
+import type { WindowDelta } from '../record/recorder.ts';
+import { buildFixture, type Fixture } from './fixture.ts';
+import { findGaps } from './gaps.ts';
+import { runRound, type RoundResult } from './round.ts';
+
+export type Schedule = 'interleaved' | 'concurrent';
+
+export interface RunOptions {
+  groups: Group[];
+  rounds: number;
+  seed: number;
+  faults: FaultConfig;
+  schedule: Schedule;
+  runDir: string;
+  window_ms?: number;
+  traceOut?: string | null;
+  traceIn?: string | null;
+  onWindow?: (cell: Cell, delta: WindowDelta) => void;
+  onRound?: (cell: Cell, round: RoundResult | null, done: number, total: number) => void;
+}
+
+export interface RoundSummary {
+  round: number;
+  operations: number;
+  measured_ms: number;
+  throughput_ops_s: number;
+  /** Per operation kind: latency (from the intended start) of successful operations. */
+  latency_ns: Record<string, HistogramSummary>;
+  state_hash: string | null;
+  failures: string[];
+}
+
+export interface CellResult {
+  cell: Cell;
+  status: 'ok' | 'failed';
+  failures: string[];
+  rounds: RoundSummary[];
+  aggregate: Accumulator;
+  operations: number;
+  measured_ms: number;
+  gaps: string[];
+  correctness: string[];
+  engine: EngineDescription | null;
+}
+
+const WORKER = fileURLToPath(new URL('../pool/worker.mjs', import.meta.url));
+
+function roundSummary(r: RoundResult): RoundSummary {
+  const latency_ns: Record<string, HistogramSummary> = {};
+  for (const [name, h] of r.aggregate.histograms) {
+    const m = /^op\.([a-z_]+)\.latency_ns$/.exec(name);
+    if (m !== null) latency_ns[m[1]!] = summarize(h);
+  }
+  return {
+    round: r.round, operations: r.operations, measured_ms: Math.round(r.measured_ms * 1000) / 1000,
+    throughput_ops_s: r.measured_ms > 0 ? Math.round((r.operations / r.measured_ms) * 1e5) / 100 : 0,
+    latency_ns, state_hash: r.state_hash, failures: r.failures,
+  };
+}
+
+export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
+  const workDir = join(o.runDir, 'work');
+  mkdirSync(workDir, { recursive: true });
+  const fixtures = new Map<string, Fixture>();
+  const pools = new Map<string, Piscina>();
+  const results = new Map<string, CellResult>();
+  const total = o.groups.reduce((n, g) => n + g.cells.length, 0) * o.rounds;
+  let done = 0;
+
+  const poolFor = (cell: Cell): Piscina => {
+    const key = o.schedule === 'concurrent' ? `${cell.concurrency}:${cell.modeSet.label}` : String(cell.concurrency);
+    let pool = pools.get(key);
+    if (pool === undefined) {
+      pool = new Piscina({ filename: WORKER, minThreads: cell.concurrency, maxThreads: cell.concurrency, concurrentTasksPerWorker: 1, idleTimeout: 60_000 });
+      pools.set(key, pool);
+    }
+    return pool;
+  };
+  const resultOf = (cell: Cell): CellResult => {
+    let r = results.get(cell.id);
+    if (r === undefined) {
+      r = { cell, status: 'ok', failures: [], rounds: [], aggregate: new Accumulator(), operations: 0, measured_ms: 0, gaps: [], correctness: [], engine: null };
+      results.set(cell.id, r);
+    }
+    return r;
+  };
+  const fixtureOf = (cell: Cell): Fixture => {
+    const { spec, file } = cell.workload;
+    let f = fixtures.get(spec.name);
+    if (f === undefined) {
+      f = buildFixture(spec, file, join(workDir, 'fixtures'));
+      fixtures.set(spec.name, f);
+    }
+    return f;
+  };
+
+  const runOne = async (cell: Cell, round: number): Promise<RoundResult | null> => {
+    const res = resultOf(cell);
+    let r: RoundResult | null = null;
+    try {
+      r = await runRound(cell, round, {
+        pool: poolFor(cell), fixture: fixtureOf(cell), seed: o.seed, faults: o.faults, workDir,
+        window_ms: o.window_ms ?? 250, traceOut: o.traceOut ?? null, traceIn: o.traceIn ?? null,
+        onWindow: o.onWindow ?? (() => {}),
+      });
+      res.rounds.push(roundSummary(r));
+      res.aggregate.merge(r.aggregate);
+      res.operations += r.operations;
+      res.measured_ms += r.measured_ms;
+      res.engine ??= r.engine;
+      for (const f of r.failures) res.failures.push(`round ${round}: ${f}`);
+      r.aggregate.destroy();
+    } catch (err) {
+      res.failures.push(`round ${round}: ${(err as Error).message}`);
+    }
+    o.onRound?.(cell, r, ++done, total);
+    return r;
+  };
+
+  try {
+    for (const group of o.groups) {
+      for (let round = 1; round <= o.rounds; round++) {
+        const hashes = new Map<string, string | null>();
+        if (o.schedule === 'concurrent') {
+          const rs = await Promise.all(group.cells.map((c) => runOne(c, round)));
+          rs.forEach((r, i) => hashes.set(group.cells[i]!.id, r?.state_hash ?? null));
+        } else {
+          for (const c of group.cells) hashes.set(c.id, (await runOne(c, round))?.state_hash ?? null);
+        }
+        checkHashes(group, round, hashes, resultOf);
+      }
+    }
+  } finally {
+    await Promise.all([...pools.values()].map((p) => p.destroy()));
+    rmSync(workDir, { recursive: true, force: true });
+  }
+
+  return [...results.values()].map((r) => {
+    r.gaps = findGaps(r.cell.workload.spec, r.cell.backend, r.aggregate.counters);
+    r.status = r.failures.length === 0 ? 'ok' : 'failed';
+    return r;
+  });
+}
+
+/** Deterministic cells of one group must end each round in the same state, whatever their modes. */
+function checkHashes(group: Group, round: number, hashes: Map<string, string | null>, resultOf: (c: Cell) => CellResult): void {
+  const known = group.cells.filter((c) => c.deterministic && hashes.get(c.id) !== null && hashes.get(c.id) !== undefined);
+  const reference = known[0];
+  if (reference === undefined) return;
+  const want = hashes.get(reference.id)!;
+  for (const c of known.slice(1)) {
+    if (hashes.get(c.id) !== want) {
+      const msg = `round ${round}: final state hash ${hashes.get(c.id)!.slice(0, 16)} differs from ${reference.modeSet.label}'s ${want.slice(0, 16)}`;
+      resultOf(c).correctness.push(msg);
+      resultOf(reference).correctness.push(`round ${round}: final state differs from ${c.modeSet.label}'s`);
+    }
+  }
+}
