@@ -15,8 +15,9 @@ export interface Op {
   deltas: number[];
 }
 
+/** `next()` returns null where a replayed stream ends a phase (warm-up, then measured). */
 export interface OpStream {
-  next(): Op;
+  next(): Op | null;
 }
 
 export function streamSeed(seed: number, workload: string, index: number): number {

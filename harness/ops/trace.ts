@@ -1,7 +1,8 @@
 // Compact operation traces for record and replay. One file per connection:
 // a JSON header line, then per operation: kind (u8), key count (u8), and per
-// key a u32 key and a u8 delta. Replay reads the same operations in the same
-// order per connection.
+// key a u32 key and a u8 delta. A kind of 255 marks where the measured phase
+// began. Replay reads the same operations in the same order per connection,
+// warm-up and measured phase alike.
 
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { OP_KINDS, type OpKind } from '../spec/schema.ts';
@@ -17,6 +18,7 @@ export interface TraceHeader {
 }
 
 const KIND_INDEX = new Map<OpKind, number>(OP_KINDS.map((k, i) => [k, i]));
+const PHASE_MARK = 255;
 
 export class TraceWriter {
   private readonly fd: number;
@@ -44,6 +46,12 @@ export class TraceWriter {
     this.len = o;
   }
 
+  /** Marks the end of the warm-up. */
+  markMeasured(): void {
+    if (this.len + 1 > this.buf.byteLength) this.flush();
+    this.buf[this.len++] = PHASE_MARK;
+  }
+
   close(): void {
     this.flush();
     closeSync(this.fd);
@@ -68,20 +76,23 @@ export function readTraceHeader(bytes: Uint8Array, path: string): { header: Trac
   return { header: h as TraceHeader, body: nl + 1 };
 }
 
-/** Replays a recorded stream; past its end, `next()` returns null. */
-export function traceStream(path: string): OpStream & { header: TraceHeader; remaining(): boolean } {
+/** Replays a recorded stream: `next()` returns null at the warm-up mark and at the end. */
+export function traceStream(path: string): OpStream & { header: TraceHeader } {
   const bytes = new Uint8Array(readFileSync(path));
   const { header, body } = readTraceHeader(bytes, path);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let o = body;
   return {
     header,
-    remaining: () => o < bytes.byteLength,
-    next(): Op {
-      if (o + 2 > bytes.byteLength) throw new Error(`${path}: trace exhausted`);
+    next(): Op | null {
+      if (o >= bytes.byteLength) return null;
+      if (dv.getUint8(o) === PHASE_MARK) {
+        o++;
+        return null;
+      }
       const kind = OP_KINDS[dv.getUint8(o)];
       const n = dv.getUint8(o + 1);
-      if (kind === undefined || o + 2 + n * 5 > bytes.byteLength) throw new Error(`${path}: corrupt trace at byte ${o}`);
+      if (kind === undefined || o + 2 > bytes.byteLength || o + 2 + n * 5 > bytes.byteLength) throw new Error(`${path}: corrupt trace at byte ${o}`);
       o += 2;
       const keys: number[] = [];
       const deltas: number[] = [];

@@ -59,8 +59,8 @@ export default async function runConnection(task: ConnectionTask): Promise<Conne
     const count = amount.operations ?? Infinity;
     let windowStart = t0;
     let n = 0;
-    while (n < count && performance.now() < until) {
-      if (replay !== null && !replay.remaining()) break;
+    // A replay runs each phase to its recorded end, whatever the amounts say.
+    while (replay !== null || (n < count && performance.now() < until)) {
       let intended = performance.now();
       if (rate > 0) {
         intended = t0 + (n * 1000) / rate;
@@ -69,6 +69,7 @@ export default async function runConnection(task: ConnectionTask): Promise<Conne
         else if (-ahead > LATE_SLACK_MS && measured) recorder.count('op.late_starts');
       }
       const op = stream.next();
+      if (op === null) break;
       trace?.append(op);
       const start = performance.now();
       const outcome = driver.execute(op);
@@ -85,7 +86,8 @@ export default async function runConnection(task: ConnectionTask): Promise<Conne
 
   try {
     awaitBarrier(new Int32Array(task.barrier), task.connections);
-    if (task.warmup !== null) phase(task.warmup, false);
+    if (task.warmup !== null || replay !== null) phase(task.warmup ?? { operations: 0 }, false);
+    trace?.markMeasured();
     recorder.flush(); // drop anything from before the measured phase
     recorder.active = true;
     const m0 = performance.now();

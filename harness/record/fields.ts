@@ -4,23 +4,29 @@
 
 import type { MetadataClass } from '../../engine/index.ts';
 
+/** A numeric field, recorded only from the operations where the card gives it meaning (all when absent). */
+export interface NumericField {
+  field: string;
+  operations?: readonly string[];
+}
+
 /** Fields measured in ns (histogram per class and field). */
-export const LATENCY_FIELDS: Partial<Record<MetadataClass, readonly string[]>> = {
-  M1: ['wait_ns'],
-  M6: ['alloc_ns'],
-  M7: ['refresh_ns'],
-  M10: ['reset_ns'],
-  M11: ['lock_wait_ns'],
+export const LATENCY_FIELDS: Partial<Record<MetadataClass, readonly NumericField[]>> = {
+  M1: [{ field: 'wait_ns', operations: ['wait'] }],
+  M6: [{ field: 'alloc_ns', operations: ['publish'] }],
+  M7: [{ field: 'refresh_ns', operations: ['refresh'] }],
+  M10: [{ field: 'reset_ns', operations: ['reuse'] }],
+  M11: [{ field: 'lock_wait_ns' }],
 };
 
 /** Count-like numeric fields: a histogram of their distribution and a running sum. */
-export const VALUE_FIELDS: Partial<Record<MetadataClass, readonly string[]>> = {
-  M1: ['read_retry_count', 'poll_spins'],
-  M2: ['read_retry_count'],
-  M4: ['snapshot_age_statements'],
-  M6: ['snapshot_age_commits'],
-  M11: ['active_sessions_in_shard'],
-  M12: ['cache_size'],
+export const VALUE_FIELDS: Partial<Record<MetadataClass, readonly NumericField[]>> = {
+  M1: [{ field: 'read_retry_count', operations: ['read', 'wait'] }, { field: 'poll_spins', operations: ['wait'] }],
+  M2: [{ field: 'read_retry_count' }],
+  M4: [{ field: 'snapshot_age_statements' }],
+  M6: [{ field: 'snapshot_age_commits', operations: ['read', 'shadow_compare'] }],
+  M11: [{ field: 'active_sessions_in_shard' }],
+  M12: [{ field: 'cache_size' }],
 };
 
 /** Boolean fields: counted as `<class>.<field>.true|false`. */
@@ -45,6 +51,6 @@ export const ENUM_FIELDS: Partial<Record<MetadataClass, readonly string[]>> = {
   M11: ['control_mode', 'shadow_verdict'],
 };
 
-/** Histogram ranges: values are clamped into [1, max]. */
+/** Histogram ranges: values are clamped into [0, max]. */
 export const LATENCY_MAX_NS = 60e9;
 export const VALUE_MAX = 1e9;

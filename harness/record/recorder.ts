@@ -47,11 +47,14 @@ export class Recorder {
     this.count(`${cls}.${r.operation}`);
     this.checkRequired(cls, r.operation, rec);
     this.hist(`${cls}.${r.operation}.duration_ns`, r.end_ns - r.start_ns, LATENCY_MAX_NS);
-    for (const f of LATENCY_FIELDS[cls] ?? []) this.hist(`${cls}.${f}`, rec[f] as number, LATENCY_MAX_NS);
-    for (const f of VALUE_FIELDS[cls] ?? []) {
-      const v = rec[f] as number;
-      this.hist(`${cls}.${f}`, v, VALUE_MAX);
-      this.count(`${cls}.${f}.sum`, v);
+    for (const { field, operations } of LATENCY_FIELDS[cls] ?? []) {
+      if (operations === undefined || operations.includes(r.operation)) this.hist(`${cls}.${field}`, rec[field] as number, LATENCY_MAX_NS);
+    }
+    for (const { field, operations } of VALUE_FIELDS[cls] ?? []) {
+      if (operations !== undefined && !operations.includes(r.operation)) continue;
+      const v = rec[field] as number;
+      this.hist(`${cls}.${field}`, v, VALUE_MAX);
+      this.count(`${cls}.${field}.sum`, v);
     }
     for (const f of FLAG_FIELDS[cls] ?? []) this.count(`${cls}.${f}.${rec[f] === true ? 'true' : 'false'}`);
     for (const f of ENUM_FIELDS[cls] ?? []) this.count(`${cls}.${f}.${String(rec[f])}`);
@@ -107,7 +110,7 @@ export class Recorder {
       h = hdr.build({ bitBucketSize: 'packed', numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: max, autoResize: true, useWebAssembly: this.useWasm });
       this.hists.set(name, h);
     }
-    h.recordValue(Math.min(max, Math.max(1, Math.round(value))));
+    h.recordValue(Math.min(max, Math.max(0, Math.round(value))));
   }
 
   /** The first record of each (class, operation) is checked for every required field of its card. */

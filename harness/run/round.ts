@@ -45,7 +45,8 @@ const describeFailure = (connection: number, err: unknown): string => {
   return `connection ${connection}: ${typeof e.message === 'string' ? e.message : String(err)}${typeof e.code === 'string' ? ` (${e.code})` : ''}`;
 };
 
-export const traceFile = (dir: string, cell: Cell, connection: number): string => join(dir, `${cell.workload.spec.name}.${cell.backend}.c${cell.concurrency}.conn${connection}.trace`);
+/** One trace per workload, concurrency and connection: every backend and mode replays the same one. */
+export const traceFile = (dir: string, cell: Cell, connection: number): string => join(dir, `${cell.workload.spec.name}.c${cell.concurrency}.conn${connection}.trace`);
 
 export async function runRound(cell: Cell, round: number, ctx: RoundContext): Promise<RoundResult> {
   const spec = cell.workload.spec;

@@ -77,6 +77,8 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
   const results = new Map<string, CellResult>();
   const total = o.groups.reduce((n, g) => n + g.cells.length, 0) * o.rounds;
   let done = 0;
+  const traced = new Set<string>();
+  if (o.traceOut != null) mkdirSync(o.traceOut, { recursive: true });
 
   const poolFor = (cell: Cell): Piscina => {
     const key = o.schedule === 'concurrent' ? `${cell.concurrency}:${cell.modeSet.label}` : String(cell.concurrency);
@@ -108,10 +110,14 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
   const runOne = async (cell: Cell, round: number): Promise<RoundResult | null> => {
     const res = resultOf(cell);
     let r: RoundResult | null = null;
+    // Record the stream once per workload and concurrency: it is the same for every backend and mode.
+    const traceKey = `${cell.workload.spec.name}.c${cell.concurrency}`;
+    const traceOut = o.traceOut != null && !traced.has(traceKey) ? o.traceOut : null;
+    if (traceOut !== null) traced.add(traceKey);
     try {
       r = await runRound(cell, round, {
         pool: poolFor(cell), fixture: fixtureOf(cell), seed: o.seed, faults: o.faults, workDir,
-        window_ms: o.window_ms ?? 250, traceOut: o.traceOut ?? null, traceIn: o.traceIn ?? null,
+        window_ms: o.window_ms ?? 250, traceOut, traceIn: o.traceIn ?? null,
         onWindow: o.onWindow ?? (() => {}),
       });
       res.rounds.push(roundSummary(r));

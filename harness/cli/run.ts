@@ -1,0 +1,190 @@
+// `shadowbench run`: plans the matrix, runs it, writes the run folder.
+// Exit 0 when every cell ran, 1 when a cell failed (or reached a different
+// final state than its siblings), 2 on bad input.
+
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BACKENDS, EngineError, parseInject, type Backend, type FaultConfig } from '../../engine/index.ts';
+import { runEnvironment } from '../output/environment.ts';
+import { cellRecord, writeRun, type RunConfig, type RunRecord } from '../output/write.ts';
+import { planMatrix } from '../plan/matrix.ts';
+import { ModeSetError, parseModeSets } from '../plan/modes.ts';
+import { FixtureError } from '../run/fixture.ts';
+import { runMatrix, type Schedule } from '../run/runner.ts';
+import { SpecError, resolveWorkloads } from '../spec/load.ts';
+import { progress } from './progress.ts';
+import { UsageError, parseVerbArgs, stableJson, type Io, type Verb } from './verb.ts';
+
+export const RUN_OPTIONS = {
+  workload: { type: 'string', multiple: true },
+  backend: { type: 'string', multiple: true },
+  concurrency: { type: 'string' },
+  modes: { type: 'string' },
+  rounds: { type: 'string' },
+  seed: { type: 'string' },
+  duration: { type: 'string' },
+  schedule: { type: 'string' },
+  inject: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  full: { type: 'boolean' },
+  record: { type: 'boolean' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
+export const RUN_USAGE = `Usage: shadowbench run [options]
+
+Runs workloads against the engine in every requested control mode, rounds
+interleaved, and writes results/<run-id>/ (run.json, summary.json,
+summary.txt, histograms/*.hlog).
+
+Options:
+  --workload NAME|FILE   a canonical workload or a spec file (repeatable; default: the quick canonical suite)
+  --backend memory|file  restrict backends (repeatable or comma-separated; default: each spec's own)
+  --concurrency LIST     connection counts, e.g. 1,4,8 (default: the spec's)
+  --modes LIST           mode sets, comma-separated: legacy, shadow_compare, new, or CLASS=MODE joined by +
+                         (e.g. M6=snapshot+M11=sharded); default: legacy,shadow_compare,new
+  --rounds N             interleaved rounds per cell (default 3)
+  --seed N               seed of the operation streams and faults (default 1)
+  --duration MS          measured duration of every cell, in ms (e.g. 2000, or 2s)
+  --schedule interleaved|concurrent
+                         concurrent runs one pool per mode set at the same time (figures share the machine)
+  --inject CLASS.FAULT=VALUE
+                         fault injection, repeatable (e.g. M6.stale_publish=0.01, M6.delay_ns=2000)
+  --full                 with no --workload: the full canonical suite instead of the quick one
+  --record               record every operation stream into <run-dir>/trace/ for replay
+  --out DIR              where run folders go (default: results/)
+  --json                 print one JSON object on stdout ({ run_dir, exit_code, cells: [...] })
+  -q, --quiet            no progress output
+  -h, --help             show this help
+
+Exit status: 0 all cells ran, 1 a cell failed, 2 bad input.
+`;
+
+const RESULTS_DIR = resolve(new URL('../../results/', import.meta.url).pathname);
+
+function intArg(name: string, v: string | undefined, fallback: number, min = 1): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`shadowbench run: --${name} must be an integer >= ${min}, got '${v}'`);
+  return n;
+}
+
+function durationArg(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(v.trim());
+  if (m === null || Number(m[1]) <= 0) throw new UsageError(`shadowbench run: --duration must be a positive number of ms (or with an s suffix), got '${v}'`);
+  return Math.round(Number(m[1]) * (m[2] === 's' ? 1000 : 1));
+}
+
+function listArg(values: readonly string[] | undefined): string[] | undefined {
+  return values?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+}
+
+export function runId(now: Date, seed: number): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-s${seed}-${process.pid}`;
+}
+
+export interface ParsedRun {
+  values: ReturnType<typeof parseVerbArgs<typeof RUN_OPTIONS>>['values'];
+}
+
+/** Shared by `run` and `replay`: everything but where the operations come from. */
+export async function executeRun(values: ParsedRun['values'], io: Io, argv: readonly string[], replayOf: string | null): Promise<number> {
+  let faults: FaultConfig = {};
+  for (const spec of values.inject ?? []) {
+    try {
+      faults = parseInject(spec, faults);
+    } catch (err) {
+      throw new UsageError(`shadowbench run: ${(err as Error).message}`);
+    }
+  }
+  const backends = listArg(values.backend);
+  for (const b of backends ?? []) if (!(BACKENDS as readonly string[]).includes(b)) throw new UsageError(`shadowbench run: --backend '${b}' is not one of ${BACKENDS.join(', ')}`);
+  const concurrency = values.concurrency === undefined ? undefined : listArg([values.concurrency])!.map((c) => intArg('concurrency', c.replace(/^c/, ''), 1));
+  const schedule = (values.schedule ?? 'interleaved') as Schedule;
+  if (schedule !== 'interleaved' && schedule !== 'concurrent') throw new UsageError(`shadowbench run: --schedule must be interleaved or concurrent, got '${values.schedule}'`);
+  const seed = intArg('seed', values.seed, 1, 0);
+  const rounds = intArg('rounds', values.rounds, 3);
+  const duration_ms = durationArg(values.duration);
+  const names = values.workload ?? [];
+  const quick = names.length === 0 && values.full !== true;
+  let modeSets;
+  let workloads;
+  try {
+    modeSets = parseModeSets(values.modes);
+    workloads = resolveWorkloads(names);
+  } catch (err) {
+    if (err instanceof SpecError || err instanceof ModeSetError) throw new UsageError(err.message);
+    throw err;
+  }
+  const groups = planMatrix({ workloads, modeSets, quick, ...(backends === undefined ? {} : { backends: backends as Backend[] }), ...(concurrency === undefined ? {} : { concurrency }), ...(duration_ms === undefined ? {} : { duration_ms }) });
+  if (groups.length === 0) throw new UsageError('shadowbench run: the matrix is empty (no workload runs on the requested backends)');
+
+  const started = new Date();
+  const runDir = join(resolve(values.out ?? RESULTS_DIR), runId(started, seed));
+  mkdirSync(runDir, { recursive: true });
+  const bar = progress(io, values.quiet !== true);
+  const startMs = Date.now();
+  let results;
+  try {
+    results = await runMatrix({
+      groups, rounds, seed, faults, schedule, runDir,
+      traceOut: values.record === true ? join(runDir, 'trace') : null,
+      traceIn: replayOf === null ? null : join(replayOf, 'trace'),
+      onRound: (cell, _r, done, total) => bar.tick(done, total, cell.id),
+    });
+  } catch (err) {
+    bar.stop();
+    if (err instanceof FixtureError || err instanceof SpecError || err instanceof EngineError) {
+      io.err(`shadowbench run: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  bar.stop();
+  const endMs = Date.now();
+  const config: RunConfig = {
+    seed, rounds, schedule, quick, duration_ms: duration_ms ?? null, mode_sets: modeSets.map((m) => m.label),
+    workloads: workloads.map((w) => ({ name: w.spec.name, file: w.file, fixture_sha256: w.spec.fixture.sha256 ?? null })),
+    backends: backends ?? null, concurrency: concurrency ?? null, faults, window_ms: 250,
+    trace_recorded: values.record === true, replay_of: replayOf,
+  };
+  const cells = results.map(cellRecord);
+  const run: RunRecord = {
+    format: 'shadowbench-run', version: 1, run_id: runDir.split('/').pop()!, started_at: started.toISOString(),
+    ended_at: new Date(endMs).toISOString(), argv: [...argv], config,
+    engine: results.find((r) => r.engine !== null)?.engine ?? null, environment: runEnvironment(),
+    schedule_note: schedule === 'concurrent' ? 'schedule concurrent: mode sets ran at the same time and shared the machine; their figures are not independent' : null,
+    cells,
+    totals: {
+      cells: cells.length, failed: cells.filter((c) => c.status === 'failed').length,
+      with_gaps: cells.filter((c) => c.gaps.length > 0).length, correctness_failures: cells.filter((c) => c.correctness.length > 0).length,
+    },
+  };
+  writeRun(runDir, run, results, startMs, endMs);
+  for (const r of results) r.aggregate.destroy();
+  const exitCode = run.totals.failed > 0 || run.totals.correctness_failures > 0 ? 1 : 0;
+  if (values.json === true) {
+    io.out(`${stableJson({ run_dir: runDir, exit_code: exitCode, totals: run.totals, cells: cells.map((c) => ({ id: c.id, status: c.status, throughput_ops_s: c.throughput_ops_s, usable_for_gate: c.usable_for_gate, failures: c.failures, gaps: c.gaps, correctness: c.correctness })) })}\n`);
+  } else {
+    const { readFileSync } = await import('node:fs');
+    io.out(readFileSync(join(runDir, 'summary.txt'), 'utf8'));
+    io.out(`\nresults: ${runDir}\n`);
+  }
+  return exitCode;
+}
+
+export const runVerb: Verb = {
+  name: 'run',
+  summary: 'run workloads in every control mode and write a run folder',
+  usage: RUN_USAGE,
+  async run(argv, io) {
+    const { values } = parseVerbArgs('run', argv, RUN_OPTIONS);
+    if (values.help === true) {
+      io.out(RUN_USAGE);
+      return 0;
+    }
+    return executeRun(values, io, argv, null);
+  },
+};

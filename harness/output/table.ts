@@ -1,0 +1,66 @@
+// The summary table a person reads: one line per cell (throughput, operation
+// latency percentiles, errors), then per cell the card fields' percentiles.
+
+import type { HistogramSummary } from '../record/aggregate.ts';
+import type { CellSummary, RunRecord } from './write.ts';
+
+/** ns → a short human figure. */
+export function ns(v: number): string {
+  if (v >= 1e9) return `${(v / 1e9).toFixed(2)}s`;
+  if (v >= 1e6) return `${(v / 1e6).toFixed(2)}ms`;
+  if (v >= 1e3) return `${(v / 1e3).toFixed(1)}µs`;
+  return `${Math.round(v)}ns`;
+}
+
+function align(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd()).join('\n');
+}
+
+/** All operation kinds merged: the cell's headline latency is the busiest kind's. */
+function headline(s: CellSummary): HistogramSummary | null {
+  let best: HistogramSummary | null = null;
+  for (const [name, h] of Object.entries(s.histograms)) {
+    if (/^op\.[a-z_]+\.latency_ns$/.test(name) && (best === null || h.count > best.count)) best = h;
+  }
+  return best;
+}
+
+export function summaryTable(run: RunRecord, summaries: CellSummary[]): string {
+  const byId = new Map(summaries.map((s) => [s.id, s]));
+  const rows: string[][] = [['cell', 'status', 'ops/s', 'p50', 'p90', 'p99', 'p99.9', 'max', 'errors', 'notes']];
+  for (const c of run.cells) {
+    const h = headline(byId.get(c.id)!);
+    const errors = Object.entries(c.errors).reduce((n, [, v]) => n + v, 0);
+    const notes = [
+      c.failures.length > 0 ? 'FAILED' : '',
+      c.gaps.length > 0 ? `${c.gaps.length} gap(s)` : '',
+      c.correctness.length > 0 ? 'STATE MISMATCH' : '',
+    ].filter((x) => x !== '').join(', ');
+    rows.push([
+      c.id.replace(/^reference\./, ''), c.status, c.throughput_ops_s.toFixed(0),
+      ...(h === null ? ['-', '-', '-', '-', '-'] : [h.p50, h.p90, h.p99, h.p999, h.max].map(ns)),
+      String(errors), notes,
+    ]);
+  }
+  const out = [`run ${run.run_id}  seed ${run.config.seed}  rounds ${run.config.rounds}  schedule ${run.config.schedule}`];
+  if (run.schedule_note !== null) out.push(run.schedule_note);
+  if (run.engine?.fault_injection_active === true) out.push(`FAULT INJECTION ON: ${JSON.stringify(run.engine.faults)}`);
+  out.push('', align(rows), '');
+  for (const c of run.cells) {
+    const s = byId.get(c.id)!;
+    const fields = Object.entries(s.histograms).filter(([name]) => !name.startsWith('op.') && !name.endsWith('.duration_ns'));
+    if (fields.length === 0) continue;
+    out.push(`${c.id}`);
+    const frows = [['  field', 'count', 'p50', 'p90', 'p99', 'p99.9', 'max']];
+    for (const [name, h] of fields) {
+      const fmt = name.endsWith('_ns') ? ns : (v: number) => String(v);
+      frows.push([`  ${name}`, String(h.count), ...[h.p50, h.p90, h.p99, h.p999, h.max].map(fmt)]);
+    }
+    out.push(align(frows), '');
+    for (const g of c.gaps) out.push(`  observability gap: ${g}`);
+    for (const f of c.failures) out.push(`  failure: ${f}`);
+    for (const m of c.correctness) out.push(`  correctness: ${m}`);
+  }
+  return `${out.join('\n')}\n`;
+}

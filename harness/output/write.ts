@@ -1,0 +1,124 @@
+// Writes a run folder: run.json (what ran, where, how it ended), summary.json
+// (figures per cell), histograms/<cell>.hlog (HdrHistogram log format, one
+// tagged interval histogram per field), and summary.txt (the printed table).
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as hdr from 'hdr-histogram-js';
+import { modeName, SWITCHABLE_CLASSES, type ControlMode, type EngineDescription, type FaultConfig, type SwitchableClass } from '../../engine/index.ts';
+import type { HistogramSummary } from '../record/aggregate.ts';
+import type { CellResult, RoundSummary, Schedule } from '../run/runner.ts';
+import type { RunEnvironment } from './environment.ts';
+import { summaryTable } from './table.ts';
+
+export interface RunConfig {
+  seed: number;
+  rounds: number;
+  schedule: Schedule;
+  quick: boolean;
+  duration_ms: number | null;
+  mode_sets: string[];
+  workloads: { name: string; file: string; fixture_sha256: string | null }[];
+  backends: string[] | null;
+  concurrency: number[] | null;
+  faults: FaultConfig;
+  window_ms: number;
+  trace_recorded: boolean;
+  replay_of: string | null;
+}
+
+export interface CellRecord {
+  id: string;
+  variant: string;
+  backend: string;
+  workload: string;
+  concurrency: number;
+  mode_set: string;
+  control_modes: Record<SwitchableClass, ControlMode>;
+  status: 'ok' | 'failed';
+  failures: string[];
+  gaps: string[];
+  usable_for_gate: boolean;
+  deterministic: boolean;
+  correctness: string[];
+  operations: number;
+  measured_ms: number;
+  throughput_ops_s: number;
+  errors: Record<string, number>;
+  rounds: RoundSummary[];
+  histograms_file: string;
+}
+
+export interface RunRecord {
+  format: 'shadowbench-run';
+  version: 1;
+  run_id: string;
+  started_at: string;
+  ended_at: string;
+  argv: string[];
+  config: RunConfig;
+  engine: EngineDescription | null;
+  environment: RunEnvironment;
+  /** Present when mode sets ran at the same time: their figures share the machine. */
+  schedule_note: string | null;
+  cells: CellRecord[];
+  totals: { cells: number; failed: number; with_gaps: number; correctness_failures: number };
+}
+
+export interface CellSummary {
+  id: string;
+  throughput_ops_s: number;
+  histograms: Record<string, HistogramSummary>;
+  counters: Record<string, number>;
+}
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+export function cellRecord(r: CellResult): CellRecord {
+  const c = r.cell;
+  const errors: Record<string, number> = {};
+  for (const [k, v] of r.aggregate.counters) {
+    const m = /^errors\.(.+)$/.exec(k) ?? /^op\.[a-z_]+\.error\.(.+)$/.exec(k);
+    if (m !== null) errors[k.startsWith('errors.') ? m[1]! : `final.${m[1]!}`] = (errors[k.startsWith('errors.') ? m[1]! : `final.${m[1]!}`] ?? 0) + v;
+  }
+  const control_modes = Object.fromEntries(SWITCHABLE_CLASSES.map((k) => [k, modeName(k, c.modeSet.modes[k])])) as Record<SwitchableClass, ControlMode>;
+  return {
+    id: c.id, variant: c.variant, backend: c.backend, workload: c.workload.spec.name, concurrency: c.concurrency,
+    mode_set: c.modeSet.label, control_modes, status: r.status, failures: r.failures, gaps: r.gaps,
+    usable_for_gate: r.status === 'ok' && r.gaps.length === 0 && r.correctness.length === 0,
+    deterministic: c.deterministic, correctness: r.correctness, operations: r.operations, measured_ms: round2(r.measured_ms),
+    throughput_ops_s: r.measured_ms > 0 ? round2((r.operations / r.measured_ms) * 1000) : 0,
+    errors, rounds: r.rounds, histograms_file: `histograms/${c.id}.hlog`,
+  };
+}
+
+function writeHlog(path: string, r: CellResult, startMs: number, endMs: number): void {
+  const lines: string[] = [];
+  const writer = new hdr.HistogramLogWriter((s) => lines.push(s));
+  writer.outputComment(`shadowbench cell ${r.cell.id}; values in ns (latencies) or units (counts)`);
+  writer.outputLogFormatVersion();
+  writer.outputStartTime(startMs);
+  writer.outputLegend();
+  for (const name of [...r.aggregate.histograms.keys()].sort()) {
+    const h = r.aggregate.histograms.get(name)!;
+    h.tag = name;
+    h.startTimeStampMsec = startMs;
+    h.endTimeStampMsec = endMs;
+    writer.outputIntervalHistogram(h);
+  }
+  writeFileSync(path, lines.join(''));
+}
+
+export function writeRun(runDir: string, run: RunRecord, results: CellResult[], startMs: number, endMs: number): void {
+  mkdirSync(join(runDir, 'histograms'), { recursive: true });
+  const summaries: CellSummary[] = results.map((r) => ({
+    id: r.cell.id,
+    throughput_ops_s: r.measured_ms > 0 ? round2((r.operations / r.measured_ms) * 1000) : 0,
+    histograms: r.aggregate.summaries(),
+    counters: r.aggregate.counterRecord(),
+  }));
+  for (const r of results) writeHlog(join(runDir, 'histograms', `${r.cell.id}.hlog`), r, startMs, endMs);
+  writeFileSync(join(runDir, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
+  writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify({ run_id: run.run_id, cells: summaries }, null, 2)}\n`);
+  writeFileSync(join(runDir, 'summary.txt'), summaryTable(run, summaries));
+}
