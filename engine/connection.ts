@@ -154,9 +154,18 @@ export class Connection implements PageAccess {
         throw err;
       }
     }
-    this.txn = txn;
-    if (this.m8 !== null && this.m7 !== null) this.m7.refresh(this.m8.compare());
+    try {
+      if (this.m8 !== null && this.m7 !== null) this.m7.refresh(this.m8.compare());
+    } catch (err) {
+      // A failed begin leaves nothing open: no session, lock, snapshot or horizon.
+      if (txn.session !== null) this.m11.end(txn.session, 'abort');
+      this.releaseWriterLock(txn);
+      this.m6.release();
+      this.pages.clearHorizon(this.slot);
+      throw err;
+    }
     this.m9?.check(state.commit_seq, state.schema_cookie);
+    this.txn = txn;
   }
 
   readPage(pgno: number, into: Uint8Array = new Uint8Array(this.config.pageSize)): Uint8Array {

@@ -4,7 +4,7 @@
 
 import { nowMs } from '../shared/clock.ts';
 import { EngineError } from '../errors.ts';
-import type { DurableState, FileStore, FrameToWrite } from '../store/file-store.ts';
+import type { DurableState, FileStore, FrameToWrite, WalIndex } from '../store/file-store.ts';
 import { emit, injectDelay, type ClassContext } from './context.ts';
 
 export class M7WalFrameState {
@@ -26,14 +26,14 @@ export class M7WalFrameState {
     injectDelay(this.ctx, 'M7');
     let idx = this.file.index();
     if (!rebuild && idx.mx_frame === this.frame_count && idx.checkpoint_seq === this.checkpoint_seq) return;
-    // Readers refresh without the writer lock, so a checkpoint may restart
-    // the WAL between reading the index and reading the frame: then the
-    // index has moved on and the refresh starts over as a rebuild.
-    for (let attempt = 0; idx.mx_frame > 0 && !this.agrees(idx); attempt++) {
-      const again = this.file.index();
-      if (again.checkpoint_seq === idx.checkpoint_seq && again.mx_frame === idx.mx_frame && attempt > 0) {
+    // Readers refresh without the writer lock: when the file disagrees with
+    // the index copy, it is corruption only if the index did not change
+    // meanwhile (an append or a WAL restart bumps its seqlock).
+    while (idx.mx_frame > 0 && !this.agrees(idx)) {
+      if (this.file.indexSeq() === idx.seq) {
         throw new EngineError('corrupt', `WAL frame ${idx.mx_frame - 1}: checksum in file disagrees with the WAL index`, { frame: idx.mx_frame - 1 });
       }
+      const again = this.file.index();
       if (again.checkpoint_seq !== idx.checkpoint_seq) rebuild = true;
       idx = again;
     }
@@ -50,7 +50,7 @@ export class M7WalFrameState {
   }
 
   /** Whether the last frame in the file carries the running checksum the index says. */
-  private agrees(idx: ReturnType<FileStore['index']>): boolean {
+  private agrees(idx: WalIndex): boolean {
     try {
       const last = this.file.readFrameHeader(idx.mx_frame - 1);
       return last.cksum1 === idx.cksum1 && last.cksum2 === idx.cksum2;

@@ -79,6 +79,8 @@ export const WALX = {
   SALT2: 3,
   CKSUM1: 4,
   CKSUM2: 5,
+  /** Seqlock over the words above: odd while a writer changes the index or restarts the WAL. */
+  SEQ: 6,
   DIRTY: 16,
 } as const;
 

@@ -39,6 +39,17 @@ export interface DurableState {
   checkpoint_seq: number;
 }
 
+export interface WalIndex {
+  /** The index seqlock value this copy was taken at. */
+  seq: number;
+  mx_frame: number;
+  checkpoint_seq: number;
+  salt1: number;
+  salt2: number;
+  cksum1: number;
+  cksum2: number;
+}
+
 export interface FrameToWrite {
   pgno: number;
   data: Uint8Array;
@@ -99,9 +110,40 @@ export class FileStore {
     return this.dbFd;
   }
 
-  /** The shared WAL index, read without locks (writers update it under the writer lock). */
-  index(): { mx_frame: number; checkpoint_seq: number; salt1: number; salt2: number; cksum1: number; cksum2: number } {
+  /**
+   * A coherent copy of the shared WAL index. Writers change it under the
+   * writer lock inside a seqlock; readers (handle refreshes) copy it without
+   * locks and retry while a change is in flight.
+   */
+  index(): WalIndex {
+    for (;;) {
+      const seq = Atomics.load(this.idx, WALX.SEQ);
+      if ((seq & 1) === 0) {
+        const copy = this.indexWords(seq);
+        if (Atomics.load(this.idx, WALX.SEQ) === seq) return copy;
+      } else {
+        Atomics.wait(this.idx, WALX.SEQ, seq, 1);
+      }
+    }
+  }
+
+  /** The index seqlock's current value: a reader that saw it unchanged saw no index change or WAL restart. */
+  indexSeq(): number {
+    return Atomics.load(this.idx, WALX.SEQ);
+  }
+
+  private beginIndexChange(): void {
+    Atomics.add(this.idx, WALX.SEQ, 1);
+  }
+
+  private endIndexChange(): void {
+    Atomics.add(this.idx, WALX.SEQ, 1);
+    Atomics.notify(this.idx, WALX.SEQ);
+  }
+
+  private indexWords(seq: number): WalIndex {
     return {
+      seq,
       mx_frame: Atomics.load(this.idx, WALX.MX_FRAME),
       checkpoint_seq: Atomics.load(this.idx, WALX.CHECKPOINT_SEQ),
       salt1: Atomics.load(this.idx, WALX.SALT1) >>> 0,
@@ -139,9 +181,11 @@ export class FileStore {
       if (this.config.fsync === 'full') fsyncSync(this.wal());
     });
     for (const f of frames) Atomics.or(this.idx, WALX.DIRTY + (f.pgno >>> 5), 1 << (f.pgno & 31));
+    this.beginIndexChange();
     Atomics.store(this.idx, WALX.CKSUM1, sum[0] | 0);
     Atomics.store(this.idx, WALX.CKSUM2, sum[1] | 0);
     Atomics.store(this.idx, WALX.MX_FRAME, startFrame + frames.length);
+    this.endIndexChange();
     return sum;
   }
 
@@ -175,12 +219,26 @@ export class FileStore {
     return frames;
   }
 
-  /** New salts, header rewritten, old frames cut off. Frames left by a crash in between fail the salt check. */
+  /**
+   * New salts, header rewritten, old frames cut off. Frames left by a crash
+   * in between fail the salt check. The file change and the index change sit
+   * in one seqlock window, so no handle sees the new file with the old index;
+   * the fsync comes after it (the writer lock still holds off commits).
+   */
   private restartWal(checkpointSeq: number): void {
     const { bytes, header } = encodeWalHeader(this.config.pageSize, checkpointSeq, newSalt(), newSalt());
-    writeAll(this.wal(), bytes, 0);
-    ftruncateSync(this.wal(), WAL_HEADER_SIZE);
+    this.beginIndexChange();
+    try {
+      writeAll(this.wal(), bytes, 0);
+      ftruncateSync(this.wal(), WAL_HEADER_SIZE);
+      this.resetIndex(checkpointSeq, header);
+    } finally {
+      this.endIndexChange();
+    }
     if (this.config.fsync !== 'off') fsyncSync(this.wal());
+  }
+
+  private resetIndex(checkpointSeq: number, header: { salt1: number; salt2: number; cksum1: number; cksum2: number }): void {
     Atomics.store(this.idx, WALX.SALT1, header.salt1 | 0);
     Atomics.store(this.idx, WALX.SALT2, header.salt2 | 0);
     Atomics.store(this.idx, WALX.CKSUM1, header.cksum1 | 0);

@@ -28,6 +28,8 @@ export interface RunOptions {
   traceIn?: string | null;
   onWindow?: (cell: Cell, delta: WindowDelta) => void;
   onRound?: (cell: Cell, round: RoundResult | null, done: number, total: number) => void;
+  /** Sees every pool the runner starts (diagnostics; tests kill its threads). */
+  onPool?: (pool: Piscina) => void;
 }
 
 export interface RoundSummary {
@@ -86,6 +88,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
     if (pool === undefined) {
       pool = new Piscina({ filename: WORKER, minThreads: cell.concurrency, maxThreads: cell.concurrency, concurrentTasksPerWorker: 1, idleTimeout: 60_000 });
       pools.set(key, pool);
+      o.onPool?.(pool);
     }
     return pool;
   };

@@ -1,0 +1,66 @@
+// `shadowbench replay <run-dir>`: drives the operation streams a run recorded
+// (`run --record`), same operations in the same order per connection,
+// against other modes, backends or faults. The workloads, concurrency levels
+// and seed come from the recorded run.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { RunRecord } from '../output/write.ts';
+import { RUN_OPTIONS, executeRun } from './run.ts';
+import { UsageError, parseVerbArgs, type Verb } from './verb.ts';
+
+const { workload: _w, record: _r, full: _f, duration: _d, seed: _s, ...REPLAY_OPTIONS } = RUN_OPTIONS;
+
+const USAGE = `Usage: shadowbench replay <run-dir> [options]
+
+Replays the operation streams recorded by 'shadowbench run --record' into
+a new run folder: the same operations, in the same order per connection, for
+the recorded workloads and concurrency levels.
+
+Options:
+  --modes LIST           mode sets to replay against (default: legacy,shadow_compare,new)
+  --backend memory|file  backends (default: each workload's own)
+  --concurrency LIST     a subset of the recorded concurrency levels
+  --rounds N             rounds per cell (default 3)
+  --schedule interleaved|concurrent
+  --inject CLASS.FAULT=VALUE   fault injection, repeatable
+  --out DIR              where the new run folder goes (default: results/)
+  --json                 one JSON object on stdout
+  -q, --quiet            no progress output
+  -h, --help             show this help
+
+Exit status: 0 all cells ran, 1 a cell failed, 2 bad input (not a run folder, no trace).
+`;
+
+export const replayVerb: Verb = {
+  name: 'replay',
+  summary: 'replay a recorded run\'s operation streams against other modes or variants',
+  usage: USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseVerbArgs('replay', argv, REPLAY_OPTIONS, true);
+    if (values.help === true) {
+      io.out(USAGE);
+      return 0;
+    }
+    if (positionals.length !== 1) throw new UsageError(`shadowbench replay: expected one run folder, got ${positionals.length} (see 'shadowbench replay --help')`);
+    const dir = resolve(positionals[0]!);
+    const runFile = join(dir, 'run.json');
+    if (!existsSync(runFile)) throw new UsageError(`shadowbench replay: ${runFile}: no such file (not a run folder)`);
+    let run: RunRecord;
+    try {
+      run = JSON.parse(readFileSync(runFile, 'utf8')) as RunRecord;
+    } catch (err) {
+      throw new UsageError(`shadowbench replay: ${runFile}: ${(err as Error).message}`);
+    }
+    if (run.format !== 'shadowbench-run' || !run.config.trace_recorded) throw new UsageError(`shadowbench replay: ${dir} has no recorded trace (run it with --record)`);
+    const recordedLevels = [...new Set(run.cells.map((c) => c.concurrency))];
+    const concurrency = values.concurrency ?? recordedLevels.join(',');
+    for (const c of concurrency.split(',')) {
+      if (!recordedLevels.includes(Number(c.replace(/^c/, '')))) throw new UsageError(`shadowbench replay: concurrency ${c} was not recorded (recorded: ${recordedLevels.join(', ')})`);
+    }
+    return executeRun({
+      ...values, concurrency, workload: run.config.workloads.map((w) => w.file), seed: String(run.config.seed),
+      full: true, ...(run.config.duration_ms === null ? {} : { duration: String(run.config.duration_ms) }),
+    }, io, argv, dir);
+  },
+};
