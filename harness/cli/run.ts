@@ -44,7 +44,7 @@ Options:
   --concurrency LIST     connection counts, e.g. 1,4,8 (default: the spec's)
   --modes LIST           mode sets, comma-separated: legacy, shadow_compare, new, or CLASS=MODE joined by +
                          (e.g. M6=snapshot+M11=sharded); default: legacy,shadow_compare,new
-  --rounds N             interleaved rounds per cell (default 3)
+  --rounds N             interleaved rounds per cell (default 3; 2 for the quick suite)
   --seed N               seed of the operation streams and faults (default 1)
   --duration MS          measured duration of every cell, in ms (e.g. 2000, or 2s)
   --schedule interleaved|concurrent
@@ -105,10 +105,12 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   const schedule = (values.schedule ?? 'interleaved') as Schedule;
   if (schedule !== 'interleaved' && schedule !== 'concurrent') throw new UsageError(`shadowbench run: --schedule must be interleaved or concurrent, got '${values.schedule}'`);
   const seed = intArg('seed', values.seed, 1, 0);
-  const rounds = intArg('rounds', values.rounds, 3);
+
   const duration_ms = durationArg(values.duration);
   const names = values.workload ?? [];
   const quick = names.length === 0 && values.full !== true;
+  // Two interleaved rounds keep the quick suite near two minutes; full runs take three.
+  const rounds = intArg('rounds', values.rounds, quick ? 2 : 3);
   let modeSets;
   let workloads;
   try {

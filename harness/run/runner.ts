@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { EngineDescription, FaultConfig } from '../../engine/index.ts';
 import type { Cell, Group } from '../plan/matrix.ts';
-import { Accumulator, summarize, type HistogramSummary } from '../record/aggregate.ts';
+import { Accumulator, initHistograms, summarize, type HistogramSummary } from '../record/aggregate.ts';
 import type { WindowDelta } from '../record/recorder.ts';
 import { buildFixture, type Fixture } from './fixture.ts';
 import { findGaps } from './gaps.ts';
@@ -72,6 +72,7 @@ function roundSummary(r: RoundResult): RoundSummary {
 }
 
 export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
+  await initHistograms();
   const workDir = join(o.runDir, 'work');
   mkdirSync(workDir, { recursive: true });
   const fixtures = new Map<string, Fixture>();
