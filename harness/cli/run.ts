@@ -2,7 +2,7 @@
 // Exit 0 when every cell ran, 1 when a cell failed (or reached a different
 // final state than its siblings), 2 on bad input.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BACKENDS, EngineError, parseInject, type Backend, type FaultConfig } from '../../engine/index.ts';
 import { runEnvironment } from '../output/environment.ts';
@@ -170,7 +170,6 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   if (values.json === true) {
     io.out(`${stableJson({ run_dir: runDir, exit_code: exitCode, totals: run.totals, cells: cells.map((c) => ({ id: c.id, status: c.status, throughput_ops_s: c.throughput_ops_s, usable_for_gate: c.usable_for_gate, failures: c.failures, gaps: c.gaps, correctness: c.correctness })) })}\n`);
   } else {
-    const { readFileSync } = await import('node:fs');
     io.out(readFileSync(join(runDir, 'summary.txt'), 'utf8'));
     io.out(`\nresults: ${runDir}\n`);
   }

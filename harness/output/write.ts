@@ -76,10 +76,13 @@ const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 export function cellRecord(r: CellResult): CellRecord {
   const c = r.cell;
+  // `busy`, `write_conflict`, …: every failed attempt; `final.<code>`: operations that failed after all retries.
   const errors: Record<string, number> = {};
   for (const [k, v] of r.aggregate.counters) {
-    const m = /^errors\.(.+)$/.exec(k) ?? /^op\.[a-z_]+\.error\.(.+)$/.exec(k);
-    if (m !== null) errors[k.startsWith('errors.') ? m[1]! : `final.${m[1]!}`] = (errors[k.startsWith('errors.') ? m[1]! : `final.${m[1]!}`] ?? 0) + v;
+    const attempt = /^errors\.(.+)$/.exec(k);
+    const final = /^op\.[a-z_]+\.error\.(.+)$/.exec(k);
+    const key = attempt !== null ? attempt[1]! : final !== null ? `final.${final[1]!}` : null;
+    if (key !== null) errors[key] = (errors[key] ?? 0) + v;
   }
   const control_modes = Object.fromEntries(SWITCHABLE_CLASSES.map((k) => [k, modeName(k, c.modeSet.modes[k])])) as Record<SwitchableClass, ControlMode>;
   return {

@@ -67,8 +67,8 @@ export const workloadSpecSchema = z
     }).strict(),
     mix,
     transaction: z.object({
-      /** Statements per read or write transaction. */
-      statements: positiveInt.default(4),
+      /** Statements per read or write transaction (at most 255: a trace stores an op's key count in one byte). */
+      statements: positiveInt.max(255).default(4),
       /** Retries of a transaction that failed with a retryable error (busy, conflict); then it counts as failed. */
       max_retries: z.number().int().min(0).default(50),
     }).strict().default({ statements: 4, max_retries: 50 }),

@@ -1,0 +1,218 @@
+// End to end through the CLI, real piscina pools and worker threads: a small
+// deterministic run (memory, c2, operation-bound, 2 rounds, legacy and new)
+// writes a complete run folder whose mode sets reach the same final state;
+// its recorded trace is exactly the generated op stream, and replaying it
+// reaches that state again.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as hdr from 'hdr-histogram-js';
+import { opStream, type Op } from '../../harness/ops/stream.ts';
+import { traceStream } from '../../harness/ops/trace.ts';
+import { loadSpecFile } from '../../harness/spec/load.ts';
+import type { WorkloadInput } from '../../harness/spec/schema.ts';
+import type { CellSummary, RunRecord } from '../../harness/output/write.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(ROOT, 'bin/shadowbench.js');
+const OPS = 300;
+const WARMUP = 40;
+const CONNECTIONS = 2;
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+interface CliJson {
+  run_dir: string;
+  exit_code: number;
+  totals: RunRecord['totals'];
+  cells: { id: string; status: string; failures: string[]; gaps: string[]; correctness: string[]; usable_for_gate: boolean }[];
+}
+
+function parseJson(r: CliResult): CliJson {
+  assert.is(r.code, 0, `exit code 0 expected; stderr:\n${r.stderr}\nstdout:\n${r.stdout}`);
+  return JSON.parse(r.stdout) as CliJson;
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'sb-run-'));
+const specFile = join(tmp, 'tiny-mixed.json');
+const workload: WorkloadInput = {
+  name: 'tiny-mixed',
+  description: 'small deterministic mixed workload for the harness tests',
+  serves: { classes: ['M6', 'M11', 'M1'], verification: ['harness test'] },
+  backends: ['memory'],
+  concurrency: [CONNECTIONS],
+  engine: { pageSize: 4096, pageCount: 256, fsync: 'normal', versionsPerPage: 8 },
+  fixture: { rows: 128, initial_balance: 1000 },
+  // Only commuting increments and reads: the final state is a function of the ops alone.
+  mix: { read: 2, concurrent_write: 1 },
+  transaction: { statements: 3, max_retries: 500 },
+  keys: { distribution: 'zipfian', theta: 0.9 },
+  run: { operations: OPS },
+  warmup: { operations: WARMUP },
+};
+writeFileSync(specFile, JSON.stringify(workload, null, 2));
+
+let recorded: { dir: string; run: RunRecord } | null = null;
+
+function stateHashes(run: RunRecord): (string | null)[] {
+  return run.cells.flatMap((c) => c.rounds.map((r) => r.state_hash));
+}
+
+test('run: c2 memory, 2 rounds, legacy+new, --record -> a complete run folder', async () => {
+  const out = join(tmp, 'out');
+  const res = parseJson(await cli(['run', '--workload', specFile, '--modes', 'legacy,new', '--rounds', '2', '--seed', '7', '--record', '--json', '--out', out, '-q']));
+  assert.is(res.exit_code, 0);
+  assert.ok(res.run_dir.startsWith(`${out}/`), res.run_dir);
+  assert.equal(res.totals, { cells: 2, failed: 0, with_gaps: 0, correctness_failures: 0 });
+  assert.equal(res.cells.map((c) => c.id), ['reference.tiny-mixed.memory.c2.legacy', 'reference.tiny-mixed.memory.c2.new']);
+  for (const c of res.cells) {
+    assert.is(c.status, 'ok', JSON.stringify(c));
+    assert.equal([c.failures, c.gaps, c.correctness], [[], [], []]);
+    assert.ok(c.usable_for_gate);
+  }
+
+  const dir = res.run_dir;
+  for (const f of ['run.json', 'summary.json', 'summary.txt']) assert.ok(existsSync(join(dir, f)), f);
+  assert.not.ok(existsSync(join(dir, 'work')), 'the work folder is removed');
+  const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
+  assert.is(run.format, 'shadowbench-run');
+  assert.is(run.run_id, dir.split('/').pop());
+  assert.match(run.environment.hardware_signature, /^[0-9a-f]{16}$/);
+  assert.is(run.environment.node_version, process.version);
+  assert.ok(run.engine !== null, 'engine description');
+  assert.is(run.engine.backend, 'memory');
+  assert.is(run.engine.page_count, 256);
+  assert.equal(run.engine.faults, {});
+  assert.is(run.engine.fault_injection_active, false);
+  assert.equal(run.config.mode_sets, ['legacy', 'new']);
+  assert.equal([run.config.seed, run.config.rounds, run.config.trace_recorded, run.config.replay_of], [7, 2, true, null]);
+
+  // Both mode sets, every round: the same final state (each round starts from the fixture).
+  const hashes = stateHashes(run);
+  assert.is(hashes.length, 4);
+  assert.ok(hashes.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)), JSON.stringify(hashes));
+  assert.is(new Set(hashes).size, 1, `one final state: ${JSON.stringify(hashes)}`);
+  assert.equal(run.cells.map((c) => c.control_modes), [{ M1: 'legacy', M6: 'legacy', M11: 'legacy' }, { M1: 'polling', M6: 'snapshot', M11: 'sharded' }]);
+  for (const c of run.cells) {
+    assert.ok(c.deterministic);
+    assert.equal(c.rounds.map((r) => r.round), [1, 2]);
+    for (const r of c.rounds) {
+      assert.is(r.operations, OPS * CONNECTIONS, `${c.id} round ${r.round}`);
+      assert.equal(r.failures, []);
+      assert.ok(r.latency_ns['read'] !== undefined && r.latency_ns['concurrent_write'] !== undefined, Object.keys(r.latency_ns).join());
+    }
+    assert.is(c.operations, 2 * OPS * CONNECTIONS);
+  }
+
+  // Every measured operation reached the main thread through a window: counted once, none lost.
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { cells: CellSummary[] };
+  for (const s of summary.cells) {
+    const ops = Object.entries(s.counters).filter(([k]) => /^op\.[a-z_]+\.(ok|error\..+)$/.test(k)).reduce((n, [, v]) => n + v, 0);
+    assert.is(ops, 2 * OPS * CONNECTIONS, `${s.id}: ops counted in windows`);
+    const latencies = Object.entries(s.histograms).filter(([k]) => /^op\.[a-z_]+\.latency_ns$/.test(k)).reduce((n, [, h]) => n + h.count, 0);
+    assert.is(latencies, Object.entries(s.counters).filter(([k]) => /^op\.[a-z_]+\.ok$/.test(k)).reduce((n, [, v]) => n + v, 0));
+    for (const [name, h] of Object.entries(s.histograms)) assert.ok(h.max >= h.p999 && h.p999 >= h.p99 && h.p99 >= h.p50, `${s.id} ${name}: ${JSON.stringify(h)}`);
+  }
+
+  // HdrHistogram logs: one per cell, one tagged interval histogram per field.
+  const hlogs = readdirSync(join(dir, 'histograms')).sort();
+  assert.equal(hlogs, run.cells.map((c) => c.histograms_file.replace('histograms/', '')).sort());
+  for (const c of run.cells) {
+    const text = readFileSync(join(dir, c.histograms_file), 'utf8');
+    const reader = new hdr.HistogramLogReader(text, 'packed', false);
+    const tags: string[] = [];
+    for (let h = reader.nextIntervalHistogram(); h !== null; h = reader.nextIntervalHistogram()) {
+      assert.ok(h.tag !== undefined && h.tag !== '', 'tagged');
+      assert.ok(h.totalCount > 0, `${h.tag} has values`);
+      tags.push(h.tag);
+      const want = summary.cells.find((s) => s.id === c.id)!.histograms[h.tag];
+      assert.is(h.totalCount, want?.count, `${c.id} ${h.tag}: same count as summary.json`);
+      h.destroy();
+    }
+    assert.ok(tags.includes('op.read.latency_ns') && tags.includes('op.concurrent_write.latency_ns'), tags.join());
+    assert.ok(tags.some((t) => t.startsWith('M11.')) && tags.some((t) => t.startsWith('M6.')), tags.join());
+    assert.equal(tags, [...tags].sort(), 'in name order');
+  }
+
+  const txt = readFileSync(join(dir, 'summary.txt'), 'utf8');
+  assert.ok(txt.includes(run.run_id));
+  for (const c of run.cells) assert.ok(txt.includes(c.id.replace(/^reference\./, '')), c.id);
+  assert.not.ok(/FAILED|STATE MISMATCH/.test(txt));
+
+  recorded = { dir, run };
+});
+
+test('the recorded trace is the generated op stream, per connection, warm-up then measured', () => {
+  assert.ok(recorded !== null, 'needs the recorded run');
+  const { spec } = loadSpecFile(specFile);
+  const traces = readdirSync(join(recorded.dir, 'trace')).sort();
+  assert.equal(traces, [0, 1].map((c) => `tiny-mixed.c2.conn${c}.trace`), 'one trace per connection, recorded once for every mode and round');
+  for (let conn = 0; conn < CONNECTIONS; conn++) {
+    const t = traceStream(join(recorded.dir, 'trace', `tiny-mixed.c2.conn${conn}.trace`));
+    assert.equal(t.header, { format: 'shadowbench-trace', version: 1, workload: 'tiny-mixed', seed: 7, connection: conn, connections: CONNECTIONS });
+    const gen = opStream(spec, 7, conn, CONNECTIONS);
+    const phase = (): Op[] => {
+      const ops: Op[] = [];
+      for (let op = t.next(); op !== null; op = t.next()) ops.push(op);
+      return ops;
+    };
+    const warm = phase();
+    const measured = phase();
+    assert.is(warm.length, WARMUP, `connection ${conn}: warm-up length`);
+    assert.is(measured.length, OPS, `connection ${conn}: measured length`);
+    assert.equal(warm, Array.from({ length: WARMUP }, () => gen.next()), `connection ${conn}: warm-up ops`);
+    assert.equal(measured, Array.from({ length: OPS }, () => gen.next()), `connection ${conn}: measured ops`);
+    assert.is(t.next(), null);
+  }
+});
+
+test('replay --modes shadow_compare: same operations, same final state', async () => {
+  assert.ok(recorded !== null, 'needs the recorded run');
+  const out = join(tmp, 'replay-out');
+  const res = parseJson(await cli(['replay', recorded.dir, '--modes', 'shadow_compare', '--rounds', '1', '--json', '--out', out, '-q']));
+  assert.is(res.exit_code, 0);
+  assert.equal(res.cells.map((c) => [c.id, c.status]), [['reference.tiny-mixed.memory.c2.shadow_compare', 'ok']]);
+  assert.equal(res.totals, { cells: 1, failed: 0, with_gaps: 0, correctness_failures: 0 });
+  const run = JSON.parse(readFileSync(join(res.run_dir, 'run.json'), 'utf8')) as RunRecord;
+  assert.is(run.config.replay_of, recorded.dir);
+  assert.is(run.config.seed, 7);
+  assert.is(run.config.trace_recorded, false);
+  const cell = run.cells[0]!;
+  assert.equal(cell.control_modes, { M1: 'shadow_compare', M6: 'shadow_compare', M11: 'shadow_compare' });
+  assert.is(cell.operations, OPS * CONNECTIONS, 'the measured phase replays exactly the recorded measured ops');
+  assert.equal(stateHashes(run), [stateHashes(recorded.run)[0]!], 'the replay ends in the recorded run\'s state');
+  // Shadow comparison ran, and agreed.
+  const summary = JSON.parse(readFileSync(join(res.run_dir, 'summary.json'), 'utf8')) as { cells: CellSummary[] };
+  const counters = summary.cells[0]!.counters;
+  assert.ok((counters['M6.shadow_verdict.match'] ?? 0) > 0, JSON.stringify(counters));
+  assert.is(counters['M6.shadow_verdict.diverged'] ?? 0, 0);
+});
+
+test('replay of a folder without a trace is bad input', async () => {
+  assert.ok(recorded !== null, 'needs the recorded run');
+  const r = await cli(['replay', join(tmp, 'no-such-run'), '--json']);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /no-such-run\/run\.json: no such file \(not a run folder\)/);
+});
+
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test.run();
