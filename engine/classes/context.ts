@@ -34,6 +34,10 @@ export type Payload<C extends MetadataClass> = Omit<RecordByClass[C], 'trace_id'
 
 /** Sends one record; callers check `ctx.hook !== null` first so nothing is built when nobody listens. */
 export function emit<C extends MetadataClass>(ctx: ClassContext, t0: number, payload: Payload<C>): void {
-  const record = { ...payload, trace_id: ctx.traceId, start_ns: epochNs(t0), end_ns: epochNs(nowMs()) } as RecordByClass[C];
-  ctx.hook?.(record as FieldRecord);
+  // Completing the caller's fresh literal in place is several times cheaper than spreading it.
+  const record = payload as Payload<C> & { trace_id: string; start_ns: number; end_ns: number };
+  record.trace_id = ctx.traceId;
+  record.start_ns = epochNs(t0);
+  record.end_ns = epochNs(nowMs());
+  ctx.hook?.(record as unknown as FieldRecord);
 }

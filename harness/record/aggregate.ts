@@ -45,8 +45,11 @@ export async function initHistograms(): Promise<void> {
   }
 }
 
-export function emptyHistogram(): hdr.Histogram {
-  return hdr.build({ bitBucketSize: 'packed', numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: 2, autoResize: true, useWebAssembly: wasm });
+/** 32-bit buckets merge several times faster; packed ones are compact enough to keep for a whole run. */
+export type Buckets = 32 | 'packed';
+
+export function emptyHistogram(buckets: Buckets = 'packed'): hdr.Histogram {
+  return hdr.build({ bitBucketSize: buckets, numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: 2, autoResize: true, useWebAssembly: wasm });
 }
 
 /** A bag of merged histograms and counters. */
@@ -54,13 +57,15 @@ export class Accumulator {
   readonly histograms = new Map<string, hdr.Histogram>();
   readonly counters = new Map<string, number>();
 
+  constructor(private readonly buckets: Buckets = 'packed') {}
+
   addCounters(counters: Readonly<Record<string, number>> | ReadonlyMap<string, number>): void {
     const entries = counters instanceof Map ? counters.entries() : Object.entries(counters);
     for (const [k, v] of entries) this.counters.set(k, (this.counters.get(k) ?? 0) + v);
   }
 
   addEncoded(name: string, base64: string): void {
-    const h = hdr.decodeFromCompressedBase64(base64, 'packed', wasm);
+    const h = hdr.decodeFromCompressedBase64(base64, 32, wasm);
     this.addHistogram(name, h);
     h.destroy();
   }
@@ -68,7 +73,7 @@ export class Accumulator {
   addHistogram(name: string, h: hdr.Histogram): void {
     let acc = this.histograms.get(name);
     if (acc === undefined) {
-      acc = emptyHistogram();
+      acc = emptyHistogram(this.buckets);
       this.histograms.set(name, acc);
     }
     acc.add(h);
@@ -97,10 +102,14 @@ export class Accumulator {
 
 const MAX_SAMPLES = 512;
 
-/** One round of one cell while it runs. */
+/** One round of one cell while it runs: short-lived, so it takes the fast 32-bit buckets. */
 export class RoundAggregate extends Accumulator {
   readonly samples: FieldRecord[] = [];
   windows = 0;
+
+  constructor() {
+    super(32);
+  }
 
   add(delta: WindowDelta): void {
     this.windows++;

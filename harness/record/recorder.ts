@@ -2,10 +2,15 @@
 // driver's operation timings into HDR histograms and counters, one window at
 // a time. Each window is flushed as a delta (histograms encoded losslessly),
 // so the main thread sees live data and merges the exact totals.
+//
+// The engine hook only queues records; they are recorded after the driver has
+// taken the operation's end time, so recording never inflates the latency it
+// measures. Histograms and counter cells are resolved once per (class,
+// operation) and cached, so a record costs map lookups, not key building.
 
 import * as hdr from 'hdr-histogram-js';
 import { REQUIRED_FIELDS, type FieldRecord, type MetadataClass } from '../../engine/index.ts';
-import { ENUM_FIELDS, FLAG_FIELDS, LATENCY_FIELDS, LATENCY_MAX_NS, VALUE_FIELDS, VALUE_MAX } from './fields.ts';
+import { ENUM_FIELDS, FLAG_FIELDS, LATENCY_FIELDS, LATENCY_MAX_NS, VALUE_FIELDS, VALUE_MAX, type NumericField } from './fields.ts';
 
 export interface WindowDelta {
   /** Connection index within the cell. */
@@ -22,16 +27,39 @@ export interface WindowDelta {
 
 const SAMPLES_PER_CLASS = 4;
 const ANOMALY_SAMPLES = 64;
+/** A queue longer than this is recorded at once (an operation that emits without end). */
+const MAX_PENDING = 4096;
 
-type Record_ = Record<string, unknown>;
+type Fields = Record<string, unknown>;
+
+interface Cell {
+  n: number;
+}
+
+interface Numeric {
+  field: string;
+  hist: hdr.Histogram;
+  max: number;
+  sum: Cell | null;
+}
+
+/** Everything one (class, operation) pair records into, resolved once. */
+interface Slot {
+  count: Cell;
+  duration: hdr.Histogram;
+  numeric: Numeric[];
+  flags: { field: string; yes: Cell; no: Cell }[];
+  enums: { field: string; cells: Map<string, Cell>; prefix: string }[];
+}
 
 export class Recorder {
   private readonly hists = new Map<string, hdr.Histogram>();
-  private counters = new Map<string, number>();
+  private readonly cells = new Map<string, Cell>();
+  private readonly slots = new Map<MetadataClass, Map<string, Slot>>();
+  private pending: FieldRecord[] = [];
   private samples: FieldRecord[] = [];
   private anomalies = 0;
   private readonly sampledPerClass = new Map<string, number>();
-  private readonly checked = new Set<string>();
   private window = 0;
   private windowStart = performance.timeOrigin + performance.now();
   /** While false (warm-up), nothing is kept. */
@@ -39,47 +67,42 @@ export class Recorder {
 
   constructor(readonly connection: number, private readonly useWasm: boolean) {}
 
-  /** The engine hook. */
+  /** The engine hook: queues the record until the operation ends. */
   readonly onRecord = (r: FieldRecord): void => {
     if (!this.active) return;
-    const cls = r.metadata_class;
-    const rec = r as unknown as Record_;
-    this.count(`${cls}.${r.operation}`);
-    this.checkRequired(cls, r.operation, rec);
-    this.hist(`${cls}.${r.operation}.duration_ns`, r.end_ns - r.start_ns, LATENCY_MAX_NS);
-    for (const { field, operations } of LATENCY_FIELDS[cls] ?? []) {
-      if (operations === undefined || operations.includes(r.operation)) this.hist(`${cls}.${field}`, rec[field] as number, LATENCY_MAX_NS);
-    }
-    for (const { field, operations } of VALUE_FIELDS[cls] ?? []) {
-      if (operations !== undefined && !operations.includes(r.operation)) continue;
-      const v = rec[field] as number;
-      this.hist(`${cls}.${field}`, v, VALUE_MAX);
-      this.count(`${cls}.${field}.sum`, v);
-    }
-    for (const f of FLAG_FIELDS[cls] ?? []) this.count(`${cls}.${f}.${rec[f] === true ? 'true' : 'false'}`);
-    for (const f of ENUM_FIELDS[cls] ?? []) this.count(`${cls}.${f}.${String(rec[f])}`);
-    this.sample(r, rec);
+    this.pending.push(r);
+    if (this.pending.length >= MAX_PENDING) this.drain();
   };
 
-  /** One driver operation (a transaction, DDL, checkpoint or wait). */
+  /** One driver operation (a transaction, DDL, checkpoint or wait), then the records it produced. */
   op(kind: string, latencyNs: number, serviceNs: number, error: string | null, retries: number): void {
     if (!this.active) return;
     if (error === null) {
-      this.count(`op.${kind}.ok`);
-      this.hist(`op.${kind}.latency_ns`, latencyNs, LATENCY_MAX_NS);
-      this.hist(`op.${kind}.service_ns`, serviceNs, LATENCY_MAX_NS);
+      this.cell(`op.${kind}.ok`).n++;
+      this.record(this.hist(`op.${kind}.latency_ns`, LATENCY_MAX_NS), latencyNs, LATENCY_MAX_NS);
+      this.record(this.hist(`op.${kind}.service_ns`, LATENCY_MAX_NS), serviceNs, LATENCY_MAX_NS);
     } else {
-      this.count(`op.${kind}.error.${error}`);
+      this.cell(`op.${kind}.error.${error}`).n++;
     }
-    if (retries > 0) this.count(`op.${kind}.retries`, retries);
+    if (retries > 0) this.cell(`op.${kind}.retries`).n += retries;
+    this.drain();
   }
 
   count(key: string, n = 1): void {
-    this.counters.set(key, (this.counters.get(key) ?? 0) + n);
+    this.cell(key).n += n;
+  }
+
+  /** Records every queued field record. */
+  drain(): void {
+    const queue = this.pending;
+    if (queue.length === 0) return;
+    this.pending = [];
+    for (const r of queue) this.fieldRecord(r);
   }
 
   /** Ends the window: encodes and resets everything recorded since the last flush. */
   flush(): WindowDelta {
+    this.drain();
     const end = performance.timeOrigin + performance.now();
     const histograms: Record<string, string> = {};
     for (const [name, h] of this.hists) {
@@ -87,11 +110,12 @@ export class Recorder {
       histograms[name] = hdr.encodeIntoCompressedBase64(h);
       h.reset();
     }
-    const delta: WindowDelta = {
-      connection: this.connection, window: this.window++, start_ms: this.windowStart, end_ms: end,
-      counters: Object.fromEntries(this.counters), histograms, samples: this.samples,
-    };
-    this.counters = new Map();
+    const counters: Record<string, number> = {};
+    for (const [k, c] of this.cells) {
+      if (c.n !== 0) counters[k] = c.n;
+      c.n = 0;
+    }
+    const delta: WindowDelta = { connection: this.connection, window: this.window++, start_ms: this.windowStart, end_ms: end, counters, histograms, samples: this.samples };
     this.samples = [];
     this.anomalies = 0;
     this.sampledPerClass.clear();
@@ -104,25 +128,79 @@ export class Recorder {
     this.hists.clear();
   }
 
-  private hist(name: string, value: number, max: number): void {
+  private fieldRecord(r: FieldRecord): void {
+    const f = r as unknown as Fields;
+    const slot = this.slotOf(r.metadata_class, r.operation, f);
+    slot.count.n++;
+    this.record(slot.duration, r.end_ns - r.start_ns, LATENCY_MAX_NS);
+    for (const m of slot.numeric) {
+      const v = f[m.field] as number;
+      this.record(m.hist, v, m.max);
+      if (m.sum !== null) m.sum.n += v;
+    }
+    for (const flag of slot.flags) (f[flag.field] === true ? flag.yes : flag.no).n++;
+    for (const e of slot.enums) {
+      const v = String(f[e.field]);
+      let c = e.cells.get(v);
+      if (c === undefined) {
+        c = this.cell(`${e.prefix}${v}`);
+        e.cells.set(v, c);
+      }
+      c.n++;
+    }
+    this.sample(r, f);
+  }
+
+  /** Resolves a (class, operation) slot; the first record of each is checked for its card's required fields. */
+  private slotOf(cls: MetadataClass, operation: string, first: Fields): Slot {
+    let byOp = this.slots.get(cls);
+    if (byOp === undefined) {
+      byOp = new Map();
+      this.slots.set(cls, byOp);
+    }
+    let slot = byOp.get(operation);
+    if (slot !== undefined) return slot;
+    for (const field of REQUIRED_FIELDS[cls]) if (first[field] === undefined) this.cell(`gap.${cls}.${field}`).n++;
+    const applies = (m: NumericField): boolean => m.operations === undefined || m.operations.includes(operation);
+    slot = {
+      count: this.cell(`${cls}.${operation}`),
+      duration: this.hist(`${cls}.${operation}.duration_ns`, LATENCY_MAX_NS),
+      numeric: [
+        ...(LATENCY_FIELDS[cls] ?? []).filter(applies).map((m) => ({ field: m.field, hist: this.hist(`${cls}.${m.field}`, LATENCY_MAX_NS), max: LATENCY_MAX_NS, sum: null })),
+        ...(VALUE_FIELDS[cls] ?? []).filter(applies).map((m) => ({ field: m.field, hist: this.hist(`${cls}.${m.field}`, VALUE_MAX), max: VALUE_MAX, sum: this.cell(`${cls}.${m.field}.sum`) })),
+      ],
+      flags: (FLAG_FIELDS[cls] ?? []).map((field) => ({ field, yes: this.cell(`${cls}.${field}.true`), no: this.cell(`${cls}.${field}.false`) })),
+      enums: (ENUM_FIELDS[cls] ?? []).map((field) => ({ field, cells: new Map<string, Cell>(), prefix: `${cls}.${field}.` })),
+    };
+    byOp.set(operation, slot);
+    return slot;
+  }
+
+  private cell(key: string): Cell {
+    let c = this.cells.get(key);
+    if (c === undefined) {
+      c = { n: 0 };
+      this.cells.set(key, c);
+    }
+    return c;
+  }
+
+  private hist(name: string, max: number): hdr.Histogram {
     let h = this.hists.get(name);
     if (h === undefined) {
-      h = hdr.build({ bitBucketSize: 'packed', numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: max, autoResize: true, useWebAssembly: this.useWasm });
+      // 32-bit buckets: recordValue is ~10x cheaper than 'packed' in WebAssembly.
+      h = hdr.build({ bitBucketSize: 32, numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: max, autoResize: true, useWebAssembly: this.useWasm });
       this.hists.set(name, h);
     }
-    h.recordValue(Math.min(max, Math.max(0, Math.round(value))));
+    return h;
   }
 
-  /** The first record of each (class, operation) is checked for every required field of its card. */
-  private checkRequired(cls: MetadataClass, operation: string, rec: Record_): void {
-    const key = `${cls}.${operation}`;
-    if (this.checked.has(key)) return;
-    this.checked.add(key);
-    for (const f of REQUIRED_FIELDS[cls]) if (rec[f] === undefined) this.count(`gap.${cls}.${f}`);
+  private record(h: hdr.Histogram, value: number, max: number): void {
+    h.recordValue(value >= max ? max : value > 0 ? Math.round(value) : 0);
   }
 
-  private sample(r: FieldRecord, rec: Record_): void {
-    const anomalous = rec['shadow_verdict'] === 'diverged' || rec['session_not_found'] === true || rec['torn'] === true;
+  private sample(r: FieldRecord, f: Fields): void {
+    const anomalous = f['shadow_verdict'] === 'diverged' || f['session_not_found'] === true || f['torn'] === true;
     if (anomalous) {
       if (this.anomalies++ < ANOMALY_SAMPLES) this.samples.push(r);
       return;
