@@ -10,7 +10,7 @@ import { cellRecord, writeRun, type RunConfig, type RunRecord } from '../output/
 import { planMatrix } from '../plan/matrix.ts';
 import { ModeSetError, parseModeSets } from '../plan/modes.ts';
 import { FixtureError } from '../run/fixture.ts';
-import { runMatrix, type Schedule } from '../run/runner.ts';
+import { DEFAULT_WINDOW_MS, runMatrix, type Schedule } from '../run/runner.ts';
 import { SpecError, resolveWorkloads } from '../spec/load.ts';
 import { progress } from './progress.ts';
 import { UsageError, parseVerbArgs, stableJson, type Io, type Verb } from './verb.ts';
@@ -113,14 +113,15 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   const rounds = intArg('rounds', values.rounds, quick ? 2 : 3);
   let modeSets;
   let workloads;
+  let groups;
   try {
     modeSets = parseModeSets(values.modes);
     workloads = resolveWorkloads(names);
+    groups = planMatrix({ workloads, modeSets, quick, ...(backends === undefined ? {} : { backends: backends as Backend[] }), ...(concurrency === undefined ? {} : { concurrency }), ...(duration_ms === undefined ? {} : { duration_ms }) });
   } catch (err) {
     if (err instanceof SpecError || err instanceof ModeSetError) throw new UsageError(err.message);
     throw err;
   }
-  const groups = planMatrix({ workloads, modeSets, quick, ...(backends === undefined ? {} : { backends: backends as Backend[] }), ...(concurrency === undefined ? {} : { concurrency }), ...(duration_ms === undefined ? {} : { duration_ms }) });
   if (groups.length === 0) throw new UsageError('shadowbench run: the matrix is empty (no workload runs on the requested backends)');
 
   const started = new Date();
@@ -149,7 +150,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   const config: RunConfig = {
     seed, rounds, schedule, quick, duration_ms: duration_ms ?? null, mode_sets: modeSets.map((m) => m.label),
     workloads: workloads.map((w) => ({ name: w.spec.name, file: w.file, fixture_sha256: w.spec.fixture.sha256 ?? null })),
-    backends: backends ?? null, concurrency: concurrency ?? null, faults, window_ms: 250,
+    backends: backends ?? null, concurrency: concurrency ?? null, faults, window_ms: DEFAULT_WINDOW_MS,
     trace_recorded: values.record === true, replay_of: replayOf,
   };
   const cells = results.map(cellRecord);

@@ -36,6 +36,7 @@ export function summaryTable(run: RunRecord, summaries: CellSummary[]): string {
       c.failures.length > 0 ? 'FAILED' : '',
       c.gaps.length > 0 ? `${c.gaps.length} gap(s)` : '',
       c.correctness.length > 0 ? 'STATE MISMATCH' : '',
+      c.notes.length > 0 ? 'state not compared' : '',
     ].filter((x) => x !== '').join(', ');
     rows.push([
       c.id.replace(/^reference\./, ''), c.status, c.throughput_ops_s.toFixed(0),
@@ -61,6 +62,7 @@ export function summaryTable(run: RunRecord, summaries: CellSummary[]): string {
     for (const g of c.gaps) out.push(`  observability gap: ${g}`);
     for (const f of c.failures) out.push(`  failure: ${f}`);
     for (const m of c.correctness) out.push(`  correctness: ${m}`);
+    for (const n of c.notes) out.push(`  note: ${n}`);
   }
   return `${out.join('\n')}\n`;
 }

@@ -41,6 +41,7 @@ export interface CellRecord {
   usable_for_gate: boolean;
   deterministic: boolean;
   correctness: string[];
+  notes: string[];
   operations: number;
   measured_ms: number;
   throughput_ops_s: number;
@@ -89,7 +90,7 @@ export function cellRecord(r: CellResult): CellRecord {
     id: c.id, variant: c.variant, backend: c.backend, workload: c.workload.spec.name, concurrency: c.concurrency,
     mode_set: c.modeSet.label, control_modes, status: r.status, failures: r.failures, gaps: r.gaps,
     usable_for_gate: r.status === 'ok' && r.gaps.length === 0 && r.correctness.length === 0,
-    deterministic: c.deterministic, correctness: r.correctness, operations: r.operations, measured_ms: round2(r.measured_ms),
+    deterministic: c.deterministic, correctness: r.correctness, notes: r.notes, operations: r.operations, measured_ms: round2(r.measured_ms),
     throughput_ops_s: r.measured_ms > 0 ? round2((r.operations / r.measured_ms) * 1000) : 0,
     errors, rounds: r.rounds, histograms_file: `histograms/${c.id}.hlog`,
   };

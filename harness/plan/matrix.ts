@@ -4,7 +4,7 @@
 // mode alike.
 
 import type { Backend } from '../../engine/index.ts';
-import type { LoadedSpec } from '../spec/load.ts';
+import { SpecError, type LoadedSpec } from '../spec/load.ts';
 import type { AmountSpec, WorkloadSpec } from '../spec/schema.ts';
 import type { ModeSet } from './modes.ts';
 
@@ -62,6 +62,9 @@ export function planMatrix(o: PlanOptions): Group[] {
       const warmup = (o.quick === true ? spec.quick?.warmup : undefined) ?? spec.warmup ?? null;
       for (const backend of backends) {
         for (const c of levels) {
+          if (spec.keys.distribution === 'disjoint' && c > spec.fixture.rows) {
+            throw new SpecError(w.file, [{ path: 'keys.distribution', message: `disjoint keys need a row per connection: ${spec.fixture.rows} rows, concurrency ${c}` }]);
+          }
           const key = `${variant}.${spec.name}.${backend}.c${c}`;
           const deterministic = isDeterministic(spec, run, warmup, c);
           groups.push({

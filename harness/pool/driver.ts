@@ -11,9 +11,14 @@ export interface OpOutcome {
   retries: number;
 }
 
+/** Backoff between retries: 20 µs doubling to 1 ms, so `max_retries` spans time, not just attempts. */
+const BACKOFF_START_MS = 0.02;
+const BACKOFF_MAX_MS = 1;
+
 export class Driver {
   /** Whether this connection's own DDL column currently exists. */
   private ownColumn = false;
+  private readonly nap = new Int32Array(new SharedArrayBuffer(4));
   constructor(
     private readonly conn: Connection,
     private readonly spec: WorkloadSpec,
@@ -33,6 +38,7 @@ export class Driver {
         if (!(err instanceof EngineError) || !(err.code === 'session_not_found' || isRetryable(err))) throw err;
         this.onAttemptError(err.code);
         if (attempt >= max) return { error: err.code, retries: attempt };
+        Atomics.wait(this.nap, 0, 0, Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** attempt));
       }
     }
   }

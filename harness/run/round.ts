@@ -36,6 +36,8 @@ export interface RoundResult {
   measured_ms: number;
   /** Final state hash, for deterministic cells that completed. */
   state_hash: string | null;
+  /** Why a deterministic cell's state hash could not be taken (so the cross-mode check did not run). */
+  hash_skipped: string | null;
   failures: string[];
   engine: EngineDescription;
 }
@@ -59,6 +61,7 @@ export async function runRound(cell: Cell, round: number, ctx: RoundContext): Pr
   const failures: string[] = [];
   const barrier = new SharedArrayBuffer(8);
   const channels: MessageChannel[] = [];
+  const aborts: AbortController[] = [];
   const tasks = Array.from({ length: cell.concurrency }, (_, connection) => {
     const ch = new MessageChannel();
     channels.push(ch);
@@ -72,9 +75,11 @@ export async function runRound(cell: Cell, round: number, ctx: RoundContext): Pr
       trace_out: ctx.traceOut === null ? null : traceFile(ctx.traceOut, cell, connection),
       trace_in: ctx.traceIn === null ? null : traceFile(ctx.traceIn, cell, connection),
     };
-    return ctx.pool.run(task, { transferList: [ch.port2] }) as Promise<ConnectionResult>;
+    const abort = new AbortController();
+    aborts.push(abort);
+    return ctx.pool.run(task, { transferList: [ch.port2], signal: abort.signal }) as Promise<ConnectionResult>;
   });
-  const settled = await Promise.allSettled(tasks);
+  const settled = await settleWithDeadline(tasks, aborts, roundTimeoutMs(cell));
   // Let window messages already queued on the ports arrive before closing them.
   await new Promise((resolve) => setImmediate(resolve));
   for (const ch of channels) ch.port1.close();
@@ -90,14 +95,50 @@ export async function runRound(cell: Cell, round: number, ctx: RoundContext): Pr
       failures.push(describeFailure(connection, s.reason));
     }
   });
-  const finallyFailed = [...aggregate.counters.keys()].some((k) => /^op\.[a-z_]+\.error\./.test(k));
+  const finallyFailed = [...aggregate.counters].filter(([k]) => /^op\.[a-z_]+\.error\./.test(k)).reduce((n, [, v]) => n + v, 0);
   let state_hash: string | null = null;
-  if (cell.deterministic && failures.length === 0 && !finallyFailed) {
+  let hash_skipped: string | null = null;
+  if (cell.deterministic && failures.length > 0) hash_skipped = 'a connection failed';
+  else if (cell.deterministic && finallyFailed > 0) hash_skipped = `${finallyFailed} operation(s) failed after all retries`;
+  if (cell.deterministic && hash_skipped === null) {
     const c = db.connect();
     state_hash = c.stateHash();
     c.close();
   }
   const engine = db.describe();
   rmSync(dir, { recursive: true, force: true });
-  return { round, aggregate, operations, measured_ms, state_hash, failures, engine };
+  return { round, aggregate, operations, measured_ms, state_hash, hash_skipped, failures, engine };
+}
+
+/** A worker that dies holding an engine lock can stall the others forever: rounds have a deadline. */
+function roundTimeoutMs(cell: Cell): number {
+  const planned = (cell.warmup?.duration_ms ?? 0) + (cell.run.duration_ms ?? 0);
+  const countBound = cell.run.operations !== undefined || cell.warmup?.operations !== undefined;
+  return countBound ? planned + 300_000 : planned + 30_000;
+}
+
+/** After a connection fails, the others get this long to finish before they are stopped. */
+const GRACE_AFTER_FAILURE_MS = 5_000;
+
+/**
+ * Settles every task, aborting (piscina then terminates the thread) those
+ * still running at the deadline, or a grace period after a sibling failed.
+ */
+async function settleWithDeadline<T>(tasks: Promise<T>[], aborts: AbortController[], timeoutMs: number): Promise<PromiseSettledResult<T>[]> {
+  const stopAll = (why: string): void => {
+    for (const a of aborts) if (!a.signal.aborted) a.abort(new Error(why));
+  };
+  const deadline = setTimeout(() => stopAll(`round timed out after ${Math.round(timeoutMs / 1000)} s (a connection may have died holding an engine lock)`), timeoutMs);
+  let grace: NodeJS.Timeout | null = null;
+  for (const t of tasks) {
+    t.catch(() => {
+      grace ??= setTimeout(() => stopAll(`stopped ${GRACE_AFTER_FAILURE_MS / 1000} s after another connection of the round failed`), GRACE_AFTER_FAILURE_MS);
+    });
+  }
+  try {
+    return await Promise.allSettled(tasks);
+  } finally {
+    clearTimeout(deadline);
+    if (grace !== null) clearTimeout(grace);
+  }
 }

@@ -53,8 +53,13 @@ export interface CellResult {
   measured_ms: number;
   gaps: string[];
   correctness: string[];
+  /** Checks that could not run, said rather than passed silently. */
+  notes: string[];
   engine: EngineDescription | null;
 }
+
+/** Window deltas stream this often: live enough for trigger evaluation, cheap to merge. */
+export const DEFAULT_WINDOW_MS = 500;
 
 const WORKER = fileURLToPath(new URL('../pool/worker.mjs', import.meta.url));
 
@@ -96,7 +101,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
   const resultOf = (cell: Cell): CellResult => {
     let r = results.get(cell.id);
     if (r === undefined) {
-      r = { cell, status: 'ok', failures: [], rounds: [], aggregate: new Accumulator(), operations: 0, measured_ms: 0, gaps: [], correctness: [], engine: null };
+      r = { cell, status: 'ok', failures: [], rounds: [], aggregate: new Accumulator(), operations: 0, measured_ms: 0, gaps: [], correctness: [], notes: [], engine: null };
       results.set(cell.id, r);
     }
     return r;
@@ -121,7 +126,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
     try {
       r = await runRound(cell, round, {
         pool: poolFor(cell), fixture: fixtureOf(cell), seed: o.seed, faults: o.faults, workDir,
-        window_ms: o.window_ms ?? 250, traceOut, traceIn: o.traceIn ?? null,
+        window_ms: o.window_ms ?? DEFAULT_WINDOW_MS, traceOut, traceIn: o.traceIn ?? null,
         onWindow: o.onWindow ?? (() => {}),
       });
       res.rounds.push(roundSummary(r));
@@ -130,6 +135,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
       res.measured_ms += r.measured_ms;
       res.engine ??= r.engine;
       for (const f of r.failures) res.failures.push(`round ${round}: ${f}`);
+      if (r.hash_skipped !== null) res.notes.push(`round ${round}: final state not compared across modes: ${r.hash_skipped}`);
       r.aggregate.destroy();
     } catch (err) {
       res.failures.push(`round ${round}: ${(err as Error).message}`);

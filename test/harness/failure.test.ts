@@ -148,6 +148,46 @@ const BAD_CLI: { args: string[]; stderr: RegExp }[] = [
   { args: ['run', '--inject', 'M6.torn_read=0.1'], stderr: /--inject M6\.torn_read=0\.1: faults\.M6\.torn_read/ },
 ];
 
+
+test('a worker killed inside engine locks stalls nothing: the survivors are stopped after a grace period', async () => {
+  const workload: WorkloadInput = {
+    name: 'kill-in-lock',
+    description: 'closed-loop exclusive writers: a kill almost surely lands inside the writer lock',
+    serves: { classes: ['M6'], verification: ['harness failure test'] },
+    backends: ['memory'],
+    concurrency: [2],
+    engine: { pageSize: 4096, pageCount: 128, fsync: 'normal', versionsPerPage: 8 },
+    fixture: { rows: 64 },
+    mix: { write: 1 },
+    keys: { distribution: 'uniform' },
+    transaction: { statements: 8, max_retries: 1000 },
+    run: { duration_ms: 1500 },
+  };
+  const file = join(tmp, 'kill-in-lock.json');
+  writeFileSync(file, JSON.stringify(workload));
+  const groups = planMatrix({ workloads: [loadSpecFile(file)], modeSets: parseModeSets('legacy') });
+  const pools: Piscina[] = [];
+  let killed = false;
+  const t0 = Date.now();
+  const results = await runMatrix({
+    groups, rounds: 1, seed: 5, faults: {}, schedule: 'interleaved', runDir: join(tmp, 'run-lock'), window_ms: 100,
+    onPool: (pool) => pools.push(pool),
+    onWindow: () => {
+      if (killed) return;
+      killed = true;
+      void pools[0]?.threads[0]?.terminate();
+    },
+  });
+  const elapsed = Date.now() - t0;
+  const [cell] = results;
+  assert.ok(killed && cell !== undefined);
+  assert.is(cell.status, 'failed');
+  assert.ok(cell.failures.some((f) => /worker exited/.test(f)), JSON.stringify(cell.failures));
+  // Not a timing assertion on the engine: the guard is the 30 s round deadline plus the 5 s grace.
+  assert.ok(elapsed < 30_000, `the round ended (${elapsed} ms) well before its deadline`);
+  for (const r of results) r.aggregate.destroy();
+});
+
 test('bad command lines exit 2 naming the problem and write nothing; run --help exits 0', async () => {
   const out = join(tmp, 'bad-out');
   const results = await Promise.all([...BAD_CLI.map((b) => cli([...b.args, '--out', out, '-q'])), cli(['run', '--help'])]);
