@@ -4,6 +4,7 @@
 
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BACKENDS, EngineError, parseInject, type Backend, type FaultConfig } from '../../engine/index.ts';
 import { runEnvironment } from '../output/environment.ts';
 import { cellRecord, writeRun, type RunConfig, type RunRecord } from '../output/write.ts';
@@ -61,7 +62,7 @@ Options:
 Exit status: 0 all cells ran, 1 a cell failed, 2 bad input.
 `;
 
-const RESULTS_DIR = resolve(new URL('../../results/', import.meta.url).pathname);
+const RESULTS_DIR = fileURLToPath(new URL('../../results/', import.meta.url));
 
 function intArg(name: string, v: string | undefined, fallback: number, min = 1): number {
   if (v === undefined) return fallback;
