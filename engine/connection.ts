@@ -130,16 +130,16 @@ export class Connection implements PageAccess {
     if (this.ctx.hook !== null) this.ctx.traceId = this.newTraceId();
     const state = emptyState();
     const txn: Txn = { kind, state, session: null, writes: new Map(), ddl: null, holdsWriterLock: false, bornAt: null };
-    if (kind === 'read') {
-      txn.bornAt = this.m4.tryReuse(this.slot, this.m2.statementCount, state);
-      if (txn.bornAt === null) this.m6.bind(this.slot, state);
-    } else {
-      this.m4.invalidate(this.m2.statementCount);
-      if (kind === 'write') {
-        this.acquireWriterLock();
-        txn.holdsWriterLock = true;
-      }
-      try {
+    try {
+      if (kind === 'read') {
+        txn.bornAt = this.m4.tryReuse(this.slot, this.m2.statementCount, state);
+        if (txn.bornAt === null) this.m6.bind(this.slot, state);
+      } else {
+        this.m4.invalidate(this.m2.statementCount);
+        if (kind === 'write') {
+          this.acquireWriterLock();
+          txn.holdsWriterLock = true;
+        }
         txn.session = this.m5.tryReuse(kind, this.slot, state);
         if (txn.session === null) {
           const stale = this.m5.take();
@@ -147,14 +147,7 @@ export class Connection implements PageAccess {
           this.m6.bind(this.slot, state);
           txn.session = this.m11.begin(this.m11.nextSessionId(), this.slot, state.commit_seq);
         }
-      } catch (err) {
-        this.releaseWriterLock(txn);
-        this.m6.release();
-        this.pages.clearHorizon(this.slot);
-        throw err;
       }
-    }
-    try {
       if (this.m8 !== null && this.m7 !== null) this.m7.refresh(this.m8.compare());
     } catch (err) {
       // A failed begin leaves nothing open: no session, lock, snapshot or horizon.
