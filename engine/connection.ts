@@ -11,9 +11,10 @@ import { CTL, type SharedDatabase } from './shared/layout.ts';
 import { lock, unlock } from './shared/mutex.ts';
 import { Xorshift32 } from './shared/random.ts';
 import { PageStore } from './store/page-store.ts';
-import { FileStore, type FrameToWrite } from './store/file-store.ts';
+import { FileStore } from './store/file-store.ts';
+import { CommitPath, type WalHandle } from './commit-path.ts';
 import { PageLockTable } from './page-locks.ts';
-import { decodeSchema, encodeSchema } from './schema.ts';
+import { decodeSchema } from './schema.ts';
 import { applyDdl, type Schema } from './sql/compile.ts';
 import { parseStatement } from './sql/parse.ts';
 import type { PageAccess } from './sql/vdbe.ts';
@@ -67,19 +68,19 @@ export class Connection implements PageAccess {
   private readonly ctl: Int32Array;
   private readonly pages: PageStore;
   private readonly locks: PageLockTable;
-  private readonly file: FileStore | null;
+  /** File backend: this handle's WAL files and its M7 and M8 state. */
+  private readonly wal: WalHandle | null;
   private readonly m1: M1PublishedPagerState;
   private readonly m2: M2BoundPagerPublication;
   private readonly m3: M3SchemaTokens;
   private readonly m4: M4CachedReadSnapshot;
   private readonly m5: M5CachedWriteTxn;
   private readonly m6: M6CommittedState;
-  private readonly m7: M7WalFrameState | null;
-  private readonly m8: M8WalGeneration | null;
   private readonly m9: M9MemdbGate<PageBuf> | null;
   private readonly m10: M10CachedVdbe;
   private readonly m11: M11SessionRegistry;
   private readonly m12: M12StatementCache;
+  private readonly commitPath: CommitPath;
   private txn: Txn | null = null;
   private schemaCache: { generation: number; schema: Schema } | null = null;
   private closed = false;
@@ -95,19 +96,22 @@ export class Connection implements PageAccess {
     this.pages = new PageStore(shared);
     this.locks = new PageLockTable(shared);
     const isMemory = this.config.backend === 'memory';
-    this.file = isMemory ? null : new FileStore(shared, this.config);
     this.m1 = new M1PublishedPagerState(shared, this.ctx, this.config);
     this.m2 = new M2BoundPagerPublication(this.ctx, this.m1, isMemory);
     this.m3 = new M3SchemaTokens(this.ctx);
     this.m4 = new M4CachedReadSnapshot(this.ctx, this.m1, this.pages);
     this.m5 = new M5CachedWriteTxn(this.ctx, this.m1, this.pages, isMemory);
     this.m6 = new M6CommittedState(shared, this.ctx, this.pages, this.config);
-    this.m7 = this.file === null ? null : new M7WalFrameState(this.ctx, this.file);
-    this.m8 = this.file === null ? null : new M8WalGeneration(this.ctx, this.file);
+    if (isMemory) this.wal = null;
+    else {
+      const file = new FileStore(shared, this.config);
+      this.wal = { file, m7: new M7WalFrameState(this.ctx, file), m8: new M8WalGeneration(this.ctx, file) };
+    }
     this.m9 = isMemory ? new M9MemdbGate(this.ctx) : null;
     this.m10 = new M10CachedVdbe(this.ctx);
     this.m11 = new M11SessionRegistry(shared, this.ctx, this.config);
     this.m12 = new M12StatementCache(this.ctx);
+    this.commitPath = new CommitPath(this.config, this.pages, this.m1, this.m6, this.m11, this.wal);
   }
 
   /** Sets or clears the field-record listener. */
@@ -148,7 +152,7 @@ export class Connection implements PageAccess {
           txn.session = this.m11.begin(this.m11.nextSessionId(), this.slot, state.commit_seq);
         }
       }
-      if (this.m8 !== null && this.m7 !== null) this.m7.refresh(this.m8.compare());
+      if (this.wal !== null) this.wal.m7.refresh(this.wal.m8.compare());
     } catch (err) {
       // A failed begin leaves nothing open: no session, lock, snapshot or horizon.
       if (txn.session !== null) this.m11.end(txn.session, 'abort');
@@ -266,15 +270,13 @@ export class Connection implements PageAccess {
         this.acquireWriterLock();
         txn.holdsWriterLock = true;
       }
-      committed = this.commitLocked(txn, session);
+      committed = this.commitPath.commit({ snapshot: txn.state, session, writes: txn.writes, ddl: txn.ddl });
     } catch (err) {
       this.rollback();
       throw err;
     }
     try {
-      if (this.file !== null && this.config.autoCheckpointFrames > 0 && this.file.index().mx_frame >= this.config.autoCheckpointFrames) {
-        this.checkpointLocked();
-      }
+      if (this.commitPath.wantsCheckpoint()) this.commitPath.checkpoint();
     } finally {
       this.releaseWriterLock(txn);
     }
@@ -296,24 +298,14 @@ export class Connection implements PageAccess {
    */
   checkpoint(): number {
     this.open();
-    if (this.file === null) return 0;
+    if (this.wal === null) return 0;
     if (this.txn?.holdsWriterLock === true) throw new EngineError('misuse', 'checkpoint inside a write transaction', {});
     this.acquireWriterLock();
     try {
-      return this.checkpointLocked();
+      return this.commitPath.checkpoint();
     } finally {
       unlock(this.ctl, CTL.WRITER_LOCK);
     }
-  }
-
-  /** The writer lock is held. */
-  private checkpointLocked(): number {
-    const file = this.file!;
-    this.m7!.refresh(this.m8!.compare());
-    const c = this.m6.committed();
-    const frames = file.checkpoint(this.pages, { ...c, checkpoint_seq: file.index().checkpoint_seq });
-    this.m1.publish({ sequence_value: c.commit_seq, db_size: c.db_size, schema_cookie: c.schema_cookie, checkpoint_seq: file.index().checkpoint_seq });
-    return frames;
   }
 
   /** Waits (M1) until a commit at or above `seq` is visible; false on timeout. */
@@ -348,58 +340,13 @@ export class Connection implements PageAccess {
     if (this.txn !== null) this.rollback();
     const retained = this.m5.take();
     if (retained !== null) this.m11.end(retained, 'commit');
-    this.file?.close();
+    this.wal?.file.close();
     this.pages.clearHorizon(this.slot);
     Atomics.store(this.ctl, CTL.SLOTS + this.slot, 0);
     this.closed = true;
   }
 
   // ---- internals ----
-
-  private commitLocked(txn: Txn, session: Session): CommittedState {
-    if (!this.m11.lookup(session)) {
-      throw new EngineError('session_not_found', `session ${session.session_id} not found on its shard`, { session_id: session.session_id });
-    }
-    const cur = this.m6.committed();
-    if (cur.schema_cookie !== txn.state.schema_cookie) {
-      throw new EngineError('schema_changed', `schema changed (cookie ${txn.state.schema_cookie} -> ${cur.schema_cookie}) since this transaction began`, {});
-    }
-    for (const pgno of txn.writes.keys()) {
-      const latest = this.pages.latestSeq(pgno, cur.commit_seq);
-      if (latest > txn.state.commit_seq) {
-        throw new EngineError('write_conflict', `page ${pgno} was committed at ${latest}, after this transaction's snapshot ${txn.state.commit_seq}`, { pgno });
-      }
-    }
-    const frames: FrameToWrite[] = [];
-    let dbSize = cur.db_size;
-    for (const [pgno, page] of txn.writes) {
-      frames.push({ pgno, data: page.bytes });
-      if (pgno + 1 > dbSize) dbSize = pgno + 1;
-    }
-    const next = { ...cur, commit_seq: cur.commit_seq + 1, db_size: dbSize, freelist_count: this.config.pageCount - dbSize };
-    if (txn.ddl !== null) {
-      frames.push({ pgno: 0, data: encodeSchema(txn.ddl, this.config.pageSize) });
-      next.schema_cookie = cur.schema_cookie + 1;
-      next.schema_generation = cur.schema_generation + 1;
-    }
-    frames.sort((a, b) => a.pgno - b.pgno);
-    const minHorizon = this.pages.minHorizon(this.m6.bindableFloor(cur.commit_seq));
-    const victims = frames.map((f) => this.pages.victim(f.pgno, minHorizon, cur.commit_seq));
-    const full = victims.indexOf(-1);
-    if (full >= 0) {
-      throw new EngineError('busy', `page ${frames[full]!.pgno}: every version is still visible to a reader (versionsPerPage=${this.config.versionsPerPage})`, { pgno: frames[full]!.pgno });
-    }
-    let checkpointSeq = 0;
-    if (this.file !== null) {
-      this.m7!.refresh(this.m8!.compare());
-      checkpointSeq = this.file.index().checkpoint_seq;
-      this.m7!.append(frames, { ...next, checkpoint_seq: checkpointSeq });
-    }
-    frames.forEach((f, i) => this.pages.install(victims[i]!, next.commit_seq, f.data));
-    this.m6.commit(next);
-    this.m1.publish({ sequence_value: next.commit_seq, db_size: next.db_size, schema_cookie: next.schema_cookie, checkpoint_seq: checkpointSeq });
-    return { ...next, generation: cur.generation + 1 };
-  }
 
   private endWrite(txn: Txn, session: Session, committed: CommittedState): void {
     this.m9?.localCommit(txn.state.commit_seq, committed.commit_seq, committed.schema_cookie, txn.writes);
