@@ -13,6 +13,11 @@ import { ModeSetError, parseModeSets } from '../plan/modes.ts';
 import { FixtureError } from '../run/fixture.ts';
 import { DEFAULT_WINDOW_MS, runMatrix, type Schedule } from '../run/runner.ts';
 import { SpecError, resolveWorkloads } from '../spec/load.ts';
+import { TRIGGERS } from '../cards/cards.ts';
+import { parseProfile, type TriggerConfig } from '../cards/evaluator.ts';
+import type { KillSwitchProfile } from '../cards/types.ts';
+import { RunMetrics } from '../telemetry/metrics.ts';
+import { parsePushUrl, pushMetrics, PushUrlError, serveMetrics, type MetricsServer } from '../telemetry/serve.ts';
 import { progress } from './progress.ts';
 import { UsageError, parseVerbArgs, stableJson, type Io, type Verb } from './verb.ts';
 
@@ -26,11 +31,15 @@ export const RUN_OPTIONS = {
   duration: { type: 'string' },
   schedule: { type: 'string' },
   inject: { type: 'string', multiple: true },
+  threshold: { type: 'string', multiple: true },
+  'kill-switch': { type: 'string', multiple: true },
   out: { type: 'string' },
   full: { type: 'boolean' },
   record: { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
+  'metrics-port': { type: 'string' },
+  push: { type: 'string' },
 } as const;
 
 export const RUN_USAGE = `Usage: shadowbench run [options]
@@ -52,9 +61,16 @@ Options:
                          concurrent runs one pool per mode set at the same time (figures share the machine)
   --inject CLASS.FAULT=VALUE
                          fault injection, repeatable (e.g. M6.stale_publish=0.01, M6.delay_ns=2000)
+  --threshold TRIGGER=VALUE
+                         override a fallback trigger's threshold (e.g. M6.alloc_churn=0.1; see 'shadowbench list')
+  --kill-switch TRIGGER=latch|K/N
+                         fire on the first observation (latch, the default) or on K observations within N operations
   --full                 with no --workload: the full canonical suite instead of the quick one
   --record               record every operation stream into <run-dir>/trace/ for replay
   --out DIR              where run folders go (default: results/)
+  --metrics-port N       serve Prometheus metrics on http://127.0.0.1:N/metrics while the run goes on (0 = off, the default)
+  --push URL             push the final metrics to this Pushgateway (job shadowbench, run <run-id>) at the end;
+                         an unreachable gateway is reported, not fatal
   --json                 print one JSON object on stdout ({ run_dir, exit_code, cells: [...] })
   -q, --quiet            no progress output
   -h, --help             show this help
@@ -82,6 +98,30 @@ function listArg(values: readonly string[] | undefined): string[] | undefined {
   return values?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
 }
 
+/** `--threshold ID=VALUE` and `--kill-switch ID=latch|K/N`, checked against the cards' trigger ids. */
+function triggerConfig(thresholds: readonly string[], profiles: readonly string[]): TriggerConfig {
+  const known = (id: string, flag: string): void => {
+    if (!TRIGGERS.has(id)) throw new UsageError(`shadowbench run: ${flag} ${id}: no such trigger (known: ${[...TRIGGERS.keys()].join(', ')})`);
+  };
+  const t = new Map<string, number>();
+  for (const arg of thresholds) {
+    const [id = '', raw = ''] = arg.split('=');
+    known(id, '--threshold');
+    const v = Number(raw);
+    if (raw === '' || !Number.isFinite(v) || v < 0) throw new UsageError(`shadowbench run: --threshold ${arg}: the value must be a non-negative number`);
+    t.set(id, v);
+  }
+  const p = new Map<string, KillSwitchProfile>();
+  for (const arg of profiles) {
+    const [id = '', raw = ''] = arg.split('=');
+    known(id, '--kill-switch');
+    const profile = parseProfile(raw);
+    if (profile === null) throw new UsageError(`shadowbench run: --kill-switch ${arg}: expected latch or K/N (e.g. 3/1000)`);
+    p.set(id, profile);
+  }
+  return { thresholds: t, profiles: p };
+}
+
 export function runId(now: Date, seed: number): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-s${seed}-${process.pid}`;
 }
@@ -100,6 +140,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
       throw new UsageError(`shadowbench run: ${(err as Error).message}`);
     }
   }
+  const triggers = triggerConfig(values.threshold ?? [], values['kill-switch'] ?? []);
   const backends = listArg(values.backend);
   for (const b of backends ?? []) if (!(BACKENDS as readonly string[]).includes(b)) throw new UsageError(`shadowbench run: --backend '${b}' is not one of ${BACKENDS.join(', ')}`);
   const concurrency = values.concurrency === undefined ? undefined : listArg([values.concurrency])!.map((c) => intArg('concurrency', c.replace(/^c/, ''), 1));
@@ -107,6 +148,17 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   if (schedule !== 'interleaved' && schedule !== 'concurrent') throw new UsageError(`shadowbench run: --schedule must be interleaved or concurrent, got '${values.schedule}'`);
   const seed = intArg('seed', values.seed, 1, 0);
 
+  const metricsPort = intArg('metrics-port', values['metrics-port'], 0, 0);
+  if (metricsPort > 65535) throw new UsageError(`shadowbench run: --metrics-port must be a port number (1-65535, 0 = off), got '${values['metrics-port']}'`);
+  let pushUrl: URL | null = null;
+  if (values.push !== undefined) {
+    try {
+      pushUrl = parsePushUrl(values.push);
+    } catch (err) {
+      if (err instanceof PushUrlError) throw new UsageError(`shadowbench run: ${err.message}`);
+      throw err;
+    }
+  }
   const duration_ms = durationArg(values.duration);
   const names = values.workload ?? [];
   const quick = names.length === 0 && values.full !== true;
@@ -128,18 +180,35 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   const started = new Date();
   const runDir = join(resolve(values.out ?? RESULTS_DIR), runId(started, seed));
   mkdirSync(runDir, { recursive: true });
+  const telemetry = metricsPort > 0 || pushUrl !== null ? new RunMetrics({ run: runDir.split('/').pop()! }) : null;
+  if (telemetry !== null) for (const g of groups) for (const c of g.cells) telemetry.addCell(c);
+  let server: MetricsServer | null = null;
+  if (telemetry !== null && metricsPort > 0) {
+    try {
+      server = await serveMetrics(telemetry, metricsPort);
+    } catch (err) {
+      io.err(`shadowbench run: cannot serve metrics on 127.0.0.1:${metricsPort}: ${(err as Error).message}\n`);
+      return 2;
+    }
+    if (values.quiet !== true) io.err(`metrics: ${server.url}\n`);
+  }
   const bar = progress(io, values.quiet !== true);
   const startMs = Date.now();
   let results;
   try {
     results = await runMatrix({
-      groups, rounds, seed, faults, schedule, runDir,
+      groups, rounds, seed, faults, schedule, runDir, triggers,
       traceOut: values.record === true ? join(runDir, 'trace') : null,
       traceIn: replayOf === null ? null : join(replayOf, 'trace'),
-      onRound: (cell, _r, done, total) => bar.tick(done, total, cell.id),
+      ...(telemetry === null ? {} : { onWindow: (cell, delta) => telemetry.onWindow(cell, delta) }),
+      onRound: (cell, r, done, total) => {
+        telemetry?.onRound(cell, r);
+        bar.tick(done, total, cell.id);
+      },
     });
   } catch (err) {
     bar.stop();
+    await server?.close();
     if (err instanceof FixtureError || err instanceof SpecError || err instanceof EngineError) {
       io.err(`shadowbench run: ${err.message}\n`);
       return 2;
@@ -147,6 +216,11 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
     throw err;
   }
   bar.stop();
+  await server?.close();
+  if (telemetry !== null && pushUrl !== null) {
+    const pushed = await pushMetrics(telemetry, pushUrl);
+    io.err(`shadowbench run: ${pushed.ok ? '' : 'warning: '}${pushed.message}\n`);
+  }
   const endMs = Date.now();
   const config: RunConfig = {
     seed, rounds, schedule, quick, duration_ms: duration_ms ?? null, mode_sets: modeSets.map((m) => m.label),
@@ -164,6 +238,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
     totals: {
       cells: cells.length, failed: cells.filter((c) => c.status === 'failed').length,
       with_gaps: cells.filter((c) => c.gaps.length > 0).length, correctness_failures: cells.filter((c) => c.correctness.length > 0).length,
+      fallbacks: cells.reduce((n, c) => n + c.fallback_events.filter((e) => e.action === 'force_legacy').length, 0),
     },
   };
   writeRun(runDir, run, results, startMs, endMs);

@@ -37,6 +37,7 @@ export function summaryTable(run: RunRecord, summaries: CellSummary[]): string {
       c.gaps.length > 0 ? `${c.gaps.length} gap(s)` : '',
       c.correctness.length > 0 ? 'STATE MISMATCH' : '',
       c.notes.length > 0 ? 'state not compared' : '',
+      ...c.fallback_events.map((e) => (e.action === 'force_legacy' ? `FALLBACK ${e.metadata_class}` : e.action === 'alert' ? `alert ${e.trigger}` : `${e.trigger} (legacy)`)),
     ].filter((x) => x !== '').join(', ');
     rows.push([
       c.id.replace(/^reference\./, ''), c.status, c.throughput_ops_s.toFixed(0),
@@ -63,6 +64,7 @@ export function summaryTable(run: RunRecord, summaries: CellSummary[]): string {
     for (const f of c.failures) out.push(`  failure: ${f}`);
     for (const m of c.correctness) out.push(`  correctness: ${m}`);
     for (const n of c.notes) out.push(`  note: ${n}`);
+    for (const e of c.fallback_events) out.push(`  trigger ${e.trigger} (round ${e.round}, ${e.action}): ${e.wording}; ${e.observation.detail}`);
   }
   return `${out.join('\n')}\n`;
 }

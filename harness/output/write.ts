@@ -9,6 +9,7 @@ import { modeName, SWITCHABLE_CLASSES, type ControlMode, type EngineDescription,
 import type { HistogramSummary } from '../record/aggregate.ts';
 import type { CellResult, RoundSummary, Schedule } from '../run/runner.ts';
 import type { RunEnvironment } from './environment.ts';
+import type { FallbackEvent } from '../cards/evaluator.ts';
 import { summaryTable } from './table.ts';
 
 export interface RunConfig {
@@ -42,6 +43,8 @@ export interface CellRecord {
   deterministic: boolean;
   correctness: string[];
   notes: string[];
+  /** The audit log: every trigger that fired, its evidence and the fallback applied. */
+  fallback_events: FallbackEvent[];
   operations: number;
   measured_ms: number;
   throughput_ops_s: number;
@@ -63,7 +66,7 @@ export interface RunRecord {
   /** Present when mode sets ran at the same time: their figures share the machine. */
   schedule_note: string | null;
   cells: CellRecord[];
-  totals: { cells: number; failed: number; with_gaps: number; correctness_failures: number };
+  totals: { cells: number; failed: number; with_gaps: number; correctness_failures: number; fallbacks: number };
 }
 
 export interface CellSummary {
@@ -90,7 +93,7 @@ export function cellRecord(r: CellResult): CellRecord {
     id: c.id, variant: c.variant, backend: c.backend, workload: c.workload.spec.name, concurrency: c.concurrency,
     mode_set: c.modeSet.label, control_modes, status: r.status, failures: r.failures, gaps: r.gaps,
     usable_for_gate: r.status === 'ok' && r.gaps.length === 0 && r.correctness.length === 0,
-    deterministic: c.deterministic, correctness: r.correctness, notes: r.notes, operations: r.operations, measured_ms: round2(r.measured_ms),
+    deterministic: c.deterministic, correctness: r.correctness, notes: r.notes, fallback_events: r.events, operations: r.operations, measured_ms: round2(r.measured_ms),
     throughput_ops_s: r.measured_ms > 0 ? round2((r.operations / r.measured_ms) * 1000) : 0,
     errors, rounds: r.rounds, histograms_file: `histograms/${c.id}.hlog`,
   };

@@ -19,7 +19,7 @@ export const LATENCY_FIELDS: Partial<Record<MetadataClass, readonly NumericField
   M11: [{ field: 'lock_wait_ns' }],
 };
 
-/** Count-like numeric fields: a histogram of their distribution and a running sum. */
+/** Count-like numeric fields: a histogram of their distribution and a running sum (latency fields keep a sum too). */
 export const VALUE_FIELDS: Partial<Record<MetadataClass, readonly NumericField[]>> = {
   M1: [{ field: 'read_retry_count', operations: ['read', 'wait'] }, { field: 'poll_spins', operations: ['wait'] }],
   M2: [{ field: 'read_retry_count' }],
@@ -48,7 +48,7 @@ export const ENUM_FIELDS: Partial<Record<MetadataClass, readonly string[]>> = {
   M1: ['control_mode', 'shadow_verdict'],
   M6: ['control_mode', 'shadow_verdict'],
   M9: ['refresh_reason'],
-  M11: ['control_mode', 'shadow_verdict'],
+  M11: ['control_mode', 'shadow_verdict', 'shard_id'],
 };
 
 /** Histogram ranges: values are clamped into [0, max]. */

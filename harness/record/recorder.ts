@@ -47,8 +47,10 @@ interface Numeric {
 interface Slot {
   count: Cell;
   duration: hdr.Histogram;
+  durationSum: Cell;
   numeric: Numeric[];
-  flags: { field: string; yes: Cell; no: Cell }[];
+  /** Each flag is counted per class and per (class, operation): triggers need both. */
+  flags: { field: string; yes: Cell; no: Cell; opYes: Cell; opNo: Cell }[];
   enums: { field: string; cells: Map<string, Cell>; prefix: string }[];
 }
 
@@ -81,6 +83,7 @@ export class Recorder {
       this.cell(`op.${kind}.ok`).n++;
       this.record(this.hist(`op.${kind}.latency_ns`, LATENCY_MAX_NS), latencyNs, LATENCY_MAX_NS);
       this.record(this.hist(`op.${kind}.service_ns`, LATENCY_MAX_NS), serviceNs, LATENCY_MAX_NS);
+      this.cell(`op.${kind}.service_ns.sum`).n += serviceNs;
     } else {
       this.cell(`op.${kind}.error.${error}`).n++;
     }
@@ -133,12 +136,21 @@ export class Recorder {
     const slot = this.slotOf(r.metadata_class, r.operation, f);
     slot.count.n++;
     this.record(slot.duration, r.end_ns - r.start_ns, LATENCY_MAX_NS);
+    slot.durationSum.n += r.end_ns - r.start_ns;
     for (const m of slot.numeric) {
       const v = f[m.field] as number;
       this.record(m.hist, v, m.max);
       if (m.sum !== null) m.sum.n += v;
     }
-    for (const flag of slot.flags) (f[flag.field] === true ? flag.yes : flag.no).n++;
+    for (const flag of slot.flags) {
+      if (f[flag.field] === true) {
+        flag.yes.n++;
+        flag.opYes.n++;
+      } else {
+        flag.no.n++;
+        flag.opNo.n++;
+      }
+    }
     for (const e of slot.enums) {
       const v = String(f[e.field]);
       let c = e.cells.get(v);
@@ -165,11 +177,15 @@ export class Recorder {
     slot = {
       count: this.cell(`${cls}.${operation}`),
       duration: this.hist(`${cls}.${operation}.duration_ns`, LATENCY_MAX_NS),
+      durationSum: this.cell(`${cls}.${operation}.duration_ns.sum`),
       numeric: [
-        ...(LATENCY_FIELDS[cls] ?? []).filter(applies).map((m) => ({ field: m.field, hist: this.hist(`${cls}.${m.field}`, LATENCY_MAX_NS), max: LATENCY_MAX_NS, sum: null })),
+        ...(LATENCY_FIELDS[cls] ?? []).filter(applies).map((m) => ({ field: m.field, hist: this.hist(`${cls}.${m.field}`, LATENCY_MAX_NS), max: LATENCY_MAX_NS, sum: this.cell(`${cls}.${m.field}.sum`) })),
         ...(VALUE_FIELDS[cls] ?? []).filter(applies).map((m) => ({ field: m.field, hist: this.hist(`${cls}.${m.field}`, VALUE_MAX), max: VALUE_MAX, sum: this.cell(`${cls}.${m.field}.sum`) })),
       ],
-      flags: (FLAG_FIELDS[cls] ?? []).map((field) => ({ field, yes: this.cell(`${cls}.${field}.true`), no: this.cell(`${cls}.${field}.false`) })),
+      flags: (FLAG_FIELDS[cls] ?? []).map((field) => ({
+        field, yes: this.cell(`${cls}.${field}.true`), no: this.cell(`${cls}.${field}.false`),
+        opYes: this.cell(`${cls}.${operation}.${field}.true`), opNo: this.cell(`${cls}.${operation}.${field}.false`),
+      })),
       enums: (ENUM_FIELDS[cls] ?? []).map((field) => ({ field, cells: new Map<string, Cell>(), prefix: `${cls}.${field}.` })),
     };
     byOp.set(operation, slot);

@@ -13,6 +13,7 @@ import { RoundAggregate } from '../record/aggregate.ts';
 import type { WindowDelta } from '../record/recorder.ts';
 import type { ConnectionResult, ConnectionTask, WorkerMessage } from '../pool/task.ts';
 import { openCellDatabase, type Fixture } from './fixture.ts';
+import { LiveEvaluator, type FallbackEvent, type TriggerConfig } from '../cards/evaluator.ts';
 
 export interface RoundContext {
   pool: Piscina;
@@ -26,6 +27,7 @@ export interface RoundContext {
   /** Directory holding a recorded trace to replay, or null. */
   traceIn: string | null;
   onWindow: (cell: Cell, delta: WindowDelta) => void;
+  triggers: TriggerConfig;
 }
 
 export interface RoundResult {
@@ -39,6 +41,8 @@ export interface RoundResult {
   /** Why a deterministic cell's state hash could not be taken (so the cross-mode check did not run). */
   hash_skipped: string | null;
   failures: string[];
+  /** Triggers that fired during the round, with the fallback applied. */
+  events: FallbackEvent[];
   engine: EngineDescription;
 }
 
@@ -58,6 +62,12 @@ export async function runRound(cell: Cell, round: number, ctx: RoundContext): Pr
     maxConnections: cell.concurrency + 2, registryShards: 8,
   }, dir);
   const aggregate = new RoundAggregate();
+  const evaluator = new LiveEvaluator(cell.id, round, db.shared, ctx.triggers);
+  const take = (delta: WindowDelta): void => {
+    aggregate.add(delta);
+    evaluator.observe(delta);
+    ctx.onWindow(cell, delta);
+  };
   const failures: string[] = [];
   const barrier = new SharedArrayBuffer(8);
   const channels: MessageChannel[] = [];
@@ -65,10 +75,7 @@ export async function runRound(cell: Cell, round: number, ctx: RoundContext): Pr
   const tasks = Array.from({ length: cell.concurrency }, (_, connection) => {
     const ch = new MessageChannel();
     channels.push(ch);
-    ch.port1.on('message', (m: WorkerMessage) => {
-      aggregate.add(m.delta);
-      ctx.onWindow(cell, m.delta);
-    });
+    ch.port1.on('message', (m: WorkerMessage) => take(m.delta));
     const task: ConnectionTask = {
       shared: db.shared, spec, run: cell.run, warmup: cell.warmup, seed: ctx.seed, connection, connections: cell.concurrency,
       barrier, port: ch.port2, window_ms: ctx.window_ms,
@@ -87,8 +94,7 @@ export async function runRound(cell: Cell, round: number, ctx: RoundContext): Pr
   let measured_ms = 0;
   settled.forEach((s, connection) => {
     if (s.status === 'fulfilled') {
-      aggregate.add(s.value.final);
-      ctx.onWindow(cell, s.value.final);
+      take(s.value.final);
       operations += s.value.operations;
       measured_ms = Math.max(measured_ms, s.value.measured_ms);
     } else {
@@ -105,9 +111,10 @@ export async function runRound(cell: Cell, round: number, ctx: RoundContext): Pr
     state_hash = c.stateHash();
     c.close();
   }
+  // The description shows the modes the round ended in: a fallback shows as `legacy`.
   const engine = db.describe();
   rmSync(dir, { recursive: true, force: true });
-  return { round, aggregate, operations, measured_ms, state_hash, hash_skipped, failures, engine };
+  return { round, aggregate, operations, measured_ms, state_hash, hash_skipped, failures, events: evaluator.events, engine };
 }
 
 /** A worker that dies holding an engine lock can stall the others forever: rounds have a deadline. */

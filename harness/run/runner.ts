@@ -13,6 +13,7 @@ import type { WindowDelta } from '../record/recorder.ts';
 import { buildFixture, type Fixture } from './fixture.ts';
 import { findGaps } from './gaps.ts';
 import { runRound, type RoundResult } from './round.ts';
+import { DEFAULT_TRIGGER_CONFIG, type FallbackEvent, type TriggerConfig } from '../cards/evaluator.ts';
 
 export type Schedule = 'interleaved' | 'concurrent';
 
@@ -30,6 +31,8 @@ export interface RunOptions {
   onRound?: (cell: Cell, round: RoundResult | null, done: number, total: number) => void;
   /** Sees every pool the runner starts (diagnostics; tests kill its threads). */
   onPool?: (pool: Piscina) => void;
+  /** Trigger thresholds and kill-switch profiles (the cards' defaults when absent). */
+  triggers?: TriggerConfig;
 }
 
 export interface RoundSummary {
@@ -55,6 +58,8 @@ export interface CellResult {
   correctness: string[];
   /** Checks that could not run, said rather than passed silently. */
   notes: string[];
+  /** Fired triggers and the fallbacks they applied (the audit log). */
+  events: FallbackEvent[];
   engine: EngineDescription | null;
 }
 
@@ -101,7 +106,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
   const resultOf = (cell: Cell): CellResult => {
     let r = results.get(cell.id);
     if (r === undefined) {
-      r = { cell, status: 'ok', failures: [], rounds: [], aggregate: new Accumulator(), operations: 0, measured_ms: 0, gaps: [], correctness: [], notes: [], engine: null };
+      r = { cell, status: 'ok', failures: [], rounds: [], aggregate: new Accumulator(), operations: 0, measured_ms: 0, gaps: [], correctness: [], notes: [], events: [], engine: null };
       results.set(cell.id, r);
     }
     return r;
@@ -127,13 +132,14 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
       r = await runRound(cell, round, {
         pool: poolFor(cell), fixture: fixtureOf(cell), seed: o.seed, faults: o.faults, workDir,
         window_ms: o.window_ms ?? DEFAULT_WINDOW_MS, traceOut, traceIn: o.traceIn ?? null,
-        onWindow: o.onWindow ?? (() => {}),
+        onWindow: o.onWindow ?? (() => {}), triggers: o.triggers ?? DEFAULT_TRIGGER_CONFIG,
       });
       res.rounds.push(roundSummary(r));
       res.aggregate.merge(r.aggregate);
       res.operations += r.operations;
       res.measured_ms += r.measured_ms;
       res.engine ??= r.engine;
+      res.events.push(...r.events);
       for (const f of r.failures) res.failures.push(`round ${round}: ${f}`);
       if (r.hash_skipped !== null) res.notes.push(`round ${round}: final state not compared across modes: ${r.hash_skipped}`);
       r.aggregate.destroy();

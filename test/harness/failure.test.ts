@@ -123,13 +123,13 @@ test('a killed worker yields a failed cell naming the connection, and an intact 
       trace_recorded: false, replay_of: null,
     },
     engine: results.find((r) => r.engine !== null)?.engine ?? null, environment: runEnvironment(), schedule_note: null, cells,
-    totals: { cells: cells.length, failed: cells.filter((c) => c.status === 'failed').length, with_gaps: cells.filter((c) => c.gaps.length > 0).length, correctness_failures: cells.filter((c) => c.correctness.length > 0).length },
+    totals: { cells: cells.length, failed: cells.filter((c) => c.status === 'failed').length, with_gaps: cells.filter((c) => c.gaps.length > 0).length, correctness_failures: cells.filter((c) => c.correctness.length > 0).length, fallbacks: 0 },
   };
   writeRun(runDir, run, results, startMs, endMs);
   for (const r of results) r.aggregate.destroy();
 
   const written = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunRecord;
-  assert.equal(written.totals, { cells: 2, failed: 1, with_gaps: 0, correctness_failures: 0 });
+  assert.equal(written.totals, { cells: 2, failed: 1, with_gaps: 0, correctness_failures: 0, fallbacks: 0 });
   assert.equal(written.cells.map((c) => [c.mode_set, c.status, c.usable_for_gate]), [['legacy', 'failed', false], ['new', 'ok', true]]);
   assert.match(written.cells[0]!.failures[0]!, /connection [01]: worker exited/);
   for (const c of written.cells) assert.ok(existsSync(join(runDir, c.histograms_file)), c.histograms_file);

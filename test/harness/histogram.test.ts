@@ -63,6 +63,7 @@ async function mergeEqualsAllValues(): Promise<void> {
         if (failed) bump(`op.${kind}.error.busy`);
         else {
           bump(`op.${kind}.ok`);
+          bump(`op.${kind}.service_ns.sum`, svc);
           if (kind === 'read') {
             want.readLatency.recordValue(lat);
             want.readService.recordValue(svc);
@@ -83,6 +84,10 @@ async function mergeEqualsAllValues(): Promise<void> {
         bump(`M11.control_mode.${i % 3 === 0 ? 'sharded' : 'legacy'}`);
         bump('M11.shadow_verdict.none');
         bump('M11.session_not_found.false');
+        bump('M11.begin.session_not_found.false');
+        bump('M11.begin.duration_ns.sum', dur);
+        bump('M11.lock_wait_ns.sum', wait);
+        bump('M11.shard_id.0');
       }
       const d = r.flush();
       assert.is(d.connection, recorders.indexOf(r));

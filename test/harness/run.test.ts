@@ -81,7 +81,7 @@ test('run: c2 memory, 2 rounds, legacy+new, --record -> a complete run folder', 
   const res = parseJson(await cli(['run', '--workload', specFile, '--modes', 'legacy,new', '--rounds', '2', '--seed', '7', '--record', '--json', '--out', out, '-q']));
   assert.is(res.exit_code, 0);
   assert.ok(res.run_dir.startsWith(`${out}/`), res.run_dir);
-  assert.equal(res.totals, { cells: 2, failed: 0, with_gaps: 0, correctness_failures: 0 });
+  assert.equal(res.totals, { cells: 2, failed: 0, with_gaps: 0, correctness_failures: 0, fallbacks: 0 });
   assert.equal(res.cells.map((c) => c.id), ['reference.tiny-mixed.memory.c2.legacy', 'reference.tiny-mixed.memory.c2.new']);
   for (const c of res.cells) {
     assert.is(c.status, 'ok', JSON.stringify(c));
@@ -190,7 +190,7 @@ test('replay --modes shadow_compare: same operations, same final state', async (
   const res = parseJson(await cli(['replay', recorded.dir, '--modes', 'shadow_compare', '--rounds', '1', '--json', '--out', out, '-q']));
   assert.is(res.exit_code, 0);
   assert.equal(res.cells.map((c) => [c.id, c.status]), [['reference.tiny-mixed.memory.c2.shadow_compare', 'ok']]);
-  assert.equal(res.totals, { cells: 1, failed: 0, with_gaps: 0, correctness_failures: 0 });
+  assert.equal(res.totals, { cells: 1, failed: 0, with_gaps: 0, correctness_failures: 0, fallbacks: 0 });
   const run = JSON.parse(readFileSync(join(res.run_dir, 'run.json'), 'utf8')) as RunRecord;
   assert.is(run.config.replay_of, recorded.dir);
   assert.is(run.config.seed, 7);

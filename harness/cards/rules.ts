@@ -1,0 +1,73 @@
+// Trigger rules as executable data. Each reads window counters (see
+// harness/record/recorder.ts for the counter names) and says whether the
+// card's fallback trigger is observed, with the numbers behind it.
+
+import type { Evidence, KillSwitchProfile, Observation, TriggerRule } from './types.ts';
+
+const LATCH: KillSwitchProfile = { kind: 'latch' };
+
+export const get = (m: ReadonlyMap<string, number>, key: string): number => m.get(key) ?? 0;
+
+function sumWhere(m: ReadonlyMap<string, number>, test: (k: string) => boolean): number {
+  let n = 0;
+  for (const [k, v] of m) if (test(k)) n += v;
+  return n;
+}
+
+/** Fires when a window counter is above the threshold (zero-tolerance contracts use 0). */
+export function countAbove(id: string, wording: string, key: string, threshold = 0, profile = LATCH): TriggerRule {
+  return {
+    id, wording, threshold, profile,
+    observe(e: Evidence, t: number): Observation {
+      const value = get(e.window, key);
+      return { fired: value > t, value, threshold: t, detail: `${key} = ${value} in this window (allowed: ${t})` };
+    },
+  };
+}
+
+/**
+ * Fires when `part / whole` over the round so far exceeds the threshold,
+ * once at least `minWhole` events back the ratio (a ratio of three samples
+ * proves nothing).
+ */
+export function ratioAbove(
+  id: string, wording: string, threshold: number, minWhole: number,
+  part: (m: ReadonlyMap<string, number>) => number, whole: (m: ReadonlyMap<string, number>) => number, what: string,
+  profile: KillSwitchProfile = LATCH,
+): TriggerRule {
+  return {
+    id, wording, threshold, profile,
+    observe(e: Evidence, t: number): Observation {
+      const w = whole(e.total);
+      const value = w > 0 ? part(e.total) / w : 0;
+      return { fired: w >= minWhole && value > t, value, threshold: t, detail: `${what} = ${value.toFixed(4)} over ${w} (threshold ${t}, needs ${minWhole})` };
+    },
+  };
+}
+
+/** Write transactions' service time: the denominator of "share of commit time". */
+export const writeServiceNs = (m: ReadonlyMap<string, number>): number =>
+  get(m, 'op.write.service_ns.sum') + get(m, 'op.concurrent_write.service_ns.sum') + get(m, 'op.ddl.service_ns.sum');
+
+/** Snapshot allocation plus the time snapshot-mode reads spend binding (refcount traffic). */
+export const snapshotChurnNs = (m: ReadonlyMap<string, number>): number =>
+  get(m, 'M6.alloc_ns.sum') + (get(m, 'M6.control_mode.snapshot') > 0 ? get(m, 'M6.read.duration_ns.sum') : 0);
+
+/** Skew of sessions over shards: the busiest shard's share against an even spread. */
+export function shardSkew(id: string, wording: string, threshold: number, minSessions: number): TriggerRule {
+  return {
+    id, wording, threshold, profile: LATCH,
+    observe(e: Evidence, t: number): Observation {
+      if (get(e.total, 'M11.control_mode.legacy') > 0 && get(e.total, 'M11.control_mode.sharded') + get(e.total, 'M11.control_mode.shadow_compare') === 0) {
+        return { fired: false, value: 0, threshold: t, detail: 'legacy global registry: no shards' };
+      }
+      const shards = [...e.total].filter(([k]) => k.startsWith('M11.shard_id.')).map(([, v]) => v);
+      const total = shards.reduce((a, b) => a + b, 0);
+      const max = Math.max(0, ...shards);
+      const value = shards.length > 0 && total > 0 ? max / (total / shards.length) : 0;
+      return { fired: total >= minSessions && value > t, value, threshold: t, detail: `busiest shard holds ${max} of ${total} registry operations over ${shards.length} shards: ${value.toFixed(2)}x an even share` };
+    },
+  };
+}
+
+export { sumWhere };
