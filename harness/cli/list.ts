@@ -10,6 +10,7 @@
 //   engines         [{ name, description }]: engines a run can target
 //   workloads       the canonical suite (workloads/), by name:
 //     name, description, classes (the card classes it serves), backends, concurrency
+//   triggers        [{ id, metadata_class, wording, threshold, kill_switch, fallback_action }]: live fallback triggers
 //   classes         one object per metadata class, M1..M12 in order:
 //     id, title             card id and title
 //     switchable            true for the classes with a new primitive (M1, M6, M11)
@@ -24,6 +25,7 @@ import {
   type ClassFaults, type MetadataClass,
 } from '../../engine/index.ts';
 import { SpecError, loadSuite } from '../spec/load.ts';
+import { TRIGGERS } from '../cards/cards.ts';
 import { formatTable, parseVerbArgs, stableJson, type Io, type Verb } from './verb.ts';
 
 interface FaultInfo {
@@ -76,6 +78,17 @@ export interface Listing {
   engines: { name: string; description: string }[];
   workloads: WorkloadListing[];
   classes: ClassListing[];
+  /** Live fallback triggers of the cards (ids for --threshold / --kill-switch). */
+  triggers: TriggerListing[];
+}
+
+export interface TriggerListing {
+  id: string;
+  metadata_class: MetadataClass;
+  wording: string;
+  threshold: number;
+  kill_switch: string;
+  fallback_action: string;
 }
 
 function faultsOf(cls: MetadataClass): FaultListing[] {
@@ -109,6 +122,10 @@ export function buildListing(): Listing {
       name: spec.name, description: spec.description, classes: [...spec.serves.classes], backends: [...spec.backends], concurrency: [...spec.concurrency],
     })),
     classes,
+    triggers: [...TRIGGERS.values()].map(({ card, rule }) => ({
+      id: rule.id, metadata_class: card.metadata_class, wording: rule.wording, threshold: rule.threshold,
+      kill_switch: rule.profile.kind === 'latch' ? 'latch' : `${rule.profile.k}/${rule.profile.n}`, fallback_action: card.fallback_action,
+    })),
   };
 }
 
@@ -149,6 +166,9 @@ export function renderListing(l: Listing): string {
     '',
     'Workloads (workloads/, the canonical suite)',
     l.workloads.length === 0 ? 'none yet' : formatTable(workloadRows),
+    '',
+    'Fallback triggers (--threshold ID=VALUE, --kill-switch ID=latch|K/N)',
+    formatTable([['trigger', 'threshold', 'kill switch', 'card wording'], ...l.triggers.map((t) => [t.id, String(t.threshold), t.kill_switch, t.wording])]),
     '',
   ].join('\n');
 }
