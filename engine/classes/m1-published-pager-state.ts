@@ -53,6 +53,8 @@ export class M1PublishedPagerState {
   private sink = 0;
   /** The check word copied alongside the payload by the last read. */
   private checkCopy = 0;
+  /** The seqlock word (publication count) the last read's copy belongs to. */
+  private copySeq = 0;
 
   constructor(shared: SharedDatabase, private readonly ctx: ClassContext, config: DatabaseConfig) {
     this.w = new Int32Array(shared.m1);
@@ -129,6 +131,7 @@ export class M1PublishedPagerState {
         out.schema_cookie = Atomics.load(this.w, M1.SCHEMA_COOKIE);
         out.checkpoint_seq = Atomics.load(this.w, M1.CHECKPOINT_SEQ);
         this.checkCopy = Atomics.load(this.w, M1.CHECK);
+        this.copySeq = s1;
         if (this.faults.torn_read !== undefined && this.ctx.rng.chance(this.faults.torn_read)) {
           // Injected tear: skip validation and keep a field of the previous copy.
           out.sequence_value = this.last.sequence_value;
@@ -163,24 +166,29 @@ export class M1PublishedPagerState {
     out.schema_cookie = Atomics.load(this.w, M1.SCHEMA_COOKIE);
     out.checkpoint_seq = Atomics.load(this.w, M1.CHECKPOINT_SEQ);
     this.checkCopy = Atomics.load(this.w, M1.CHECK);
+    this.copySeq = Atomics.load(this.w, M1.SEQ);
   }
 
   /** The oracle: a read under the publish lock, compared field by field with the seqlock copy. */
   private compareLocked(candidate: PagerSummary): ShadowVerdict {
     const candidateCheck = this.checkCopy;
+    const candidateSeq = this.copySeq;
     const oracle = emptySummary();
     lock(this.w, M1.PUBLISH_LOCK);
     this.readPlain(oracle);
+    const oracleSeq = this.copySeq;
     unlock(this.w, M1.PUBLISH_LOCK);
     this.checkCopy = candidateCheck;
+    this.copySeq = candidateSeq;
     const same =
       oracle.sequence_value === candidate.sequence_value && oracle.db_size === candidate.db_size &&
       oracle.schema_cookie === candidate.schema_cookie && oracle.checkpoint_seq === candidate.checkpoint_seq;
     if (same) return 'match';
-    // A publish may legitimately land between the two reads: then the copies
-    // differ in every field that changed, and the candidate must still be a
-    // coherent summary. A torn candidate is a divergence either way.
-    if (checkWord(candidate) === candidateCheck && oracle.sequence_value !== candidate.sequence_value) return 'inconclusive';
+    // A publish (a commit, or a checkpoint that republishes the same commit
+    // sequence) may legitimately land between the two reads: then the copies
+    // belong to different publications and only the candidate's coherence can
+    // be judged. A torn candidate is a divergence either way.
+    if (oracleSeq !== candidateSeq && checkWord(candidate) === candidateCheck) return 'inconclusive';
     return 'diverged';
   }
 

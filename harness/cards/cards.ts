@@ -60,6 +60,7 @@ export const CARDS: Readonly<Record<MetadataClass, DecisionCard>> = {
     triggers: [
       countAbove('M11.session_not_found', 'session_not_found above zero tolerance', 'M11.session_not_found.true'),
       countAbove('M11.routing_mismatch', 'commit/abort routing mismatch above zero tolerance', 'M11.shadow_verdict.diverged'),
+      // 3x an even share once 400 sessions have begun: hashing sequential ids never gets near it.
       shardSkew('M11.shard_skew', 'shard skew above threshold', 3, 400),
     ],
     post_run_triggers: [],

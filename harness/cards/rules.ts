@@ -65,7 +65,7 @@ export function shardSkew(id: string, wording: string, threshold: number, minSes
       const total = shards.reduce((a, b) => a + b, 0);
       const max = Math.max(0, ...shards);
       const value = shards.length > 0 && total > 0 ? max / (total / shards.length) : 0;
-      return { fired: total >= minSessions && value > t, value, threshold: t, detail: `busiest shard holds ${max} of ${total} registry operations over ${shards.length} shards: ${value.toFixed(2)}x an even share` };
+      return { fired: total >= minSessions && value > t, value, threshold: t, detail: `busiest shard received ${max} of ${total} sessions over ${shards.length} shards: ${value.toFixed(2)}x an even share` };
     },
   };
 }

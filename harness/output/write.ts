@@ -3,13 +3,14 @@
 // tagged interval histogram per field), and summary.txt (the printed table).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { modeName, SWITCHABLE_CLASSES, type ControlMode, type EngineDescription, type FaultConfig, type SwitchableClass } from '../../engine/index.ts';
 import type { HistogramSummary } from '../record/aggregate.ts';
 import type { CellResult, RoundSummary, Schedule } from '../run/runner.ts';
 import type { RunEnvironment } from './environment.ts';
 import type { FallbackEvent } from '../cards/evaluator.ts';
+import type { Counterexample } from '../cards/counterexample.ts';
 import { summaryTable } from './table.ts';
 
 export interface RunConfig {
@@ -45,6 +46,8 @@ export interface CellRecord {
   notes: string[];
   /** The audit log: every trigger that fired, its evidence and the fallback applied. */
   fallback_events: FallbackEvent[];
+  /** Counterexample bundles in the run folder, one per fired trigger. */
+  counterexamples: string[];
   operations: number;
   measured_ms: number;
   throughput_ops_s: number;
@@ -78,6 +81,8 @@ export interface CellSummary {
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
+export const counterexampleFile = (cellId: string, x: Counterexample): string => `counterexamples/${cellId}.r${x.event.round}.${x.event.trigger}.json`;
+
 export function cellRecord(r: CellResult): CellRecord {
   const c = r.cell;
   // `busy`, `write_conflict`, …: every failed attempt; `final.<code>`: operations that failed after all retries.
@@ -93,7 +98,7 @@ export function cellRecord(r: CellResult): CellRecord {
     id: c.id, variant: c.variant, backend: c.backend, workload: c.workload.spec.name, concurrency: c.concurrency,
     mode_set: c.modeSet.label, control_modes, status: r.status, failures: r.failures, gaps: r.gaps,
     usable_for_gate: r.status === 'ok' && r.gaps.length === 0 && r.correctness.length === 0,
-    deterministic: c.deterministic, correctness: r.correctness, notes: r.notes, fallback_events: r.events, operations: r.operations, measured_ms: round2(r.measured_ms),
+    deterministic: c.deterministic, correctness: r.correctness, notes: r.notes, fallback_events: r.events, counterexamples: r.counterexamples.map((x) => counterexampleFile(c.id, x)), operations: r.operations, measured_ms: round2(r.measured_ms),
     throughput_ops_s: r.measured_ms > 0 ? round2((r.operations / r.measured_ms) * 1000) : 0,
     errors, rounds: r.rounds, histograms_file: `histograms/${c.id}.hlog`,
   };
@@ -125,6 +130,13 @@ export function writeRun(runDir: string, run: RunRecord, results: CellResult[], 
     counters: r.aggregate.counterRecord(),
   }));
   for (const r of results) writeHlog(join(runDir, 'histograms', `${r.cell.id}.hlog`), r, startMs, endMs);
+  for (const r of results) {
+    for (const x of r.counterexamples) {
+      const file = join(runDir, counterexampleFile(r.cell.id, x));
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, `${JSON.stringify(x, null, 2)}\n`);
+    }
+  }
   writeFileSync(join(runDir, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
   writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify({ run_id: run.run_id, cells: summaries }, null, 2)}\n`);
   writeFileSync(join(runDir, 'summary.txt'), summaryTable(run, summaries));

@@ -105,6 +105,8 @@ const MAX_SAMPLES = 512;
 /** One round of one cell while it runs: short-lived, so it takes the fast 32-bit buckets. */
 export class RoundAggregate extends Accumulator {
   readonly samples: FieldRecord[] = [];
+  /** Diverged, torn or session_not_found records: kept apart so ordinary samples never crowd them out. */
+  readonly anomalies: FieldRecord[] = [];
   windows = 0;
 
   constructor() {
@@ -115,6 +117,11 @@ export class RoundAggregate extends Accumulator {
     this.windows++;
     this.addCounters(delta.counters);
     for (const [name, b64] of Object.entries(delta.histograms)) this.addEncoded(name, b64);
-    for (const s of delta.samples) if (this.samples.length < MAX_SAMPLES) this.samples.push(s);
+    for (const s of delta.samples) {
+      const f = s as unknown as Record<string, unknown>;
+      const anomalous = f['shadow_verdict'] === 'diverged' || f['session_not_found'] === true || f['torn'] === true;
+      const into = anomalous ? this.anomalies : this.samples;
+      if (into.length < MAX_SAMPLES) into.push(s);
+    }
   }
 }

@@ -43,12 +43,13 @@ export const FLAG_FIELDS: Partial<Record<MetadataClass, readonly string[]>> = {
   M11: ['session_not_found'],
 };
 
-/** Enum fields: counted as `<class>.<field>.<value>`. `operation` is counted for every class. */
-export const ENUM_FIELDS: Partial<Record<MetadataClass, readonly string[]>> = {
-  M1: ['control_mode', 'shadow_verdict'],
-  M6: ['control_mode', 'shadow_verdict'],
-  M9: ['refresh_reason'],
-  M11: ['control_mode', 'shadow_verdict', 'shard_id'],
+/** Enum fields: counted as `<class>.<field>.<value>` (from the listed operations only, when given). `operation` is counted for every class. */
+export const ENUM_FIELDS: Partial<Record<MetadataClass, readonly NumericField[]>> = {
+  M1: [{ field: 'control_mode' }, { field: 'shadow_verdict' }],
+  M6: [{ field: 'control_mode' }, { field: 'shadow_verdict' }],
+  M9: [{ field: 'refresh_reason' }],
+  // Sessions per shard: counted at begin, so a long-lived session weighs once.
+  M11: [{ field: 'control_mode' }, { field: 'shadow_verdict' }, { field: 'shard_id', operations: ['begin'] }],
 };
 
 /** Histogram ranges: values are clamped into [0, max]. */

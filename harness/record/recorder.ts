@@ -186,7 +186,7 @@ export class Recorder {
         field, yes: this.cell(`${cls}.${field}.true`), no: this.cell(`${cls}.${field}.false`),
         opYes: this.cell(`${cls}.${operation}.${field}.true`), opNo: this.cell(`${cls}.${operation}.${field}.false`),
       })),
-      enums: (ENUM_FIELDS[cls] ?? []).map((field) => ({ field, cells: new Map<string, Cell>(), prefix: `${cls}.${field}.` })),
+      enums: (ENUM_FIELDS[cls] ?? []).filter(applies).map(({ field }) => ({ field, cells: new Map<string, Cell>(), prefix: `${cls}.${field}.` })),
     };
     byOp.set(operation, slot);
     return slot;

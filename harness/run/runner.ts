@@ -14,6 +14,7 @@ import { buildFixture, type Fixture } from './fixture.ts';
 import { findGaps } from './gaps.ts';
 import { runRound, type RoundResult } from './round.ts';
 import { DEFAULT_TRIGGER_CONFIG, type FallbackEvent, type TriggerConfig } from '../cards/evaluator.ts';
+import { counterexample, replayCommand, type Counterexample } from '../cards/counterexample.ts';
 
 export type Schedule = 'interleaved' | 'concurrent';
 
@@ -60,6 +61,8 @@ export interface CellResult {
   notes: string[];
   /** Fired triggers and the fallbacks they applied (the audit log). */
   events: FallbackEvent[];
+  /** One bundle per fired trigger, to reproduce it. */
+  counterexamples: Counterexample[];
   engine: EngineDescription | null;
 }
 
@@ -106,7 +109,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
   const resultOf = (cell: Cell): CellResult => {
     let r = results.get(cell.id);
     if (r === undefined) {
-      r = { cell, status: 'ok', failures: [], rounds: [], aggregate: new Accumulator(), operations: 0, measured_ms: 0, gaps: [], correctness: [], notes: [], events: [], engine: null };
+      r = { cell, status: 'ok', failures: [], rounds: [], aggregate: new Accumulator(), operations: 0, measured_ms: 0, gaps: [], correctness: [], notes: [], events: [], counterexamples: [], engine: null };
       results.set(cell.id, r);
     }
     return r;
@@ -140,6 +143,11 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
       res.measured_ms += r.measured_ms;
       res.engine ??= r.engine;
       res.events.push(...r.events);
+      const replay = replayCommand({
+        workloadFile: cell.workload.file, backend: cell.backend, concurrency: cell.concurrency, modes: cell.modeSet.label, seed: o.seed,
+        durationMs: cell.run.duration_ms ?? null, inject: injectArgs(o.faults), traceDir: o.traceOut ?? null, runDir: o.runDir,
+      });
+      for (const e of r.events) res.counterexamples.push(counterexample(e, r.aggregate.anomalies, r.aggregate.samples, replay));
       for (const f of r.failures) res.failures.push(`round ${round}: ${f}`);
       if (r.hash_skipped !== null) res.notes.push(`round ${round}: final state not compared across modes: ${r.hash_skipped}`);
       r.aggregate.destroy();
@@ -173,6 +181,11 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
     r.status = r.failures.length === 0 ? 'ok' : 'failed';
     return r;
   });
+}
+
+/** The `--inject` arguments that reproduce a fault configuration. */
+function injectArgs(faults: FaultConfig): string[] {
+  return Object.entries(faults).flatMap(([cls, f]) => Object.entries(f ?? {}).map(([name, v]) => `${cls}.${name}=${String(v)}`));
 }
 
 /** Deterministic cells of one group must end each round in the same state, whatever their modes. */

@@ -115,6 +115,10 @@ test('a run with an injected misroute falls back live: the audit event is record
   assert.is(cell.engine?.control_modes.M11, 'legacy', 'the round ended in legacy');
   assert.ok((cell.aggregate.counters.get('M11.control_mode.legacy') ?? 0) > 0, 'workers ran legacy after the fallback');
   assert.ok((cell.aggregate.counters.get('M11.control_mode.sharded') ?? 0) > 0, 'and sharded before it');
+  const bundle = cell.counterexamples.find((x) => x.event.trigger === 'M11.session_not_found');
+  assert.ok(bundle !== undefined, 'a counterexample bundle per fired trigger');
+  assert.ok(bundle.records.some((r) => r.metadata_class === 'M11' && (r as { session_not_found?: boolean }).session_not_found === true), 'with the anomalous records');
+  assert.match(bundle.replay, /^shadowbench run --workload \S+misroute\.json --backend memory --concurrency 2 --modes new --seed 2 --rounds 1 --duration 600 --inject M11\.misroute=0\.2 --record$/);
   cell.aggregate.destroy();
 });
 
