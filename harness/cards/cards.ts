@@ -28,6 +28,11 @@ export const CARDS: Readonly<Record<MetadataClass, DecisionCard>> = {
     diagnostic_cues: ['published snapshot_generation or visible_commit_seq trails the live commit sequence', 'shadow_verdict=diverged'],
     allowed_differences: ['alloc_ns', 'snapshot_age_commits'],
     workloads: ['commutative-inserts', 'mixed-read-write'],
+    requirements: [
+      { line: 'E2E: file-backed c4 write-heavy replay shows reduced mutex wait time versus baseline', workload: 'commutative-inserts', backend: 'file', concurrency: 4 },
+      { line: 'Topology: c8 cross-node run confirms refcount churn does not erase the gain', workload: 'commutative-inserts', concurrency: 8, cross_node: true },
+    ],
+    zero_contracts: ['M6.shadow_verdict.diverged'],
     rollback_recipe: ['Force legacy mode.', 'Leave snapshot construction optionally enabled for diagnostics only.', 'Drain outstanding snapshots naturally via Arc lifetime.'],
   },
   M1: {
@@ -50,6 +55,11 @@ export const CARDS: Readonly<Record<MetadataClass, DecisionCard>> = {
     diagnostic_cues: ['read_retry_count, poll_spins or wait_ns spike above the comparator baseline'],
     allowed_differences: ['read_retry_count', 'poll_spins', 'wait_ns'],
     workloads: ['mixed-read-write'],
+    requirements: [
+      { line: 'E2E: c8 mixed file-backed workload shows lower wait overhead than the Condvar path', workload: 'mixed-read-write', backend: 'file', concurrency: 8 },
+      { line: 'Topology: cross-node run measures whether polling changes tail latency', workload: 'mixed-read-write', cross_node: true },
+    ],
+    zero_contracts: ['M1.shadow_verdict.diverged', 'M1.torn.true'],
     rollback_recipe: ['Restore Condvar wait path.', 'Keep counters and shadow-compare instrumentation.', 'Preserve the seqlock read contract.'],
   },
   M11: {
@@ -71,6 +81,11 @@ export const CARDS: Readonly<Record<MetadataClass, DecisionCard>> = {
     diagnostic_cues: ['non-zero session_not_found', 'shard skew above threshold', 'shadow_verdict=diverged'],
     allowed_differences: ['lock_wait_ns', 'active_sessions_in_shard'],
     workloads: ['hot-page-contention', 'commutative-inserts'],
+    requirements: [
+      { line: 'E2E: c8 hot-page contention replay shows lower registry wait time versus the global mutex comparator', workload: 'hot-page-contention', concurrency: 8 },
+      { line: 'Topology: cross-node run checks for shard skew and routing imbalance', workload: 'hot-page-contention', cross_node: true },
+    ],
+    zero_contracts: ['M11.session_not_found.true', 'M11.shadow_verdict.diverged'],
     rollback_recipe: ['Force legacy mode.', 'Let in-flight sharded sessions drain naturally.', 'Keep shard instrumentation for postmortem analysis.'],
   },
   M2: keepLocal('M2', 'BoundPagerPublication', 'write-once local struct copied at statement entry', 'keep the stack/local binding exactly local', 2,
@@ -108,7 +123,8 @@ function keepLocal(
     control_modes: KEEP, ev_score: ev, relevance: 'keep-local: instrumented, not switched', triggers, post_run_triggers: [],
     fallback_action: triggers.length === 0 ? 'none specific to this class' : 'alert: tune the local primitive (there is no mode to switch)',
     baseline_comparator: 'the current local primitive', promotion_criteria: [], symptom, diagnostic_cues: cues,
-    allowed_differences: NO_SHADOW, workloads, rollback_recipe: ['The current local primitive is the rollback path.'],
+    allowed_differences: NO_SHADOW, workloads, requirements: workloads.map((w) => ({ line: `E2E on ${w}`, workload: w })), zero_contracts: [],
+    rollback_recipe: ['The current local primitive is the rollback path.'],
   };
 }
 

@@ -38,6 +38,15 @@ export interface TriggerRule {
   observe(e: Evidence, threshold: number): Observation;
 }
 
+export interface Requirement {
+  line: string;
+  workload: string;
+  backend?: 'memory' | 'file';
+  concurrency?: number;
+  /** A requirement this harness cannot exercise on one machine (cross-node topology). */
+  cross_node?: boolean;
+}
+
 export interface DecisionCard {
   metadata_class: MetadataClass;
   title: string;
@@ -62,5 +71,9 @@ export interface DecisionCard {
   allowed_differences: readonly string[];
   /** The workloads (spec names) the card's E2E verification names. */
   workloads: readonly string[];
+  /** The cells the card's E2E and topology lines require; the gate lists those a run did not exercise. */
+  requirements: readonly Requirement[];
+  /** Counters whose contract is zero: judged as exact counts, never by a rank test. */
+  zero_contracts: readonly string[];
   rollback_recipe: readonly string[];
 }

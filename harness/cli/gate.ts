@@ -1,0 +1,63 @@
+// `shadowbench gate <run-dir>`: a verdict per switchable class (promote,
+// hold, rollback) with its reasons and the statistics behind them.
+
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_GATE } from '../gate/gate.ts';
+import { GateInputError, buildReport, loadGateInput, reportJson, reportMarkdown } from '../gate/report.ts';
+import { UsageError, parseVerbArgs, type Verb } from './verb.ts';
+
+const USAGE = `Usage: shadowbench gate <run-dir> [--json | --format json|md] [--out FILE]
+
+Judges a run: for M1, M6 and M11, the candidate mode against the card's
+baseline comparator on the workloads the card names — exact zero-tolerance
+counts (divergences, session_not_found), fired fallback triggers, and per
+round: Mann-Whitney U test, 95% bootstrap interval of the median change,
+Cliff's delta. Requirements the run could not exercise are listed as not run.
+
+Options:
+  --json            the canonical JSON report (same as --format json)
+  --format json|md  JSON (with trace_correlation) or Markdown for a pull request (default: md)
+  --out FILE        write the report to FILE instead of stdout
+  --alpha P         significance level (default ${DEFAULT_GATE.alpha})
+  --min-effect R    smallest relative change that counts (default ${DEFAULT_GATE.min_effect})
+  -h, --help        show this help
+
+Exit status: 0 no rollback verdict, 1 a rollback verdict, 2 bad input.
+`;
+
+export const gateVerb: Verb = {
+  name: 'gate',
+  summary: 'promote / hold / rollback verdicts per class for a run folder',
+  usage: USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseVerbArgs('gate', argv, {
+      json: { type: 'boolean' }, format: { type: 'string' }, out: { type: 'string' }, alpha: { type: 'string' }, 'min-effect': { type: 'string' },
+    }, true);
+    if (values.help === true) {
+      io.out(USAGE);
+      return 0;
+    }
+    if (positionals.length !== 1) throw new UsageError(`shadowbench gate: expected one run folder, got ${positionals.length} (see 'shadowbench gate --help')`);
+    const format = values.json === true ? 'json' : values.format ?? 'md';
+    if (format !== 'json' && format !== 'md') throw new UsageError(`shadowbench gate: --format must be json or md, got '${format}'`);
+    const num = (name: string, v: string | undefined, fallback: number): number => {
+      if (v === undefined) return fallback;
+      const n = Number(v);
+      if (!(n > 0 && n < 1)) throw new UsageError(`shadowbench gate: --${name} must be a number in (0, 1), got '${v}'`);
+      return n;
+    };
+    const options = { ...DEFAULT_GATE, alpha: num('alpha', values.alpha, DEFAULT_GATE.alpha), min_effect: num('min-effect', values['min-effect'], DEFAULT_GATE.min_effect) };
+    let report;
+    try {
+      report = buildReport(loadGateInput(resolve(positionals[0]!)), options);
+    } catch (err) {
+      if (err instanceof GateInputError) throw new UsageError(`shadowbench gate: ${err.message}`);
+      throw err;
+    }
+    const text = format === 'json' ? reportJson(report) : reportMarkdown(report);
+    if (values.out !== undefined) writeFileSync(values.out, text);
+    else io.out(text);
+    return report.verdicts.some((v) => v.verdict === 'rollback') ? 1 : 0;
+  },
+};

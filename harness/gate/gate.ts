@@ -1,0 +1,175 @@
+// The promotion gate: for each switchable class, the candidate mode against
+// the card's baseline comparator, on the workloads the card names, with the
+// numbers behind every reason. Zero-tolerance contracts are exact counts;
+// performance is judged per round (rank test, bootstrap interval, effect
+// size); requirements the run could not exercise are listed as not run.
+
+import { SWITCHABLE_CLASSES, type SwitchableClass } from '../../engine/index.ts';
+import { CARDS } from '../cards/cards.ts';
+import type { FallbackEvent } from '../cards/evaluator.ts';
+import type { CellRecord, RunRecord } from '../output/write.ts';
+import { bootstrapRelativeDiff, cliffsDelta, mannWhitney, median, relativeDiff, type Interval, type RankTest } from './stats.ts';
+
+export interface GateOptions {
+  /** Significance level of the rank test. */
+  alpha: number;
+  /** Smallest relative change that counts (noise below it is not a regression). */
+  min_effect: number;
+  /** A bootstrap interval wider than this (relative) makes the comparison too noisy to judge. */
+  max_ci_width: number;
+}
+
+export const DEFAULT_GATE: GateOptions = { alpha: 0.05, min_effect: 0.02, max_ci_width: 0.5 };
+
+export type Outcome = 'improved' | 'regressed' | 'no_change' | 'insufficient_rounds' | 'noisy';
+
+export interface Comparison {
+  cell_group: string;
+  metric: string;
+  better: 'higher' | 'lower';
+  baseline_rounds: number[];
+  candidate_rounds: number[];
+  baseline_median: number;
+  candidate_median: number;
+  relative_diff: number;
+  ci: Interval;
+  rank_test: RankTest;
+  effect_size: { measure: 'cliffs_delta'; value: number };
+  outcome: Outcome;
+}
+
+export interface Verdict {
+  metadata_class: SwitchableClass;
+  verdict: 'promote' | 'hold' | 'rollback';
+  reasons: string[];
+  comparisons: Comparison[];
+  zero_contracts: { counter: string; count: number; cells: string[] }[];
+  triggers: { trigger: string; cell: string; round: number; action: string; detail: string }[];
+  not_run: string[];
+  card: { selected_primitive: string; baseline_comparator: string; promotion_criteria: readonly string[] };
+}
+
+export interface GateInput {
+  run: RunRecord;
+  /** summary.json counters per cell id. */
+  counters: ReadonlyMap<string, Readonly<Record<string, number>>>;
+}
+
+const groupOf = (c: CellRecord): string => `${c.variant}.${c.workload}.${c.backend}.c${c.concurrency}`;
+const NEW: Record<SwitchableClass, string> = { M1: 'polling', M6: 'snapshot', M11: 'sharded' };
+
+/** The per-round series a cell offers: throughput, and p50/p99 of its busiest operation kind. */
+function series(c: CellRecord): Map<string, { better: 'higher' | 'lower'; values: number[] }> {
+  const out = new Map<string, { better: 'higher' | 'lower'; values: number[] }>();
+  const ok = c.rounds.filter((r) => r.failures.length === 0);
+  out.set('throughput_ops_s', { better: 'higher', values: ok.map((r) => r.throughput_ops_s) });
+  const kinds = new Map<string, number>();
+  for (const r of ok) for (const [k, s] of Object.entries(r.latency_ns)) kinds.set(k, (kinds.get(k) ?? 0) + s.count);
+  const busiest = [...kinds].sort((a, b) => b[1] - a[1])[0]?.[0];
+  if (busiest !== undefined) {
+    for (const p of ['p50', 'p99'] as const) {
+      out.set(`${busiest}.latency_${p}_ns`, { better: 'lower', values: ok.map((r) => r.latency_ns[busiest]?.[p]).filter((v): v is number => v !== undefined) });
+    }
+  }
+  return out;
+}
+
+export function compare(group: string, metric: string, better: 'higher' | 'lower', base: number[], cand: number[], o: GateOptions): Comparison {
+  const rank = mannWhitney(cand, base);
+  const ci = bootstrapRelativeDiff(base, cand);
+  const rel = relativeDiff(base, cand);
+  const worse = better === 'higher' ? rel < 0 : rel > 0;
+  let outcome: Outcome = 'no_change';
+  if (base.length < 4 || cand.length < 4) outcome = 'insufficient_rounds';
+  else if (ci.upper - ci.lower > o.max_ci_width) outcome = 'noisy';
+  else if (rank.p_value < o.alpha && Math.abs(rel) >= o.min_effect && (ci.lower > 0 || ci.upper < 0)) outcome = worse ? 'regressed' : 'improved';
+  return {
+    cell_group: group, metric, better, baseline_rounds: base, candidate_rounds: cand,
+    baseline_median: base.length > 0 ? median(base) : 0, candidate_median: cand.length > 0 ? median(cand) : 0,
+    relative_diff: rel, ci, rank_test: rank, effect_size: { measure: 'cliffs_delta', value: cliffsDelta(cand, base) }, outcome,
+  };
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+
+function describe(c: Comparison): string {
+  return `${c.cell_group} ${c.metric}: median ${c.baseline_median.toFixed(0)} -> ${c.candidate_median.toFixed(0)} (${pct(c.relative_diff)}), ` +
+    `${Math.round(c.ci.confidence * 100)}% bootstrap CI [${pct(c.ci.lower)}, ${pct(c.ci.upper)}], ` +
+    `Mann-Whitney U=${c.rank_test.u} p=${c.rank_test.p_value.toFixed(4)} (${c.rank_test.method}), Cliff's delta ${c.effect_size.value.toFixed(2)}, ` +
+    `${c.baseline_rounds.length} vs ${c.candidate_rounds.length} rounds`;
+}
+
+export function gate(input: GateInput, o: GateOptions = DEFAULT_GATE): Verdict[] {
+  return SWITCHABLE_CLASSES.map((cls) => verdictFor(cls, input, o));
+}
+
+function verdictFor(cls: SwitchableClass, { run, counters }: GateInput, o: GateOptions): Verdict {
+  const card = CARDS[cls];
+  const involved = run.cells.filter((c) => c.control_modes[cls] !== 'legacy');
+  const reasons: string[] = [];
+  let rollback = false;
+
+  const zero_contracts = card.zero_contracts.map((counter) => {
+    const hits = involved.filter((c) => (counters.get(c.id)?.[counter] ?? 0) > 0);
+    return { counter, count: hits.reduce((n, c) => n + (counters.get(c.id)?.[counter] ?? 0), 0), cells: hits.map((c) => c.id) };
+  });
+  for (const z of zero_contracts) {
+    if (z.count > 0) {
+      rollback = true;
+      reasons.push(`${z.counter} = ${z.count} (contract: exactly 0) in ${z.cells.join(', ')}`);
+    }
+  }
+  const events: FallbackEvent[] = run.cells.flatMap((c) => c.fallback_events ?? []).filter((e) => e.metadata_class === cls && e.action === 'force_legacy');
+  if (events.length > 0) {
+    rollback = true;
+    reasons.push(`fallback trigger fired ${events.length} time(s): ${[...new Set(events.map((e) => e.trigger))].join(', ')}`);
+  }
+  const mismatched = involved.filter((c) => c.correctness.length > 0);
+  if (mismatched.length > 0) {
+    rollback = true;
+    reasons.push(`final state differs from legacy in ${mismatched.map((c) => c.id).join(', ')}`);
+  }
+
+  const comparisons: Comparison[] = [];
+  const candidates = run.cells.filter((c) => c.control_modes[cls] === NEW[cls] && card.workloads.includes(c.workload));
+  for (const cand of candidates) {
+    const base = run.cells.find((c) => groupOf(c) === groupOf(cand) && Object.values(c.control_modes).every((m) => m === 'legacy'));
+    if (base === undefined) continue;
+    if (!cand.usable_for_gate || !base.usable_for_gate) {
+      reasons.push(`${groupOf(cand)}: not judged (cell unusable: failures, observability gaps or state mismatch)`);
+      continue;
+    }
+    const bs = series(base);
+    for (const [metric, cs] of series(cand)) {
+      const b = bs.get(metric);
+      if (b !== undefined) comparisons.push(compare(groupOf(cand), metric, cs.better, b.values, cs.values, o));
+    }
+  }
+  const regressed = comparisons.filter((c) => c.outcome === 'regressed');
+  if (regressed.length > 0) {
+    rollback = true;
+    for (const c of regressed) reasons.push(`significant regression: ${describe(c)}`);
+  }
+
+  const not_run = card.requirements
+    .filter((r) => r.cross_node === true || !run.cells.some((c) => c.workload === r.workload && (r.backend === undefined || c.backend === r.backend) && (r.concurrency === undefined || c.concurrency === r.concurrency) && c.control_modes[cls] === NEW[cls]))
+    .map((r) => (r.cross_node === true ? `${r.line} (cross-node: cannot run on one machine)` : r.line));
+  const shadowed = run.cells.some((c) => c.control_modes[cls] === 'shadow_compare' && card.workloads.includes(c.workload));
+  const triggers = events.map((e) => ({ trigger: e.trigger, cell: e.cell, round: e.round, action: e.action, detail: e.observation.detail }));
+  const cardInfo = { selected_primitive: card.selected_primitive, baseline_comparator: card.baseline_comparator, promotion_criteria: card.promotion_criteria };
+  const result = (verdict: Verdict['verdict']): Verdict => ({ metadata_class: cls, verdict, reasons, comparisons, zero_contracts, triggers, not_run, card: cardInfo });
+
+  if (rollback) return result('rollback');
+  if (comparisons.length === 0) {
+    reasons.push(`hold: not enough evidence — no ${NEW[cls]} cell with a legacy baseline on ${card.workloads.join(', ')}`);
+    return result('hold');
+  }
+  if (!shadowed) reasons.push(`hold: not enough evidence — no shadow_compare run on ${card.workloads.join(', ')} (the card ships shadow_compare first)`);
+  const improved = comparisons.filter((c) => c.outcome === 'improved');
+  if (comparisons.every((c) => c.outcome === 'insufficient_rounds')) reasons.push('hold: not enough evidence — fewer than 4 rounds per mode; an exact rank test cannot reach significance');
+  else if (comparisons.some((c) => c.outcome === 'noisy')) reasons.push(`hold: noise too high — ${comparisons.filter((c) => c.outcome === 'noisy').map(describe).join('; ')}`);
+  else if (improved.length === 0) reasons.push('hold: no significant gain over the baseline comparator');
+  for (const c of improved) reasons.push(`significant improvement: ${describe(c)}`);
+  if (shadowed && improved.length > 0 && reasons.every((r) => !r.startsWith('hold'))) return result('promote');
+  return result('hold');
+}

@@ -1,0 +1,93 @@
+// Gate reports: canonical JSON (sorted keys, no timestamps, so the same run
+// gives byte-identical output) carrying `trace_correlation` = SHA-256 over
+// that canonical form, and Markdown for a pull-request comment.
+
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CellRecord, CellSummary, RunRecord } from '../output/write.ts';
+import { stableJson } from '../cli/verb.ts';
+import { DEFAULT_GATE, gate, type GateInput, type GateOptions, type Verdict } from './gate.ts';
+
+export interface GateReport {
+  format: 'shadowbench-gate';
+  version: 1;
+  run_id: string;
+  hardware_signature: string;
+  git_commit: string | null;
+  fault_injection: boolean;
+  options: GateOptions;
+  verdicts: Verdict[];
+  /** Keep-local classes have nothing to promote; their cards' alerts are listed. */
+  keep_local_alerts: { metadata_class: string; trigger: string; cell: string; detail: string }[];
+  /** Cells whose figures the gate could not use, and why. */
+  unusable_cells: { id: string; why: string[] }[];
+  trace_correlation: string;
+}
+
+export class GateInputError extends Error {
+  override readonly name = 'GateInputError';
+}
+
+export function loadGateInput(runDir: string): GateInput {
+  const read = (file: string): unknown => {
+    try {
+      return JSON.parse(readFileSync(join(runDir, file), 'utf8'));
+    } catch (err) {
+      throw new GateInputError(`${join(runDir, file)}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (not a run folder)' : (err as Error).message}`);
+    }
+  };
+  const run = read('run.json') as RunRecord;
+  if (run.format !== 'shadowbench-run') throw new GateInputError(`${join(runDir, 'run.json')}: not a shadowbench run record`);
+  const summary = read('summary.json') as { cells: CellSummary[] };
+  return { run, counters: new Map(summary.cells.map((c) => [c.id, c.counters])) };
+}
+
+function unusable(c: CellRecord): string[] {
+  return [...c.failures.map((f) => `failed: ${f}`), ...c.gaps.map((g) => `observability gap: ${g}`), ...c.correctness.map((m) => `correctness: ${m}`)];
+}
+
+export function buildReport(input: GateInput, options: GateOptions = DEFAULT_GATE): GateReport {
+  const { run } = input;
+  const body: Omit<GateReport, 'trace_correlation'> = {
+    format: 'shadowbench-gate', version: 1, run_id: run.run_id, hardware_signature: run.environment.hardware_signature,
+    git_commit: run.environment.git_commit, fault_injection: run.engine?.fault_injection_active === true, options,
+    verdicts: gate(input, options),
+    keep_local_alerts: run.cells.flatMap((c) => (c.fallback_events ?? []).filter((e) => e.action === 'alert').map((e) => ({ metadata_class: e.metadata_class, trigger: e.trigger, cell: c.id, detail: e.observation.detail }))),
+    unusable_cells: run.cells.filter((c) => unusable(c).length > 0).map((c) => ({ id: c.id, why: unusable(c) })),
+  };
+  return { ...body, trace_correlation: createHash('sha256').update(stableJson(body, 0)).digest('hex') };
+}
+
+export const reportJson = (r: GateReport): string => `${stableJson(r)}\n`;
+
+const ICON: Record<Verdict['verdict'], string> = { promote: 'PROMOTE', hold: 'HOLD', rollback: 'ROLLBACK' };
+
+export function reportMarkdown(r: GateReport): string {
+  const out = [`## shadowbench gate — run \`${r.run_id}\``, '', `hardware \`${r.hardware_signature}\`, commit \`${r.git_commit ?? 'unknown'}\`${r.fault_injection ? ', **fault injection on**' : ''}`, ''];
+  out.push('| class | verdict | selected primitive |', '|---|---|---|');
+  for (const v of r.verdicts) out.push(`| ${v.metadata_class} | **${ICON[v.verdict]}** | ${v.card.selected_primitive} |`);
+  for (const v of r.verdicts) {
+    out.push('', `### ${v.metadata_class}: ${ICON[v.verdict]}`, '');
+    for (const reason of v.reasons) out.push(`- ${reason}`);
+    if (v.comparisons.length > 0) {
+      out.push('', '| cells | metric | baseline | candidate | change | 95% CI | U test p | Cliff δ | outcome |', '|---|---|---|---|---|---|---|---|---|');
+      for (const c of v.comparisons) {
+        out.push(`| ${c.cell_group} | ${c.metric} | ${c.baseline_median.toFixed(0)} | ${c.candidate_median.toFixed(0)} | ${(c.relative_diff * 100).toFixed(1)}% | [${(c.ci.lower * 100).toFixed(1)}%, ${(c.ci.upper * 100).toFixed(1)}%] | ${c.rank_test.p_value.toFixed(3)} | ${c.effect_size.value.toFixed(2)} | ${c.outcome} |`);
+      }
+    }
+    const zeros = v.zero_contracts.map((z) => `\`${z.counter}\` = ${z.count}`).join(', ');
+    if (zeros !== '') out.push('', `Zero-tolerance counts: ${zeros}`);
+    for (const n of v.not_run) out.push(`- not run: ${n}`);
+  }
+  if (r.keep_local_alerts.length > 0) {
+    out.push('', '### Keep-local alerts', '');
+    for (const a of r.keep_local_alerts) out.push(`- ${a.metadata_class} \`${a.trigger}\` in ${a.cell}: ${a.detail}`);
+  }
+  if (r.unusable_cells.length > 0) {
+    out.push('', '### Cells not usable for the gate', '');
+    for (const c of r.unusable_cells) out.push(`- ${c.id}: ${c.why.join('; ')}`);
+  }
+  out.push('', `<sub>trace_correlation ${r.trace_correlation}</sub>`, '');
+  return out.join('\n');
+}

@@ -1,0 +1,120 @@
+// The gate: its statistics against known values, and its verdicts on runs
+// whose truth is known (synthetic run records: a clear gain, a clear
+// regression, a divergence, too few rounds, nothing run).
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
+import { bootstrapRelativeDiff, cliffsDelta, mannWhitney } from '../../harness/gate/stats.ts';
+import { gate } from '../../harness/gate/gate.ts';
+import { buildReport, reportJson, reportMarkdown } from '../../harness/gate/report.ts';
+import { stableJson } from '../../harness/cli/verb.ts';
+import type { CellRecord, RunRecord } from '../../harness/output/write.ts';
+import type { RoundSummary } from '../../harness/run/runner.ts';
+import type { ControlMode, SwitchableClass } from '../../engine/index.ts';
+
+test('Mann-Whitney U: exact two-sided p for small samples, normal approximation for large', () => {
+  const sep = mannWhitney([1, 2, 3, 4], [5, 6, 7, 8]);
+  assert.is(sep.u, 0);
+  assert.is(sep.method, 'exact');
+  assert.ok(Math.abs(sep.p_value - 2 / 70) < 1e-12, `p = 2/70 for complete separation of 4 vs 4, got ${sep.p_value}`);
+  assert.is(mannWhitney([1, 2, 3], [1, 2, 3]).p_value, 1);
+  assert.ok(mannWhitney([1, 2, 3], [4, 5, 6]).p_value > 0.05, '3 vs 3 can never reach 0.05 (min p = 0.1)');
+  const big = mannWhitney(Array.from({ length: 30 }, (_, i) => i), Array.from({ length: 30 }, (_, i) => i + 40));
+  assert.is(big.method, 'normal');
+  assert.ok(big.p_value < 1e-4, String(big.p_value));
+  assert.is(cliffsDelta([5, 6], [1, 2]), 1);
+  assert.is(cliffsDelta([1, 2], [5, 6]), -1);
+  const ci = bootstrapRelativeDiff([100, 101, 99, 100, 102, 98], [120, 121, 119, 120, 122, 118]);
+  assert.ok(ci.lower > 0.15 && ci.upper < 0.25, `the interval brackets +20%: [${ci.lower}, ${ci.upper}]`);
+  assert.equal(bootstrapRelativeDiff([1, 2, 3], [2, 3, 4]), bootstrapRelativeDiff([1, 2, 3], [2, 3, 4]), 'seeded: same input, same interval');
+});
+
+const LEGACY: Record<SwitchableClass, ControlMode> = { M1: 'legacy', M6: 'legacy', M11: 'legacy' };
+
+function rounds(throughputs: number[], p99: number[]): RoundSummary[] {
+  return throughputs.map((t, i) => ({
+    round: i + 1, operations: t, measured_ms: 1000, throughput_ops_s: t, state_hash: null, failures: [],
+    latency_ns: { concurrent_write: { count: 1000, p50: p99[i]! / 4, p90: p99[i]! / 2, p99: p99[i]!, p999: p99[i]! * 2, max: p99[i]! * 3, mean: p99[i]! / 3 } },
+  }));
+}
+
+function cell(mode: string, modes: Record<SwitchableClass, ControlMode>, rs: RoundSummary[]): CellRecord {
+  return {
+    id: `reference.commutative-inserts.file.c4.${mode}`, variant: 'reference', backend: 'file', workload: 'commutative-inserts', concurrency: 4,
+    mode_set: mode, control_modes: modes, status: 'ok', failures: [], gaps: [], usable_for_gate: true, deterministic: false, correctness: [],
+    notes: [], fallback_events: [], counterexamples: [], operations: 0, measured_ms: 0, throughput_ops_s: 0, errors: {}, rounds: rs,
+    histograms_file: 'x.hlog',
+  };
+}
+
+function runOf(cells: CellRecord[]): RunRecord {
+  return {
+    format: 'shadowbench-run', version: 1, run_id: 'synthetic', started_at: '', ended_at: '', argv: [],
+    config: { seed: 1, rounds: 6, schedule: 'interleaved', quick: false, duration_ms: null, mode_sets: [], workloads: [], backends: null, concurrency: null, faults: {}, window_ms: 500, trace_recorded: false, replay_of: null },
+    engine: null, schedule_note: null, cells, totals: { cells: cells.length, failed: 0, with_gaps: 0, correctness_failures: 0, fallbacks: 0 },
+    environment: { git_commit: 'abc', git_dirty: false, node_version: 'v20', platform: 'linux', arch: 'x64', kernel: '', cpu_model: 'cpu', cpu_count: 2, total_memory_bytes: 1, hardware_signature: 'sig' },
+  };
+}
+
+const base = [1000, 1010, 990, 1005, 995, 1002];
+const baseP99 = [500, 505, 495, 502, 498, 501];
+const scale = (xs: number[], f: number): number[] => xs.map((x) => x * f);
+const M6_NEW: Record<SwitchableClass, ControlMode> = { ...LEGACY, M6: 'snapshot' };
+const M6_SHADOW: Record<SwitchableClass, ControlMode> = { ...LEGACY, M6: 'shadow_compare' };
+
+function verdictOf(cells: CellRecord[], counters: Record<string, Record<string, number>> = {}) {
+  return gate({ run: runOf(cells), counters: new Map(Object.entries(counters)) }).find((v) => v.metadata_class === 'M6')!;
+}
+
+test('a clear gain with a clean shadow run promotes, with the numbers behind it', () => {
+  const v = verdictOf([
+    cell('legacy', LEGACY, rounds(base, baseP99)),
+    cell('shadow_compare', M6_SHADOW, rounds(base, baseP99)),
+    cell('new', M6_NEW, rounds(scale(base, 1.2), scale(baseP99, 0.8))),
+  ]);
+  assert.is(v.verdict, 'promote', v.reasons.join('\n'));
+  const t = v.comparisons.find((c) => c.metric === 'throughput_ops_s')!;
+  assert.is(t.outcome, 'improved');
+  assert.ok(t.rank_test.p_value < 0.05 && t.effect_size.value === 1 && t.ci.lower > 0);
+  assert.ok(v.reasons.some((r) => r.startsWith('significant improvement') && r.includes('Mann-Whitney') && r.includes('bootstrap CI')));
+  assert.ok(v.not_run.some((n) => n.includes('cross-node')), 'the topology line is listed as not run, never passed');
+});
+
+test('a clear regression rolls back; so does any divergence, judged as an exact count', () => {
+  const slower = verdictOf([cell('legacy', LEGACY, rounds(base, baseP99)), cell('new', M6_NEW, rounds(scale(base, 0.85), baseP99))]);
+  assert.is(slower.verdict, 'rollback');
+  assert.ok(slower.reasons.some((r) => r.startsWith('significant regression') && r.includes('throughput_ops_s')));
+  const diverged = verdictOf(
+    [cell('legacy', LEGACY, rounds(base, baseP99)), cell('shadow_compare', M6_SHADOW, rounds(base, baseP99)), cell('new', M6_NEW, rounds(scale(base, 1.2), baseP99))],
+    { 'reference.commutative-inserts.file.c4.shadow_compare': { 'M6.shadow_verdict.diverged': 1 } },
+  );
+  assert.is(diverged.verdict, 'rollback', 'one divergence outweighs any speedup');
+  assert.equal(diverged.zero_contracts.find((z) => z.counter === 'M6.shadow_verdict.diverged')!.count, 1);
+});
+
+test('too few rounds, noise, or nothing run: hold, saying which', () => {
+  const few = verdictOf([cell('legacy', LEGACY, rounds(base.slice(0, 3), baseP99)), cell('shadow_compare', M6_SHADOW, rounds(base, baseP99)), cell('new', M6_NEW, rounds(scale(base.slice(0, 3), 1.5), baseP99))]);
+  assert.is(few.verdict, 'hold');
+  assert.ok(few.reasons.some((r) => r.includes('fewer than 4 rounds')));
+  const noisy = verdictOf([cell('legacy', LEGACY, rounds([100, 5000, 300, 9000, 50, 2000], baseP99)), cell('shadow_compare', M6_SHADOW, rounds(base, baseP99)), cell('new', M6_NEW, rounds([200, 100, 7000, 400, 3000, 90], baseP99))]);
+  assert.is(noisy.verdict, 'hold');
+  assert.ok(noisy.reasons.some((r) => r.startsWith('hold: noise too high')));
+  const none = verdictOf([cell('legacy', LEGACY, rounds(base, baseP99))]);
+  assert.is(none.verdict, 'hold');
+  assert.ok(none.reasons.some((r) => r.includes('not enough evidence')));
+});
+
+test('reports: canonical JSON is byte-identical for the same input and carries trace_correlation over itself', () => {
+  const input = { run: runOf([cell('legacy', LEGACY, rounds(base, baseP99)), cell('new', M6_NEW, rounds(scale(base, 1.2), baseP99))]), counters: new Map() };
+  const a = buildReport(input);
+  const b = buildReport(input);
+  assert.is(reportJson(a), reportJson(b));
+  const { trace_correlation, ...body } = a;
+  assert.is(trace_correlation, createHash('sha256').update(stableJson(body, 0)).digest('hex'));
+  assert.equal(a.verdicts.map((v) => v.metadata_class), ['M1', 'M6', 'M11']);
+  for (const v of a.verdicts) assert.ok(['promote', 'hold', 'rollback'].includes(v.verdict) && v.reasons.length > 0);
+  assert.match(reportMarkdown(a), /\| M6 \| \*\*HOLD\*\* \|/);
+});
+
+test.run();
