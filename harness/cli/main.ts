@@ -5,9 +5,10 @@ import { listVerb } from './list.ts';
 import { runVerb } from './run.ts';
 import { replayVerb } from './replay.ts';
 import { gateVerb } from './gate.ts';
+import { compareVerb } from './compare.ts';
 import { EXIT_USAGE, UsageError, formatTable, type Io, type Verb } from './verb.ts';
 
-const VERBS: readonly Verb[] = [runVerb, replayVerb, gateVerb, listVerb];
+const VERBS: readonly Verb[] = [runVerb, replayVerb, gateVerb, compareVerb, listVerb];
 
 const io: Io = {
   out: (text) => void process.stdout.write(text),

@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { bootstrapRelativeDiff, cliffsDelta, mannWhitney } from '../../harness/gate/stats.ts';
 import { gate } from '../../harness/gate/gate.ts';
+import { compareRuns } from '../../harness/gate/compare.ts';
 import { buildReport, reportJson, reportMarkdown } from '../../harness/gate/report.ts';
 import { stableJson } from '../../harness/cli/verb.ts';
 import type { CellRecord, RunRecord } from '../../harness/output/write.ts';
@@ -115,6 +116,20 @@ test('reports: canonical JSON is byte-identical for the same input and carries t
   assert.equal(a.verdicts.map((v) => v.metadata_class), ['M1', 'M6', 'M11']);
   for (const v of a.verdicts) assert.ok(['promote', 'hold', 'rollback'].includes(v.verdict) && v.reasons.length > 0);
   assert.match(reportMarkdown(a), /\| M6 \| \*\*HOLD\*\* \|/);
+});
+
+test('compare: a run against itself has no regression; a slower one regresses; other hardware is not comparable', () => {
+  const a = runOf([cell('legacy', LEGACY, rounds(base, baseP99))]);
+  const same = compareRuns(a, a);
+  assert.ok(same.comparable);
+  assert.is(same.regressions, 0);
+  const slow = compareRuns(a, runOf([cell('legacy', LEGACY, rounds(scale(base, 0.8), scale(baseP99, 1.3)))]));
+  assert.ok(slow.regressions >= 2, JSON.stringify(slow.comparisons.map((c) => c.outcome)));
+  const other = runOf([cell('legacy', LEGACY, rounds(base, baseP99))]);
+  other.environment = { ...other.environment, hardware_signature: 'different' };
+  const nc = compareRuns(a, other);
+  assert.not.ok(nc.comparable);
+  assert.match(nc.why_not!, /hardware signatures differ/);
 });
 
 test.run();

@@ -1,0 +1,55 @@
+// Comparing two runs cell by cell: the same statistics as the gate, with run
+// A as the baseline. Runs from different hardware signatures are not
+// comparable, and saying so is the answer.
+
+import type { RunRecord } from '../output/write.ts';
+import { DEFAULT_GATE, compare, type Comparison, type GateOptions } from './gate.ts';
+
+export interface RunComparison {
+  comparable: boolean;
+  why_not: string | null;
+  baseline_run: string;
+  candidate_run: string;
+  comparisons: Comparison[];
+  only_in_baseline: string[];
+  only_in_candidate: string[];
+  regressions: number;
+  improvements: number;
+}
+
+const metricsOf = (c: RunRecord['cells'][number]): Map<string, { better: 'higher' | 'lower'; values: number[] }> => {
+  const ok = c.rounds.filter((r) => r.failures.length === 0);
+  const out = new Map<string, { better: 'higher' | 'lower'; values: number[] }>([['throughput_ops_s', { better: 'higher', values: ok.map((r) => r.throughput_ops_s) }]]);
+  const kinds = new Set(ok.flatMap((r) => Object.keys(r.latency_ns)));
+  for (const k of kinds) {
+    for (const p of ['p50', 'p99'] as const) {
+      out.set(`${k}.latency_${p}_ns`, { better: 'lower', values: ok.map((r) => r.latency_ns[k]?.[p]).filter((v): v is number => v !== undefined) });
+    }
+  }
+  return out;
+};
+
+export function compareRuns(a: RunRecord, b: RunRecord, o: GateOptions = DEFAULT_GATE): RunComparison {
+  const base: Omit<RunComparison, 'comparable' | 'why_not'> = {
+    baseline_run: a.run_id, candidate_run: b.run_id, comparisons: [],
+    only_in_baseline: a.cells.filter((c) => !b.cells.some((d) => d.id === c.id)).map((c) => c.id),
+    only_in_candidate: b.cells.filter((c) => !a.cells.some((d) => d.id === c.id)).map((c) => c.id),
+    regressions: 0, improvements: 0,
+  };
+  if (a.environment.hardware_signature !== b.environment.hardware_signature) {
+    return { ...base, comparable: false, why_not: `hardware signatures differ (${a.environment.hardware_signature} vs ${b.environment.hardware_signature}): not comparable` };
+  }
+  for (const ca of a.cells) {
+    const cb = b.cells.find((c) => c.id === ca.id);
+    if (cb === undefined || !ca.usable_for_gate || !cb.usable_for_gate) continue;
+    const mb = metricsOf(cb);
+    for (const [metric, sa] of metricsOf(ca)) {
+      const sb = mb.get(metric);
+      if (sb !== undefined) base.comparisons.push(compare(ca.id, metric, sa.better, sa.values, sb.values, o));
+    }
+  }
+  if (base.comparisons.length === 0) return { ...base, comparable: false, why_not: 'no usable cell appears in both runs' };
+  base.regressions = base.comparisons.filter((c) => c.outcome === 'regressed').length;
+  base.improvements = base.comparisons.filter((c) => c.outcome === 'improved').length;
+  return { ...base, comparable: true, why_not: null };
+}
