@@ -5,9 +5,10 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_GATE } from '../gate/gate.ts';
 import { GateInputError, buildReport, loadGateInput, reportJson, reportMarkdown } from '../gate/report.ts';
+import { reportHtml } from '../gate/html.ts';
 import { UsageError, parseVerbArgs, type Verb } from './verb.ts';
 
-const USAGE = `Usage: shadowbench gate <run-dir> [--json | --format json|md] [--out FILE]
+const USAGE = `Usage: shadowbench gate <run-dir> [--json | --format json|md|html] [--out FILE]
 
 Judges a run: for M1, M6 and M11, the candidate mode against the card's
 baseline comparator on the workloads the card names — exact zero-tolerance
@@ -17,7 +18,9 @@ Cliff's delta. Requirements the run could not exercise are listed as not run.
 
 Options:
   --json            the canonical JSON report (same as --format json)
-  --format json|md  JSON (with trace_correlation) or Markdown for a pull request (default: md)
+  --format json|md|html
+                    JSON (with trace_correlation), Markdown for a pull request (default),
+                    or a self-contained HTML page with charts
   --out FILE        write the report to FILE instead of stdout
   --alpha P         significance level (default ${DEFAULT_GATE.alpha})
   --min-effect R    smallest relative change that counts (default ${DEFAULT_GATE.min_effect})
@@ -40,7 +43,7 @@ export const gateVerb: Verb = {
     }
     if (positionals.length !== 1) throw new UsageError(`shadowbench gate: expected one run folder, got ${positionals.length} (see 'shadowbench gate --help')`);
     const format = values.json === true ? 'json' : values.format ?? 'md';
-    if (format !== 'json' && format !== 'md') throw new UsageError(`shadowbench gate: --format must be json or md, got '${format}'`);
+    if (format !== 'json' && format !== 'md' && format !== 'html') throw new UsageError(`shadowbench gate: --format must be json, md or html, got '${format}'`);
     const num = (name: string, v: string | undefined, fallback: number): number => {
       if (v === undefined) return fallback;
       const n = Number(v);
@@ -49,13 +52,15 @@ export const gateVerb: Verb = {
     };
     const options = { ...DEFAULT_GATE, alpha: num('alpha', values.alpha, DEFAULT_GATE.alpha), min_effect: num('min-effect', values['min-effect'], DEFAULT_GATE.min_effect) };
     let report;
+    let input;
     try {
-      report = buildReport(loadGateInput(resolve(positionals[0]!)), options);
+      input = loadGateInput(resolve(positionals[0]!));
+      report = buildReport(input, options);
     } catch (err) {
       if (err instanceof GateInputError) throw new UsageError(`shadowbench gate: ${err.message}`);
       throw err;
     }
-    const text = format === 'json' ? reportJson(report) : reportMarkdown(report);
+    const text = format === 'json' ? reportJson(report) : format === 'html' ? reportHtml(report, input.run, input.summaries ?? []) : reportMarkdown(report);
     if (values.out !== undefined) writeFileSync(values.out, text);
     else io.out(text);
     return report.verdicts.some((v) => v.verdict === 'rollback') ? 1 : 0;

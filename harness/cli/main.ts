@@ -6,9 +6,10 @@ import { runVerb } from './run.ts';
 import { replayVerb } from './replay.ts';
 import { gateVerb } from './gate.ts';
 import { compareVerb } from './compare.ts';
+import { storeVerb } from './store.ts';
 import { EXIT_USAGE, UsageError, formatTable, type Io, type Verb } from './verb.ts';
 
-const VERBS: readonly Verb[] = [runVerb, replayVerb, gateVerb, compareVerb, listVerb];
+const VERBS: readonly Verb[] = [runVerb, replayVerb, gateVerb, compareVerb, listVerb, storeVerb];
 
 const io: Io = {
   out: (text) => void process.stdout.write(text),

@@ -7,7 +7,7 @@
 import { SWITCHABLE_CLASSES, type SwitchableClass } from '../../engine/index.ts';
 import { CARDS } from '../cards/cards.ts';
 import type { FallbackEvent } from '../cards/evaluator.ts';
-import type { CellRecord, RunRecord } from '../output/write.ts';
+import type { CellRecord, CellSummary, RunRecord } from '../output/write.ts';
 import { bootstrapRelativeDiff, cliffsDelta, mannWhitney, median, relativeDiff, type Interval, type RankTest } from './stats.ts';
 
 export interface GateOptions {
@@ -53,6 +53,8 @@ export interface GateInput {
   run: RunRecord;
   /** summary.json counters per cell id. */
   counters: ReadonlyMap<string, Readonly<Record<string, number>>>;
+  /** summary.json cells (histogram summaries), for the charts. */
+  summaries?: readonly CellSummary[];
 }
 
 const groupOf = (c: CellRecord): string => `${c.variant}.${c.workload}.${c.backend}.c${c.concurrency}`;

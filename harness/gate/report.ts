@@ -40,7 +40,7 @@ export function loadGateInput(runDir: string): GateInput {
   const run = read('run.json') as RunRecord;
   if (run.format !== 'shadowbench-run') throw new GateInputError(`${join(runDir, 'run.json')}: not a shadowbench run record`);
   const summary = read('summary.json') as { cells: CellSummary[] };
-  return { run, counters: new Map(summary.cells.map((c) => [c.id, c.counters])) };
+  return { run, counters: new Map(summary.cells.map((c) => [c.id, c.counters])), summaries: summary.cells };
 }
 
 function unusable(c: CellRecord): string[] {

@@ -1,0 +1,18 @@
+// The ordered list of schema migrations. Add a file NNNN_<what>.ts exporting a
+// Migration with `up` and `down`, and append it here; never edit or reorder a
+// released one (a fix is a new migration).
+
+import type { Kysely } from 'kysely';
+import { m0001 } from './0001_initial.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  // Untyped on purpose: a migration is frozen SQL history and must not follow later model changes.
+  up(db: Kysely<any>): Promise<void>;
+  down(db: Kysely<any>): Promise<void>;
+}
+
+export const MIGRATIONS: readonly Migration[] = [m0001];
+
+export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -1,0 +1,76 @@
+// The HTML gate report in a real headless Chromium (Debian's package; .ci/run
+// installs it): it renders its charts and logs no console error. A missing
+// browser fails the test: an unchecked report is not a passed one.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { planMatrix } from '../../harness/plan/matrix.ts';
+import { parseModeSets } from '../../harness/plan/modes.ts';
+import { runMatrix } from '../../harness/run/runner.ts';
+import { loadSpecFile } from '../../harness/spec/load.ts';
+import type { WorkloadInput } from '../../harness/spec/schema.ts';
+import { cellRecord, writeRun, type RunRecord } from '../../harness/output/write.ts';
+import { runEnvironment } from '../../harness/output/environment.ts';
+import { buildReport, loadGateInput } from '../../harness/gate/report.ts';
+import { reportHtml } from '../../harness/gate/html.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+test('the HTML report renders every chart in Chromium with no console error', async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
+  const tmp = mkdtempSync(join(tmpdir(), 'sb-html-'));
+  const spec: WorkloadInput = {
+    name: 'html', description: 'a small run to draw', serves: { classes: ['M1', 'M6'], verification: ['report'] },
+    backends: ['memory'], concurrency: [1, 2], engine: { pageSize: 4096, pageCount: 128, fsync: 'off', versionsPerPage: 8 },
+    fixture: { rows: 64 }, mix: { read: 2, concurrent_write: 1, wait: 0.2 }, keys: { distribution: 'uniform' }, run: { duration_ms: 250 },
+  };
+  const file = join(tmp, 'html.json');
+  writeFileSync(file, JSON.stringify(spec));
+  const groups = planMatrix({ workloads: [loadSpecFile(file)], modeSets: parseModeSets('legacy,shadow_compare,new') });
+  const runDir = join(tmp, 'run');
+  const start = Date.now();
+  // A stale M6 publication under shadow_compare: a fallback for the time line.
+  const results = await runMatrix({ groups, rounds: 1, seed: 1, faults: { M6: { stale_publish: 0.5 } }, schedule: 'interleaved', runDir, window_ms: 100 });
+  const end = Date.now();
+  const cells = results.map(cellRecord);
+  const run: RunRecord = {
+    format: 'shadowbench-run', version: 1, run_id: 'html-test', started_at: new Date(start).toISOString(), ended_at: new Date(end).toISOString(), argv: [],
+    config: { seed: 1, rounds: 1, schedule: 'interleaved', quick: false, duration_ms: null, mode_sets: [], workloads: [], backends: null, concurrency: null, faults: {}, window_ms: 100, trace_recorded: false, replay_of: null },
+    engine: results[0]!.engine, environment: runEnvironment(), schedule_note: null, cells,
+    totals: { cells: cells.length, failed: 0, with_gaps: 0, correctness_failures: 0, fallbacks: 0 },
+  };
+  writeRun(runDir, run, results, start, end);
+  for (const r of results) r.aggregate.destroy();
+  const input = loadGateInput(runDir);
+  const html = reportHtml(buildReport(input), input.run, input.summaries ?? []);
+  const page = join(tmp, 'report.html');
+  writeFileSync(page, html);
+  assert.not.match(html, /<script/i, 'self-contained and static');
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  try {
+    const tab = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const problems: string[] = [];
+    tab.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    tab.on('pageerror', (e) => problems.push(e.message));
+    await tab.goto(`file://${page}`);
+    const charts = await tab.$$eval('svg.chart', (svgs) => svgs.map((s) => ({ label: s.getAttribute('aria-label'), marks: s.querySelectorAll('path, circle').length, width: s.getBoundingClientRect().width })));
+    assert.equal(problems, [], 'no console error');
+    assert.ok(charts.length >= 5, `latency, throughput, retry/spin and timeline charts drawn (${charts.length})`);
+    for (const c of charts) assert.ok(c.marks > 0 && c.width > 100, `${c.label} has marks and a size`);
+    assert.ok(charts.some((c) => c.label === 'fallback timeline'), 'the fallback time line is drawn');
+    const verdicts = await tab.$$eval('tr.promote, tr.hold, tr.rollback', (rows) => rows.length);
+    assert.is(verdicts, 3);
+    await tab.screenshot({ path: join(tmp, 'report.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+});
+
+test.run();
