@@ -113,7 +113,7 @@ export const storeVerb: Verb = {
           return await withStore(values.store, async (store) => {
             const r = await importRunFolder(store, extra[0]!);
             if (json) io.out(`${stableJson({ schema: 'shadowbench.store-import/1', store: describeTarget(store.target), ...r })}\n`);
-            else io.out(`imported run ${r.run_id}: ${r.cells} cells, ${r.histograms} histograms into ${describeTarget(store.target)}\n`);
+            else io.out(`imported run ${r.run_id}: ${r.cells} cells, ${r.histograms} histograms, ${r.fallbacks} fallback(s) into ${describeTarget(store.target)}\n`);
             return 0;
           });
         default:

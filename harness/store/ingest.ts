@@ -13,11 +13,15 @@ import { recordCells } from './domains/cells.ts';
 import { histogramRow, recordHistogram } from './domains/histograms.ts';
 import { getRun, recordRun } from './domains/runs.ts';
 import { ensureReady } from './migrate.ts';
+import { recordFallback } from './domains/fallbacks.ts';
+import { isSwitchable } from '../../engine/index.ts';
 
 export interface ImportResult {
   run_id: string;
   cells: number;
   histograms: number;
+  /** Live fallbacks (a class forced to legacy mid-run) written to the audit log. */
+  fallbacks: number;
 }
 
 function readRunRecord(runDir: string): RunRecord {
@@ -34,10 +38,23 @@ export async function importRunFolder(store: Store, runDir: string): Promise<Imp
   await ensureReady(store);
   if ((await getRun(store, run.run_id)) !== undefined) throw new StoreError(`run ${run.run_id} is already in the store`);
   let histograms = 0;
+  let fallbacks = 0;
   await store.db.transaction().execute(async (trx) => {
     const tx: Store = { ...store, db: trx };
     await recordRun(tx, run);
     await recordCells(tx, run.run_id, run.cells);
+    for (const cell of run.cells) {
+      // Only fallbacks that switched a mode belong in the audit log; keep-local alerts stay in run.json.
+      for (const e of (cell.fallback_events ?? []).filter((x) => x.action === 'force_legacy')) {
+        if (!isSwitchable(e.metadata_class)) continue;
+        await recordFallback(tx, {
+          id: `${run.run_id}:${cell.id}:r${e.round}:${e.trigger}`, occurred_at: e.time, engine_variant: cell.variant,
+          metadata_class: e.metadata_class, from_mode: cell.control_modes[e.metadata_class], to_mode: 'legacy',
+          reason: `${e.trigger}: ${e.observation.detail}`, actor: 'live-evaluator', run_id: run.run_id,
+        });
+        fallbacks++;
+      }
+    }
     for (const cell of run.cells) {
       const file = join(runDir, cell.histograms_file);
       if (!existsSync(file)) continue; // a cell that failed before measuring has no histograms
@@ -53,5 +70,5 @@ export async function importRunFolder(store: Store, runDir: string): Promise<Imp
       }
     }
   });
-  return { run_id: run.run_id, cells: run.cells.length, histograms };
+  return { run_id: run.run_id, cells: run.cells.length, histograms, fallbacks };
 }

@@ -36,7 +36,7 @@ for (const dialect of DIALECTS) {
         assert.instance(await rejects(importRunFolder(store, dir)), StoreVersionError, 'postgres is never migrated implicitly');
         await migrateTo(store);
       }
-      assert.equal(await importRunFolder(store, dir), { run_id: run.run_id, cells: 1, histograms: 2 });
+      assert.equal(await importRunFolder(store, dir), { run_id: run.run_id, cells: 1, histograms: 2, fallbacks: 0 });
       assert.is((await getRun(store, run.run_id))?.id, run.run_id);
       assert.is((await cellsOfRun(store, run.run_id)).length, 1);
       const hs = await histogramsOfCell(store, run.run_id, cell.id);
