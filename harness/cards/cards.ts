@@ -16,8 +16,8 @@ export const CARDS: Readonly<Record<MetadataClass, DecisionCard>> = {
     selected_primitive: 'Immutable snapshot publication with generation replacement',
     control_modes: ['legacy', 'shadow_compare', 'snapshot'], ev_score: 8, relevance: 'Critical for c4+ file-backed workloads',
     triggers: [
-      ratioAbove('M6.alloc_churn', 'snapshot allocation or refcount churn exceeds 5% of commit time', 0.05, 200,
-        snapshotChurnNs, writeServiceNs, 'snapshot alloc + snapshot bind time / write transaction time'),
+      ratioAbove('M6.alloc_churn', 'snapshot allocation or refcount churn exceeds 5% of commit time', 0.05, 1000,
+        snapshotChurnNs, writeServiceNs, 'snapshot alloc + snapshot bind time / write transaction time', (m) => get(m, 'M6.publish')),
       countAbove('M6.shadow_mismatch', 'shadow compare reports any field mismatch', 'M6.shadow_verdict.diverged'),
     ],
     post_run_triggers: [],

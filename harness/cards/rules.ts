@@ -27,20 +27,22 @@ export function countAbove(id: string, wording: string, key: string, threshold =
 
 /**
  * Fires when `part / whole` over the round so far exceeds the threshold,
- * once at least `minWhole` events back the ratio (a ratio of three samples
- * proves nothing).
+ * once `evidence` (a count of events, by default `whole` itself) reaches
+ * `minEvidence`: a ratio over a handful of samples proves nothing, and one
+ * preempted thread can swing a small sum of durations.
  */
 export function ratioAbove(
-  id: string, wording: string, threshold: number, minWhole: number,
+  id: string, wording: string, threshold: number, minEvidence: number,
   part: (m: ReadonlyMap<string, number>) => number, whole: (m: ReadonlyMap<string, number>) => number, what: string,
-  profile: KillSwitchProfile = LATCH,
+  evidence: (m: ReadonlyMap<string, number>) => number = whole, profile: KillSwitchProfile = LATCH,
 ): TriggerRule {
   return {
     id, wording, threshold, profile,
     observe(e: Evidence, t: number): Observation {
       const w = whole(e.total);
+      const n = evidence(e.total);
       const value = w > 0 ? part(e.total) / w : 0;
-      return { fired: w >= minWhole && value > t, value, threshold: t, detail: `${what} = ${value.toFixed(4)} over ${w} (threshold ${t}, needs ${minWhole})` };
+      return { fired: n >= minEvidence && value > t, value, threshold: t, detail: `${what} = ${value.toFixed(4)} (threshold ${t}; ${n} events, needs ${minEvidence})` };
     },
   };
 }
