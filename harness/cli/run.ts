@@ -16,6 +16,9 @@ import { SpecError, resolveWorkloads } from '../spec/load.ts';
 import { TRIGGERS } from '../cards/cards.ts';
 import { parseProfile, type TriggerConfig } from '../cards/evaluator.ts';
 import type { KillSwitchProfile } from '../cards/types.ts';
+import { RunMetrics } from '../telemetry/metrics.ts';
+import { parsePushUrl, pushMetrics, PushUrlError, serveMetrics, type MetricsServer, type PushResult } from '../telemetry/serve.ts';
+import { otlpTracesUrl, SpanSink, SpanUrlError, type SpanReport } from '../telemetry/spans.ts';
 import { progress } from './progress.ts';
 import { UsageError, parseVerbArgs, stableJson, type Io, type Verb } from './verb.ts';
 
@@ -36,6 +39,9 @@ export const RUN_OPTIONS = {
   record: { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
+  'metrics-port': { type: 'string' },
+  push: { type: 'string' },
+  otlp: { type: 'string' },
 } as const;
 
 export const RUN_USAGE = `Usage: shadowbench run [options]
@@ -64,6 +70,11 @@ Options:
   --full                 with no --workload: the full canonical suite instead of the quick one
   --record               record every operation stream into <run-dir>/trace/ for replay
   --out DIR              where run folders go (default: results/)
+  --metrics-port N       serve Prometheus metrics on http://127.0.0.1:N/metrics while the run goes on (0 = off, the default)
+  --push URL             push the final metrics to this Pushgateway (job shadowbench, run <run-id>) at the end;
+                         an unreachable gateway is reported, not fatal
+  --otlp URL             export spans of the sampled field records over OTLP/HTTP to URL (…/v1/traces);
+                         default: OTEL_EXPORTER_OTLP_ENDPOINT if set, else <run-dir>/spans.jsonl
   --json                 print one JSON object on stdout ({ run_dir, exit_code, cells: [...] })
   -q, --quiet            no progress output
   -h, --help             show this help
@@ -141,6 +152,26 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   if (schedule !== 'interleaved' && schedule !== 'concurrent') throw new UsageError(`shadowbench run: --schedule must be interleaved or concurrent, got '${values.schedule}'`);
   const seed = intArg('seed', values.seed, 1, 0);
 
+  const metricsPort = intArg('metrics-port', values['metrics-port'], 0, 0);
+  if (metricsPort > 65535) throw new UsageError(`shadowbench run: --metrics-port must be a port number (1-65535, 0 = off), got '${values['metrics-port']}'`);
+  let pushUrl: URL | null = null;
+  if (values.push !== undefined) {
+    try {
+      pushUrl = parsePushUrl(values.push);
+    } catch (err) {
+      if (err instanceof PushUrlError) throw new UsageError(`shadowbench run: ${err.message}`);
+      throw err;
+    }
+  }
+  const otlp = values.otlp ?? (process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] || undefined) ?? null;
+  if (otlp !== null) {
+    try {
+      otlpTracesUrl(otlp);
+    } catch (err) {
+      if (err instanceof SpanUrlError) throw new UsageError(`shadowbench run: ${values.otlp === undefined ? err.message.replace('--otlp', 'OTEL_EXPORTER_OTLP_ENDPOINT') : err.message}`);
+      throw err;
+    }
+  }
   const duration_ms = durationArg(values.duration);
   const names = values.workload ?? [];
   const quick = names.length === 0 && values.full !== true;
@@ -162,6 +193,19 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   const started = new Date();
   const runDir = join(resolve(values.out ?? RESULTS_DIR), runId(started, seed));
   mkdirSync(runDir, { recursive: true });
+  const telemetry = metricsPort > 0 || pushUrl !== null ? new RunMetrics({ run: runDir.split('/').pop()! }) : null;
+  if (telemetry !== null) for (const g of groups) for (const c of g.cells) telemetry.addCell(c);
+  let server: MetricsServer | null = null;
+  if (telemetry !== null && metricsPort > 0) {
+    try {
+      server = await serveMetrics(telemetry, metricsPort);
+    } catch (err) {
+      io.err(`shadowbench run: cannot serve metrics on 127.0.0.1:${metricsPort}: ${(err as Error).message}\n`);
+      return 2;
+    }
+    if (values.quiet !== true) io.err(`metrics: ${server.url}\n`);
+  }
+  const spans = new SpanSink({ run: runDir.split('/').pop()!, otlp, file: join(runDir, 'spans.jsonl') });
   const bar = progress(io, values.quiet !== true);
   const startMs = Date.now();
   let results;
@@ -170,10 +214,19 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
       groups, rounds, seed, faults, schedule, runDir, triggers,
       traceOut: values.record === true ? join(runDir, 'trace') : null,
       traceIn: replayOf === null ? null : join(replayOf, 'trace'),
-      onRound: (cell, _r, done, total) => bar.tick(done, total, cell.id),
+      onWindow: (cell, delta) => {
+        telemetry?.onWindow(cell, delta);
+        spans.onWindow(cell, delta);
+      },
+      onRound: (cell, r, done, total) => {
+        telemetry?.onRound(cell, r);
+        bar.tick(done, total, cell.id);
+      },
     });
   } catch (err) {
     bar.stop();
+    await server?.close();
+    await spans.shutdown();
     if (err instanceof FixtureError || err instanceof SpecError || err instanceof EngineError) {
       io.err(`shadowbench run: ${err.message}\n`);
       return 2;
@@ -181,6 +234,18 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
     throw err;
   }
   bar.stop();
+  await server?.close();
+  let pushed: PushResult | null = null;
+  if (telemetry !== null && pushUrl !== null) {
+    pushed = await pushMetrics(telemetry, pushUrl);
+    io.err(`shadowbench run: ${pushed.ok ? '' : 'warning: '}${pushed.message}\n`);
+  }
+  const spanReport: SpanReport = await spans.shutdown();
+  if (spanReport.dropped > 0 || spanReport.failed > 0) {
+    io.err(`shadowbench run: warning: spans: ${spanReport.exported} of ${spanReport.ended} exported to ${spanReport.destination}, ${spanReport.failed} failed, ${spanReport.dropped} dropped${spanReport.errors.length > 0 ? ` (${spanReport.errors[0]})` : ''}\n`);
+  } else if (values.quiet !== true) {
+    io.err(`spans: ${spanReport.exported} exported to ${spanReport.destination}\n`);
+  }
   const endMs = Date.now();
   const config: RunConfig = {
     seed, rounds, schedule, quick, duration_ms: duration_ms ?? null, mode_sets: modeSets.map((m) => m.label),
@@ -205,7 +270,8 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   for (const r of results) r.aggregate.destroy();
   const exitCode = run.totals.failed > 0 || run.totals.correctness_failures > 0 ? 1 : 0;
   if (values.json === true) {
-    io.out(`${stableJson({ run_dir: runDir, exit_code: exitCode, totals: run.totals, cells: cells.map((c) => ({ id: c.id, status: c.status, throughput_ops_s: c.throughput_ops_s, usable_for_gate: c.usable_for_gate, failures: c.failures, gaps: c.gaps, correctness: c.correctness })) })}\n`);
+    const telemetryOut = { spans: spanReport, push: pushed, metrics_port: metricsPort === 0 ? null : metricsPort };
+    io.out(`${stableJson({ run_dir: runDir, exit_code: exitCode, telemetry: telemetryOut, totals: run.totals, cells: cells.map((c) => ({ id: c.id, status: c.status, throughput_ops_s: c.throughput_ops_s, usable_for_gate: c.usable_for_gate, failures: c.failures, gaps: c.gaps, correctness: c.correctness })) })}\n`);
   } else {
     io.out(readFileSync(join(runDir, 'summary.txt'), 'utf8'));
     io.out(`\nresults: ${runDir}\n`);
