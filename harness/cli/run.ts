@@ -12,6 +12,7 @@ import { planMatrix } from '../plan/matrix.ts';
 import { ModeSetError, parseModeSets } from '../plan/modes.ts';
 import { FixtureError } from '../run/fixture.ts';
 import { DEFAULT_WINDOW_MS, runMatrix, type Schedule } from '../run/runner.ts';
+import { DEFAULT_SAMPLE_RATIO } from '../record/recorder.ts';
 import { SpecError, resolveWorkloads } from '../spec/load.ts';
 import { TRIGGERS } from '../cards/cards.ts';
 import { parseProfile, type TriggerConfig } from '../cards/evaluator.ts';
@@ -42,6 +43,7 @@ export const RUN_OPTIONS = {
   'metrics-port': { type: 'string' },
   push: { type: 'string' },
   otlp: { type: 'string' },
+  'sample-ratio': { type: 'string' },
 } as const;
 
 export const RUN_USAGE = `Usage: shadowbench run [options]
@@ -75,6 +77,8 @@ Options:
                          an unreachable gateway is reported, not fatal
   --otlp URL             export spans of the sampled field records over OTLP/HTTP to URL (…/v1/traces);
                          default: OTEL_EXPORTER_OTLP_ENDPOINT if set, else <run-dir>/spans.jsonl
+  --sample-ratio P       head-sampling ratio of field records exported as spans (default 0.01); diverged,
+                         session_not_found, torn and slower-than-running-p99.9 records are always kept
   --json                 print one JSON object on stdout ({ run_dir, exit_code, cells: [...] })
   -q, --quiet            no progress output
   -h, --help             show this help
@@ -145,6 +149,8 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
     }
   }
   const triggers = triggerConfig(values.threshold ?? [], values['kill-switch'] ?? []);
+  const sampleRatio = values['sample-ratio'] === undefined ? DEFAULT_SAMPLE_RATIO : Number(values['sample-ratio']);
+  if (!(sampleRatio >= 0 && sampleRatio <= 1)) throw new UsageError(`shadowbench run: --sample-ratio must be a number in [0, 1], got '${values['sample-ratio']}'`);
   const backends = listArg(values.backend);
   for (const b of backends ?? []) if (!(BACKENDS as readonly string[]).includes(b)) throw new UsageError(`shadowbench run: --backend '${b}' is not one of ${BACKENDS.join(', ')}`);
   const concurrency = values.concurrency === undefined ? undefined : listArg([values.concurrency])!.map((c) => intArg('concurrency', c.replace(/^c/, ''), 1));
@@ -211,7 +217,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   let results;
   try {
     results = await runMatrix({
-      groups, rounds, seed, faults, schedule, runDir, triggers,
+      groups, rounds, seed, faults, schedule, runDir, triggers, sampleRatio,
       traceOut: values.record === true ? join(runDir, 'trace') : null,
       traceIn: replayOf === null ? null : join(replayOf, 'trace'),
       onWindow: (cell, delta) => {

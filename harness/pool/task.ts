@@ -24,6 +24,8 @@ export interface ConnectionTask {
   trace_out: string | null;
   /** Replay this connection's operations from a trace file instead of generating them. */
   trace_in: string | null;
+  /** Head-sampling ratio of field records (anomalies are always sampled). */
+  sample_ratio: number;
 }
 
 export interface ConnectionResult {

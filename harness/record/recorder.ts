@@ -25,8 +25,13 @@ export interface WindowDelta {
   samples: FieldRecord[];
 }
 
-const SAMPLES_PER_CLASS = 4;
+/** Head-sampled records kept per window at most (bounded memory whatever the ratio). */
+const HEAD_SAMPLES = 256;
 const ANOMALY_SAMPLES = 64;
+/** The default head-sampling ratio: low, since anomalies are always kept anyway. */
+export const DEFAULT_SAMPLE_RATIO = 0.01;
+/** How often (records per class and operation) the running p99.9 that marks a slow record is recomputed. */
+const P999_EVERY = 1024;
 /** A queue longer than this is recorded at once (an operation that emits without end). */
 const MAX_PENDING = 4096;
 
@@ -47,6 +52,9 @@ interface Numeric {
 interface Slot {
   count: Cell;
   duration: hdr.Histogram;
+  /** The running p99.9 of this (class, operation)'s durations: a record above it is an anomaly. */
+  p999: number;
+  sinceP999: number;
   durationSum: Cell;
   numeric: Numeric[];
   /** Each flag is counted per class and per (class, operation): triggers need both. */
@@ -61,13 +69,22 @@ export class Recorder {
   private pending: FieldRecord[] = [];
   private samples: FieldRecord[] = [];
   private anomalies = 0;
-  private readonly sampledPerClass = new Map<string, number>();
+  private headSampled = 0;
+  private readonly headThreshold: number;
   private window = 0;
   private windowStart = performance.timeOrigin + performance.now();
   /** While false (warm-up), nothing is kept. */
   active = false;
 
-  constructor(readonly connection: number, private readonly useWasm: boolean) {}
+  /**
+   * `sampleRatio` is the head-sampling fraction, decided per transaction by
+   * its trace_id, so a sampled transaction keeps all its records. Anomalies
+   * (a diverged verdict, session_not_found, a torn read, a duration above the
+   * running p99.9) are always kept.
+   */
+  constructor(readonly connection: number, private readonly useWasm: boolean, sampleRatio: number = DEFAULT_SAMPLE_RATIO) {
+    this.headThreshold = Math.max(0, Math.min(1, sampleRatio)) * 4294967296;
+  }
 
   /** The engine hook: queues the record until the operation ends. */
   readonly onRecord = (r: FieldRecord): void => {
@@ -121,7 +138,7 @@ export class Recorder {
     const delta: WindowDelta = { connection: this.connection, window: this.window++, start_ms: this.windowStart, end_ms: end, counters, histograms, samples: this.samples };
     this.samples = [];
     this.anomalies = 0;
-    this.sampledPerClass.clear();
+    this.headSampled = 0;
     this.windowStart = end;
     return delta;
   }
@@ -135,8 +152,13 @@ export class Recorder {
     const f = r as unknown as Fields;
     const slot = this.slotOf(r.metadata_class, r.operation, f);
     slot.count.n++;
-    this.record(slot.duration, r.end_ns - r.start_ns, LATENCY_MAX_NS);
-    slot.durationSum.n += r.end_ns - r.start_ns;
+    const duration = r.end_ns - r.start_ns;
+    this.record(slot.duration, duration, LATENCY_MAX_NS);
+    slot.durationSum.n += duration;
+    if (++slot.sinceP999 >= P999_EVERY && slot.duration.totalCount >= 1000) {
+      slot.p999 = slot.duration.getValueAtPercentile(99.9);
+      slot.sinceP999 = 0;
+    }
     for (const m of slot.numeric) {
       const v = f[m.field] as number;
       this.record(m.hist, v, m.max);
@@ -160,7 +182,7 @@ export class Recorder {
       }
       c.n++;
     }
-    this.sample(r, f);
+    this.sample(r, f, slot.p999 > 0 && duration > slot.p999);
   }
 
   /** Resolves a (class, operation) slot; the first record of each is checked for its card's required fields. */
@@ -177,6 +199,8 @@ export class Recorder {
     slot = {
       count: this.cell(`${cls}.${operation}`),
       duration: this.hist(`${cls}.${operation}.duration_ns`, LATENCY_MAX_NS),
+      p999: 0,
+      sinceP999: 0,
       durationSum: this.cell(`${cls}.${operation}.duration_ns.sum`),
       numeric: [
         ...(LATENCY_FIELDS[cls] ?? []).filter(applies).map((m) => ({ field: m.field, hist: this.hist(`${cls}.${m.field}`, LATENCY_MAX_NS), max: LATENCY_MAX_NS, sum: this.cell(`${cls}.${m.field}.sum`) })),
@@ -215,16 +239,21 @@ export class Recorder {
     h.recordValue(value >= max ? max : value > 0 ? Math.round(value) : 0);
   }
 
-  private sample(r: FieldRecord, f: Fields): void {
-    const anomalous = f['shadow_verdict'] === 'diverged' || f['session_not_found'] === true || f['torn'] === true;
-    if (anomalous) {
+  private sample(r: FieldRecord, f: Fields, slow: boolean): void {
+    if (slow || f['shadow_verdict'] === 'diverged' || f['session_not_found'] === true || f['torn'] === true) {
       if (this.anomalies++ < ANOMALY_SAMPLES) this.samples.push(r);
       return;
     }
-    const n = this.sampledPerClass.get(r.metadata_class) ?? 0;
-    if (n < SAMPLES_PER_CLASS) {
-      this.sampledPerClass.set(r.metadata_class, n + 1);
+    if (this.headSampled < HEAD_SAMPLES && traceHash(r.trace_id) < this.headThreshold) {
+      this.headSampled++;
       this.samples.push(r);
     }
   }
+}
+
+/** FNV-1a over the trace id: the head-sampling decision is a deterministic function of it. */
+function traceHash(traceId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < traceId.length; i++) h = Math.imul(h ^ traceId.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }

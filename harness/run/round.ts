@@ -28,6 +28,7 @@ export interface RoundContext {
   traceIn: string | null;
   onWindow: (cell: Cell, delta: WindowDelta) => void;
   triggers: TriggerConfig;
+  sampleRatio: number;
 }
 
 export interface RoundResult {
@@ -81,6 +82,7 @@ export async function runRound(cell: Cell, round: number, ctx: RoundContext): Pr
       barrier, port: ch.port2, window_ms: ctx.window_ms,
       trace_out: ctx.traceOut === null ? null : traceFile(ctx.traceOut, cell, connection),
       trace_in: ctx.traceIn === null ? null : traceFile(ctx.traceIn, cell, connection),
+      sample_ratio: ctx.sampleRatio,
     };
     const abort = new AbortController();
     aborts.push(abort);

@@ -9,7 +9,7 @@ import { Piscina } from 'piscina';
 import type { EngineDescription, FaultConfig } from '../../engine/index.ts';
 import type { Cell, Group } from '../plan/matrix.ts';
 import { Accumulator, initHistograms, summarize, type HistogramSummary } from '../record/aggregate.ts';
-import type { WindowDelta } from '../record/recorder.ts';
+import { DEFAULT_SAMPLE_RATIO, type WindowDelta } from '../record/recorder.ts';
 import { buildFixture, type Fixture } from './fixture.ts';
 import { findGaps } from './gaps.ts';
 import { runRound, type RoundResult } from './round.ts';
@@ -34,6 +34,8 @@ export interface RunOptions {
   onPool?: (pool: Piscina) => void;
   /** Trigger thresholds and kill-switch profiles (the cards' defaults when absent). */
   triggers?: TriggerConfig;
+  /** Head-sampling ratio of field records for spans (anomalies always); DEFAULT_SAMPLE_RATIO when absent. */
+  sampleRatio?: number;
 }
 
 export interface RoundSummary {
@@ -135,7 +137,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
       r = await runRound(cell, round, {
         pool: poolFor(cell), fixture: fixtureOf(cell), seed: o.seed, faults: o.faults, workDir,
         window_ms: o.window_ms ?? DEFAULT_WINDOW_MS, traceOut, traceIn: o.traceIn ?? null,
-        onWindow: o.onWindow ?? (() => {}), triggers: o.triggers ?? DEFAULT_TRIGGER_CONFIG,
+        onWindow: o.onWindow ?? (() => {}), triggers: o.triggers ?? DEFAULT_TRIGGER_CONFIG, sampleRatio: o.sampleRatio ?? DEFAULT_SAMPLE_RATIO,
       });
       res.rounds.push(roundSummary(r));
       res.aggregate.merge(r.aggregate);
