@@ -226,6 +226,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
       },
       onRound: (cell, r, done, total) => {
         telemetry?.onRound(cell, r);
+        if (r !== null) spans.onEvents(cell, r.events);
         bar.tick(done, total, cell.id);
       },
     });

@@ -24,6 +24,7 @@ import type { Attributes, HrTime } from '@opentelemetry/api';
 import { REQUIRED_FIELDS, type FieldRecord } from '../../engine/index.ts';
 import type { Cell } from '../plan/matrix.ts';
 import type { WindowDelta } from '../record/recorder.ts';
+import type { FallbackEvent } from '../cards/evaluator.ts';
 
 export interface SpanSinkOptions {
   run: string;
@@ -151,6 +152,25 @@ export class SpanSink {
     for (const r of delta.samples) {
       const span = t.tracer.startSpan(`${r.metadata_class}.${r.operation}`, { startTime: hrTime(r.start_ns), attributes: { ...spanAttributes(r), mode_set: cell.modeSet.label, cell_id: cell.id } });
       span.end(hrTime(Math.max(r.end_ns, r.start_ns)));
+      this.ended++;
+    }
+  }
+
+  /** Fallbacks are anomalies: every fired trigger becomes a span, whatever the sampling. */
+  onEvents(cell: Cell, events: readonly FallbackEvent[]): void {
+    if (this.closed || events.length === 0) return;
+    const t = this.tracerOf(cell);
+    for (const e of events) {
+      const at = Date.parse(e.time) * 1e6;
+      const span = t.tracer.startSpan(`fallback.${e.trigger}`, {
+        startTime: hrTime(at),
+        attributes: {
+          metadata_class: e.metadata_class, trigger: e.trigger, action: e.action, round: e.round, connection: e.connection,
+          observed_value: e.observation.value, threshold: e.observation.threshold, detail: e.observation.detail,
+          kill_switch: e.profile.kind === 'latch' ? 'latch' : `${e.profile.k}/${e.profile.n}`, mode_set: cell.modeSet.label, cell_id: cell.id,
+        },
+      });
+      span.end(hrTime(at));
       this.ended++;
     }
   }
