@@ -26,6 +26,8 @@ export interface ConnectionTask {
   trace_in: string | null;
   /** Head-sampling ratio of field records (anomalies are always sampled). */
   sample_ratio: number;
+  /** False runs the engine with no field-record hook (operation timings only): telemetry off, for measuring its cost. */
+  field_records: boolean;
 }
 
 export interface ConnectionResult {

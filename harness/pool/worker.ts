@@ -41,7 +41,7 @@ function awaitBarrier(barrier: Int32Array, connections: number): void {
 
 export default async function runConnection(task: ConnectionTask): Promise<ConnectionResult> {
   const recorder = new Recorder(task.connection, await useWasm(), task.sample_ratio);
-  const conn = connect(task.shared, { hook: recorder.onRecord });
+  const conn = connect(task.shared, { hook: task.field_records ? recorder.onRecord : null });
   const driver = new Driver(conn, task.spec, task.connection, (code) => recorder.count(`errors.${code}`));
   const replay = task.trace_in === null ? null : traceStream(task.trace_in);
   const stream: OpStream = replay ?? opStream(task.spec, task.seed, task.connection, task.connections);

@@ -29,6 +29,7 @@ export interface RoundContext {
   onWindow: (cell: Cell, delta: WindowDelta) => void;
   triggers: TriggerConfig;
   sampleRatio: number;
+  fieldRecords: boolean;
 }
 
 export interface RoundResult {
@@ -83,6 +84,7 @@ export async function runRound(cell: Cell, round: number, ctx: RoundContext): Pr
       trace_out: ctx.traceOut === null ? null : traceFile(ctx.traceOut, cell, connection),
       trace_in: ctx.traceIn === null ? null : traceFile(ctx.traceIn, cell, connection),
       sample_ratio: ctx.sampleRatio,
+      field_records: ctx.fieldRecords,
     };
     const abort = new AbortController();
     aborts.push(abort);

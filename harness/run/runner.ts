@@ -36,6 +36,8 @@ export interface RunOptions {
   triggers?: TriggerConfig;
   /** Head-sampling ratio of field records for spans (anomalies always); DEFAULT_SAMPLE_RATIO when absent. */
   sampleRatio?: number;
+  /** False: no field records at all (telemetry off), only operation timings. Default true. */
+  fieldRecords?: boolean;
 }
 
 export interface RoundSummary {
@@ -137,7 +139,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
       r = await runRound(cell, round, {
         pool: poolFor(cell), fixture: fixtureOf(cell), seed: o.seed, faults: o.faults, workDir,
         window_ms: o.window_ms ?? DEFAULT_WINDOW_MS, traceOut, traceIn: o.traceIn ?? null,
-        onWindow: o.onWindow ?? (() => {}), triggers: o.triggers ?? DEFAULT_TRIGGER_CONFIG, sampleRatio: o.sampleRatio ?? DEFAULT_SAMPLE_RATIO,
+        onWindow: o.onWindow ?? (() => {}), triggers: o.triggers ?? DEFAULT_TRIGGER_CONFIG, sampleRatio: o.sampleRatio ?? DEFAULT_SAMPLE_RATIO, fieldRecords: o.fieldRecords ?? true,
       });
       res.rounds.push(roundSummary(r));
       res.aggregate.merge(r.aggregate);

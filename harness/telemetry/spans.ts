@@ -20,7 +20,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { core, resources, tracing } from '@opentelemetry/sdk-node';
-import type { Attributes, HrTime } from '@opentelemetry/api';
+import { ROOT_CONTEXT, TraceFlags, trace, type Attributes, type Context, type HrTime } from '@opentelemetry/api';
 import { REQUIRED_FIELDS, type FieldRecord } from '../../engine/index.ts';
 import type { Cell } from '../plan/matrix.ts';
 import type { WindowDelta } from '../record/recorder.ts';
@@ -82,6 +82,18 @@ export function spanAttributes(r: FieldRecord): Attributes {
   for (const field of EXTRA_FIELDS) if (typeof f[field] === 'boolean') a[field] = f[field] as boolean;
   if (Array.isArray(f['diverged_fields'])) a['diverged_fields'] = JSON.stringify(f['diverged_fields']);
   return a;
+}
+
+const HEX32 = /^[0-9a-f]{32}$/;
+
+/**
+ * The span's own trace id is the record's `trace_id` (the engine's id of the
+ * transaction, 32 hex digits): spans are started under a remote parent that
+ * carries it, so every record of one transaction lands in one trace.
+ */
+function transactionContext(traceId: string): Context | undefined {
+  if (!HEX32.test(traceId) || /^0+$/.test(traceId)) return undefined;
+  return trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: traceId.slice(0, 16), traceFlags: TraceFlags.SAMPLED, isRemote: true });
 }
 
 /** Counts what reaches the exporter, so drops are visible. */
@@ -150,7 +162,7 @@ export class SpanSink {
     if (this.closed || delta.samples.length === 0) return;
     const t = this.tracerOf(cell);
     for (const r of delta.samples) {
-      const span = t.tracer.startSpan(`${r.metadata_class}.${r.operation}`, { startTime: hrTime(r.start_ns), attributes: { ...spanAttributes(r), mode_set: cell.modeSet.label, cell_id: cell.id } });
+      const span = t.tracer.startSpan(`${r.metadata_class}.${r.operation}`, { startTime: hrTime(r.start_ns), attributes: { ...spanAttributes(r), mode_set: cell.modeSet.label, cell_id: cell.id } }, transactionContext(r.trace_id));
       span.end(hrTime(Math.max(r.end_ns, r.start_ns)));
       this.ended++;
     }

@@ -30,7 +30,7 @@ writeFileSync(specFile, JSON.stringify({
 const groups = () => planMatrix({ workloads: [loadSpecFile(specFile)], modeSets: parseModeSets('legacy,shadow_compare') });
 
 interface OtlpValue { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number }
-interface OtlpSpan { name: string; startTimeUnixNano: string; endTimeUnixNano: string; attributes: { key: string; value: OtlpValue }[] }
+interface OtlpSpan { name: string; traceId: string; startTimeUnixNano: string; endTimeUnixNano: string; attributes: { key: string; value: OtlpValue }[] }
 interface OtlpBody { resourceSpans: { resource: { attributes: { key: string; value: OtlpValue }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[] }
 
 const plain = (v: OtlpValue): string | number | boolean | undefined =>
@@ -97,6 +97,7 @@ test('a live run exports one span per sampled record to a real OTLP/HTTP receive
       const got = byKey.get(`${r.trace_id}|${r.metadata_class}.${r.operation}|${cell.modeSet.label}|${start}`);
       assert.ok(got !== undefined, `no span for ${r.metadata_class}.${r.operation} ${r.trace_id}`);
       classes.add(r.metadata_class);
+      assert.is(String(got.span.traceId), r.trace_id, 'the span\'s own trace id is the record\'s trace_id');
       const f = r as unknown as Record<string, unknown>;
       for (const field of REQUIRED_FIELDS[r.metadata_class]) assert.is(got.a[field], f[field], `${r.metadata_class}.${field}`);
       const dur = Number(BigInt(got.span.endTimeUnixNano) - BigInt(got.span.startTimeUnixNano));
