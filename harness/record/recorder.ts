@@ -27,7 +27,8 @@ export interface WindowDelta {
 
 /** Head-sampled records kept per window at most (bounded memory whatever the ratio). */
 const HEAD_SAMPLES = 256;
-const ANOMALY_SAMPLES = 64;
+/** Anomalies kept per window: high enough that none is sampled away in practice; any beyond is counted. */
+const ANOMALY_SAMPLES = 4096;
 /** The default head-sampling ratio: low, since anomalies are always kept anyway. */
 export const DEFAULT_SAMPLE_RATIO = 0.01;
 /** How often (records per class and operation) the running p99.9 that marks a slow record is recomputed. */
@@ -70,6 +71,7 @@ export class Recorder {
   private samples: FieldRecord[] = [];
   private anomalies = 0;
   private headSampled = 0;
+  private failedOp = false;
   private readonly headThreshold: number;
   private window = 0;
   private windowStart = performance.timeOrigin + performance.now();
@@ -105,7 +107,10 @@ export class Recorder {
       this.cell(`op.${kind}.error.${error}`).n++;
     }
     if (retries > 0) this.cell(`op.${kind}.retries`).n += retries;
+    // An operation that failed is an anomaly: all its records are kept for spans.
+    this.failedOp = error !== null;
     this.drain();
+    this.failedOp = false;
   }
 
   count(key: string, n = 1): void {
@@ -240,8 +245,9 @@ export class Recorder {
   }
 
   private sample(r: FieldRecord, f: Fields, slow: boolean): void {
-    if (slow || f['shadow_verdict'] === 'diverged' || f['session_not_found'] === true || f['torn'] === true) {
+    if (slow || this.failedOp || f['shadow_verdict'] === 'diverged' || f['session_not_found'] === true || f['torn'] === true) {
       if (this.anomalies++ < ANOMALY_SAMPLES) this.samples.push(r);
+      else this.cell('samples.anomalies_dropped').n++;
       return;
     }
     if (this.headSampled < HEAD_SAMPLES && traceHash(r.trace_id) < this.headThreshold) {

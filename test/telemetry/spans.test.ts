@@ -27,7 +27,7 @@ writeFileSync(specFile, JSON.stringify({
   fixture: { rows: 128, initial_balance: 1000 }, mix: { read: 2, concurrent_write: 1 }, transaction: { statements: 3, max_retries: 500 },
   keys: { distribution: 'zipfian', theta: 0.9 }, run: { duration_ms: 700 }, warmup: { operations: 20 },
 }));
-const groups = () => planMatrix({ workloads: [loadSpecFile(specFile)], modeSets: parseModeSets('legacy,shadow_compare') });
+const groups = (modes = 'legacy,shadow_compare') => planMatrix({ workloads: [loadSpecFile(specFile)], modeSets: parseModeSets(modes) });
 
 interface OtlpValue { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number }
 interface OtlpSpan { name: string; traceId: string; startTimeUnixNano: string; endTimeUnixNano: string; attributes: { key: string; value: OtlpValue }[] }
@@ -154,5 +154,28 @@ test('CLI: --otlp sends the run\'s spans to the endpoint and reports the count',
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('anomalies are never sampled away: with a head ratio of 0, every diverged record still becomes a span', async () => {
+  const sink = new SpanSink({ run: 'anomalies', otlp: null, file: join(tmp, 'anomalies.jsonl') });
+  let diverged = 0;
+  let droppedAnomalies = 0;
+  const results = await runMatrix({
+    groups: groups('shadow_compare'), rounds: 1, seed: 5, faults: { M6: { stale_publish: 0.5 } }, schedule: 'interleaved', runDir: join(tmp, 'run-anomalies'), window_ms: 200,
+    sampleRatio: 0, triggers: { thresholds: new Map(), profiles: new Map([['M6.shadow_mismatch', { kind: 'k_of_n', k: 1_000_000, n: 1 }]]) },
+    onWindow: (cell, d) => {
+      diverged += d.counters['M6.shadow_verdict.diverged'] ?? 0;
+      droppedAnomalies += d.counters['samples.anomalies_dropped'] ?? 0;
+      sink.onWindow(cell, d);
+    },
+  });
+  assert.ok(results.every((r) => r.status === 'ok'));
+  const report = await sink.shutdown();
+  assert.is(report.dropped, 0);
+  const spans = readFileSync(join(tmp, 'anomalies.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { name: string; attributes: Record<string, unknown> });
+  const divergedSpans = spans.filter((s) => s.attributes['shadow_verdict'] === 'diverged').length;
+  assert.ok(diverged > 0, 'the fault produced divergences');
+  assert.is(droppedAnomalies, 0);
+  assert.is(divergedSpans, diverged, 'one span per diverged record');
+});
 
 test.run();
