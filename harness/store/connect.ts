@@ -81,6 +81,10 @@ export function openStore(target: StoreTarget): Store {
     return { target, dialect: 'sqlite', db, close: () => db.destroy() };
   }
   const pool = new pg.Pool({ connectionString: target.url, max: 4, types: pgTypes });
+  // An idle pooled connection that the server ends (restart, a dropped
+  // database) emits 'error' on the pool; unhandled, that kills the process.
+  // The next query reconnects or fails with its own, catchable, error.
+  pool.on('error', () => {});
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
   return { target, dialect: 'postgres', db, close: () => db.destroy() };
 }
