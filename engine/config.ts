@@ -1,7 +1,7 @@
 // Database configuration: defaults, validation and the fault-injection spec.
 
 import { EngineError } from './errors.ts';
-import { METADATA_CLASSES, type MetadataClass, type ModeIndex, type SwitchableClass } from './fields.ts';
+import { METADATA_CLASSES, REQUIRED_FIELDS, type MetadataClass, type ModeIndex, type SwitchableClass } from './fields.ts';
 
 export const BACKENDS = ['memory', 'file'] as const;
 export type Backend = (typeof BACKENDS)[number];
@@ -58,7 +58,22 @@ export interface DatabaseConfig {
   pollSpinBudget: number;
   /** M1 polling: the cap of the exponential backoff sleep, µs. */
   maxBackoffUs: number;
+  /**
+   * shadow_compare runs the comparison on this fraction of transactions (1 =
+   * all), chosen deterministically from each transaction's trace_id; the
+   * others take the legacy path alone.
+   */
+  shadowSampleRatio: number;
+  /** Fields a shadow comparison ignores per class (the cards' allowed-difference policy). */
+  shadowAllowedDifferences: Partial<Record<SwitchableClass, string[]>>;
 }
+
+/** The fields each class's shadow comparison looks at, by their card names. */
+export const SHADOW_COMPARED: Record<SwitchableClass, readonly string[]> = {
+  M6: ['visible_commit_seq', 'db_size', 'freelist_count', 'schema_cookie', 'schema_generation'],
+  M1: ['sequence_value', 'db_size', 'schema_cookie', 'checkpoint_seq'],
+  M11: ['session_found'],
+};
 
 export const DEFAULT_CONFIG: Readonly<DatabaseConfig> = Object.freeze<DatabaseConfig>({
   backend: 'memory',
@@ -78,6 +93,8 @@ export const DEFAULT_CONFIG: Readonly<DatabaseConfig> = Object.freeze<DatabaseCo
   maxReadRetries: 64,
   pollSpinBudget: 2048,
   maxBackoffUs: 200,
+  shadowSampleRatio: 1,
+  shadowAllowedDifferences: {},
 });
 
 export type DatabaseOptions = Partial<DatabaseConfig>;
@@ -96,6 +113,7 @@ export function resolveConfig(options: DatabaseOptions = {}): DatabaseConfig {
     ...options,
     modes: { ...DEFAULT_CONFIG.modes, ...options.modes },
     faults: structuredClone(options.faults ?? {}),
+    shadowAllowedDifferences: structuredClone(options.shadowAllowedDifferences ?? {}),
     columns: [...(options.columns ?? DEFAULT_CONFIG.columns)],
   };
   if (!(BACKENDS as readonly string[]).includes(c.backend)) fail('backend', `must be one of ${BACKENDS.join(', ')}, got ${String(c.backend)}`);
@@ -115,6 +133,15 @@ export function resolveConfig(options: DatabaseOptions = {}): DatabaseConfig {
   if (c.columns.length === 0 || c.columns.length > c.pageSize / 8 - 1) fail('columns', `must name 1..${c.pageSize / 8 - 1} columns`);
   for (const [k, v] of Object.entries(c.modes)) {
     if (v !== 0 && v !== 1 && v !== 2) fail(`modes.${k}`, `must be 0, 1 or 2, got ${String(v)}`);
+  }
+  if (typeof c.shadowSampleRatio !== 'number' || !(c.shadowSampleRatio >= 0 && c.shadowSampleRatio <= 1)) fail('shadowSampleRatio', `must be a number in [0, 1], got ${String(c.shadowSampleRatio)}`);
+  for (const [cls, fields] of Object.entries(c.shadowAllowedDifferences)) {
+    const known = SHADOW_COMPARED[cls as SwitchableClass] as readonly string[] | undefined;
+    if (known === undefined) fail(`shadowAllowedDifferences.${cls}`, 'names no class with a shadow comparison (M1, M6, M11)');
+    const cardFields = REQUIRED_FIELDS[cls as SwitchableClass] as readonly string[];
+    for (const f of fields ?? []) {
+      if (!known.includes(f) && !cardFields.includes(f)) fail(`shadowAllowedDifferences.${cls}`, `names ${f}, which is neither compared (${known.join(', ')}) nor a card field of ${cls}`);
+    }
   }
   validateFaults(c.faults);
   return c;

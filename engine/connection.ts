@@ -90,7 +90,7 @@ export class Connection implements PageAccess {
     this.ctl = new Int32Array(shared.ctl);
     this.slot = claimSlot(this.ctl, this.config.maxConnections);
     this.ctx = {
-      hook: options.hook ?? null, traceId: '', slot: this.slot, delayNs: delaysOf(this.config),
+      hook: options.hook ?? null, traceId: '', slot: this.slot, delayNs: delaysOf(this.config), shadowSampled: true,
       rng: new Xorshift32(this.config.seed * 7919 + this.slot * 104729 + 1),
     };
     this.pages = new PageStore(shared);
@@ -131,7 +131,11 @@ export class Connection implements PageAccess {
   begin(kind: TxnKind = 'read'): void {
     this.open();
     if (this.txn !== null) throw new EngineError('misuse', 'begin: a transaction is already open', {});
-    if (this.ctx.hook !== null) this.ctx.traceId = this.newTraceId();
+    // One draw keys the transaction: the first 32 bits of its trace_id, and
+    // whether a shadow_compare comparison samples it.
+    const key = this.ctx.rng.nextU32();
+    this.ctx.shadowSampled = key < this.config.shadowSampleRatio * 4294967296;
+    if (this.ctx.hook !== null) this.ctx.traceId = this.newTraceId(key);
     const state = emptyState();
     const txn: Txn = { kind, state, session: null, writes: new Map(), ddl: null, holdsWriterLock: false, bornAt: null };
     try {
@@ -443,10 +447,10 @@ export class Connection implements PageAccess {
     if (this.closed) throw new EngineError('misuse', 'connection is closed', {});
   }
 
-  private newTraceId(): string {
+  private newTraceId(key: number): string {
     const r = this.ctx.rng;
-    let s = '';
-    for (let i = 0; i < 4; i++) s += r.nextU32().toString(16).padStart(8, '0');
+    let s = key.toString(16).padStart(8, '0');
+    for (let i = 0; i < 3; i++) s += r.nextU32().toString(16).padStart(8, '0');
     return s;
   }
 }

@@ -28,6 +28,9 @@ export interface EngineDescription {
   /** Every injected fault, always shown: a figure taken with faults on must say so. */
   faults: FaultConfig;
   fault_injection_active: boolean;
+  /** shadow_compare's sampled fraction and the fields its comparisons ignore. */
+  shadow_sample_ratio: number;
+  shadow_allowed_differences: DatabaseConfig['shadowAllowedDifferences'];
   seed: number;
   recovery: RecoveryReport | null;
 }
@@ -63,6 +66,7 @@ export class Database {
       backend: c.backend, path: c.path, page_size: c.pageSize, page_count: c.pageCount, versions_per_page: c.versionsPerPage,
       max_connections: c.maxConnections, registry_shards: c.registryShards, fsync: c.fsync, busy_timeout_ms: c.busyTimeoutMs,
       control_modes: this.modes(), faults: structuredClone(c.faults), fault_injection_active: Object.keys(c.faults).length > 0,
+      shadow_sample_ratio: c.shadowSampleRatio, shadow_allowed_differences: structuredClone(c.shadowAllowedDifferences),
       seed: c.seed, recovery: this.recovery,
     };
   }

@@ -15,6 +15,8 @@ export interface ClassContext {
   rng: Xorshift32;
   /** The injected `delay_ns` of each class (0 when off). */
   delayNs: Record<MetadataClass, number>;
+  /** Whether shadow_compare compares in the current transaction (the sampled fraction). */
+  shadowSampled: boolean;
 }
 
 export function delaysOf(config: DatabaseConfig): Record<MetadataClass, number> {

@@ -23,6 +23,8 @@ export interface PagerSummary {
   checkpoint_seq: number;
 }
 
+const SUMMARY_FIELDS = ['sequence_value', 'db_size', 'schema_cookie', 'checkpoint_seq'] as const satisfies readonly (keyof PagerSummary)[];
+
 export const emptySummary = (): PagerSummary => ({ sequence_value: 0, db_size: 0, schema_cookie: 0, checkpoint_seq: 0 });
 
 const MODE_NAMES = ['legacy', 'shadow_compare', 'polling'] as const satisfies readonly ControlModeOf<'M1'>[];
@@ -55,11 +57,14 @@ export class M1PublishedPagerState {
   private checkCopy = 0;
   /** The seqlock word (publication count) the last read's copy belongs to. */
   private copySeq = 0;
+  /** Fields the shadow comparison ignores (the card's allowed differences). */
+  private readonly allowed: ReadonlySet<string>;
 
   constructor(shared: SharedDatabase, private readonly ctx: ClassContext, config: DatabaseConfig) {
     this.w = new Int32Array(shared.m1);
     this.ctl = new Int32Array(shared.ctl);
     this.faults = faultOf(config, 'M1');
+    this.allowed = new Set(config.shadowAllowedDifferences.M1 ?? []);
     this.maxRetries = config.maxReadRetries;
     this.spinBudget = config.pollSpinBudget;
     this.maxBackoffMs = config.maxBackoffUs / 1000;
@@ -107,7 +112,7 @@ export class M1PublishedPagerState {
     const retries = this.seqlockRead(out);
     let verdict: ShadowVerdict = 'none';
     const torn = checkWord(out) !== this.checkCopy;
-    if (mode === 1) verdict = this.compareLocked(out);
+    if (mode === 1 && this.ctx.shadowSampled) verdict = this.compareLocked(out);
     this.lastRetries = retries;
     if (this.ctx.hook !== null) {
       const t1 = nowMs();
@@ -180,9 +185,7 @@ export class M1PublishedPagerState {
     unlock(this.w, M1.PUBLISH_LOCK);
     this.checkCopy = candidateCheck;
     this.copySeq = candidateSeq;
-    const same =
-      oracle.sequence_value === candidate.sequence_value && oracle.db_size === candidate.db_size &&
-      oracle.schema_cookie === candidate.schema_cookie && oracle.checkpoint_seq === candidate.checkpoint_seq;
+    const same = SUMMARY_FIELDS.every((f) => this.allowed.has(f) || oracle[f] === candidate[f]);
     if (same) return 'match';
     // A publish (a commit, or a checkpoint that republishes the same commit
     // sequence) may legitimately land between the two reads: then the copies
@@ -201,7 +204,7 @@ export class M1PublishedPagerState {
     const t1 = nowMs();
     out.wait_ns = Math.round((t1 - t0) * 1e6);
     let verdict: ShadowVerdict = 'none';
-    if (mode === 1) {
+    if (mode === 1 && this.ctx.shadowSampled) {
       this.seqlockRead(s);
       verdict = this.compareLocked(s);
     }

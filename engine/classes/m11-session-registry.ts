@@ -87,11 +87,13 @@ export class M11SessionRegistry {
     let verdict: ShadowVerdict = 'none';
     let found: boolean;
     let notFound: boolean;
-    const routed = this.find(session.mode === 0 ? 0 : session.expectedTable, session.session_id);
+    // shadow_compare outside its sampled fraction asks the global table (the oracle) alone.
+    const compared = session.mode === 1 && this.ctx.shadowSampled;
+    const routed = this.find(session.mode === 0 || (session.mode === 1 && !compared) ? 0 : session.expectedTable, session.session_id);
     let waitMs = routed.waitMs;
     notFound = !routed.found;
     found = routed.found;
-    if (session.mode === 1) {
+    if (compared) {
       const legacy = this.find(0, session.session_id);
       waitMs += legacy.waitMs;
       verdict = legacy.found === routed.found ? 'match' : 'diverged';

@@ -38,12 +38,15 @@ export class M6CommittedState {
   private readonly faults: ClassFaults;
   /** The ring slot this connection holds, or -1. */
   private held = -1;
+  /** Fields the shadow comparison ignores (the card's allowed differences). */
+  private readonly allowed: ReadonlySet<string>;
 
   constructor(shared: SharedDatabase, private readonly ctx: ClassContext, private readonly pages: PageStore, config: DatabaseConfig) {
     this.w = new Int32Array(shared.m6);
     this.ctl = new Int32Array(shared.ctl);
     this.ring = ringSize(config);
     this.faults = faultOf(config, 'M6');
+    this.allowed = new Set(config.shadowAllowedDifferences.M6 ?? []);
   }
 
   mode(): ModeIndex {
@@ -60,7 +63,7 @@ export class M6CommittedState {
     injectDelay(this.ctx, 'M6');
     let verdict: ShadowVerdict = 'none';
     let diffs: FieldDiff[] | undefined;
-    if (mode === 1) {
+    if (mode === 1 && this.ctx.shadowSampled) {
       // Shadow: both reads under the mutex, so no publish can fall between them.
       lock(this.w, M6.MUTEX);
       this.readInner(out);
@@ -70,9 +73,10 @@ export class M6CommittedState {
       this.releaseSlot(s);
       this.pages.setHorizon(slot, out.commit_seq);
       unlock(this.w, M6.MUTEX);
-      diffs = diffStates(out, candidate);
+      diffs = diffStates(out, candidate, this.allowed);
       verdict = diffs.length === 0 ? 'match' : 'diverged';
-    } else if (mode === 0) {
+    } else if (mode !== 2) {
+      // legacy, or shadow_compare outside its sampled fraction: the oracle path alone.
       lock(this.w, M6.MUTEX);
       this.readInner(out);
       this.pages.setHorizon(slot, out.commit_seq);
@@ -84,7 +88,7 @@ export class M6CommittedState {
       const t1 = nowMs();
       this.ctx.hook({
         metadata_class: 'M6', trace_id: this.ctx.traceId, start_ns: epochNs(t0), end_ns: epochNs(t1),
-        operation: mode === 1 ? 'shadow_compare' : 'read',
+        operation: verdict === 'none' ? 'read' : 'shadow_compare',
         snapshot_generation: out.generation, visible_commit_seq: out.commit_seq, db_size: out.db_size,
         freelist_count: out.freelist_count, alloc_ns: 0,
         snapshot_age_commits: Math.max(0, Atomics.load(this.w, M6.COMMIT_SEQ) - out.commit_seq),
@@ -248,9 +252,10 @@ export function initCommittedState(shared: SharedDatabase, state: CommittedState
   w[M6.RING_CURRENT] = 0;
 }
 
-function diffStates(oracle: CommittedState, candidate: CommittedState): FieldDiff[] {
+function diffStates(oracle: CommittedState, candidate: CommittedState, allowed: ReadonlySet<string>): FieldDiff[] {
   const out: FieldDiff[] = [];
   for (const k of COMPARED) {
+    if (allowed.has(CARD_NAME[k] ?? k)) continue;
     if (oracle[k] !== candidate[k]) out.push({ field: CARD_NAME[k] ?? k, oracle: oracle[k], candidate: candidate[k] });
   }
   return out;

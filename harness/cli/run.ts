@@ -44,6 +44,7 @@ export const RUN_OPTIONS = {
   push: { type: 'string' },
   otlp: { type: 'string' },
   'sample-ratio': { type: 'string' },
+  'shadow-sample': { type: 'string' },
 } as const;
 
 export const RUN_USAGE = `Usage: shadowbench run [options]
@@ -79,6 +80,7 @@ Options:
                          default: OTEL_EXPORTER_OTLP_ENDPOINT if set, else <run-dir>/spans.jsonl
   --sample-ratio P       head-sampling ratio of field records exported as spans (default 0.01); diverged,
                          session_not_found, torn and slower-than-running-p99.9 records are always kept
+  --shadow-sample P      the fraction of transactions shadow_compare compares, chosen by trace_id (default 1: all)
   --json                 print one JSON object on stdout ({ run_dir, exit_code, cells: [...] })
   -q, --quiet            no progress output
   -h, --help             show this help
@@ -151,6 +153,8 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   const triggers = triggerConfig(values.threshold ?? [], values['kill-switch'] ?? []);
   const sampleRatio = values['sample-ratio'] === undefined ? DEFAULT_SAMPLE_RATIO : Number(values['sample-ratio']);
   if (!(sampleRatio >= 0 && sampleRatio <= 1)) throw new UsageError(`shadowbench run: --sample-ratio must be a number in [0, 1], got '${values['sample-ratio']}'`);
+  const shadowSampleRatio = values['shadow-sample'] === undefined ? 1 : Number(values['shadow-sample']);
+  if (!(shadowSampleRatio >= 0 && shadowSampleRatio <= 1)) throw new UsageError(`shadowbench run: --shadow-sample must be a number in [0, 1], got '${values['shadow-sample']}'`);
   const backends = listArg(values.backend);
   for (const b of backends ?? []) if (!(BACKENDS as readonly string[]).includes(b)) throw new UsageError(`shadowbench run: --backend '${b}' is not one of ${BACKENDS.join(', ')}`);
   const concurrency = values.concurrency === undefined ? undefined : listArg([values.concurrency])!.map((c) => intArg('concurrency', c.replace(/^c/, ''), 1));
@@ -217,7 +221,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   let results;
   try {
     results = await runMatrix({
-      groups, rounds, seed, faults, schedule, runDir, triggers, sampleRatio,
+      groups, rounds, seed, faults, schedule, runDir, triggers, sampleRatio, shadowSampleRatio,
       traceOut: values.record === true ? join(runDir, 'trace') : null,
       traceIn: replayOf === null ? null : join(replayOf, 'trace'),
       onWindow: (cell, delta) => {

@@ -7,7 +7,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
-import type { EngineDescription, FaultConfig } from '../../engine/index.ts';
+import { SWITCHABLE_CLASSES, type EngineDescription, type FaultConfig } from '../../engine/index.ts';
+import { CARDS } from '../cards/cards.ts';
 import type { Cell } from '../plan/matrix.ts';
 import { RoundAggregate } from '../record/aggregate.ts';
 import type { WindowDelta } from '../record/recorder.ts';
@@ -30,6 +31,8 @@ export interface RoundContext {
   triggers: TriggerConfig;
   sampleRatio: number;
   fieldRecords: boolean;
+  /** The fraction of transactions shadow_compare compares (1 = all). */
+  shadowSampleRatio: number;
 }
 
 export interface RoundResult {
@@ -54,6 +57,9 @@ const describeFailure = (connection: number, err: unknown): string => {
 };
 
 /** One trace per workload, concurrency and connection: every backend and mode replays the same one. */
+/** The cards' allowed-difference policies, handed to the engine's shadow comparisons as they are declared. */
+const ALLOWED_DIFFERENCES = Object.fromEntries(SWITCHABLE_CLASSES.map((c) => [c, [...CARDS[c].allowed_differences]]));
+
 export const traceFile = (dir: string, cell: Cell, connection: number): string => join(dir, `${cell.workload.spec.name}.c${cell.concurrency}.conn${connection}.trace`);
 
 export async function runRound(cell: Cell, round: number, ctx: RoundContext): Promise<RoundResult> {
@@ -62,6 +68,7 @@ export async function runRound(cell: Cell, round: number, ctx: RoundContext): Pr
   const db = openCellDatabase(spec, ctx.fixture, {
     backend: cell.backend, modes: cell.modeSet.modes, faults: ctx.faults, seed: ctx.seed,
     maxConnections: cell.concurrency + 2, registryShards: 8,
+    shadowSampleRatio: ctx.shadowSampleRatio, shadowAllowedDifferences: ALLOWED_DIFFERENCES,
   }, dir);
   const aggregate = new RoundAggregate();
   const evaluator = new LiveEvaluator(cell.id, round, db.shared, ctx.triggers);

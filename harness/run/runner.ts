@@ -38,6 +38,8 @@ export interface RunOptions {
   sampleRatio?: number;
   /** False: no field records at all (telemetry off), only operation timings. Default true. */
   fieldRecords?: boolean;
+  /** The fraction of transactions shadow_compare compares, keyed by trace_id (default 1: all). */
+  shadowSampleRatio?: number;
 }
 
 export interface RoundSummary {
@@ -139,7 +141,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
       r = await runRound(cell, round, {
         pool: poolFor(cell), fixture: fixtureOf(cell), seed: o.seed, faults: o.faults, workDir,
         window_ms: o.window_ms ?? DEFAULT_WINDOW_MS, traceOut, traceIn: o.traceIn ?? null,
-        onWindow: o.onWindow ?? (() => {}), triggers: o.triggers ?? DEFAULT_TRIGGER_CONFIG, sampleRatio: o.sampleRatio ?? DEFAULT_SAMPLE_RATIO, fieldRecords: o.fieldRecords ?? true,
+        onWindow: o.onWindow ?? (() => {}), triggers: o.triggers ?? DEFAULT_TRIGGER_CONFIG, sampleRatio: o.sampleRatio ?? DEFAULT_SAMPLE_RATIO, fieldRecords: o.fieldRecords ?? true, shadowSampleRatio: o.shadowSampleRatio ?? 1,
       });
       res.rounds.push(roundSummary(r));
       res.aggregate.merge(r.aggregate);
