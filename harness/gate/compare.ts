@@ -3,7 +3,7 @@
 // comparable, and saying so is the answer.
 
 import type { RunRecord } from '../output/write.ts';
-import { DEFAULT_GATE, compare, type Comparison, type GateOptions } from './gate.ts';
+import { DEFAULT_GATE, compare, holm, type Comparison, type GateOptions } from './gate.ts';
 
 export interface RunComparison {
   comparable: boolean;
@@ -43,10 +43,12 @@ export function compareRuns(a: RunRecord, b: RunRecord, o: GateOptions = DEFAULT
     const cb = b.cells.find((c) => c.id === ca.id);
     if (cb === undefined || !ca.usable_for_gate || !cb.usable_for_gate) continue;
     const mb = metricsOf(cb);
+    const family: Comparison[] = [];
     for (const [metric, sa] of metricsOf(ca)) {
       const sb = mb.get(metric);
-      if (sb !== undefined) base.comparisons.push(compare(ca.id, metric, sa.better, sa.values, sb.values, o));
+      if (sb !== undefined) family.push(compare(ca.id, metric, sa.better, sa.values, sb.values, o));
     }
+    base.comparisons.push(...holm(family, o.alpha));
   }
   if (base.comparisons.length === 0) return { ...base, comparable: false, why_not: 'no usable cell appears in both runs' };
   base.regressions = base.comparisons.filter((c) => c.outcome === 'regressed').length;

@@ -36,6 +36,8 @@ export interface Comparison {
   rank_test: RankTest;
   effect_size: { measure: 'cliffs_delta'; value: number };
   outcome: Outcome;
+  /** The significance level this test was held to after the Holm correction of its family. */
+  alpha_used: number;
 }
 
 export interface Verdict {
@@ -76,6 +78,26 @@ function series(c: CellRecord): Map<string, { better: 'higher' | 'lower'; values
   return out;
 }
 
+/**
+ * Holm–Bonferroni over one family of comparisons (a class's verdict, or one
+ * cell of a run comparison): several metrics judged at once must not turn
+ * noise into a regression. Outcomes that no longer pass are demoted to
+ * no_change; `alpha_used` records the level each test was held to.
+ */
+export function holm(family: Comparison[], alpha: number): Comparison[] {
+  const order = family.map((c, i) => ({ c, i })).sort((a, b) => a.c.rank_test.p_value - b.c.rank_test.p_value);
+  let stopped = false;
+  order.forEach(({ c }, k) => {
+    const level = alpha / (family.length - k);
+    c.alpha_used = level;
+    if (stopped || c.rank_test.p_value >= level) {
+      stopped = true;
+      if (c.outcome === 'improved' || c.outcome === 'regressed') c.outcome = 'no_change';
+    }
+  });
+  return family;
+}
+
 export function compare(group: string, metric: string, better: 'higher' | 'lower', base: number[], cand: number[], o: GateOptions): Comparison {
   const rank = mannWhitney(cand, base);
   const ci = bootstrapRelativeDiff(base, cand);
@@ -88,7 +110,7 @@ export function compare(group: string, metric: string, better: 'higher' | 'lower
   return {
     cell_group: group, metric, better, baseline_rounds: base, candidate_rounds: cand,
     baseline_median: base.length > 0 ? median(base) : 0, candidate_median: cand.length > 0 ? median(cand) : 0,
-    relative_diff: rel, ci, rank_test: rank, effect_size: { measure: 'cliffs_delta', value: cliffsDelta(cand, base) }, outcome,
+    relative_diff: rel, ci, rank_test: rank, effect_size: { measure: 'cliffs_delta', value: cliffsDelta(cand, base) }, outcome, alpha_used: o.alpha,
   };
 }
 
@@ -97,7 +119,7 @@ const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 function describe(c: Comparison): string {
   return `${c.cell_group} ${c.metric}: median ${c.baseline_median.toFixed(0)} -> ${c.candidate_median.toFixed(0)} (${pct(c.relative_diff)}), ` +
     `${Math.round(c.ci.confidence * 100)}% bootstrap CI [${pct(c.ci.lower)}, ${pct(c.ci.upper)}], ` +
-    `Mann-Whitney U=${c.rank_test.u} p=${c.rank_test.p_value.toFixed(4)} (${c.rank_test.method}), Cliff's delta ${c.effect_size.value.toFixed(2)}, ` +
+    `Mann-Whitney U=${c.rank_test.u} p=${c.rank_test.p_value.toFixed(4)} (${c.rank_test.method}, Holm level ${c.alpha_used.toFixed(4)}), Cliff's delta ${c.effect_size.value.toFixed(2)}, ` +
     `${c.baseline_rounds.length} vs ${c.candidate_rounds.length} rounds`;
 }
 
@@ -147,6 +169,7 @@ function verdictFor(cls: SwitchableClass, { run, counters }: GateInput, o: GateO
       if (b !== undefined) comparisons.push(compare(groupOf(cand), metric, cs.better, b.values, cs.values, o));
     }
   }
+  holm(comparisons, o.alpha);
   const regressed = comparisons.filter((c) => c.outcome === 'regressed');
   if (regressed.length > 0) {
     rollback = true;

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { bootstrapRelativeDiff, cliffsDelta, mannWhitney } from '../../harness/gate/stats.ts';
-import { gate } from '../../harness/gate/gate.ts';
+import { gate, holm, type Comparison } from '../../harness/gate/gate.ts';
 import { compareRuns } from '../../harness/gate/compare.ts';
 import { buildReport, reportJson, reportMarkdown } from '../../harness/gate/report.ts';
 import { stableJson } from '../../harness/cli/verb.ts';
@@ -130,6 +130,17 @@ test('compare: a run against itself has no regression; a slower one regresses; o
   const nc = compareRuns(a, other);
   assert.not.ok(nc.comparable);
   assert.match(nc.why_not!, /hardware signatures differ/);
+});
+
+test('Holm correction: several metrics judged together do not turn noise into a verdict', () => {
+  const mk = (p: number): Comparison => ({
+    cell_group: 'g', metric: `m${p}`, better: 'lower', baseline_rounds: [], candidate_rounds: [], baseline_median: 0, candidate_median: 0, relative_diff: 0.1,
+    ci: { lower: 0.05, upper: 0.15, confidence: 0.95, iterations: 1 }, rank_test: { test: 'mann_whitney_u', u: 0, p_value: p, method: 'exact' },
+    effect_size: { measure: 'cliffs_delta', value: 1 }, outcome: 'regressed', alpha_used: 0.05,
+  });
+  const family = holm([mk(0.01), mk(0.04), mk(0.03)], 0.05);
+  assert.equal(family.map((c) => c.outcome), ['regressed', 'no_change', 'no_change'], '0.01 < 0.05/3; then 0.03 >= 0.05/2 stops the procedure');
+  assert.ok(Math.abs(family[0]!.alpha_used - 0.05 / 3) < 1e-12);
 });
 
 test.run();
