@@ -3,8 +3,8 @@
 // folder is written intact. Bad command lines exit 2 naming the problem.
 
 import { test } from 'uvu';
+import { runCli as cli } from '../support/cli.ts';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,13 +24,6 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'bin/shadowbench.js');
 const tmp = mkdtempSync(join(tmpdir(), 'sb-fail-'));
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-    });
-  });
-}
 
 test('a killed worker yields a failed cell naming the connection, and an intact run folder', async () => {
   const workload: WorkloadInput = {

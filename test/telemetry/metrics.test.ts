@@ -4,10 +4,13 @@
 // --metrics-port / --push flags serve, push and reject bad input.
 
 import { test } from 'uvu';
+import { runCli } from '../support/cli.ts';
+import { freePort } from '../support/net.ts';
+
+// No ambient OTLP endpoint: the spans go to the run folder.
+const cli = (args: string[]) => runCli(args, { OTEL_EXPORTER_OTLP_ENDPOINT: '' });
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -145,31 +148,7 @@ test('serveMetrics: GET /metrics on 127.0.0.1 only, 404 elsewhere', async () => 
   }
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    // No ambient OTLP endpoint: the spans go to the run folder.
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 120_000, maxBuffer: 16 << 20, env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '' } }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-    });
-  });
-}
 
 test('CLI: --push and --metrics-port reject bad input with exit 2', async () => {
   const bad = await cli(['run', '--push', 'not-a-url']);

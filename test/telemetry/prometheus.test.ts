@@ -8,10 +8,10 @@
 // the test fails: it never skips.
 
 import { test } from 'uvu';
+import { freePort } from '../support/net.ts';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,16 +32,6 @@ const tmp = mkdtempSync(join(tmpdir(), 'sb-prom-'));
 const children: ChildProcess[] = [];
 let server: MetricsServer | null = null;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function start(cmd: string, args: string[], log: string): ChildProcess {
   const fd = openSync(log, 'a');
