@@ -4,6 +4,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { connect, isRetryable, EngineError, type FieldRecord, type SharedDatabase, type TxnKind } from '../../engine/index.ts';
+import { isObject, num } from '../support/worker-data.ts';
 
 /** Pages 1..ACCOUNTS are accounts; COUNTER_FIRST..COUNTER_LAST always hold one shared counter value. */
 export const ACCOUNTS = 20;
@@ -44,15 +45,6 @@ export interface BankResult {
   modeCounts: Record<string, number>;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null;
-}
-
-function num(d: Record<string, unknown>, key: string): number {
-  const v = d[key];
-  if (typeof v !== 'number') throw new Error(`workerData.${key} must be a number`);
-  return v;
-}
 
 function run(): BankResult {
   const data: unknown = workerData;
