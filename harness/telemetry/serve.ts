@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RunMetrics } from './metrics.ts';
+import { parseHttpUrl } from './http-url.ts';
 
 export interface MetricsServer {
   port: number;
@@ -54,13 +55,7 @@ export class PushUrlError extends Error {
 
 /** Checks a Pushgateway base URL (http or https, no query or fragment); throws PushUrlError. */
 export function parsePushUrl(text: string): URL {
-  let u: URL;
-  try {
-    u = new URL(text);
-  } catch {
-    throw new PushUrlError(`--push: '${text}' is not a URL (expected e.g. http://127.0.0.1:9091)`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new PushUrlError(`--push: '${text}' must be an http:// or https:// URL, not ${u.protocol}`);
+  const u = parseHttpUrl('--push', text, 'http://127.0.0.1:9091', (m) => new PushUrlError(m));
   if (u.search !== '' || u.hash !== '') throw new PushUrlError(`--push: '${text}' must not have a query or fragment`);
   return u;
 }

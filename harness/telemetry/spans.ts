@@ -25,6 +25,7 @@ import { REQUIRED_FIELDS, type FieldRecord } from '../../engine/index.ts';
 import type { Cell } from '../plan/matrix.ts';
 import type { WindowDelta } from '../record/recorder.ts';
 import type { FallbackEvent } from '../cards/evaluator.ts';
+import { parseHttpUrl } from './http-url.ts';
 
 export interface SpanSinkOptions {
   run: string;
@@ -52,13 +53,7 @@ export class SpanUrlError extends Error {
 
 /** The OTLP traces URL for --otlp or OTEL_EXPORTER_OTLP_ENDPOINT; throws SpanUrlError. */
 export function otlpTracesUrl(text: string): string {
-  let u: URL;
-  try {
-    u = new URL(text);
-  } catch {
-    throw new SpanUrlError(`--otlp: '${text}' is not a URL (expected e.g. http://127.0.0.1:4318)`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new SpanUrlError(`--otlp: '${text}' must be an http:// or https:// URL (OTLP/HTTP), not ${u.protocol}`);
+  const u = parseHttpUrl('--otlp', text, 'http://127.0.0.1:4318', (m) => new SpanUrlError(m), ' (OTLP/HTTP)');
   if (/\/v1\/traces\/?$/.test(u.pathname)) return u.toString();
   u.pathname = `${u.pathname.replace(/\/+$/, '')}/v1/traces`;
   return u.toString();
