@@ -12,7 +12,7 @@ import { loadSuite } from '../spec/load.ts';
 import { planMatrix } from '../plan/matrix.ts';
 import { parseModeSets } from '../plan/modes.ts';
 import { runMatrix } from '../run/runner.ts';
-import { cellRecord, writeRun, type RunRecord } from '../output/write.ts';
+import { runRecordOf, writeRun, type RunRecord } from '../output/write.ts';
 import { runEnvironment } from '../output/environment.ts';
 import { importRunFolder } from '../store/ingest.ts';
 import { migrateTo } from '../store/migrate.ts';
@@ -29,13 +29,7 @@ async function makeRun(dir: string): Promise<string> {
   const runDir = join(dir, 'run');
   const start = Date.now();
   const results = await runMatrix({ groups, rounds: 2, seed: 1, faults: {}, schedule: 'interleaved', runDir });
-  const cells = results.map(cellRecord);
-  const run: RunRecord = {
-    format: 'shadowbench-run', version: 1, run_id: 'bench-store-0', started_at: new Date(start).toISOString(), ended_at: new Date().toISOString(), argv: [],
-    config: { seed: 1, rounds: 2, schedule: 'interleaved', quick: true, duration_ms: 200, mode_sets: ['legacy', 'shadow_compare', 'new'], workloads: [], backends: null, concurrency: null, faults: {}, window_ms: 500, trace_recorded: false, replay_of: null },
-    engine: results[0]?.engine ?? null, environment: runEnvironment(), schedule_note: null, cells,
-    totals: { cells: cells.length, failed: 0, with_gaps: 0, correctness_failures: 0, fallbacks: 0 },
-  };
+  const run = runRecordOf({ run_id: 'bench-store-0', started: new Date(start), ended: new Date(), results, config: { seed: 1, rounds: 2, quick: true, duration_ms: 200 } });
   writeRun(runDir, run, results, start, Date.now());
   for (const r of results) r.aggregate.destroy();
   return runDir;

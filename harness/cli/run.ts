@@ -5,11 +5,10 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BACKENDS, EngineError, parseInject, type Backend, type FaultConfig } from '../../engine/index.ts';
-import { runEnvironment } from '../output/environment.ts';
-import { cellRecord, writeRun, type RunConfig, type RunRecord } from '../output/write.ts';
+import { BACKENDS, EngineError, type Backend, type FaultConfig } from '../../engine/index.ts';
+import { runRecordOf, writeRun } from '../output/write.ts';
 import { planMatrix } from '../plan/matrix.ts';
-import { ModeSetError, parseModeSets } from '../plan/modes.ts';
+import { applyInjections, ModeSetError, parseModeSets } from '../plan/modes.ts';
 import { FixtureError } from '../run/fixture.ts';
 import { DEFAULT_WINDOW_MS, runMatrix, type Schedule } from '../run/runner.ts';
 import { DEFAULT_SAMPLE_RATIO } from '../record/recorder.ts';
@@ -58,14 +57,16 @@ Options:
   --backend memory|file  restrict backends (repeatable or comma-separated; default: each spec's own)
   --concurrency LIST     connection counts, e.g. 1,4,8 (default: the spec's)
   --modes LIST           mode sets, comma-separated: legacy, shadow_compare, new, or CLASS=MODE joined by +
-                         (e.g. M6=snapshot+M11=sharded); default: legacy,shadow_compare,new
+                         (e.g. M6=snapshot+M11=sharded), optionally named NAME:MODES (a:legacy,b:legacy for an A/A pair);
+                         default: legacy,shadow_compare,new
   --rounds N             interleaved rounds per cell (default 3; 2 for the quick suite)
   --seed N               seed of the operation streams and faults (default 1)
   --duration MS          measured duration of every cell, in ms (e.g. 2000, or 2s)
   --schedule interleaved|concurrent
                          concurrent runs one pool per mode set at the same time (figures share the machine)
-  --inject CLASS.FAULT=VALUE
-                         fault injection, repeatable (e.g. M6.stale_publish=0.01, M6.delay_ns=2000)
+  --inject CLASS.FAULT=VALUE[@SET]
+                         fault injection, repeatable (e.g. M6.stale_publish=0.01, M6.delay_ns=2000);
+                         @SET scopes it to one mode set (e.g. --modes base:legacy,slow:legacy --inject M6.delay_ns=900@slow)
   --threshold TRIGGER=VALUE
                          override a fallback trigger's threshold (e.g. M6.alloc_churn=0.1; see 'shadowbench list')
   --kill-switch TRIGGER=latch|K/N
@@ -142,14 +143,6 @@ export interface ParsedRun {
 
 /** Shared by `run` and `replay`: everything but where the operations come from. */
 export async function executeRun(values: ParsedRun['values'], io: Io, argv: readonly string[], replayOf: string | null): Promise<number> {
-  let faults: FaultConfig = {};
-  for (const spec of values.inject ?? []) {
-    try {
-      faults = parseInject(spec, faults);
-    } catch (err) {
-      throw new UsageError(`shadowbench run: ${(err as Error).message}`);
-    }
-  }
   const triggers = triggerConfig(values.threshold ?? [], values['kill-switch'] ?? []);
   const sampleRatio = values['sample-ratio'] === undefined ? DEFAULT_SAMPLE_RATIO : Number(values['sample-ratio']);
   if (!(sampleRatio >= 0 && sampleRatio <= 1)) throw new UsageError(`shadowbench run: --sample-ratio must be a number in [0, 1], got '${values['sample-ratio']}'`);
@@ -188,14 +181,16 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   // Two interleaved rounds keep the quick suite near two minutes; full runs take three.
   const rounds = intArg('rounds', values.rounds, quick ? 2 : 3);
   let modeSets;
+  let faults: FaultConfig;
   let workloads;
   let groups;
   try {
-    modeSets = parseModeSets(values.modes);
+    ({ faults, modeSets } = applyInjections(values.inject ?? [], parseModeSets(values.modes)));
     workloads = resolveWorkloads(names);
     groups = planMatrix({ workloads, modeSets, quick, ...(backends === undefined ? {} : { backends: backends as Backend[] }), ...(concurrency === undefined ? {} : { concurrency }), ...(duration_ms === undefined ? {} : { duration_ms }) });
   } catch (err) {
     if (err instanceof SpecError || err instanceof ModeSetError) throw new UsageError(err.message);
+    if (err instanceof EngineError) throw new UsageError(`shadowbench run: ${err.message}`);
     throw err;
   }
   if (groups.length === 0) throw new UsageError('shadowbench run: the matrix is empty (no workload runs on the requested backends)');
@@ -258,25 +253,17 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
     io.err(`spans: ${spanReport.exported} exported to ${spanReport.destination}\n`);
   }
   const endMs = Date.now();
-  const config: RunConfig = {
-    seed, rounds, schedule, quick, duration_ms: duration_ms ?? null, mode_sets: modeSets.map((m) => m.label),
-    workloads: workloads.map((w) => ({ name: w.spec.name, file: w.file, fixture_sha256: w.spec.fixture.sha256 ?? null })),
-    backends: backends ?? null, concurrency: concurrency ?? null, faults, window_ms: DEFAULT_WINDOW_MS,
-    trace_recorded: values.record === true, replay_of: replayOf,
-  };
-  const cells = results.map(cellRecord);
-  const run: RunRecord = {
-    format: 'shadowbench-run', version: 1, run_id: runDir.split('/').pop()!, started_at: started.toISOString(),
-    ended_at: new Date(endMs).toISOString(), argv: [...argv], config,
-    engine: results.find((r) => r.engine !== null)?.engine ?? null, environment: runEnvironment(),
-    schedule_note: schedule === 'concurrent' ? 'schedule concurrent: mode sets ran at the same time and shared the machine; their figures are not independent' : null,
-    cells,
-    totals: {
-      cells: cells.length, failed: cells.filter((c) => c.status === 'failed').length,
-      with_gaps: cells.filter((c) => c.gaps.length > 0).length, correctness_failures: cells.filter((c) => c.correctness.length > 0).length,
-      fallbacks: cells.reduce((n, c) => n + c.fallback_events.filter((e) => e.action === 'force_legacy').length, 0),
+  const run = runRecordOf({
+    run_id: runDir.split('/').pop()!, started, ended: new Date(endMs), argv, results,
+    config: {
+      seed, rounds, schedule, quick, duration_ms: duration_ms ?? null, mode_sets: modeSets.map((m) => m.label),
+      workloads: workloads.map((w) => ({ name: w.spec.name, file: w.file, fixture_sha256: w.spec.fixture.sha256 ?? null })),
+      backends: backends ?? null, concurrency: concurrency ?? null, faults,
+      mode_set_faults: Object.fromEntries(modeSets.filter((m) => Object.keys(m.faults).length > 0).map((m) => [m.label, m.faults])),
+      window_ms: DEFAULT_WINDOW_MS, trace_recorded: values.record === true, replay_of: replayOf,
     },
-  };
+  });
+  const cells = run.cells;
   writeRun(runDir, run, results, startMs, endMs);
   for (const r of results) r.aggregate.destroy();
   const exitCode = run.totals.failed > 0 || run.totals.correctness_failures > 0 ? 1 : 0;

@@ -29,6 +29,17 @@ const metricsOf = (c: RunRecord['cells'][number]): Map<string, { better: 'higher
   return out;
 };
 
+/** One cell against another (baseline first): every metric both have, as one Holm family. */
+export function compareCells(label: string, a: RunRecord['cells'][number], b: RunRecord['cells'][number], o: GateOptions = DEFAULT_GATE): Comparison[] {
+  const mb = metricsOf(b);
+  const family: Comparison[] = [];
+  for (const [metric, sa] of metricsOf(a)) {
+    const sb = mb.get(metric);
+    if (sb !== undefined) family.push(compare(label, metric, sa.better, sa.values, sb.values, o));
+  }
+  return holm(family, o.alpha);
+}
+
 export function compareRuns(a: RunRecord, b: RunRecord, o: GateOptions = DEFAULT_GATE): RunComparison {
   const base: Omit<RunComparison, 'comparable' | 'why_not'> = {
     baseline_run: a.run_id, candidate_run: b.run_id, comparisons: [],
@@ -42,13 +53,7 @@ export function compareRuns(a: RunRecord, b: RunRecord, o: GateOptions = DEFAULT
   for (const ca of a.cells) {
     const cb = b.cells.find((c) => c.id === ca.id);
     if (cb === undefined || !ca.usable_for_gate || !cb.usable_for_gate) continue;
-    const mb = metricsOf(cb);
-    const family: Comparison[] = [];
-    for (const [metric, sa] of metricsOf(ca)) {
-      const sb = mb.get(metric);
-      if (sb !== undefined) family.push(compare(ca.id, metric, sa.better, sa.values, sb.values, o));
-    }
-    base.comparisons.push(...holm(family, o.alpha));
+    base.comparisons.push(...compareCells(ca.id, ca, cb, o));
   }
   if (base.comparisons.length === 0) return { ...base, comparable: false, why_not: 'no usable cell appears in both runs' };
   base.regressions = base.comparisons.filter((c) => c.outcome === 'regressed').length;

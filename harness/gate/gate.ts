@@ -157,7 +157,9 @@ function verdictFor(cls: SwitchableClass, { run, counters }: GateInput, o: GateO
   const comparisons: Comparison[] = [];
   const candidates = run.cells.filter((c) => c.control_modes[cls] === NEW[cls] && card.workloads.includes(c.workload));
   for (const cand of candidates) {
-    const base = run.cells.find((c) => groupOf(c) === groupOf(cand) && Object.values(c.control_modes).every((m) => m === 'legacy'));
+    // The baseline comparator is the all-legacy cell, preferring one no fault was scoped to.
+    const legacy = run.cells.filter((c) => groupOf(c) === groupOf(cand) && Object.values(c.control_modes).every((m) => m === 'legacy'));
+    const base = legacy.find((c) => Object.keys(c.faults ?? {}).length === 0) ?? legacy[0];
     if (base === undefined) continue;
     if (!cand.usable_for_gate || !base.usable_for_gate) {
       reasons.push(`${groupOf(cand)}: not judged (cell unusable: failures, observability gaps or state mismatch)`);

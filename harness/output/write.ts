@@ -8,7 +8,7 @@ import * as hdr from 'hdr-histogram-js';
 import { modeName, SWITCHABLE_CLASSES, type ControlMode, type EngineDescription, type FaultConfig, type SwitchableClass } from '../../engine/index.ts';
 import type { HistogramSummary } from '../record/aggregate.ts';
 import type { CellResult, RoundSummary, Schedule } from '../run/runner.ts';
-import type { RunEnvironment } from './environment.ts';
+import { runEnvironment, type RunEnvironment } from './environment.ts';
 import type { FallbackEvent } from '../cards/evaluator.ts';
 import type { Counterexample } from '../cards/counterexample.ts';
 import { summaryTable } from './table.ts';
@@ -23,7 +23,10 @@ export interface RunConfig {
   workloads: { name: string; file: string; fixture_sha256: string | null }[];
   backends: string[] | null;
   concurrency: number[] | null;
+  /** Run-wide faults. */
   faults: FaultConfig;
+  /** Faults scoped to one mode set (`--inject …@SET`), by set label. */
+  mode_set_faults: Record<string, FaultConfig>;
   window_ms: number;
   trace_recorded: boolean;
   replay_of: string | null;
@@ -37,6 +40,8 @@ export interface CellRecord {
   concurrency: number;
   mode_set: string;
   control_modes: Record<SwitchableClass, ControlMode>;
+  /** The faults this cell ran with (run-wide and its mode set's own). */
+  faults: FaultConfig;
   status: 'ok' | 'failed';
   failures: string[];
   gaps: string[];
@@ -72,6 +77,29 @@ export interface RunRecord {
   totals: { cells: number; failed: number; with_gaps: number; correctness_failures: number; fallbacks: number };
 }
 
+/** What a run was asked to do, with defaults for the parts a library caller need not say. */
+export type RunConfigInput = Pick<RunConfig, 'seed' | 'rounds'> & Partial<RunConfig>;
+
+/** The run record of finished cells: one construction for the CLI, the benches and the tests. */
+export function runRecordOf(o: { run_id: string; started: Date; ended: Date; argv?: readonly string[]; config: RunConfigInput; results: readonly CellResult[]; environment?: RunEnvironment }): RunRecord {
+  const config: RunConfig = {
+    schedule: 'interleaved', quick: false, duration_ms: null, mode_sets: [...new Set(o.results.map((r) => r.cell.modeSet.label))], workloads: [],
+    backends: null, concurrency: null, faults: {}, mode_set_faults: {}, window_ms: 500, trace_recorded: false, replay_of: null, ...o.config,
+  };
+  const cells = o.results.map(cellRecord);
+  return {
+    format: 'shadowbench-run', version: 1, run_id: o.run_id, started_at: o.started.toISOString(), ended_at: o.ended.toISOString(),
+    argv: [...(o.argv ?? [])], config, engine: o.results.find((r) => r.engine !== null)?.engine ?? null, environment: o.environment ?? runEnvironment(),
+    schedule_note: config.schedule === 'concurrent' ? 'schedule concurrent: mode sets ran at the same time and shared the machine; their figures are not independent' : null,
+    cells,
+    totals: {
+      cells: cells.length, failed: cells.filter((c) => c.status === 'failed').length,
+      with_gaps: cells.filter((c) => c.gaps.length > 0).length, correctness_failures: cells.filter((c) => c.correctness.length > 0).length,
+      fallbacks: cells.reduce((n, c) => n + c.fallback_events.filter((e) => e.action === 'force_legacy').length, 0),
+    },
+  };
+}
+
 export interface CellSummary {
   id: string;
   throughput_ops_s: number;
@@ -96,7 +124,7 @@ export function cellRecord(r: CellResult): CellRecord {
   const control_modes = Object.fromEntries(SWITCHABLE_CLASSES.map((k) => [k, modeName(k, c.modeSet.modes[k])])) as Record<SwitchableClass, ControlMode>;
   return {
     id: c.id, variant: c.variant, backend: c.backend, workload: c.workload.spec.name, concurrency: c.concurrency,
-    mode_set: c.modeSet.label, control_modes, status: r.status, failures: r.failures, gaps: r.gaps,
+    mode_set: c.modeSet.label, control_modes, faults: r.faults, status: r.status, failures: r.failures, gaps: r.gaps,
     usable_for_gate: r.status === 'ok' && r.gaps.length === 0 && r.correctness.length === 0,
     deterministic: c.deterministic, correctness: r.correctness, notes: r.notes, fallback_events: r.events, counterexamples: r.counterexamples.map((x) => counterexampleFile(c.id, x)), operations: r.operations, measured_ms: round2(r.measured_ms),
     throughput_ops_s: r.measured_ms > 0 ? round2((r.operations / r.measured_ms) * 1000) : 0,

@@ -2,23 +2,35 @@
 // `--modes legacy,shadow_compare,new` gives three sets that switch every
 // class together; `M6=snapshot+M11=sharded` switches only the named classes
 // (the others stay legacy), so interference runs are one matrix away.
+// `NAME:MODES` names a set, so the same modes can run twice in one matrix
+// (`a:legacy,b:legacy`): an A/A pair, or a baseline and an arm with a fault
+// scoped to it (`--inject M6.delay_ns=900@b`), interleaved round by round.
 
-import { modeIndexOf, modeName, SWITCHABLE_CLASSES, type ModeIndex, type SwitchableClass } from '../../engine/index.ts';
+import { modeIndexOf, modeName, parseInject, SWITCHABLE_CLASSES, type FaultConfig, type ModeIndex, type SwitchableClass } from '../../engine/index.ts';
 
 export interface ModeSet {
   label: string;
   modes: Record<SwitchableClass, ModeIndex>;
+  /** Faults injected into this set's cells only (on top of the run-wide ones). */
+  faults: FaultConfig;
 }
 
 export class ModeSetError extends Error {
   override readonly name = 'ModeSetError';
 }
 
-const uniform = (label: string, m: ModeIndex): ModeSet => ({ label, modes: { M1: m, M6: m, M11: m } });
+const uniform = (label: string, m: ModeIndex): ModeSet => ({ label, modes: { M1: m, M6: m, M11: m }, faults: {} });
 
 export const DEFAULT_MODE_SETS: readonly ModeSet[] = [uniform('legacy', 0), uniform('shadow_compare', 1), uniform('new', 2)];
 
+const NAME = /^([a-z][a-z0-9_-]*):(.+)$/;
+
 export function parseModeSet(text: string): ModeSet {
+  const named = NAME.exec(text.trim());
+  if (named !== null) {
+    if (['legacy', 'shadow_compare', 'new'].includes(named[1]!)) throw new ModeSetError(`--modes: "${text.trim()}": a set's name must not be a mode name`);
+    return { ...parseModeSet(named[2]!), label: named[1]! };
+  }
   const t = text.trim();
   if (t === 'legacy') return uniform('legacy', 0);
   if (t === 'shadow_compare') return uniform('shadow_compare', 1);
@@ -35,8 +47,15 @@ export function parseModeSet(text: string): ModeSet {
       throw new ModeSetError(`--modes: ${(err as Error).message}`);
     }
   }
-  const label = SWITCHABLE_CLASSES.filter((c) => modes[c] !== 0).map((c) => `${c}=${modeName(c, modes[c])}`).join('+') || 'legacy';
-  return { label, modes };
+  return { label: modesText(modes), modes, faults: {} };
+}
+
+const modesText = (modes: ModeSet['modes']): string => SWITCHABLE_CLASSES.filter((c) => modes[c] !== 0).map((c) => `${c}=${modeName(c, modes[c])}`).join('+') || 'legacy';
+
+/** The `--modes` text that reproduces this set, name included. */
+export function modeSetArg(set: ModeSet): string {
+  const text = modesText(set.modes);
+  return set.label === text || DEFAULT_MODE_SETS.some((d) => d.label === set.label) ? set.label : `${set.label}:${text}`;
 }
 
 export function parseModeSets(arg: string | undefined): ModeSet[] {
@@ -48,4 +67,33 @@ export function parseModeSets(arg: string | undefined): ModeSet[] {
     labels.add(s.label);
   }
   return sets;
+}
+
+/**
+ * `CLASS.FAULT=VALUE@SET` scopes a fault to one mode set; without `@SET` it
+ * applies to every cell. Returns the run-wide faults; scoped ones are added
+ * to their set (a new object: the input sets are not changed).
+ */
+export function applyInjections(specs: readonly string[], sets: readonly ModeSet[]): { faults: FaultConfig; modeSets: ModeSet[] } {
+  let faults: FaultConfig = {};
+  const out = sets.map((s) => ({ ...s }));
+  for (const spec of specs) {
+    const at = spec.lastIndexOf('@');
+    if (at < 0) {
+      faults = parseInject(spec, faults);
+      continue;
+    }
+    const label = spec.slice(at + 1).trim();
+    const target = out.find((s) => s.label === label);
+    if (target === undefined) throw new ModeSetError(`--inject ${spec}: no mode set '${label}' in this run (mode sets: ${out.map((s) => s.label).join(', ')})`);
+    target.faults = parseInject(spec.slice(0, at), target.faults);
+  }
+  return { faults, modeSets: out };
+}
+
+/** The faults a cell of this set runs with: run-wide, then the set's own. */
+export function faultsOf(runWide: FaultConfig, set: ModeSet): FaultConfig {
+  const out: FaultConfig = structuredClone(runWide);
+  for (const [cls, f] of Object.entries(set.faults)) (out as Record<string, object>)[cls] = { ...(out as Record<string, object | undefined>)[cls], ...f };
+  return out;
 }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { EngineDescription, FaultConfig } from '../../engine/index.ts';
 import type { Cell, Group } from '../plan/matrix.ts';
+import { faultsOf, modeSetArg } from '../plan/modes.ts';
 import { Accumulator, initHistograms, summarize, type HistogramSummary } from '../record/aggregate.ts';
 import { DEFAULT_SAMPLE_RATIO, type WindowDelta } from '../record/recorder.ts';
 import { buildFixture, type Fixture } from './fixture.ts';
@@ -22,6 +23,7 @@ export interface RunOptions {
   groups: Group[];
   rounds: number;
   seed: number;
+  /** Run-wide faults; a mode set's own are added for its cells. */
   faults: FaultConfig;
   schedule: Schedule;
   runDir: string;
@@ -70,6 +72,8 @@ export interface CellResult {
   /** One bundle per fired trigger, to reproduce it. */
   counterexamples: Counterexample[];
   engine: EngineDescription | null;
+  /** The faults the cell ran with: run-wide and its mode set's own. */
+  faults: FaultConfig;
 }
 
 /** Window deltas stream this often: live enough for trigger evaluation, cheap to merge. */
@@ -115,7 +119,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
   const resultOf = (cell: Cell): CellResult => {
     let r = results.get(cell.id);
     if (r === undefined) {
-      r = { cell, status: 'ok', failures: [], rounds: [], aggregate: new Accumulator(), operations: 0, measured_ms: 0, gaps: [], correctness: [], notes: [], events: [], counterexamples: [], engine: null };
+      r = { cell, status: 'ok', failures: [], rounds: [], aggregate: new Accumulator(), operations: 0, measured_ms: 0, gaps: [], correctness: [], notes: [], events: [], counterexamples: [], engine: null, faults: faultsOf(o.faults, cell.modeSet) };
       results.set(cell.id, r);
     }
     return r;
@@ -139,7 +143,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
     if (traceOut !== null) traced.add(traceKey);
     try {
       r = await runRound(cell, round, {
-        pool: poolFor(cell), fixture: fixtureOf(cell), seed: o.seed, faults: o.faults, workDir,
+        pool: poolFor(cell), fixture: fixtureOf(cell), seed: o.seed, faults: res.faults, workDir,
         window_ms: o.window_ms ?? DEFAULT_WINDOW_MS, traceOut, traceIn: o.traceIn ?? null,
         onWindow: o.onWindow ?? (() => {}), triggers: o.triggers ?? DEFAULT_TRIGGER_CONFIG, sampleRatio: o.sampleRatio ?? DEFAULT_SAMPLE_RATIO, fieldRecords: o.fieldRecords ?? true, shadowSampleRatio: o.shadowSampleRatio ?? 1,
       });
@@ -150,8 +154,8 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
       res.engine ??= r.engine;
       res.events.push(...r.events);
       const replay = replayCommand({
-        workloadFile: cell.workload.file, backend: cell.backend, concurrency: cell.concurrency, modes: cell.modeSet.label, seed: o.seed,
-        durationMs: cell.run.duration_ms ?? null, inject: injectArgs(o.faults), traceDir: o.traceOut ?? null, runDir: o.runDir,
+        workloadFile: cell.workload.file, backend: cell.backend, concurrency: cell.concurrency, modes: modeSetArg(cell.modeSet), seed: o.seed,
+        durationMs: cell.run.duration_ms ?? null, inject: injectArgs(res.faults), traceDir: o.traceOut ?? null, runDir: o.runDir,
       });
       for (const e of r.events) res.counterexamples.push(counterexample(e, r.aggregate.anomalies, r.aggregate.samples, replay));
       for (const f of r.failures) res.failures.push(`round ${round}: ${f}`);

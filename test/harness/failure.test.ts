@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import { runEnvironment } from '../../harness/output/environment.ts';
-import { cellRecord, writeRun, type RunRecord } from '../../harness/output/write.ts';
+import { runRecordOf, writeRun, type RunRecord } from '../../harness/output/write.ts';
 import { planMatrix } from '../../harness/plan/matrix.ts';
 import { parseModeSets } from '../../harness/plan/modes.ts';
 import { runMatrix, type CellResult } from '../../harness/run/runner.ts';
@@ -106,18 +106,11 @@ test('a killed worker yields a failed cell naming the connection, and an intact 
   assert.not.ok(fresh.cell.deterministic);
 
   // The run folder, as the CLI writes it.
-  const cells = results.map(cellRecord);
   const endMs = Date.now();
-  const run: RunRecord = {
-    format: 'shadowbench-run', version: 1, run_id: 'failure-test', started_at: started.toISOString(), ended_at: new Date(endMs).toISOString(),
-    argv: [], config: {
-      seed: 3, rounds: 1, schedule: 'interleaved', quick: false, duration_ms: null, mode_sets: ['legacy', 'new'],
-      workloads: [{ name: 'kill-me', file, fixture_sha256: null }], backends: null, concurrency: null, faults: {}, window_ms: 100,
-      trace_recorded: false, replay_of: null,
-    },
-    engine: results.find((r) => r.engine !== null)?.engine ?? null, environment: runEnvironment(), schedule_note: null, cells,
-    totals: { cells: cells.length, failed: cells.filter((c) => c.status === 'failed').length, with_gaps: cells.filter((c) => c.gaps.length > 0).length, correctness_failures: cells.filter((c) => c.correctness.length > 0).length, fallbacks: 0 },
-  };
+  const run = runRecordOf({
+    run_id: 'failure-test', started, ended: new Date(endMs), results,
+    config: { seed: 3, rounds: 1, mode_sets: ['legacy', 'new'], workloads: [{ name: 'kill-me', file, fixture_sha256: null }], window_ms: 100 },
+  });
   writeRun(runDir, run, results, startMs, endMs);
   for (const r of results) r.aggregate.destroy();
 

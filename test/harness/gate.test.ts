@@ -43,7 +43,7 @@ function rounds(throughputs: number[], p99: number[]): RoundSummary[] {
 function cell(mode: string, modes: Record<SwitchableClass, ControlMode>, rs: RoundSummary[]): CellRecord {
   return {
     id: `reference.commutative-inserts.file.c4.${mode}`, variant: 'reference', backend: 'file', workload: 'commutative-inserts', concurrency: 4,
-    mode_set: mode, control_modes: modes, status: 'ok', failures: [], gaps: [], usable_for_gate: true, deterministic: false, correctness: [],
+    mode_set: mode, control_modes: modes, faults: {}, status: 'ok', failures: [], gaps: [], usable_for_gate: true, deterministic: false, correctness: [],
     notes: [], fallback_events: [], counterexamples: [], operations: 0, measured_ms: 0, throughput_ops_s: 0, errors: {}, rounds: rs,
     histograms_file: 'x.hlog',
   };
@@ -52,7 +52,7 @@ function cell(mode: string, modes: Record<SwitchableClass, ControlMode>, rs: Rou
 function runOf(cells: CellRecord[]): RunRecord {
   return {
     format: 'shadowbench-run', version: 1, run_id: 'synthetic', started_at: '', ended_at: '', argv: [],
-    config: { seed: 1, rounds: 6, schedule: 'interleaved', quick: false, duration_ms: null, mode_sets: [], workloads: [], backends: null, concurrency: null, faults: {}, window_ms: 500, trace_recorded: false, replay_of: null },
+    config: { seed: 1, rounds: 6, schedule: 'interleaved', quick: false, duration_ms: null, mode_sets: [], workloads: [], backends: null, concurrency: null, faults: {}, mode_set_faults: {}, window_ms: 500, trace_recorded: false, replay_of: null },
     engine: null, schedule_note: null, cells, totals: { cells: cells.length, failed: 0, with_gaps: 0, correctness_failures: 0, fallbacks: 0 },
     environment: { git_commit: 'abc', git_dirty: false, node_version: 'v20', platform: 'linux', arch: 'x64', kernel: '', cpu_model: 'cpu', cpu_count: 2, total_memory_bytes: 1, hardware_signature: 'sig' },
   };

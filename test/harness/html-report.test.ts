@@ -13,7 +13,7 @@ import { parseModeSets } from '../../harness/plan/modes.ts';
 import { runMatrix } from '../../harness/run/runner.ts';
 import { loadSpecFile } from '../../harness/spec/load.ts';
 import type { WorkloadInput } from '../../harness/spec/schema.ts';
-import { cellRecord, writeRun, type RunRecord } from '../../harness/output/write.ts';
+import { runRecordOf, writeRun } from '../../harness/output/write.ts';
 import { runEnvironment } from '../../harness/output/environment.ts';
 import { buildReport, loadGateInput } from '../../harness/gate/report.ts';
 import { reportHtml } from '../../harness/gate/html.ts';
@@ -36,13 +36,7 @@ test('the HTML report renders every chart in Chromium with no console error', as
   // A stale M6 publication under shadow_compare: a fallback for the time line.
   const results = await runMatrix({ groups, rounds: 1, seed: 1, faults: { M6: { stale_publish: 0.5 } }, schedule: 'interleaved', runDir, window_ms: 100 });
   const end = Date.now();
-  const cells = results.map(cellRecord);
-  const run: RunRecord = {
-    format: 'shadowbench-run', version: 1, run_id: 'html-test', started_at: new Date(start).toISOString(), ended_at: new Date(end).toISOString(), argv: [],
-    config: { seed: 1, rounds: 1, schedule: 'interleaved', quick: false, duration_ms: null, mode_sets: [], workloads: [], backends: null, concurrency: null, faults: {}, window_ms: 100, trace_recorded: false, replay_of: null },
-    engine: results[0]!.engine, environment: runEnvironment(), schedule_note: null, cells,
-    totals: { cells: cells.length, failed: 0, with_gaps: 0, correctness_failures: 0, fallbacks: 0 },
-  };
+  const run = runRecordOf({ run_id: 'html-test', started: new Date(start), ended: new Date(end), results, config: { seed: 1, rounds: 1, faults: { M6: { stale_publish: 0.5 } }, window_ms: 100 } });
   writeRun(runDir, run, results, start, end);
   for (const r of results) r.aggregate.destroy();
   const input = loadGateInput(runDir);

@@ -22,7 +22,7 @@ export const run: RunFields & { format: 'shadowbench-run'; version: 1; cells: Ce
   argv: ['run', '--quick'],
   config: {
     seed: 1, rounds: 2, schedule: 'interleaved', quick: true, duration_ms: null, mode_sets: ['legacy'], workloads: [{ name: 'mixed-read-write', file: 'w.json', fixture_sha256: null }],
-    backends: null, concurrency: [4], faults: {}, window_ms: 1000, trace_recorded: false, replay_of: null,
+    backends: null, concurrency: [4], faults: {}, mode_set_faults: {}, window_ms: 1000, trace_recorded: false, replay_of: null,
   },
   engine: null,
   environment: { git_commit: null, git_dirty: null, node_version: 'v20', platform: 'linux', arch: 'x64', kernel: '6', cpu_model: 'cpu', cpu_count: 2, total_memory_bytes: 2 ** 33, hardware_signature: '0123456789abcdef' },
