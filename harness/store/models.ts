@@ -140,9 +140,11 @@ export const RolloutStateRow = z.strictObject({
   reason: z.string(),
 });
 
+/** One accepted baseline cell: per name, hardware signature and cell (`shadowbench nightly --accept`). */
 export const BaselineRow = z.strictObject({
-  id: z.string().min(1),
+  id: z.string().min(1), // `${name}@${hardware_signature}/${cell_id}`
   name: z.string().min(1),
+  hardware_signature: z.string().min(1),
   engine_variant: z.string().min(1),
   workload: z.string().min(1),
   run_id: z.string().min(1),
@@ -150,6 +152,23 @@ export const BaselineRow = z.strictObject({
   created_at: utc,
   created_by: z.string().min(1),
   metrics: z.record(z.string(), z.number()),
+});
+
+/**
+ * A user's word on a metric, appended and never updated: `acknowledge` a
+ * change point (the level after `at_run` is the new normal), `mute` a metric
+ * (shown, not judged) or `unmute` it. The latest row per metric wins.
+ * `metric` is `<cell_id>:<metric>`, or a prefix ending in `*`.
+ */
+export const MetricAnnotationRow = z.strictObject({
+  id: z.string().min(1),
+  kind: z.enum(['acknowledge', 'mute', 'unmute']),
+  hardware_signature: z.string().min(1),
+  metric: z.string().min(1),
+  at_run: z.string().min(1).nullable(),
+  reason: z.string().min(1),
+  created_by: z.string().min(1),
+  created_at: utc,
 });
 
 export const SchemaMigrationRow = z.strictObject({
@@ -166,6 +185,7 @@ export type FallbackEventRow = z.infer<typeof FallbackEventRow>;
 export type GateDecisionRow = z.infer<typeof GateDecisionRow>;
 export type RolloutStateRow = z.infer<typeof RolloutStateRow>;
 export type BaselineRow = z.infer<typeof BaselineRow>;
+export type MetricAnnotationRow = z.infer<typeof MetricAnnotationRow>;
 export type SchemaMigrationRow = z.infer<typeof SchemaMigrationRow>;
 
 const T0 = '2026-01-02T03:04:05.678Z';
@@ -213,9 +233,14 @@ export const MODELS = [
     example: { id: 'v:M6', engine_variant: 'v', metadata_class: 'M6', control_mode: 'snapshot', changed_by: 'ops', changed_at: T0, reason: '' },
   }),
   model({
-    domain: 'baselines', model_name: 'BaselineRow', version: '1.0.0', schema: BaselineRow, primary_key: ['id'],
-    indexes: [{ name: 'baselines_name', columns: ['name', 'engine_variant', 'workload'], unique: true }],
-    example: { id: 'bl-1', name: 'main', engine_variant: 'v', workload: 'w', run_id: 'r', cell_id: 'c', created_at: T0, created_by: 'ci', metrics: { p99_ns: 1234, ops: 1e6 } },
+    domain: 'baselines', model_name: 'BaselineRow', version: '2.0.0', schema: BaselineRow, primary_key: ['id'],
+    indexes: [{ name: 'baselines_name_signature_cell', columns: ['name', 'hardware_signature', 'cell_id'], unique: true }],
+    example: { id: 'bl-1', name: 'main', hardware_signature: 'hw-1', engine_variant: 'v', workload: 'w', run_id: 'r', cell_id: 'c', created_at: T0, created_by: 'ci', metrics: { p99_ns: 1234, ops: 1e6 } },
+  }),
+  model({
+    domain: 'metric_annotations', model_name: 'MetricAnnotationRow', version: '1.0.0', schema: MetricAnnotationRow, primary_key: ['id'],
+    indexes: [{ name: 'metric_annotations_signature_metric', columns: ['hardware_signature', 'metric', 'created_at'], unique: false }],
+    example: { id: 'ma-1', kind: 'acknowledge', hardware_signature: 'hw-1', metric: 'c1:throughput_ops_s', at_run: 'r1', reason: 'expected: new allocator', created_by: 'ci', created_at: T0 },
   }),
   model({
     domain: 'schema_migrations', model_name: 'SchemaMigrationRow', version: '1.0.0', schema: SchemaMigrationRow, primary_key: ['version'], indexes: [],

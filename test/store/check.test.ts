@@ -64,6 +64,7 @@ for (const dialect of DIALECTS) {
       await store.db.schema.createTable('baselines')
         .addColumn('id', 'text', (c) => c.primaryKey().notNull())
         .addColumn('name', 'text') // nullable now
+        .addColumn('hardware_signature', 'text', (c) => c.notNull())
         .addColumn('engine_variant', 'text', (c) => c.notNull()).addColumn('workload', 'text', (c) => c.notNull())
         .addColumn('run_id', 'text', (c) => c.notNull()).addColumn('cell_id', 'text', (c) => c.notNull())
         .addColumn('created_at', 'bigint', (c) => c.notNull()) // integer now
@@ -74,7 +75,7 @@ for (const dialect of DIALECTS) {
       assert.equal(drift, [
         'baselines.created_at: type integer in the live database, text in the models',
         'baselines.name: nullable in the live database, not null in the models',
-        'baselines: index baselines_name missing from the live database',
+        'baselines: index baselines_name_signature_cell missing from the live database',
       ]);
     });
   });

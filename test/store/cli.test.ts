@@ -45,6 +45,7 @@ test('sqlite: status, migrate, check in text and --json; check fails on an unmig
     r = await cli('migrate', '--store', `sqlite://${db}`);
     assert.is(r.code, 0, r.err);
     assert.match(r.out, `applied 1 initial`);
+    assert.match(r.out, `applied 2 nightly baselines and metric annotations`);
     assert.match(r.out, `schema version ${LATEST_VERSION} of ${LATEST_VERSION} (up to date)`);
     r = await cli('check', '--store', db, '--json');
     assert.is(r.code, 0, r.out);
@@ -54,7 +55,7 @@ test('sqlite: status, migrate, check in text and --json; check fails on an unmig
     assert.match(report.summary.trace_correlation, /^[0-9a-f]{64}$/);
     r = await cli('migrate', '--store', db, '--to', '0', '--json');
     assert.is(r.code, 0);
-    assert.equal(JSON.parse(r.out).steps, [{ direction: 'down', name: 'initial', version: 1 }]);
+    assert.equal(JSON.parse(r.out).steps, [{ direction: 'down', name: 'nightly baselines and metric annotations', version: 2 }, { direction: 'down', name: 'initial', version: 1 }]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,7 +8,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as hdr from 'hdr-histogram-js';
 import { ensureReady } from '../../harness/store/migrate.ts';
-import { baselinesNamed, recordBaseline } from '../../harness/store/domains/baselines.ts';
+import { acceptBaseline, baselineOf } from '../../harness/store/domains/baselines.ts';
+import { annotationsFor, recordAnnotation } from '../../harness/store/domains/annotations.ts';
 import { cellRow, cellsOfRun, recordCells } from '../../harness/store/domains/cells.ts';
 import { decisionsOf, recordDecision } from '../../harness/store/domains/decisions.ts';
 import { fallbacksOf, recordFallback } from '../../harness/store/domains/fallbacks.ts';
@@ -50,9 +51,20 @@ for (const dialect of DIALECTS) {
       const te = { id: 'te1', run_id: null, trigger: 'p99', engine_variant: 'v', metadata_class: 'M2', evaluated_at: t, fired: false, observed: 0.25, threshold: null, detail: {} } as const;
       await recordTriggerEvaluation(store, te);
       assert.equal(await evaluationsOf(store, 'p99'), [te]);
-      const bl = { id: 'bl1', name: 'main', engine_variant: 'v', workload: 'w', run_id: run.run_id, cell_id: cell.id, created_at: t, created_by: 'ci', metrics: { p99_ns: 1234.5 } };
-      await recordBaseline(store, bl);
-      assert.equal(await baselinesNamed(store, 'main'), [bl]);
+      const bl = { id: 'bl1', name: 'main', hardware_signature: 'hw', engine_variant: 'v', workload: 'w', run_id: run.run_id, cell_id: cell.id, created_at: t, created_by: 'ci', metrics: { p99_ns: 1234.5 } };
+      await acceptBaseline(store, 'main', 'hw', [bl, { ...bl, id: 'bl2', cell_id: 'other' }]);
+      const other = { ...bl, id: 'bl3', hardware_signature: 'hw2' };
+      await acceptBaseline(store, 'main', 'hw2', [other]);
+      // Accepting again replaces that signature's baseline as a whole, and only that one.
+      const next = { ...bl, id: 'bl4', run_id: 'r2' };
+      await acceptBaseline(store, 'main', 'hw', [next]);
+      assert.equal(await baselineOf(store, 'main', 'hw'), [next]);
+      assert.equal(await baselineOf(store, 'main', 'hw2'), [other]);
+      const ack = { id: 'ma2', kind: 'acknowledge', hardware_signature: 'hw', metric: `${cell.id}:throughput_ops_s`, at_run: run.run_id, reason: 'new allocator', created_by: 'alice', created_at: '2026-01-03T00:00:00.000Z' } as const;
+      const mute = { id: 'ma1', kind: 'mute', hardware_signature: 'hw', metric: 'x:*', at_run: null, reason: 'flaky host', created_by: 'bob', created_at: t } as const;
+      await recordAnnotation(store, ack);
+      await recordAnnotation(store, mute);
+      assert.equal(await annotationsFor(store, 'hw'), [mute, ack], 'oldest first');
 
       const h = hdr.build({ bitBucketSize: 64, useWebAssembly: false });
       for (let i = 1; i <= 1000; i++) h.recordValue(i * 1000);

@@ -1,5 +1,6 @@
-// Owner of the `baselines` domain: named reference figures (one per name,
-// engine variant and workload) that regressions are judged against.
+// Owner of the `baselines` domain: the accepted baseline per name and
+// hardware signature, one row per cell of the accepted run. Accepting a run
+// replaces the previous baseline of that name and signature as a whole.
 
 import type { Store } from '../connect.ts';
 import type { BaselineRow } from '../models.ts';
@@ -7,5 +8,13 @@ import { ownerAccess } from '../table.ts';
 
 export const access = ownerAccess(import.meta.url, 'baselines');
 
-export const recordBaseline = (store: Store, row: BaselineRow): Promise<void> => access.write(store, row);
-export const baselinesNamed = (store: Store, name: string): Promise<BaselineRow[]> => access.read(store, { name });
+export const baselineOf = (store: Store, name: string, hardware_signature: string): Promise<BaselineRow[]> => access.read(store, { name, hardware_signature });
+
+/** Replaces the baseline `name` for `hardware_signature` with these rows, in one transaction. */
+export async function acceptBaseline(store: Store, name: string, hardware_signature: string, rows: readonly BaselineRow[]): Promise<void> {
+  await store.db.transaction().execute(async (trx) => {
+    const tx: Store = { ...store, db: trx };
+    await access.remove(tx, { name, hardware_signature });
+    for (const r of rows) await access.write(tx, r);
+  });
+}

@@ -4,6 +4,7 @@
 
 import type { Kysely } from 'kysely';
 import { m0001 } from './0001_initial.ts';
+import { m0002 } from './0002_nightly.ts';
 
 export interface Migration {
   version: number;
@@ -13,6 +14,6 @@ export interface Migration {
   down(db: Kysely<any>): Promise<void>;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m0001];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
