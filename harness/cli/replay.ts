@@ -58,9 +58,9 @@ export const replayVerb: Verb = {
     for (const c of concurrency.split(',')) {
       if (!recordedLevels.includes(Number(c.replace(/^c/, '')))) throw new UsageError(`shadowbench replay: concurrency ${c} was not recorded (recorded: ${recordedLevels.join(', ')})`);
     }
-    return executeRun({
+    return (await executeRun({
       ...values, concurrency, workload: run.config.workloads.map((w) => w.file), seed: String(run.config.seed),
       full: true, ...(run.config.duration_ms === null ? {} : { duration: String(run.config.duration_ms) }),
-    }, io, argv, dir);
+    }, io, argv, dir)).exitCode;
   },
 };

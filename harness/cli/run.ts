@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKENDS, EngineError, type Backend, type FaultConfig } from '../../engine/index.ts';
-import { runRecordOf, writeRun } from '../output/write.ts';
+import { runRecordOf, writeRun, type RunRecord } from '../output/write.ts';
 import { planMatrix } from '../plan/matrix.ts';
 import { applyInjections, ModeSetError, parseModeSets } from '../plan/modes.ts';
 import { FixtureError } from '../run/fixture.ts';
@@ -141,8 +141,27 @@ export interface ParsedRun {
   values: ReturnType<typeof parseVerbArgs<typeof RUN_OPTIONS>>['values'];
 }
 
-/** Shared by `run` and `replay`: everything but where the operations come from. */
-export async function executeRun(values: ParsedRun['values'], io: Io, argv: readonly string[], replayOf: string | null): Promise<number> {
+export interface RunOutcome {
+  exitCode: number;
+  /** Null when the run could not start (exit 2). */
+  runDir: string | null;
+  run: RunRecord | null;
+}
+
+export interface RunShape {
+  /** Rounds when --rounds is absent. */
+  defaultRounds?: number;
+  /** Caps duration-bound cells (see PlanOptions.max_duration_ms). */
+  max_duration_ms?: number;
+  /** False: the caller prints its own report (no summary table, no run JSON). */
+  print?: boolean;
+  /** The nightly baseline name this run belongs to, recorded in its config. */
+  nightly?: string;
+}
+
+/** Shared by `run`, `replay` and `nightly`: everything but where the operations come from. */
+export async function executeRun(values: ParsedRun['values'], io: Io, argv: readonly string[], replayOf: string | null, shape: RunShape = {}): Promise<RunOutcome> {
+  const failed = (exitCode: number): RunOutcome => ({ exitCode, runDir: null, run: null });
   const triggers = triggerConfig(values.threshold ?? [], values['kill-switch'] ?? []);
   const sampleRatio = values['sample-ratio'] === undefined ? DEFAULT_SAMPLE_RATIO : Number(values['sample-ratio']);
   if (!(sampleRatio >= 0 && sampleRatio <= 1)) throw new UsageError(`shadowbench run: --sample-ratio must be a number in [0, 1], got '${values['sample-ratio']}'`);
@@ -179,7 +198,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   const names = values.workload ?? [];
   const quick = names.length === 0 && values.full !== true;
   // Two interleaved rounds keep the quick suite near two minutes; full runs take three.
-  const rounds = intArg('rounds', values.rounds, quick ? 2 : 3);
+  const rounds = intArg('rounds', values.rounds, shape.defaultRounds ?? (quick ? 2 : 3));
   let modeSets;
   let faults: FaultConfig;
   let workloads;
@@ -187,7 +206,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   try {
     ({ faults, modeSets } = applyInjections(values.inject ?? [], parseModeSets(values.modes)));
     workloads = resolveWorkloads(names);
-    groups = planMatrix({ workloads, modeSets, quick, ...(backends === undefined ? {} : { backends: backends as Backend[] }), ...(concurrency === undefined ? {} : { concurrency }), ...(duration_ms === undefined ? {} : { duration_ms }) });
+    groups = planMatrix({ workloads, modeSets, quick, ...(backends === undefined ? {} : { backends: backends as Backend[] }), ...(concurrency === undefined ? {} : { concurrency }), ...(duration_ms === undefined ? {} : { duration_ms }), ...(shape.max_duration_ms === undefined ? {} : { max_duration_ms: shape.max_duration_ms }) });
   } catch (err) {
     if (err instanceof SpecError || err instanceof ModeSetError) throw new UsageError(err.message);
     if (err instanceof EngineError) throw new UsageError(`shadowbench run: ${err.message}`);
@@ -206,7 +225,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
       server = await serveMetrics(telemetry, metricsPort);
     } catch (err) {
       io.err(`shadowbench run: cannot serve metrics on 127.0.0.1:${metricsPort}: ${(err as Error).message}\n`);
-      return 2;
+      return failed(2);
     }
     if (values.quiet !== true) io.err(`metrics: ${server.url}\n`);
   }
@@ -235,7 +254,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
     await spans.shutdown();
     if (err instanceof FixtureError || err instanceof SpecError || err instanceof EngineError) {
       io.err(`shadowbench run: ${err.message}\n`);
-      return 2;
+      return failed(2);
     }
     throw err;
   }
@@ -260,21 +279,23 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
       workloads: workloads.map((w) => ({ name: w.spec.name, file: w.file, fixture_sha256: w.spec.fixture.sha256 ?? null })),
       backends: backends ?? null, concurrency: concurrency ?? null, faults,
       mode_set_faults: Object.fromEntries(modeSets.filter((m) => Object.keys(m.faults).length > 0).map((m) => [m.label, m.faults])),
-      window_ms: DEFAULT_WINDOW_MS, trace_recorded: values.record === true, replay_of: replayOf,
+      window_ms: DEFAULT_WINDOW_MS, trace_recorded: values.record === true, replay_of: replayOf, nightly: shape.nightly ?? null,
     },
   });
   const cells = run.cells;
   writeRun(runDir, run, results, startMs, endMs);
   for (const r of results) r.aggregate.destroy();
   const exitCode = run.totals.failed > 0 || run.totals.correctness_failures > 0 ? 1 : 0;
-  if (values.json === true) {
+  if (shape.print === false) {
+    // The caller reports.
+  } else if (values.json === true) {
     const telemetryOut = { spans: spanReport, push: pushed, metrics_port: metricsPort === 0 ? null : metricsPort };
     io.out(`${stableJson({ run_dir: runDir, exit_code: exitCode, telemetry: telemetryOut, totals: run.totals, cells: cells.map((c) => ({ id: c.id, status: c.status, throughput_ops_s: c.throughput_ops_s, usable_for_gate: c.usable_for_gate, failures: c.failures, gaps: c.gaps, correctness: c.correctness })) })}\n`);
   } else {
     io.out(readFileSync(join(runDir, 'summary.txt'), 'utf8'));
     io.out(`\nresults: ${runDir}\n`);
   }
-  return exitCode;
+  return { exitCode, runDir, run };
 }
 
 export const runVerb: Verb = {
@@ -287,6 +308,6 @@ export const runVerb: Verb = {
       io.out(RUN_USAGE);
       return 0;
     }
-    return executeRun(values, io, argv, null);
+    return (await executeRun(values, io, argv, null)).exitCode;
   },
 };

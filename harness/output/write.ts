@@ -30,6 +30,8 @@ export interface RunConfig {
   window_ms: number;
   trace_recorded: boolean;
   replay_of: string | null;
+  /** The nightly baseline name, for runs made by `shadowbench nightly`. */
+  nightly?: string | null;
 }
 
 export interface CellRecord {
