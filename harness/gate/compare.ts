@@ -17,7 +17,7 @@ export interface RunComparison {
   improvements: number;
 }
 
-const metricsOf = (c: RunRecord['cells'][number]): Map<string, { better: 'higher' | 'lower'; values: number[] }> => {
+export const metricsOf = (c: RunRecord['cells'][number]): Map<string, { better: 'higher' | 'lower'; values: number[] }> => {
   const ok = c.rounds.filter((r) => r.failures.length === 0);
   const out = new Map<string, { better: 'higher' | 'lower'; values: number[] }>([['throughput_ops_s', { better: 'higher', values: ok.map((r) => r.throughput_ops_s) }]]);
   const kinds = new Set(ok.flatMap((r) => Object.keys(r.latency_ns)));

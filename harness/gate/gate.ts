@@ -104,9 +104,10 @@ export function compare(group: string, metric: string, better: 'higher' | 'lower
   const rel = relativeDiff(base, cand);
   const worse = better === 'higher' ? rel < 0 : rel > 0;
   let outcome: Outcome = 'no_change';
+  // A wide interval that clears zero is still a clear change; only an inconclusive wide one is noise.
   if (base.length < 4 || cand.length < 4) outcome = 'insufficient_rounds';
-  else if (ci.upper - ci.lower > o.max_ci_width) outcome = 'noisy';
   else if (rank.p_value < o.alpha && Math.abs(rel) >= o.min_effect && (ci.lower > 0 || ci.upper < 0)) outcome = worse ? 'regressed' : 'improved';
+  else if (ci.upper - ci.lower > o.max_ci_width) outcome = 'noisy';
   return {
     cell_group: group, metric, better, baseline_rounds: base, candidate_rounds: cand,
     baseline_median: base.length > 0 ? median(base) : 0, candidate_median: cand.length > 0 ? median(cand) : 0,

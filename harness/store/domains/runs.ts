@@ -26,3 +26,5 @@ export function runRow(run: RunFields): RunRow {
 
 export const recordRun = (store: Store, run: RunFields): Promise<void> => access.write(store, runRow(run));
 export const getRun = async (store: Store, id: string): Promise<RunRow | undefined> => (await access.read(store, { id }))[0];
+/** Every stored run, in id order (ids start with their UTC start time). */
+export const allRuns = (store: Store): Promise<RunRow[]> => access.read(store);

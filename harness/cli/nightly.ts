@@ -1,0 +1,207 @@
+// `shadowbench nightly`: run the canonical suite, store it, judge it against
+// the accepted baseline of this hardware signature and against every
+// metric's history, write the reports. Also the user's side of that
+// judgement: accept a baseline, acknowledge a change point, mute a metric.
+
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildReport, loadGateInput, reportJson, reportMarkdown } from '../gate/report.ts';
+import { reportHtml } from '../gate/html.ts';
+import { judgeNight, type Annotation } from '../nightly/judge.ts';
+import { nightlyJson, nightlyMarkdown } from '../nightly/report.ts';
+import { DEFAULT_BASELINE_NAME, DEFAULT_HISTORY_NIGHTS, NIGHTLY_SHAPE } from '../nightly/shape.ts';
+import { acceptRun, annotate, annotationsOf, baselineRun, nightlyHistory, recordGateDecisions, storedRun } from '../nightly/stored.ts';
+import { runEnvironment } from '../output/environment.ts';
+import { StoreError, describeTarget, openStore, redactUrl, storeTarget, type Store } from '../store/connect.ts';
+import { importRunFolder } from '../store/ingest.ts';
+import { ensureReady } from '../store/migrate.ts';
+import { RUN_OPTIONS, executeRun } from './run.ts';
+import { UsageError, parseVerbArgs, stableJson, type Io, type Verb } from './verb.ts';
+
+const OPTIONS = {
+  ...RUN_OPTIONS,
+  store: { type: 'string' }, baseline: { type: 'string' }, accept: { type: 'boolean' }, history: { type: 'string' },
+  summary: { type: 'string' }, at: { type: 'string' }, reason: { type: 'string' }, by: { type: 'string' }, hardware: { type: 'string' },
+} as const;
+
+const USAGE = `Usage: shadowbench nightly [run options] [--store URL] [--baseline NAME] [--accept] [--json] [--summary FILE]
+       shadowbench nightly accept <run-id> [--store URL] [--baseline NAME]
+       shadowbench nightly ack <metric> --at <run-id> --reason TEXT [--by WHO]
+       shadowbench nightly mute <metric> --reason TEXT [--by WHO]
+       shadowbench nightly unmute <metric> --reason TEXT [--by WHO]
+       shadowbench nightly status [--json]
+
+Runs the quick canonical suite (${NIGHTLY_SHAPE.defaultRounds} interleaved rounds, duration-bound cells capped at
+${NIGHTLY_SHAPE.max_duration_ms} ms: about two minutes on two cores), imports it into the results store, and judges it:
+  - against the accepted baseline of this machine's hardware signature, cell by cell (Mann-Whitney
+    per round with Holm, 95% bootstrap interval, Cliff's delta); a significant regression that lies
+    within the night-to-night noise of the history is reported as suspect, not failed;
+  - against the history of every metric (throughput and median latency of each cell): a step
+    (Pettitt, permutation test) or a slow drift (Mann-Kendall, Sen's slope) is a change point;
+    one noisy night never is;
+  - by the promotion gate (a rollback verdict fails the night).
+Writes nightly.json, nightly.md, gate.json, gate.md and gate.html into the run folder, and records
+the gate's decisions in the store's decision journal.
+
+A metric is <cell-id>:<metric>, e.g. reference.commutative-inserts.memory.c4.new:throughput_ops_s;
+mute and unmute take a prefix ending in * too. An acknowledged change point restarts that metric's
+history at the night given by --at. Muted metrics are shown, with the reason, and not judged.
+
+Options (besides every 'shadowbench run' option; --rounds defaults to ${NIGHTLY_SHAPE.defaultRounds}):
+  --store URL        the results store (SQLite path, sqlite:// or postgres://; default $SHADOWBENCH_STORE_URL,
+                     else results/shadowbench.db)
+  --baseline NAME    the baseline's name (default ${DEFAULT_BASELINE_NAME}); one per hardware signature
+  --accept           make this run the baseline (accept <run-id> does it for a stored run)
+  --history N        nights of history judged for change points (default ${DEFAULT_HISTORY_NIGHTS})
+  --summary FILE     append the Markdown report to FILE (e.g. "$GITHUB_STEP_SUMMARY")
+  --at RUN           ack: the first night of the new level (each change point in a report gives it)
+  --reason TEXT      ack, mute, unmute: why; every report shows it
+  --by WHO           who says so (default $GITHUB_ACTOR, else $USER)
+  --hardware SIG     ack, mute, unmute, status: another hardware signature than this machine's
+  --json             the canonical nightly report (or status) as JSON on stdout
+  -h, --help         show this help
+
+Exit status: 0 no regression, 1 a regression, a new change point for the worse, a rollback verdict
+or a failed cell, 2 could not run (bad input, store unreachable or at another schema version).
+`;
+
+type Values = ReturnType<typeof parseVerbArgs<typeof OPTIONS>>['values'];
+
+const who = (v: Values): string => v.by ?? process.env['GITHUB_ACTOR'] ?? process.env['USER'] ?? 'shadowbench';
+
+async function withStore<T>(url: string | undefined, io: Io, what: string, fn: (store: Store) => Promise<T>): Promise<T | null> {
+  let target;
+  try {
+    target = storeTarget(url);
+  } catch (err) {
+    throw new UsageError(`shadowbench nightly: ${(err as Error).message}`);
+  }
+  const store = openStore(target);
+  try {
+    await ensureReady(store);
+    return await fn(store);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    io.err(`shadowbench nightly: ${what}: store ${describeTarget(target)}: ${redactUrl((err as Error).message)}\n`);
+    return null;
+  } finally {
+    await store.close();
+  }
+}
+
+async function runNightly(v: Values, io: Io, argv: readonly string[]): Promise<number> {
+  const name = v.baseline ?? DEFAULT_BASELINE_NAME;
+  const nights = v.history === undefined ? DEFAULT_HISTORY_NIGHTS : Number(v.history);
+  if (!Number.isInteger(nights) || nights < 1) throw new UsageError(`shadowbench nightly: --history must be a positive integer, got '${v.history}'`);
+  // The store must be usable before two minutes go into a run it could not keep.
+  if ((await withStore(v.store, io, 'before the run', async () => true)) === null) return 2;
+  const outcome = await executeRun({ ...v, json: false }, io, argv, null, { ...NIGHTLY_SHAPE, print: false, nightly: name });
+  if (outcome.run === null || outcome.runDir === null) return 2;
+  const { run, runDir } = outcome;
+  const gateInput = loadGateInput(runDir);
+  const gate = buildReport(gateInput);
+  writeFileSync(join(runDir, 'gate.json'), reportJson(gate));
+  writeFileSync(join(runDir, 'gate.md'), reportMarkdown(gate));
+  writeFileSync(join(runDir, 'gate.html'), reportHtml(gate, gateInput.run, gateInput.summaries ?? []));
+  const report = await withStore(v.store, io, `judging ${runDir} (the run folder is kept; import it later with 'shadowbench store import')`, async (store) => {
+    await importRunFolder(store, runDir);
+    await recordGateDecisions(store, gate, `nightly:${who(v)}`);
+    const hw = run.environment.hardware_signature;
+    const r = judgeNight({
+      tonight: run, run_exit_code: outcome.exitCode, baseline_name: name, baseline: await baselineRun(store, name, hw),
+      history: await nightlyHistory(store, name, hw, run.run_id, nights - 1), annotations: await annotationsOf(store, hw), gate,
+    });
+    if (v.accept === true) {
+      const n = await acceptRun(store, run, name, who(v));
+      io.err(`accepted ${run.run_id} as baseline '${name}' for hardware signature ${hw} (${n} cells)\n`);
+    }
+    return r;
+  });
+  if (report === null) return 2;
+  const md = nightlyMarkdown(report);
+  writeFileSync(join(runDir, 'nightly.json'), nightlyJson(report));
+  writeFileSync(join(runDir, 'nightly.md'), md);
+  if (v.summary !== undefined) appendFileSync(v.summary, md);
+  if (v.json === true) io.out(nightlyJson(report));
+  else io.out(`${md}\nreports: ${runDir}/nightly.md, nightly.json, gate.html\n`);
+  return report.exit_code;
+}
+
+async function annotateCommand(kind: Annotation['kind'], metric: string | undefined, v: Values, io: Io): Promise<number> {
+  const verb = kind === 'acknowledge' ? 'ack' : kind;
+  if (metric === undefined || metric.trim() === '') throw new UsageError(`shadowbench nightly ${verb}: name the metric (<cell-id>:<metric>)`);
+  if (!metric.includes(':') && !metric.endsWith('*')) throw new UsageError(`shadowbench nightly ${verb}: '${metric}' is not <cell-id>:<metric> or a prefix ending in *`);
+  if (v.reason === undefined || v.reason.trim() === '') throw new UsageError(`shadowbench nightly ${verb}: --reason is required (reports show it)`);
+  if (kind === 'acknowledge' && v.at === undefined) throw new UsageError('shadowbench nightly ack: --at <run-id> is required (the first night of the new level; reports name it)');
+  if (kind !== 'acknowledge' && v.at !== undefined) throw new UsageError(`shadowbench nightly ${verb}: --at applies to ack only`);
+  const hw = v.hardware ?? runEnvironment().hardware_signature;
+  const id = await withStore(v.store, io, verb, async (store) => {
+    if (v.at !== undefined && (await storedRun(store, v.at)) === null) throw new UsageError(`shadowbench nightly ack: --at ${v.at}: no such run in the store`);
+    return annotate(store, hw, { kind, metric: metric.trim(), at_run: v.at ?? null, reason: v.reason!.trim(), created_by: who(v), created_at: new Date().toISOString() });
+  });
+  if (id === null) return 2;
+  io.out(v.json === true ? `${stableJson({ id, kind, metric, hardware_signature: hw })}\n` : `${kind === 'acknowledge' ? 'acknowledged' : `${kind}d`} ${metric} for hardware signature ${hw}\n`);
+  return 0;
+}
+
+async function acceptCommand(runId: string | undefined, v: Values, io: Io): Promise<number> {
+  if (runId === undefined) throw new UsageError('shadowbench nightly accept: name the run id to accept');
+  const name = v.baseline ?? DEFAULT_BASELINE_NAME;
+  const n = await withStore(v.store, io, 'accept', async (store) => {
+    const run = await storedRun(store, runId);
+    if (run === null) throw new UsageError(`shadowbench nightly accept: no run ${runId} in the store (import it with 'shadowbench store import')`);
+    return { cells: await acceptRun(store, run, name, who(v)), hw: run.environment.hardware_signature };
+  });
+  if (n === null) return 2;
+  io.out(v.json === true ? `${stableJson({ run_id: runId, baseline: name, hardware_signature: n.hw, cells: n.cells })}\n` : `accepted ${runId} as baseline '${name}' for hardware signature ${n.hw} (${n.cells} cells)\n`);
+  return 0;
+}
+
+async function statusCommand(v: Values, io: Io): Promise<number> {
+  const name = v.baseline ?? DEFAULT_BASELINE_NAME;
+  const hw = v.hardware ?? runEnvironment().hardware_signature;
+  const s = await withStore(v.store, io, 'status', async (store) => ({
+    baseline: (await baselineRun(store, name, hw))?.run_id ?? null,
+    nights: (await nightlyHistory(store, name, hw, '', DEFAULT_HISTORY_NIGHTS)).map((r) => r.run_id),
+    annotations: await annotationsOf(store, hw),
+  }));
+  if (s === null) return 2;
+  if (v.json === true) io.out(`${stableJson({ baseline_name: name, hardware_signature: hw, ...s })}\n`);
+  else {
+    io.out(`hardware signature ${hw}\nbaseline '${name}': ${s.baseline ?? 'none (run shadowbench nightly --accept)'}\nnights of history: ${s.nights.length}${s.nights.length > 0 ? ` (${s.nights[0]} … ${s.nights.at(-1)})` : ''}\n`);
+    for (const a of s.annotations) io.out(`${a.created_at}  ${a.kind.padEnd(11)} ${a.metric}${a.at_run === null ? '' : ` from ${a.at_run}`}  by ${a.created_by}: ${a.reason}\n`);
+  }
+  return 0;
+}
+
+export const nightlyVerb: Verb = {
+  name: 'nightly',
+  summary: 'run the suite, store it, judge it against the baseline and the history (exit 0/1/2)',
+  usage: USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseVerbArgs('nightly', argv, OPTIONS, true);
+    if (values.help === true) {
+      io.out(USAGE);
+      return 0;
+    }
+    const [sub, arg, ...extra] = positionals;
+    if (extra.length > 0 || (sub === undefined && arg !== undefined)) throw new UsageError(`shadowbench nightly: unexpected argument '${extra[0] ?? arg}' (see 'shadowbench nightly --help')`);
+    try {
+      switch (sub) {
+        case undefined: return await runNightly(values, io, argv);
+        case 'accept': return await acceptCommand(arg, values, io);
+        case 'ack': return await annotateCommand('acknowledge', arg, values, io);
+        case 'mute': return await annotateCommand('mute', arg, values, io);
+        case 'unmute': return await annotateCommand('unmute', arg, values, io);
+        case 'status': return await statusCommand(values, io);
+        default: throw new UsageError(`shadowbench nightly: unknown subcommand '${sub}' (accept, ack, mute, unmute, status; see 'shadowbench nightly --help')`);
+      }
+    } catch (err) {
+      if (err instanceof StoreError) {
+        io.err(`shadowbench nightly: ${redactUrl(err.message)}\n`);
+        return 2;
+      }
+      throw err;
+    }
+  },
+};

@@ -1,0 +1,66 @@
+// The nightly report as people read it: canonical JSON for machines, and
+// Markdown for a CI job summary or a chat message — the verdict first, then
+// what failed it with the numbers behind each line, then what a user muted or
+// acknowledged, with their reasons.
+
+import { stableJson } from '../cli/verb.ts';
+import type { MetricFinding, NightlyReport } from './judge.ts';
+
+export const nightlyJson = (r: NightlyReport): string => `${stableJson(r)}\n`;
+
+const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+const num = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
+const esc = (s: string): string => s.replace(/\|/g, '\\|');
+
+function findingRow(f: MetricFinding): string {
+  const c = f.comparison;
+  return `| \`${esc(f.key)}\` | ${num(c.baseline_median)} → ${num(c.candidate_median)} | ${pct(c.relative_diff)} | [${pct(c.ci.lower)}, ${pct(c.ci.upper)}] | ` +
+    `U=${c.rank_test.u} p=${c.rank_test.p_value.toFixed(4)} (Holm ${c.alpha_used.toFixed(4)}) | ${c.effect_size.value.toFixed(2)} | ${esc(f.note ?? '')} |`;
+}
+
+export function nightlyMarkdown(r: NightlyReport): string {
+  const out: string[] = [];
+  const head = r.outcome === 'regression' ? '❌ regression' : '✅ no regression';
+  out.push(`## shadowbench nightly — ${head}`, '');
+  out.push(`Run \`${r.run_id}\`${r.git_commit === null ? '' : ` at commit \`${r.git_commit.slice(0, 12)}\``}, hardware signature \`${r.hardware_signature}\`, ${r.history.nights} night(s) of history.`);
+  out.push(r.baseline.run_id === null || !r.baseline.comparable
+    ? `Baseline \`${r.baseline.name}\`: ${r.baseline.why_not ?? 'none'}.`
+    : `Baseline \`${r.baseline.name}\`: run \`${r.baseline.run_id}\` — ${r.comparisons.total} comparisons: ${r.comparisons.no_change} no change, ${r.comparisons.noisy} too noisy, ${r.comparisons.insufficient_rounds} too few rounds, ${r.findings.length} moved.`);
+  out.push('');
+  if (r.reasons.length > 0) {
+    out.push('### Why it failed', '');
+    for (const x of r.reasons) out.push(`- ${x}`);
+    out.push('');
+  }
+  const table = (title: string, rows: MetricFinding[]): void => {
+    if (rows.length === 0) return;
+    out.push(`### ${title}`, '', '| metric | median (baseline → tonight) | change | 95% bootstrap CI | Mann-Whitney | Cliff\'s δ | note |', '|---|---|---|---|---|---|---|');
+    for (const f of rows) out.push(findingRow(f));
+    out.push('');
+  };
+  table('Regressions against the baseline', r.findings.filter((f) => f.status === 'regressed'));
+  table('Suspect (significant, but within night-to-night noise)', r.findings.filter((f) => f.status === 'suspect'));
+  if (r.change_points.length > 0) {
+    out.push('### Change points in the history', '', '| metric | kind | since night | change | test | p | status | acknowledge with |', '|---|---|---|---|---|---|---|---|');
+    for (const c of r.change_points) {
+      out.push(`| \`${esc(c.key)}\` | ${c.kind} | \`${c.at_run}\` | ${pct(c.relative_change)} (${c.direction}) | ${c.test} (${c.statistic.toFixed(2)}) | ${c.p_value.toFixed(4)} | ${c.status} | \`${esc(c.acknowledge)}\` |`);
+    }
+    out.push('');
+  }
+  if (r.gate.length > 0) {
+    out.push('### Gate verdicts', '', '| class | verdict | first reason |', '|---|---|---|');
+    for (const g of r.gate) out.push(`| ${g.metadata_class} | ${g.verdict} | ${esc(g.reasons[0] ?? '')} |`);
+    out.push('');
+  }
+  table('Improvements', r.findings.filter((f) => f.status === 'improved'));
+  if (r.muted.length > 0 || r.acknowledged.length > 0) {
+    out.push('### Muted and acknowledged', '');
+    for (const m of r.muted) out.push(`- muted \`${m.metric}\` (${m.applies_to.length} metric(s)) by ${m.created_by} on ${m.created_at}: ${m.reason}`);
+    for (const a of r.acknowledged) out.push(`- acknowledged \`${a.metric}\` from night \`${a.at_run}\` by ${a.created_by} on ${a.created_at}: ${a.reason}`);
+    const mutedFindings = r.findings.filter((f) => f.status === 'muted');
+    if (mutedFindings.length > 0) out.push(`- muted metrics that moved tonight: ${mutedFindings.map((f) => `\`${f.key}\` ${pct(f.comparison.relative_diff)}`).join(', ')}`);
+    out.push('');
+  }
+  out.push(`<sub>trace_correlation ${r.trace_correlation}</sub>`, '');
+  return out.join('\n');
+}

@@ -1,0 +1,13 @@
+// The nightly's shape: the quick canonical suite with enough interleaved
+// rounds for an exact rank test to reach significance after Holm (with five
+// rounds a side the smallest two-sided p is 2/252 = 0.008, above the Holm
+// level of a family of seven metrics; six give 2/924 = 0.002), and
+// duration-bound cells capped so the whole suite takes about two minutes on
+// two cores.
+
+export const NIGHTLY_SHAPE = { defaultRounds: 6, max_duration_ms: 200 } as const;
+
+/** Nights of history judged for change points. */
+export const DEFAULT_HISTORY_NIGHTS = 30;
+
+export const DEFAULT_BASELINE_NAME = 'nightly';

@@ -1,0 +1,138 @@
+// The nightly verdict on synthetic nights whose truth is known: a clear
+// regression against the baseline fails the night; a muted metric is shown
+// with its reason and does not; a regression within the night-to-night noise
+// is suspect; a step in the history is a change point until acknowledged; one
+// wild night is no change point; a rollback verdict fails the night; the
+// report is byte-stable.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DEFAULT_GATE } from '../../harness/gate/gate.ts';
+import type { GateReport } from '../../harness/gate/report.ts';
+import { judgeNight, type Annotation, type NightlyInput } from '../../harness/nightly/judge.ts';
+import { nightlyJson, nightlyMarkdown } from '../../harness/nightly/report.ts';
+import type { CellRecord, RunRecord } from '../../harness/output/write.ts';
+
+const CELL = 'reference.commutative-inserts.memory.c1.new';
+const KEY = `${CELL}:throughput_ops_s`;
+const LEGACY = { M1: 'legacy', M6: 'legacy', M11: 'legacy' } as const;
+
+/** A night whose one cell ran six rounds around `level` ops/s (±`spread` relative, deterministic). */
+function night(id: string, level: number, spread = 0.01): RunRecord {
+  const rounds = [1, -1, 0.5, -0.5, 0.2, -0.2].map((d, i) => {
+    const t = level * (1 + d * spread);
+    return { round: i + 1, operations: t, measured_ms: 1000, throughput_ops_s: t, state_hash: null, failures: [], latency_ns: { concurrent_write: { count: 1000, p50: 1e9 / t, p90: 2e9 / t, p99: 4e9 / t, p999: 8e9 / t, max: 1e10 / t, mean: 1.1e9 / t } } };
+  });
+  const cell: CellRecord = {
+    id: CELL, variant: 'reference', backend: 'memory', workload: 'commutative-inserts', concurrency: 1, mode_set: 'new', control_modes: LEGACY, faults: {},
+    status: 'ok', failures: [], gaps: [], usable_for_gate: true, deterministic: false, correctness: [], notes: [], fallback_events: [], counterexamples: [],
+    operations: 0, measured_ms: 0, throughput_ops_s: level, errors: {}, rounds, histograms_file: 'x.hlog',
+  };
+  return {
+    format: 'shadowbench-run', version: 1, run_id: id, started_at: `2026-11-${id.slice(1).padStart(2, '0')}T02:00:00.000Z`, ended_at: '', argv: [],
+    config: { seed: 1, rounds: 6, schedule: 'interleaved', quick: true, duration_ms: null, mode_sets: [], workloads: [], backends: null, concurrency: null, faults: {}, mode_set_faults: {}, window_ms: 500, trace_recorded: false, replay_of: null, nightly: 'nightly' },
+    engine: null, schedule_note: null, cells: [cell], totals: { cells: 1, failed: 0, with_gaps: 0, correctness_failures: 0, fallbacks: 0 },
+    environment: { git_commit: 'abc', git_dirty: false, node_version: 'v20', platform: 'linux', arch: 'x64', kernel: '', cpu_model: 'cpu', cpu_count: 2, total_memory_bytes: 1, hardware_signature: 'hw' },
+  };
+}
+
+const gateOf = (verdict: 'hold' | 'rollback' = 'hold'): GateReport => ({
+  format: 'shadowbench-gate', version: 1, run_id: 'x', hardware_signature: 'hw', git_commit: null, fault_injection: false, options: DEFAULT_GATE,
+  verdicts: [{ metadata_class: 'M6', verdict, reasons: [verdict === 'rollback' ? 'shadow_divergences = 3 (contract: exactly 0)' : 'hold: no gain'], comparisons: [], zero_contracts: [], triggers: [], not_run: [], card: { selected_primitive: '', baseline_comparator: '', promotion_criteria: [] } }],
+  keep_local_alerts: [], unusable_cells: [], trace_correlation: 'x',
+});
+
+const input = (tonight: RunRecord, o: Partial<NightlyInput> = {}): NightlyInput => ({
+  tonight, run_exit_code: 0, baseline_name: 'nightly', baseline: null, history: [], annotations: [], gate: gateOf(), ...o,
+});
+const ann = (a: Partial<Annotation> & Pick<Annotation, 'kind' | 'metric'>): Annotation => ({ at_run: null, reason: 'because', created_by: 'alice', created_at: '2026-11-20T00:00:00.000Z', ...a });
+const flat = (n: number, level = 1000): RunRecord[] => Array.from({ length: n }, (_, i) => night(`n${i + 1}`, level * (1 + ((i * 7) % 5 - 2) * 0.003)));
+
+test('no baseline: no regression, and the report says how to accept one', () => {
+  const r = judgeNight(input(night('n1', 1000)));
+  assert.is(r.exit_code, 0);
+  assert.is(r.baseline.run_id, null);
+  assert.match(r.baseline.why_not!, /no accepted baseline 'nightly' for hardware signature hw \(accept one with --accept\)/);
+  assert.match(nightlyMarkdown(r), /no regression/);
+});
+
+test('20% lower throughput than the baseline is a regression with its numbers', () => {
+  const r = judgeNight(input(night('n2', 800), { baseline: night('n1', 1000), history: [night('n1', 1000)] }));
+  assert.is(r.exit_code, 1);
+  assert.is(r.outcome, 'regression');
+  const f = r.findings.find((x) => x.key === KEY)!;
+  assert.is(f.status, 'regressed');
+  assert.ok(Math.abs(f.comparison.relative_diff + 0.2) < 0.01);
+  assert.ok(r.reasons.some((x) => x.includes(KEY) && /-20\.0%/.test(x) && /p=0\.0022/.test(x)), r.reasons.join('\n'));
+  assert.match(nightlyMarkdown(r), /Regressions against the baseline/);
+});
+
+test('a muted metric is shown with its reason and not judged; unmute restores it', () => {
+  const mute = ann({ kind: 'mute', metric: `${CELL}:*`, reason: 'noisy neighbour on this runner' });
+  const r = judgeNight(input(night('n2', 800), { baseline: night('n1', 1000), annotations: [mute] }));
+  assert.is(r.exit_code, 0, r.reasons.join('\n'));
+  assert.is(r.findings.find((x) => x.key === KEY)!.status, 'muted');
+  assert.is(r.muted[0]!.reason, 'noisy neighbour on this runner');
+  assert.ok(r.muted[0]!.applies_to.includes(KEY));
+  assert.match(nightlyMarkdown(r), /muted `reference\.commutative-inserts\.memory\.c1\.new:\*` .* by alice .*: noisy neighbour on this runner/);
+  const unmuted = judgeNight(input(night('n2', 800), { baseline: night('n1', 1000), annotations: [mute, ann({ kind: 'unmute', metric: `${CELL}:*`, created_at: '2026-11-21T00:00:00.000Z' })] }));
+  assert.is(unmuted.exit_code, 1);
+  assert.equal(unmuted.muted, []);
+});
+
+test('a significant drop within the night-to-night noise of the history is suspect, not a failure', () => {
+  const wild = [1000, 700, 1250, 820, 1150, 760, 1300].map((x, i) => night(`n${i + 1}`, x));
+  const r = judgeNight(input(night('n8', 850), { baseline: wild[0]!, history: wild }));
+  const f = r.findings.find((x) => x.key === KEY)!;
+  assert.is(f.status, 'suspect');
+  assert.match(f.note!, /within the night-to-night noise of the last 7 nights/);
+  assert.is(r.exit_code, 0);
+});
+
+test('a step in the history is a change point for the worse until acknowledged', () => {
+  const before = flat(10);
+  const after = [11, 12, 13, 14].map((i) => night(`n${i}`, 850 * (1 + ((i % 3) - 1) * 0.003)));
+  const tonight = night('n15', 852);
+  // The baseline was accepted after the step, so only the history can see it.
+  const o = { baseline: after[0]!, history: [...before, ...after] };
+  const r = judgeNight(input(tonight, o));
+  const cp = r.change_points.find((c) => c.key === KEY)!;
+  assert.ok(cp !== undefined, JSON.stringify(r.change_points));
+  assert.is(cp.kind, 'step');
+  assert.is(cp.at_run, 'n11');
+  assert.is(cp.direction, 'regressed');
+  assert.is(cp.status, 'new');
+  assert.ok(cp.relative_change < -0.1);
+  assert.is(cp.acknowledge, `shadowbench nightly ack '${KEY}' --at n11 --reason '…'`);
+  assert.is(r.exit_code, 1);
+  assert.ok(r.reasons.some((x) => x.startsWith(`step in the history of ${KEY} at n11`)), r.reasons.join('\n'));
+
+  const acked = judgeNight(input(tonight, { ...o, annotations: [ann({ kind: 'acknowledge', metric: KEY, at_run: 'n11', reason: 'new allocator, expected' })] }));
+  assert.not.ok(acked.change_points.some((c) => c.key === KEY), 'the history restarts at the acknowledged night');
+  assert.is(acked.acknowledged[0]!.reason, 'new allocator, expected');
+  assert.match(nightlyMarkdown(acked), /acknowledged `.*:throughput_ops_s` from night `n11` by alice .*: new allocator, expected/);
+});
+
+test('one wild night is not a change point', () => {
+  const history = flat(12);
+  history[6] = night('n7', 600);
+  const r = judgeNight(input(night('n13', 1000), { baseline: history[0]!, history }));
+  assert.equal(r.change_points, []);
+  assert.is(r.exit_code, 0, r.reasons.join('\n'));
+});
+
+test('a rollback verdict or a failed run fails the night', () => {
+  assert.is(judgeNight(input(night('n1', 1000), { gate: gateOf('rollback') })).exit_code, 1);
+  const failed = judgeNight(input(night('n1', 1000), { run_exit_code: 1 }));
+  assert.is(failed.exit_code, 1);
+  assert.match(failed.reasons[0]!, /the run failed/);
+});
+
+test('the same nights give a byte-identical report', () => {
+  const o = { baseline: night('n1', 1000), history: flat(8) };
+  const a = nightlyJson(judgeNight(input(night('n9', 930), o)));
+  assert.is(nightlyJson(judgeNight(input(night('n9', 930), o))), a);
+  assert.match(JSON.parse(a).trace_correlation as string, /^[0-9a-f]{64}$/);
+});
+
+test.run();
