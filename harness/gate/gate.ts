@@ -195,7 +195,10 @@ function verdictFor(cls: SwitchableClass, { run, counters }: GateInput, o: GateO
   if (!shadowed) reasons.push(`hold: not enough evidence — no shadow_compare run on ${card.workloads.join(', ')} (the card ships shadow_compare first)`);
   const improved = comparisons.filter((c) => c.outcome === 'improved');
   if (comparisons.every((c) => c.outcome === 'insufficient_rounds')) reasons.push('hold: not enough evidence — fewer than 4 rounds per mode; an exact rank test cannot reach significance');
-  else if (comparisons.some((c) => c.outcome === 'noisy')) reasons.push(`hold: noise too high — ${comparisons.filter((c) => c.outcome === 'noisy').map(describe).join('; ')}`);
+  else if (comparisons.some((c) => c.outcome === 'noisy')) {
+    const noisy = comparisons.filter((c) => c.outcome === 'noisy').sort((a, b) => (b.ci.upper - b.ci.lower) - (a.ci.upper - a.ci.lower));
+    reasons.push(`hold: noise too high — ${noisy.length} of ${comparisons.length} comparisons have a 95% interval wider than ${pct(o.max_ci_width)} (every comparison is in the report); widest: ${describe(noisy[0]!)}`);
+  }
   else if (improved.length === 0) reasons.push('hold: no significant gain over the baseline comparator');
   for (const c of improved) reasons.push(`significant improvement: ${describe(c)}`);
   if (shadowed && improved.length > 0 && reasons.every((r) => !r.startsWith('hold'))) return result('promote');
