@@ -10,7 +10,7 @@ import { reportHtml } from '../gate/html.ts';
 import { judgeNight, type Annotation } from '../nightly/judge.ts';
 import { nightlyJson, nightlyMarkdown } from '../nightly/report.ts';
 import { DEFAULT_BASELINE_NAME, DEFAULT_HISTORY_NIGHTS, NIGHTLY_SHAPE } from '../nightly/shape.ts';
-import { acceptRun, annotate, annotationsOf, baselineRun, nightlyHistory, recordGateDecisions, storedRun } from '../nightly/stored.ts';
+import { acceptRun, annotate, annotationsOf, baselineRun, nightlyHistory, recordGateDecisions, storedRun, verdictsOf } from '../nightly/stored.ts';
 import { runEnvironment } from '../output/environment.ts';
 import { StoreError, describeTarget, openStore, redactUrl, storeTarget, type Store } from '../store/connect.ts';
 import { importRunFolder } from '../store/ingest.ts';
@@ -39,7 +39,7 @@ ${NIGHTLY_SHAPE.max_duration_ms} ms: about two minutes on two cores), imports it
   - against the history of every metric (throughput and median latency of each cell): a step
     (Pettitt, permutation test) or a slow drift (Mann-Kendall, Sen's slope) is a change point;
     one noisy night never is;
-  - by the promotion gate (a rollback verdict fails the night).
+  - by the promotion gate (a rollback verdict fails the night, unless the baseline had it too).
 Writes nightly.json, nightly.md, gate.json, gate.md and gate.html into the run folder, and records
 the gate's decisions in the store's decision journal.
 
@@ -107,8 +107,10 @@ async function runNightly(v: Values, io: Io, argv: readonly string[]): Promise<n
     await importRunFolder(store, runDir);
     await recordGateDecisions(store, gate, `nightly:${who(v)}`);
     const hw = run.environment.hardware_signature;
+    const baseline = await baselineRun(store, name, hw);
     const r = judgeNight({
-      tonight: run, run_exit_code: outcome.exitCode, baseline_name: name, baseline: await baselineRun(store, name, hw),
+      tonight: run, run_exit_code: outcome.exitCode, baseline_name: name, baseline,
+      baseline_verdicts: baseline === null ? {} : await verdictsOf(store, baseline.run_id),
       history: await nightlyHistory(store, name, hw, run.run_id, nights - 1), annotations: await annotationsOf(store, hw), gate,
     });
     if (v.accept === true) {

@@ -38,6 +38,8 @@ export interface NightlyInput {
   history: readonly RunRecord[];
   annotations: readonly Annotation[];
   gate: GateReport;
+  /** The gate's verdicts on the baseline run, by class: a rollback already there is known, not new. */
+  baseline_verdicts?: Readonly<Record<string, string>>;
   options?: { gate?: GateOptions; change_point?: ChangePointOptions; min_noise_nights?: number };
 }
 
@@ -78,7 +80,9 @@ export interface NightlyReport {
   outcome: 'no_regression' | 'regression';
   reasons: string[];
   run: { exit_code: number; cells: number; failed: number; correctness_failures: number };
-  gate: { metadata_class: string; verdict: string; reasons: string[] }[];
+  gate: { metadata_class: string; verdict: string; baseline_verdict: string | null; reasons: string[] }[];
+  /** Standing conditions the baseline already had (reported, not failed). */
+  known: string[];
   /** Comparisons with the baseline that moved (every other one is no_change, noisy or too short). */
   findings: MetricFinding[];
   comparisons: { total: number; no_change: number; noisy: number; insufficient_rounds: number };
@@ -203,7 +207,11 @@ export function judgeNight(input: NightlyInput): NightlyReport {
 
   // The verdict.
   if (input.run_exit_code !== 0) reasons.push(`the run failed: ${tonight.totals.failed} failed cell(s), ${tonight.totals.correctness_failures} final-state mismatch(es)`);
-  for (const v of input.gate.verdicts.filter((x) => x.verdict === 'rollback')) reasons.push(`gate: ${v.metadata_class} rollback: ${v.reasons[0] ?? ''}`);
+  const known: string[] = [];
+  for (const v of input.gate.verdicts.filter((x) => x.verdict === 'rollback')) {
+    if (input.baseline_verdicts?.[v.metadata_class] === 'rollback') known.push(`${v.metadata_class} rollback, as at the baseline: ${v.reasons[0] ?? ''}`);
+    else reasons.push(`gate: ${v.metadata_class} rollback: ${v.reasons[0] ?? ''}`);
+  }
   for (const f of findings.filter((x) => x.status === 'regressed')) {
     reasons.push(`regression against baseline ${input.baseline?.run_id ?? ''}: ${f.key} ${(f.comparison.relative_diff * 100).toFixed(1)}% (p=${f.comparison.rank_test.p_value.toFixed(4)}, CI [${(f.comparison.ci.lower * 100).toFixed(1)}%, ${(f.comparison.ci.upper * 100).toFixed(1)}%])`);
   }
@@ -217,8 +225,8 @@ export function judgeNight(input: NightlyInput): NightlyReport {
     baseline: { name: input.baseline_name, run_id: input.baseline?.run_id ?? null, comparable: baselineComparable, why_not: whyNot },
     exit_code: reasons.length > 0 ? 1 : 0, outcome: reasons.length > 0 ? 'regression' : 'no_regression', reasons,
     run: { exit_code: input.run_exit_code, cells: tonight.totals.cells, failed: tonight.totals.failed, correctness_failures: tonight.totals.correctness_failures },
-    gate: input.gate.verdicts.map((v) => ({ metadata_class: v.metadata_class, verdict: v.verdict, reasons: v.reasons })),
-    findings, comparisons: counts, change_points,
+    gate: input.gate.verdicts.map((v) => ({ metadata_class: v.metadata_class, verdict: v.verdict, baseline_verdict: input.baseline_verdicts?.[v.metadata_class] ?? null, reasons: v.reasons })),
+    known, findings, comparisons: counts, change_points,
     acknowledged: annotations.filter((a) => a.kind === 'acknowledge').map((a) => ({ ...a, applies_to: used(a) })).filter((a) => a.applies_to.length > 0),
     muted: [...new Set(annotations.filter((a) => a.kind !== 'acknowledge').map((a) => a.metric))]
       .map((pattern) => annotations.filter((a) => a.kind !== 'acknowledge' && a.metric === pattern).at(-1)!)

@@ -48,8 +48,13 @@ export function nightlyMarkdown(r: NightlyReport): string {
     out.push('');
   }
   if (r.gate.length > 0) {
-    out.push('### Gate verdicts', '', '| class | verdict | first reason |', '|---|---|---|');
-    for (const g of r.gate) out.push(`| ${g.metadata_class} | ${g.verdict} | ${esc(g.reasons[0] ?? '')} |`);
+    out.push('### Gate verdicts', '', '| class | verdict | at the baseline | first reason |', '|---|---|---|---|');
+    for (const g of r.gate) out.push(`| ${g.metadata_class} | ${g.verdict} | ${g.baseline_verdict ?? '–'} | ${esc(g.reasons[0] ?? '')} |`);
+    out.push('');
+  }
+  if (r.known.length > 0) {
+    out.push('### Known (already at the baseline, not failed)', '');
+    for (const k of r.known) out.push(`- ${k}`);
     out.push('');
   }
   table('Improvements', r.findings.filter((f) => f.status === 'improved'));

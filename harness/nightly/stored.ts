@@ -11,7 +11,7 @@ import type { Store } from '../store/connect.ts';
 import { annotationsFor, recordAnnotation } from '../store/domains/annotations.ts';
 import { acceptBaseline, baselineOf } from '../store/domains/baselines.ts';
 import { cellsOfRun } from '../store/domains/cells.ts';
-import { recordDecision } from '../store/domains/decisions.ts';
+import { decisionsOf, recordDecision } from '../store/domains/decisions.ts';
 import { allRuns, getRun } from '../store/domains/runs.ts';
 import type { RunRow } from '../store/models.ts';
 import type { Annotation } from './judge.ts';
@@ -88,4 +88,10 @@ export async function annotate(store: Store, hardware_signature: string, a: Anno
   const id = `${a.kind}:${hardware_signature}:${a.metric}:${a.created_at}`;
   await recordAnnotation(store, { id, hardware_signature, ...a });
   return id;
+}
+
+/** The gate's verdicts recorded for one run, by class. */
+export async function verdictsOf(store: Store, runId: string): Promise<Record<string, string>> {
+  const rows = (await decisionsOf(store, 'reference')).filter((d) => d.id.startsWith(`${runId}:`));
+  return Object.fromEntries(rows.map((d) => [d.metadata_class, d.decision]));
 }

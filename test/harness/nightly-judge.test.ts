@@ -121,8 +121,13 @@ test('one wild night is not a change point', () => {
   assert.is(r.exit_code, 0, r.reasons.join('\n'));
 });
 
-test('a rollback verdict or a failed run fails the night', () => {
+test('a rollback verdict (new since the baseline) or a failed run fails the night', () => {
   assert.is(judgeNight(input(night('n1', 1000), { gate: gateOf('rollback') })).exit_code, 1);
+  assert.is(judgeNight(input(night('n2', 1000), { gate: gateOf('rollback'), baseline: night('n1', 1000), baseline_verdicts: { M6: 'hold' } })).exit_code, 1);
+  const standing = judgeNight(input(night('n2', 1000), { gate: gateOf('rollback'), baseline: night('n1', 1000), baseline_verdicts: { M6: 'rollback' } }));
+  assert.is(standing.exit_code, 0, 'a rollback the baseline already had is known, not new');
+  assert.match(standing.known[0]!, /^M6 rollback, as at the baseline: shadow_divergences = 3/);
+  assert.match(nightlyMarkdown(standing), /Known \(already at the baseline, not failed\)/);
   const failed = judgeNight(input(night('n1', 1000), { run_exit_code: 1 }));
   assert.is(failed.exit_code, 1);
   assert.match(failed.reasons[0]!, /the run failed/);
