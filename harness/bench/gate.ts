@@ -20,11 +20,12 @@ import { planMatrix } from '../plan/matrix.ts';
 import { applyInjections, parseModeSets } from '../plan/modes.ts';
 import { runMatrix } from '../run/runner.ts';
 import { loadSuite } from '../spec/load.ts';
+import { NIGHTLY_SHAPE } from '../nightly/shape.ts';
 
 const { values } = parseArgs({
   options: {
-    aa: { type: 'string', default: '20' }, reps: { type: 'string', default: '10' }, rounds: { type: 'string', default: '5' },
-    duration: { type: 'string', default: '300' }, concurrency: { type: 'string', default: '1' }, json: { type: 'boolean' },
+    aa: { type: 'string', default: '20' }, reps: { type: 'string', default: '10' }, rounds: { type: 'string', default: String(NIGHTLY_SHAPE.defaultRounds) },
+    duration: { type: 'string', default: String(NIGHTLY_SHAPE.max_duration_ms) }, concurrency: { type: 'string', default: '1' }, json: { type: 'boolean' },
   },
 });
 const aaRuns = Number(values.aa);
