@@ -34,8 +34,9 @@ const USAGE = `Usage: shadowbench nightly [run options] [--store URL] [--baselin
 Runs the quick canonical suite (${NIGHTLY_SHAPE.defaultRounds} interleaved rounds, duration-bound cells capped at
 ${NIGHTLY_SHAPE.max_duration_ms} ms: about two minutes on two cores), imports it into the results store, and judges it:
   - against the accepted baseline of this machine's hardware signature, cell by cell (Mann-Whitney
-    per round with Holm, 95% bootstrap interval, Cliff's delta); a significant regression that lies
-    within the night-to-night noise of the history is reported as suspect, not failed;
+    per round with Holm, 95% bootstrap interval, Cliff's delta); throughput and median latency
+    decide, tail percentiles are reported; a significant regression that lies within the
+    night-to-night noise of the history is reported as suspect, not failed;
   - against the history of every metric (throughput and median latency of each cell): a step
     (Pettitt, permutation test) or a slow drift (Mann-Kendall, Sen's slope) is a change point;
     one noisy night never is;

@@ -43,7 +43,8 @@ export interface NightlyInput {
   options?: { gate?: GateOptions; change_point?: ChangePointOptions; min_noise_nights?: number };
 }
 
-export type MetricStatus = 'regressed' | 'suspect' | 'improved' | 'muted';
+/** `tail`: a tail-latency regression, reported and not failed (tails swing night to night far more than medians). */
+export type MetricStatus = 'regressed' | 'suspect' | 'tail' | 'improved' | 'muted';
 
 export interface MetricFinding {
   key: string;
@@ -106,8 +107,11 @@ function ackOf(annotations: readonly Annotation[], key: string, nights: readonly
   return annotations.filter((a) => a.kind === 'acknowledge' && matches(a.metric, key) && a.at_run !== null && nights.includes(a.at_run)).at(-1) ?? null;
 }
 
-/** History is judged on throughput and median latencies: the steadiest figures, so fewer series raise false alarms. */
-const HISTORY_METRIC = (metric: string): boolean => metric === 'throughput_ops_s' || metric.endsWith('.latency_p50_ns');
+/**
+ * The night is judged on throughput and median latencies, the steadiest
+ * figures: fewer series, fewer false alarms. Tail percentiles are reported.
+ */
+export const JUDGED_METRIC = (metric: string): boolean => metric === 'throughput_ops_s' || metric.endsWith('.latency_p50_ns');
 
 const nightValue = (values: readonly number[]): number | null => {
   if (values.length === 0) return null;
@@ -180,6 +184,8 @@ export function judgeNight(input: NightlyInput): NightlyReport {
       if (mute !== null) {
         status = 'muted';
         note = `muted by ${mute.created_by} on ${mute.created_at}: ${mute.reason}`;
+      } else if (status === 'regressed' && !JUDGED_METRIC(c.metric)) {
+        status = 'tail';
       } else if (status === 'regressed' && noise !== null && !noise.outside) {
         status = 'suspect';
         note = `within the night-to-night noise of the last ${noise.nights} nights (median ${noise.median.toFixed(1)}, MAD ${noise.mad.toFixed(1)}): watch, not failed`;
@@ -191,7 +197,7 @@ export function judgeNight(input: NightlyInput): NightlyReport {
   // Every metric's history.
   const change_points: ChangeFinding[] = [];
   for (const [key, e] of series) {
-    if (!HISTORY_METRIC(e.metric) || e.values.at(-1) === null) continue;
+    if (!JUDGED_METRIC(e.metric) || e.values.at(-1) === null) continue;
     const h = judgedHistory(key);
     const cp = detectChange(h.values, cpOptions);
     if (cp === null) continue;

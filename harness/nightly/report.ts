@@ -40,6 +40,7 @@ export function nightlyMarkdown(r: NightlyReport): string {
   };
   table('Regressions against the baseline', r.findings.filter((f) => f.status === 'regressed'));
   table('Suspect (significant, but within night-to-night noise)', r.findings.filter((f) => f.status === 'suspect'));
+  table('Tail latency regressions (reported, not failed)', r.findings.filter((f) => f.status === 'tail'));
   if (r.change_points.length > 0) {
     out.push('### Change points in the history', '', '| metric | kind | since night | change | test | p | status | acknowledge with |', '|---|---|---|---|---|---|---|---|');
     for (const c of r.change_points) {

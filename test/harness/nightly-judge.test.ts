@@ -67,6 +67,15 @@ test('20% lower throughput than the baseline is a regression with its numbers', 
   assert.match(nightlyMarkdown(r), /Regressions against the baseline/);
 });
 
+test('a tail-latency regression alone is reported, not failed', () => {
+  const tonight = night('n2', 1000);
+  for (const r of tonight.cells[0]!.rounds) r.latency_ns['concurrent_write']!.p99 *= 3;
+  const r = judgeNight(input(tonight, { baseline: night('n1', 1000) }));
+  assert.is(r.findings.find((f) => f.key === `${CELL}:concurrent_write.latency_p99_ns`)!.status, 'tail');
+  assert.is(r.exit_code, 0, r.reasons.join('\n'));
+  assert.match(nightlyMarkdown(r), /Tail latency regressions \(reported, not failed\)/);
+});
+
 test('a muted metric is shown with its reason and not judged; unmute restores it', () => {
   const mute = ann({ kind: 'mute', metric: `${CELL}:*`, reason: 'noisy neighbour on this runner' });
   const r = judgeNight(input(night('n2', 800), { baseline: night('n1', 1000), annotations: [mute] }));
