@@ -9,6 +9,7 @@ import { buildReport, loadGateInput, reportJson, reportMarkdown } from '../gate/
 import { reportHtml } from '../gate/html.ts';
 import { judgeNight, type Annotation } from '../nightly/judge.ts';
 import { nightlyJson, nightlyMarkdown } from '../nightly/report.ts';
+import { nightlyHtml } from '../nightly/html.ts';
 import { DEFAULT_BASELINE_NAME, DEFAULT_HISTORY_NIGHTS, NIGHTLY_SHAPE } from '../nightly/shape.ts';
 import { acceptRun, annotate, annotationsOf, baselineRun, nightlyHistory, recordGateDecisions, storedRun, verdictsOf } from '../nightly/stored.ts';
 import { runEnvironment } from '../output/environment.ts';
@@ -41,7 +42,7 @@ ${NIGHTLY_SHAPE.max_duration_ms} ms: about two minutes on two cores), imports it
     (Pettitt, permutation test) or a slow drift (Mann-Kendall, Sen's slope) is a change point;
     one noisy night never is;
   - by the promotion gate (a rollback verdict fails the night, unless the baseline had it too).
-Writes nightly.json, nightly.md, gate.json, gate.md and gate.html into the run folder, and records
+Writes nightly.json, nightly.md, nightly.html (each moved metric night by night), gate.json, gate.md and gate.html into the run folder, and records
 the gate's decisions in the store's decision journal.
 
 A metric is <cell-id>:<metric>, e.g. reference.commutative-inserts.memory.c4.new:throughput_ops_s;
@@ -124,9 +125,10 @@ async function runNightly(v: Values, io: Io, argv: readonly string[]): Promise<n
   const md = nightlyMarkdown(report);
   writeFileSync(join(runDir, 'nightly.json'), nightlyJson(report));
   writeFileSync(join(runDir, 'nightly.md'), md);
+  writeFileSync(join(runDir, 'nightly.html'), nightlyHtml(report));
   if (v.summary !== undefined) appendFileSync(v.summary, md);
   if (v.json === true) io.out(nightlyJson(report));
-  else io.out(`${md}\nreports: ${runDir}/nightly.md, nightly.json, gate.html\n`);
+  else io.out(`${md}\nreports: ${runDir}/nightly.md, nightly.html, nightly.json, gate.html\n`);
   return report.exit_code;
 }
 

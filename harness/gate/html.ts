@@ -12,9 +12,9 @@ const W = 560;
 const H = 240;
 const PAD = { l: 64, r: 16, t: 16, b: 40 };
 
-const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+export const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
-function fmtNs(v: number): string {
+export function fmtNs(v: number): string {
   if (v >= 1e9) return `${(v / 1e9).toFixed(1)}s`;
   if (v >= 1e6) return `${(v / 1e6).toFixed(1)}ms`;
   if (v >= 1e3) return `${(v / 1e3).toFixed(0)}µs`;
@@ -31,13 +31,13 @@ function legend(labels: string[]): string[] {
   });
 }
 
-interface Series {
+export interface Series {
   label: string;
   points: [number, number][];
 }
 
 /** A line chart; `logY` for latencies spanning decades. */
-function lineChart(title: string, xLabels: string[], series: Series[], fmt: (v: number) => string, logY: boolean): string {
+export function lineChart(title: string, xLabels: string[], series: Series[], fmt: (v: number) => string, logY: boolean): string {
   const ys = series.flatMap((s) => s.points.map((p) => p[1])).filter((v) => v > 0);
   if (ys.length === 0) return '';
   const lo = logY ? Math.log10(Math.min(...ys)) : 0;

@@ -91,6 +91,8 @@ export interface NightlyReport {
   acknowledged: (Annotation & { applies_to: string[] })[];
   muted: (Annotation & { applies_to: string[] })[];
   history: { nights: number; runs: string[] };
+  /** Night by night values (null: not measured that night) of every metric with a finding or a change point. */
+  series: { key: string; better: 'higher' | 'lower'; values: (number | null)[] }[];
   trace_correlation: string;
 }
 
@@ -238,6 +240,8 @@ export function judgeNight(input: NightlyInput): NightlyReport {
       .map((pattern) => annotations.filter((a) => a.kind !== 'acknowledge' && a.metric === pattern).at(-1)!)
       .filter((a) => a.kind === 'mute').map((a) => ({ ...a, applies_to: used(a) })),
     history: { nights: nights.length, runs: nightIds },
+    series: [...new Set([...findings.map((f) => f.key), ...change_points.map((c) => c.key)])].sort()
+      .map((key) => ({ key, better: series.get(key)?.better ?? 'lower', values: series.get(key)?.values ?? [] })),
   };
   return { ...body, trace_correlation: createHash('sha256').update(stableJson(body, 0)).digest('hex') };
 }

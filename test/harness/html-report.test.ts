@@ -1,4 +1,4 @@
-// The HTML gate report in a real headless Chromium (Debian's package; .ci/run
+// The HTML gate and nightly reports in a real headless Chromium (Debian's package; .ci/run
 // installs it): it renders its charts and logs no console error. A missing
 // browser fails the test: an unchecked report is not a passed one.
 
@@ -17,6 +17,9 @@ import { runRecordOf, writeRun } from '../../harness/output/write.ts';
 import { runEnvironment } from '../../harness/output/environment.ts';
 import { buildReport, loadGateInput } from '../../harness/gate/report.ts';
 import { reportHtml } from '../../harness/gate/html.ts';
+import { judgeNight } from '../../harness/nightly/judge.ts';
+import { nightlyHtml } from '../../harness/nightly/html.ts';
+import { gateOf, night } from '../support/nights.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -62,6 +65,36 @@ test('the HTML report renders every chart in Chromium with no console error', as
     const verdicts = await tab.$$eval('tr.promote, tr.hold, tr.rollback', (rows) => rows.length);
     assert.is(verdicts, 3);
     await tab.screenshot({ path: join(tmp, 'report.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+});
+
+test('the nightly HTML draws each moved metric night by night, with the change point marked', async () => {
+  const nights = [...Array.from({ length: 10 }, (_, i) => night(`n${i + 1}`, 1000 * (1 + ((i * 7) % 5 - 2) * 0.003))), ...[11, 12, 13, 14].map((i) => night(`n${i}`, 850))];
+  const r = judgeNight({ tonight: night('n15', 851), run_exit_code: 0, baseline_name: 'nightly', baseline: nights[0]!, history: nights, annotations: [], gate: gateOf() });
+  assert.ok(r.change_points.length > 0 && r.series.length > 0);
+  const html = nightlyHtml(r);
+  assert.not.match(html, /<script/i, 'self-contained and static');
+  const tmp = mkdtempSync(join(tmpdir(), 'sb-nightly-html-'));
+  const page = join(tmp, 'nightly.html');
+  writeFileSync(page, html);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  try {
+    const tab = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const problems: string[] = [];
+    tab.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    tab.on('pageerror', (e) => problems.push(e.message));
+    await tab.goto(`file://${page}`);
+    const charts = await tab.$$eval('svg.chart', (svgs) => svgs.map((s) => ({ label: s.getAttribute('aria-label') ?? '', points: s.querySelectorAll('circle').length, legend: s.textContent ?? '' })));
+    assert.equal(problems, [], 'no console error');
+    assert.is(charts.length, r.series.length);
+    const throughput = charts.find((c) => c.label.includes(':throughput_ops_s'))!;
+    assert.ok(throughput.points >= 15 + 2, `15 nights plus the baseline and change-point marks (${throughput.points})`);
+    assert.match(throughput.legend, /step \(-15\.0%\)/);
+    await tab.screenshot({ path: join(tmp, 'nightly.png'), fullPage: true });
   } finally {
     await browser.close();
   }
