@@ -9,6 +9,7 @@ import { BACKENDS, EngineError, parseInject, type Backend, type FaultConfig } fr
 import { runEnvironment } from '../output/environment.ts';
 import { cellRecord, writeRun, type RunConfig, type RunRecord } from '../output/write.ts';
 import { planMatrix } from '../plan/matrix.ts';
+import { DEFAULT_EXTERNAL_TIMEOUT_MS, ENGINE_VARIANTS, engineAdapters, isEngineVariant, type EngineAdapters, type EngineVariant } from '../engines/index.ts';
 import { ModeSetError, parseModeSets } from '../plan/modes.ts';
 import { FixtureError } from '../run/fixture.ts';
 import { DEFAULT_WINDOW_MS, runMatrix, type Schedule } from '../run/runner.ts';
@@ -25,6 +26,9 @@ import { UsageError, parseVerbArgs, stableJson, type Io, type Verb } from './ver
 
 export const RUN_OPTIONS = {
   workload: { type: 'string', multiple: true },
+  variant: { type: 'string', multiple: true },
+  'engine-cmd': { type: 'string' },
+  'engine-timeout': { type: 'string' },
   backend: { type: 'string', multiple: true },
   concurrency: { type: 'string' },
   modes: { type: 'string' },
@@ -55,6 +59,13 @@ summary.txt, histograms/*.hlog).
 
 Options:
   --workload NAME|FILE   a canonical workload or a spec file (repeatable; default: the quick canonical suite)
+  --variant LIST         engine variants, comma-separated (default: reference):
+                           reference  this repository's engine, every requested mode set
+                           sqlite     SQLite (better-sqlite3): WAL file; memory = WAL file on /dev/shm; one mode set, n/a
+                           external   an engine in another process over the line protocol (README: External engines)
+                         with several, the summary shows them side by side (reference best mode / comparator ratios)
+  --engine-cmd CMD       the external variant's peer command line, run by /bin/sh (e.g. "node test/fixtures/line-engine.mjs")
+  --engine-timeout MS    how long the external peer may take to answer one request (default 10000; e.g. 2s)
   --backend memory|file  restrict backends (repeatable or comma-separated; default: each spec's own)
   --concurrency LIST     connection counts, e.g. 1,4,8 (default: the spec's)
   --modes LIST           mode sets, comma-separated: legacy, shadow_compare, new, or CLASS=MODE joined by +
@@ -65,7 +76,7 @@ Options:
   --schedule interleaved|concurrent
                          concurrent runs one pool per mode set at the same time (figures share the machine)
   --inject CLASS.FAULT=VALUE
-                         fault injection, repeatable (e.g. M6.stale_publish=0.01, M6.delay_ns=2000)
+                         fault injection into the reference engine, repeatable (e.g. M6.stale_publish=0.01, M6.delay_ns=2000)
   --threshold TRIGGER=VALUE
                          override a fallback trigger's threshold (e.g. M6.alloc_churn=0.1; see 'shadowbench list')
   --kill-switch TRIGGER=latch|K/N
@@ -97,15 +108,30 @@ function intArg(name: string, v: string | undefined, fallback: number, min = 1):
   return n;
 }
 
-function durationArg(v: string | undefined): number | undefined {
+function durationArg(v: string | undefined, name = 'duration'): number | undefined {
   if (v === undefined) return undefined;
   const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(v.trim());
-  if (m === null || Number(m[1]) <= 0) throw new UsageError(`shadowbench run: --duration must be a positive number of ms (or with an s suffix), got '${v}'`);
+  if (m === null || Number(m[1]) <= 0) throw new UsageError(`shadowbench run: --${name} must be a positive number of ms (or with an s suffix), got '${v}'`);
   return Math.round(Number(m[1]) * (m[2] === 's' ? 1000 : 1));
 }
 
 function listArg(values: readonly string[] | undefined): string[] | undefined {
   return values?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+}
+
+/** `--variant`, `--engine-cmd`, `--engine-timeout`: the variants and their adapters. */
+function enginesArg(values: ParsedRun['values'], faults: FaultConfig): { variants: EngineVariant[]; engines: EngineAdapters } {
+  const variants = listArg(values.variant) ?? ['reference'];
+  for (const v of variants) if (!isEngineVariant(v)) throw new UsageError(`shadowbench run: --variant '${v}' is not one of ${ENGINE_VARIANTS.join(', ')}`);
+  if (new Set(variants).size !== variants.length) throw new UsageError(`shadowbench run: --variant lists a variant twice: ${variants.join(',')}`);
+  const external = variants.includes('external');
+  const command = values['engine-cmd']?.trim();
+  if (!external && (command !== undefined || values['engine-timeout'] !== undefined)) throw new UsageError('shadowbench run: --engine-cmd and --engine-timeout need --variant external');
+  if (external && (command === undefined || command === '')) throw new UsageError('shadowbench run: --variant external needs --engine-cmd "<command that starts the peer>"');
+  if (Object.keys(faults).length > 0 && !variants.includes('reference')) throw new UsageError('shadowbench run: --inject applies to the reference engine only, which --variant leaves out');
+  const timeoutMs = durationArg(values['engine-timeout'], 'engine-timeout') ?? DEFAULT_EXTERNAL_TIMEOUT_MS;
+  const engines = engineAdapters(variants as EngineVariant[], command === undefined ? null : { command, timeoutMs });
+  return { variants: variants as EngineVariant[], engines };
 }
 
 /** `--threshold ID=VALUE` and `--kill-switch ID=latch|K/N`, checked against the cards' trigger ids. */
@@ -150,6 +176,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
       throw new UsageError(`shadowbench run: ${(err as Error).message}`);
     }
   }
+  const { variants, engines } = enginesArg(values, faults);
   const triggers = triggerConfig(values.threshold ?? [], values['kill-switch'] ?? []);
   const sampleRatio = values['sample-ratio'] === undefined ? DEFAULT_SAMPLE_RATIO : Number(values['sample-ratio']);
   if (!(sampleRatio >= 0 && sampleRatio <= 1)) throw new UsageError(`shadowbench run: --sample-ratio must be a number in [0, 1], got '${values['sample-ratio']}'`);
@@ -193,7 +220,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   try {
     modeSets = parseModeSets(values.modes);
     workloads = resolveWorkloads(names);
-    groups = planMatrix({ workloads, modeSets, quick, ...(backends === undefined ? {} : { backends: backends as Backend[] }), ...(concurrency === undefined ? {} : { concurrency }), ...(duration_ms === undefined ? {} : { duration_ms }) });
+    groups = planMatrix({ workloads, modeSets, variants, quick, ...(backends === undefined ? {} : { backends: backends as Backend[] }), ...(concurrency === undefined ? {} : { concurrency }), ...(duration_ms === undefined ? {} : { duration_ms }) });
   } catch (err) {
     if (err instanceof SpecError || err instanceof ModeSetError) throw new UsageError(err.message);
     throw err;
@@ -221,7 +248,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   let results;
   try {
     results = await runMatrix({
-      groups, rounds, seed, faults, schedule, runDir, triggers, sampleRatio, shadowSampleRatio,
+      groups, rounds, seed, faults, schedule, runDir, triggers, sampleRatio, shadowSampleRatio, engines,
       traceOut: values.record === true ? join(runDir, 'trace') : null,
       traceIn: replayOf === null ? null : join(replayOf, 'trace'),
       onWindow: (cell, delta) => {
@@ -259,7 +286,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   }
   const endMs = Date.now();
   const config: RunConfig = {
-    seed, rounds, schedule, quick, duration_ms: duration_ms ?? null, mode_sets: modeSets.map((m) => m.label),
+    seed, rounds, schedule, quick, duration_ms: duration_ms ?? null, variants, mode_sets: modeSets.map((m) => m.label),
     workloads: workloads.map((w) => ({ name: w.spec.name, file: w.file, fixture_sha256: w.spec.fixture.sha256 ?? null })),
     backends: backends ?? null, concurrency: concurrency ?? null, faults, window_ms: DEFAULT_WINDOW_MS,
     trace_recorded: values.record === true, replay_of: replayOf,
@@ -268,7 +295,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   const run: RunRecord = {
     format: 'shadowbench-run', version: 1, run_id: runDir.split('/').pop()!, started_at: started.toISOString(),
     ended_at: new Date(endMs).toISOString(), argv: [...argv], config,
-    engine: results.find((r) => r.engine !== null)?.engine ?? null, environment: runEnvironment(),
+    engine: (results.find((r) => r.engine !== null && r.cell.variant === 'reference') ?? results.find((r) => r.engine !== null))?.engine ?? null, environment: runEnvironment(),
     schedule_note: schedule === 'concurrent' ? 'schedule concurrent: mode sets ran at the same time and shared the machine; their figures are not independent' : null,
     cells,
     totals: {
@@ -277,12 +304,12 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
       fallbacks: cells.reduce((n, c) => n + c.fallback_events.filter((e) => e.action === 'force_legacy').length, 0),
     },
   };
-  writeRun(runDir, run, results, startMs, endMs);
+  const engineComparison = writeRun(runDir, run, results, startMs, endMs);
   for (const r of results) r.aggregate.destroy();
   const exitCode = run.totals.failed > 0 || run.totals.correctness_failures > 0 ? 1 : 0;
   if (values.json === true) {
     const telemetryOut = { spans: spanReport, push: pushed, metrics_port: metricsPort === 0 ? null : metricsPort };
-    io.out(`${stableJson({ run_dir: runDir, exit_code: exitCode, telemetry: telemetryOut, totals: run.totals, cells: cells.map((c) => ({ id: c.id, status: c.status, throughput_ops_s: c.throughput_ops_s, usable_for_gate: c.usable_for_gate, failures: c.failures, gaps: c.gaps, correctness: c.correctness })) })}\n`);
+    io.out(`${stableJson({ run_dir: runDir, exit_code: exitCode, telemetry: telemetryOut, totals: run.totals, engine_comparison: engineComparison, cells: cells.map((c) => ({ id: c.id, variant: c.variant, status: c.status, throughput_ops_s: c.throughput_ops_s, usable_for_gate: c.usable_for_gate, failures: c.failures, gaps: c.gaps, not_reported: c.not_reported, correctness: c.correctness })) })}\n`);
   } else {
     io.out(readFileSync(join(runDir, 'summary.txt'), 'utf8'));
     io.out(`\nresults: ${runDir}\n`);
