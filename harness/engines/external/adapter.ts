@@ -18,6 +18,8 @@ export interface ExternalOptions {
 }
 
 export const DEFAULT_EXTERNAL_TIMEOUT_MS = 10_000;
+/** hello also waits for the host thread and the peer to start (a JVM, a loaded machine): this much on top of the timeout. */
+const STARTUP_MS = 20_000;
 
 export function externalAdapter(o: ExternalOptions): EngineAdapter {
   return {
@@ -29,7 +31,7 @@ export function externalAdapter(o: ExternalOptions): EngineAdapter {
       const peer = new PeerHost(o.command, slots, o.timeoutMs);
       let hello;
       try {
-        const parsed = helloSchema.safeParse(await peer.call('hello', { protocol: PROTOCOL_VERSION }));
+        const parsed = helloSchema.safeParse(await peer.call('hello', { protocol: PROTOCOL_VERSION }, STARTUP_MS));
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
           throw new PeerError(`external engine \`${o.command}\` answered hello wrongly: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''} (protocol ${PROTOCOL_VERSION} expected)`);

@@ -35,13 +35,14 @@ export class PeerHost {
   }
 
   /** One cell-level request; resolves with `result`, rejects with the peer's error or a timeout naming the command. */
-  async call(op: string, body: Record<string, unknown> = {}): Promise<unknown> {
+  async call(op: string, body: Record<string, unknown> = {}, extraMs = 0): Promise<unknown> {
     const ref = this.nextRef++;
+    const timeoutMs = this.timeoutMs + extraMs;
     const line = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.calls.delete(ref);
-        reject(new PeerError(`external engine \`${this.command}\` did not answer ${op} within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
+        reject(new PeerError(`external engine \`${this.command}\` did not answer ${op} within ${timeoutMs} ms`));
+      }, timeoutMs);
       this.calls.set(ref, {
         resolve: (l) => (clearTimeout(timer), resolve(l)),
         reject: (e) => (clearTimeout(timer), reject(e)),
