@@ -68,7 +68,8 @@ export function summaryTable(run: RunRecord, summaries: CellSummary[], compariso
       frows.push([`  ${name}`, String(h.count), ...[h.p50, h.p90, h.p99, h.p999, h.max].map(fmt)]);
     }
     if (fields.length > 0) out.push(align(frows), '');
-    if ((c.not_reported ?? []).length > 0) out.push(`  not reported by this engine: ${c.not_reported!.join('; ')}`);
+    const unreported = (c.not_reported ?? []).map((n) => n.split(' ')[0]);
+    if (unreported.length > 0) out.push(`  not reported by this engine: ${unreported.join(', ')} (their card fields: run.json)`);
     for (const g of c.gaps) out.push(`  observability gap: ${g}`);
     for (const f of c.failures) out.push(`  failure: ${f}`);
     for (const m of c.correctness) out.push(`  correctness: ${m}`);
