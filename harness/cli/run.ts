@@ -121,8 +121,10 @@ function listArg(values: readonly string[] | undefined): string[] | undefined {
 
 /** `--variant`, `--engine-cmd`, `--engine-timeout`: the variants and their adapters. */
 function enginesArg(values: ParsedRun['values'], faults: FaultConfig): { variants: EngineVariant[]; engines: EngineAdapters } {
-  const variants = listArg(values.variant) ?? ['reference'];
-  for (const v of variants) if (!isEngineVariant(v)) throw new UsageError(`shadowbench run: --variant '${v}' is not one of ${ENGINE_VARIANTS.join(', ')}`);
+  const variants = (listArg(values.variant) ?? ['reference']).map((v) => {
+    if (!isEngineVariant(v)) throw new UsageError(`shadowbench run: --variant '${v}' is not one of ${ENGINE_VARIANTS.join(', ')}`);
+    return v;
+  });
   if (new Set(variants).size !== variants.length) throw new UsageError(`shadowbench run: --variant lists a variant twice: ${variants.join(',')}`);
   const external = variants.includes('external');
   const command = values['engine-cmd']?.trim();
@@ -130,8 +132,7 @@ function enginesArg(values: ParsedRun['values'], faults: FaultConfig): { variant
   if (external && (command === undefined || command === '')) throw new UsageError('shadowbench run: --variant external needs --engine-cmd "<command that starts the peer>"');
   if (Object.keys(faults).length > 0 && !variants.includes('reference')) throw new UsageError('shadowbench run: --inject applies to the reference engine only, which --variant leaves out');
   const timeoutMs = durationArg(values['engine-timeout'], 'engine-timeout') ?? DEFAULT_EXTERNAL_TIMEOUT_MS;
-  const engines = engineAdapters(variants as EngineVariant[], command === undefined ? null : { command, timeoutMs });
-  return { variants: variants as EngineVariant[], engines };
+  return { variants, engines: engineAdapters(variants, command === undefined ? null : { command, timeoutMs }) };
 }
 
 /** `--threshold ID=VALUE` and `--kill-switch ID=latch|K/N`, checked against the cards' trigger ids. */

@@ -73,14 +73,14 @@ export async function runRound(cell: Cell, round: number, ctx: RoundContext): Pr
     shadowSampleRatio: ctx.shadowSampleRatio, shadowAllowedDifferences: ALLOWED_DIFFERENCES,
   }, dir);
   try {
-    return await drive(cell, round, ctx, db, dir);
+    return await drive(cell, round, ctx, db);
   } finally {
     await db.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function drive(cell: Cell, round: number, ctx: RoundContext, db: CellDatabase, dir: string): Promise<RoundResult> {
+async function drive(cell: Cell, round: number, ctx: RoundContext, db: CellDatabase): Promise<RoundResult> {
   const spec = cell.workload.spec;
   const aggregate = new RoundAggregate();
   // Live fallback needs control modes: only the reference engine has them.
