@@ -3,9 +3,9 @@
 // round): a deterministic workload reaches the state its op streams imply
 // (hashed as SQLite hashes it, so the two engines agree), the M6 records the
 // peer declares are recorded and the rest listed as not reported. A peer that
-// crashes, hangs or writes garbage fails its own cell with a cause naming the
-// command; the other cells run, and the CLI exits 1. Bad engine flags are
-// usage errors.
+// crashes, hangs, writes garbage or malformed field records fails its own
+// cell with a cause naming the command; the other cells run, and the CLI
+// exits 1. Bad engine flags are usage errors.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -52,10 +52,14 @@ test('line-engine: every op kind, the implied final state, its declared fields r
   }
 });
 
-for (const [fixture, cause] of [['hang', /did not answer (exec|begin|commit) within 1500 ms/], ['garbage', /wrote garbage: "this is not json"/]] as const) {
-  test(`a peer that ${fixture === 'hang' ? 'hangs' : 'writes garbage'} fails its cell only`, async () => {
-    const command = `node test/fixtures/${fixture}-engine.mjs`;
-    const results = await run(command, ['external', 'sqlite'], `ext-${fixture}`, 1500);
+const BAD_PEERS = [
+  { does: 'hangs', command: 'node test/fixtures/hang-engine.mjs', cause: /did not answer [a-z_]+ within 150\d ms \(connection \d\)/ },
+  { does: 'writes garbage', command: 'node test/fixtures/garbage-engine.mjs', cause: /wrote garbage: "this is not json"/ },
+  { does: 'reports a malformed field record', command: 'LINE_ENGINE_FAIL=fields node test/fixtures/line-engine.mjs', cause: /answered commit with a malformed field record: 0\.alloc_ns: M6\.alloc_ns must be a number/ },
+];
+for (const { does, command, cause } of BAD_PEERS) {
+  test(`a peer that ${does} fails its cell only`, async () => {
+    const results = await run(command, ['external', 'sqlite'], `ext-${does.split(' ')[0]}`, 1500);
     const ext = results.find((r) => r.cell.variant === 'external')!;
     assert.is(ext.status, 'failed');
     assert.ok(ext.failures.length > 0 && ext.failures.every((f) => f.includes(`\`${command}\``) && cause.test(f)), ext.failures.join('\n'));

@@ -130,7 +130,10 @@ export class ExternalConnection implements EngineConnection {
   private report(op: string, fields: unknown): void {
     if (this.sinks.onRecord === null) return;
     const parsed = fieldRecordSchema.array().safeParse(fields);
-    if (!parsed.success) throw this.break(`answered ${op} with malformed fields: ${parsed.error.issues[0]?.message ?? ''}`);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw this.break(`answered ${op} with a malformed field record: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`);
+    }
     const now = (performance.timeOrigin + performance.now()) * 1e6;
     for (const r of parsed.data) this.sinks.onRecord({ trace_id: `${this.conn}-${op}`, start_ns: now, end_ns: now, ...r } as unknown as FieldRecord);
   }

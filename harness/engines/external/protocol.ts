@@ -6,13 +6,18 @@
 
 import { z } from 'zod';
 import { METADATA_CLASSES } from '../../../engine/index.ts';
+import { LATENCY_FIELDS, VALUE_FIELDS } from '../../record/fields.ts';
 
 export const PROTOCOL_VERSION = 1;
 
 const primitive = z.union([z.number(), z.string(), z.boolean(), z.null()]);
 
-/** A card field record: `metadata_class`, `operation` and the card's fields; trace_id and timings optional. */
-export const fieldRecordSchema = z.object({ metadata_class: z.enum(METADATA_CLASSES), operation: z.string() }).catchall(primitive);
+/** A card field record: `metadata_class`, `operation` and the card's fields; trace_id and timings optional. Fields the recorder measures must be numbers. */
+export const fieldRecordSchema = z.object({ metadata_class: z.enum(METADATA_CLASSES), operation: z.string() }).catchall(primitive).superRefine((r, ctx) => {
+  for (const { field } of [...(LATENCY_FIELDS[r.metadata_class] ?? []), ...(VALUE_FIELDS[r.metadata_class] ?? [])]) {
+    if (r[field] !== undefined && typeof r[field] !== 'number') ctx.addIssue({ code: 'custom', path: [field], message: `${r.metadata_class}.${field} must be a number` });
+  }
+});
 
 export const answerSchema = z.union([
   z.object({ id: z.number().int(), ok: z.literal(true), result: z.unknown().optional(), fields: z.array(fieldRecordSchema).optional() }).strict(),
