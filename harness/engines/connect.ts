@@ -1,17 +1,17 @@
-// Worker side: a connection onto the cell database a handle names.
+// Worker side: a connection onto the cell database a handle names. The
+// comparators' modules (better-sqlite3, zod) load on first use, so a pool
+// thread that only ever runs the reference engine does not pay for them.
 
 import { connect } from '../../engine/index.ts';
 import type { ConnectionSinks, EngineConnection, EngineHandle } from './connection.ts';
-import { ExternalConnection } from './external/connection.ts';
-import { SqliteConnection } from './sqlite/connection.ts';
 
-export function connectEngine(handle: EngineHandle, connection: number, sinks: ConnectionSinks): EngineConnection {
+export async function connectEngine(handle: EngineHandle, connection: number, sinks: ConnectionSinks): Promise<EngineConnection> {
   switch (handle.variant) {
     case 'reference':
       return connect(handle.shared, { hook: sinks.onRecord });
     case 'sqlite':
-      return new SqliteConnection(handle, sinks);
+      return new (await import('./sqlite/connection.ts')).SqliteConnection(handle, sinks);
     case 'external':
-      return new ExternalConnection(handle, connection, sinks);
+      return new (await import('./external/connection.ts')).ExternalConnection(handle, connection, sinks);
   }
 }

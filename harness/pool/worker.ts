@@ -41,7 +41,7 @@ function awaitBarrier(barrier: Int32Array, connections: number): void {
 
 export default async function runConnection(task: ConnectionTask): Promise<ConnectionResult> {
   const recorder = new Recorder(task.connection, await useWasm(), task.sample_ratio);
-  const conn = connectEngine(task.engine, task.connection, { onRecord: task.field_records ? recorder.onRecord : null, count: (key, n) => recorder.count(key, n) });
+  const conn = await connectEngine(task.engine, task.connection, { onRecord: task.field_records ? recorder.onRecord : null, count: (key, n) => recorder.count(key, n) });
   const driver = new Driver(conn, task.spec, task.connection, (code) => recorder.count(`errors.${code}`));
   const replay = task.trace_in === null ? null : traceStream(task.trace_in);
   const stream: OpStream = replay ?? opStream(task.spec, task.seed, task.connection, task.connections);
