@@ -138,10 +138,7 @@ function engines(r: GateReport): string {
   if (r.engine_comparison.length === 0) return '';
   const p99 = (v: number | null): string => (v === null ? '-' : fmtNs(v));
   const x = (v: number | null): string => (v === null ? '-' : `${v.toFixed(2)}×`);
-  const rows = r.engine_comparison.flatMap((e) => e.comparators.map((c) => {
-    const best = e.reference.find((f) => f.label === e.best);
-    return `<tr><td>${esc(e.workload)} · ${esc(e.backend)} · c${e.concurrency}</td><td>${esc(e.best ?? 'none usable')}</td><td>${best?.throughput_ops_s.toFixed(0) ?? '-'}</td><td>${p99(best?.p99_ns ?? null)}</td><td>${esc(c.label)}${c.status === 'ok' ? '' : ' (failed)'}</td><td>${c.throughput_ops_s.toFixed(0)}</td><td>${p99(c.p99_ns)}</td><td>${x(c.throughput_ratio)}</td><td>${x(c.p99_ratio)}</td></tr>`;
-  }));
+  const rows = r.engine_comparison.flatMap((e) => e.comparators.map((c) => `<tr><td>${esc(e.workload)} · ${esc(e.backend)} · c${e.concurrency}</td><td>${esc(e.best?.label ?? 'none usable')}</td><td>${e.best?.throughput_ops_s.toFixed(0) ?? '-'}</td><td>${p99(e.best?.p99_ns ?? null)}</td><td>${esc(c.label)}${c.status === 'ok' ? '' : ' (failed)'}</td><td>${c.throughput_ops_s.toFixed(0)}</td><td>${p99(c.p99_ns)}</td><td>${x(c.throughput_ratio)}</td><td>${x(c.p99_ratio)}</td></tr>`));
   return `<h2>Engines side by side</h2><p>Ratios: the reference engine's best mode / the comparator.</p><table><tr><th>cells</th><th>reference best</th><th>ops/s</th><th>p99</th><th>comparator</th><th>ops/s</th><th>p99</th><th>ops/s ratio</th><th>p99 ratio</th></tr>${rows.join('')}</table>`;
 }
 

@@ -97,11 +97,10 @@ export function reportMarkdown(r: GateReport): string {
     out.push('', '### Engines side by side', '', 'Ratios: the reference engine\'s best mode / the comparator (throughput above 1 and p99 below 1 favour the reference engine).', '');
     out.push('| workload | backend | c | reference best | ops/s | p99 | comparator | ops/s | p99 | ops/s ratio | p99 ratio |', '|---|---|---|---|---|---|---|---|---|---|---|');
     for (const e of r.engine_comparison) {
-      const best = e.reference.find((f) => f.label === e.best);
       const p99 = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : ns(v));
       const x = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
       for (const c of e.comparators) {
-        out.push(`| ${e.workload} | ${e.backend} | ${e.concurrency} | ${e.best ?? 'none usable'} | ${best?.throughput_ops_s.toFixed(0) ?? '-'} | ${p99(best?.p99_ns)} | ${c.label}${c.status === 'ok' ? '' : ' (failed)'} | ${c.throughput_ops_s.toFixed(0)} | ${p99(c.p99_ns)} | ${x(c.throughput_ratio)} | ${x(c.p99_ratio)} |`);
+        out.push(`| ${e.workload} | ${e.backend} | ${e.concurrency} | ${e.best?.label ?? 'none usable'} | ${e.best?.throughput_ops_s.toFixed(0) ?? '-'} | ${p99(e.best?.p99_ns)} | ${c.label}${c.status === 'ok' ? '' : ' (failed)'} | ${c.throughput_ops_s.toFixed(0)} | ${p99(c.p99_ns)} | ${x(c.throughput_ratio)} | ${x(c.p99_ratio)} |`);
       }
     }
   }

@@ -25,7 +25,7 @@ function versusTable(comparisons: readonly EngineComparison[]): string {
   const x = (v: number | null): string => (v === null ? '-' : `${v.toFixed(2)}x`);
   for (const c of comparisons) {
     const where = `${c.workload}.${c.backend}.c${c.concurrency}`;
-    for (const r of c.reference) rows.push([where, `${r.label}${r.label === c.best ? ' *' : ''}${r.status === 'ok' ? '' : ' FAILED'}`, r.throughput_ops_s.toFixed(0), p99(r.p99_ns), '', '']);
+    for (const r of c.reference) rows.push([where, `${r.label}${r.label === c.best?.label ? ' *' : ''}${r.status === 'ok' ? '' : ' FAILED'}`, r.throughput_ops_s.toFixed(0), p99(r.p99_ns), '', '']);
     for (const r of c.comparators) rows.push([where, `${r.label}${r.status === 'ok' ? '' : ' FAILED'}`, r.throughput_ops_s.toFixed(0), p99(r.p99_ns), x(r.throughput_ratio), x(r.p99_ratio)]);
   }
   return align(rows);

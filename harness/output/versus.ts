@@ -19,8 +19,8 @@ export interface EngineComparison {
   backend: string;
   concurrency: number;
   reference: EngineFigures[];
-  /** The reference mode with the highest throughput. */
-  best: string | null;
+  /** The usable reference mode with the highest throughput (null: none usable). */
+  best: EngineFigures | null;
   comparators: (EngineFigures & {
     /** Reference best mode's throughput / the comparator's: above 1, the reference engine is faster. */
     throughput_ratio: number | null;
@@ -56,7 +56,7 @@ export function compareEngines(cells: readonly CellRecord[], summaries: readonly
     const best = usable.length === 0 ? null : usable.reduce((a, b) => (b.throughput_ops_s > a.throughput_ops_s ? b : a));
     const first = group[0]!;
     out.push({
-      workload: first.workload, backend: first.backend, concurrency: first.concurrency, reference, best: best?.label ?? null,
+      workload: first.workload, backend: first.backend, concurrency: first.concurrency, reference, best,
       comparators: group.filter((c) => c.variant !== 'reference').map((c) => {
         const f = figures(c, c.variant);
         return { ...f, throughput_ratio: ratio(best?.throughput_ops_s ?? null, f.throughput_ops_s), p99_ratio: ratio(best?.p99_ns ?? null, f.p99_ns) };

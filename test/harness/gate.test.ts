@@ -163,7 +163,7 @@ test('SQLite cells beside the reference engine change no verdict; the report set
   const report = buildReport({ run: runOf([...reference, sqlite]), counters: new Map(), summaries: [...reference.map((c) => p99(c.id, 400)), p99(sqlite.id, 800)] });
   assert.is(report.engine_comparison.length, 1);
   const e = report.engine_comparison[0]!;
-  assert.equal([e.workload, e.backend, e.concurrency, e.best], ['commutative-inserts', 'file', 4, 'reference/new']);
+  assert.equal([e.workload, e.backend, e.concurrency, e.best?.label], ['commutative-inserts', 'file', 4, 'reference/new']);
   assert.equal(e.reference.map((r) => r.label), ['reference/legacy', 'reference/shadow_compare', 'reference/new']);
   assert.equal(e.comparators.map((c) => [c.label, c.throughput_ratio, c.p99_ratio]), [['sqlite', 0.6, 0.5]]);
   assert.match(reportMarkdown(report), '| commutative-inserts | file | 4 | reference/new | 1200 | 400ns | sqlite | 2000 | 800ns | 0.60 | 0.50 |');
