@@ -117,7 +117,11 @@ export function buildListing(): Listing {
     backends: [...BACKENDS],
     fsync_policies: [...FSYNC_POLICIES],
     inject_syntax: '--inject CLASS.FAULT=VALUE',
-    engines: [{ name: 'reference', description: "this repository's engine (engine/); the SQLite comparator comes later" }],
+    engines: [
+      { name: 'reference', description: "this repository's engine (engine/): control modes, faults, every card field" },
+      { name: 'sqlite', description: 'SQLite via better-sqlite3, WAL (memory backend: on /dev/shm); one mode set (n/a); reports no card fields' },
+      { name: 'external', description: 'an engine in another process over the line protocol (--engine-cmd); reports the fields its hello declares' },
+    ],
     workloads: loadSuite().map(({ spec }) => ({
       name: spec.name, description: spec.description, classes: [...spec.serves.classes], backends: [...spec.backends], concurrency: [...spec.concurrency],
     })),

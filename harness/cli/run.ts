@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { BACKENDS, EngineError, type Backend, type FaultConfig } from '../../engine/index.ts';
 import { runRecordOf, writeRun, type RunRecord } from '../output/write.ts';
 import { planMatrix } from '../plan/matrix.ts';
+import { DEFAULT_EXTERNAL_TIMEOUT_MS, ENGINE_VARIANTS, engineAdapters, isEngineVariant, type EngineAdapters, type EngineVariant } from '../engines/index.ts';
 import { applyInjections, ModeSetError, parseModeSets } from '../plan/modes.ts';
 import { FixtureError } from '../run/fixture.ts';
 import { DEFAULT_WINDOW_MS, runMatrix, type Schedule } from '../run/runner.ts';
@@ -24,6 +25,9 @@ import { UsageError, parseVerbArgs, stableJson, type Io, type Verb } from './ver
 
 export const RUN_OPTIONS = {
   workload: { type: 'string', multiple: true },
+  variant: { type: 'string', multiple: true },
+  'engine-cmd': { type: 'string' },
+  'engine-timeout': { type: 'string' },
   backend: { type: 'string', multiple: true },
   concurrency: { type: 'string' },
   modes: { type: 'string' },
@@ -54,6 +58,13 @@ summary.txt, histograms/*.hlog).
 
 Options:
   --workload NAME|FILE   a canonical workload or a spec file (repeatable; default: the quick canonical suite)
+  --variant LIST         engine variants, comma-separated (default: reference):
+                           reference  this repository's engine, every requested mode set
+                           sqlite     SQLite (better-sqlite3): WAL file; memory = WAL file on /dev/shm; one mode set, n/a
+                           external   an engine in another process over the line protocol (README: External engines)
+                         with several, the summary shows them side by side (reference best mode / comparator ratios)
+  --engine-cmd CMD       the external variant's peer command line, run by /bin/sh (e.g. "node test/fixtures/line-engine.mjs")
+  --engine-timeout MS    how long the external peer may take to answer one request (default 10000; e.g. 2s)
   --backend memory|file  restrict backends (repeatable or comma-separated; default: each spec's own)
   --concurrency LIST     connection counts, e.g. 1,4,8 (default: the spec's)
   --modes LIST           mode sets, comma-separated: legacy, shadow_compare, new, or CLASS=MODE joined by +
@@ -65,7 +76,7 @@ Options:
   --schedule interleaved|concurrent
                          concurrent runs one pool per mode set at the same time (figures share the machine)
   --inject CLASS.FAULT=VALUE[@SET]
-                         fault injection, repeatable (e.g. M6.stale_publish=0.01, M6.delay_ns=2000);
+                         fault injection into the reference engine, repeatable (e.g. M6.stale_publish=0.01, M6.delay_ns=2000);
                          @SET scopes it to one mode set (e.g. --modes base:legacy,slow:legacy --inject M6.delay_ns=900@slow)
   --threshold TRIGGER=VALUE
                          override a fallback trigger's threshold (e.g. M6.alloc_churn=0.1; see 'shadowbench list')
@@ -98,15 +109,31 @@ function intArg(name: string, v: string | undefined, fallback: number, min = 1):
   return n;
 }
 
-function durationArg(v: string | undefined): number | undefined {
+function durationArg(v: string | undefined, name = 'duration'): number | undefined {
   if (v === undefined) return undefined;
   const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(v.trim());
-  if (m === null || Number(m[1]) <= 0) throw new UsageError(`shadowbench run: --duration must be a positive number of ms (or with an s suffix), got '${v}'`);
+  if (m === null || Number(m[1]) <= 0) throw new UsageError(`shadowbench run: --${name} must be a positive number of ms (or with an s suffix), got '${v}'`);
   return Math.round(Number(m[1]) * (m[2] === 's' ? 1000 : 1));
 }
 
 function listArg(values: readonly string[] | undefined): string[] | undefined {
   return values?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+}
+
+/** `--variant`, `--engine-cmd`, `--engine-timeout`: the variants and their adapters. */
+function enginesArg(values: ParsedRun['values']): { variants: EngineVariant[]; engines: EngineAdapters } {
+  const variants = (listArg(values.variant) ?? ['reference']).map((v) => {
+    if (!isEngineVariant(v)) throw new UsageError(`shadowbench run: --variant '${v}' is not one of ${ENGINE_VARIANTS.join(', ')}`);
+    return v;
+  });
+  if (new Set(variants).size !== variants.length) throw new UsageError(`shadowbench run: --variant lists a variant twice: ${variants.join(',')}`);
+  const external = variants.includes('external');
+  const command = values['engine-cmd']?.trim();
+  if (!external && (command !== undefined || values['engine-timeout'] !== undefined)) throw new UsageError('shadowbench run: --engine-cmd and --engine-timeout need --variant external');
+  if (external && (command === undefined || command === '')) throw new UsageError('shadowbench run: --variant external needs --engine-cmd "<command that starts the peer>"');
+  if ((values.inject ?? []).length > 0 && !variants.includes('reference')) throw new UsageError('shadowbench run: --inject applies to the reference engine only, which --variant leaves out');
+  const timeoutMs = durationArg(values['engine-timeout'], 'engine-timeout') ?? DEFAULT_EXTERNAL_TIMEOUT_MS;
+  return { variants, engines: engineAdapters(variants, command === undefined ? null : { command, timeoutMs }) };
 }
 
 /** `--threshold ID=VALUE` and `--kill-switch ID=latch|K/N`, checked against the cards' trigger ids. */
@@ -162,6 +189,7 @@ export interface RunShape {
 /** Shared by `run`, `replay` and `nightly`: everything but where the operations come from. */
 export async function executeRun(values: ParsedRun['values'], io: Io, argv: readonly string[], replayOf: string | null, shape: RunShape = {}): Promise<RunOutcome> {
   const failed = (exitCode: number): RunOutcome => ({ exitCode, runDir: null, run: null });
+  const { variants, engines } = enginesArg(values);
   const triggers = triggerConfig(values.threshold ?? [], values['kill-switch'] ?? []);
   const sampleRatio = values['sample-ratio'] === undefined ? DEFAULT_SAMPLE_RATIO : Number(values['sample-ratio']);
   if (!(sampleRatio >= 0 && sampleRatio <= 1)) throw new UsageError(`shadowbench run: --sample-ratio must be a number in [0, 1], got '${values['sample-ratio']}'`);
@@ -206,7 +234,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   try {
     ({ faults, modeSets } = applyInjections(values.inject ?? [], parseModeSets(values.modes)));
     workloads = resolveWorkloads(names);
-    groups = planMatrix({ workloads, modeSets, quick, ...(backends === undefined ? {} : { backends: backends as Backend[] }), ...(concurrency === undefined ? {} : { concurrency }), ...(duration_ms === undefined ? {} : { duration_ms }), ...(shape.max_duration_ms === undefined ? {} : { max_duration_ms: shape.max_duration_ms }) });
+    groups = planMatrix({ workloads, modeSets, variants, quick, ...(backends === undefined ? {} : { backends: backends as Backend[] }), ...(concurrency === undefined ? {} : { concurrency }), ...(duration_ms === undefined ? {} : { duration_ms }), ...(shape.max_duration_ms === undefined ? {} : { max_duration_ms: shape.max_duration_ms }) });
   } catch (err) {
     if (err instanceof SpecError || err instanceof ModeSetError) throw new UsageError(err.message);
     if (err instanceof EngineError) throw new UsageError(`shadowbench run: ${err.message}`);
@@ -235,7 +263,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   let results;
   try {
     results = await runMatrix({
-      groups, rounds, seed, faults, schedule, runDir, triggers, sampleRatio, shadowSampleRatio,
+      groups, rounds, seed, faults, schedule, runDir, triggers, sampleRatio, shadowSampleRatio, engines,
       traceOut: values.record === true ? join(runDir, 'trace') : null,
       traceIn: replayOf === null ? null : join(replayOf, 'trace'),
       onWindow: (cell, delta) => {
@@ -275,7 +303,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   const run = runRecordOf({
     run_id: runDir.split('/').pop()!, started, ended: new Date(endMs), argv, results,
     config: {
-      seed, rounds, schedule, quick, duration_ms: duration_ms ?? null, mode_sets: modeSets.map((m) => m.label),
+      seed, rounds, schedule, quick, duration_ms: duration_ms ?? null, variants, mode_sets: modeSets.map((m) => m.label),
       workloads: workloads.map((w) => ({ name: w.spec.name, file: w.file, fixture_sha256: w.spec.fixture.sha256 ?? null })),
       backends: backends ?? null, concurrency: concurrency ?? null, faults,
       mode_set_faults: Object.fromEntries(modeSets.filter((m) => Object.keys(m.faults).length > 0).map((m) => [m.label, m.faults])),
@@ -283,14 +311,14 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
     },
   });
   const cells = run.cells;
-  writeRun(runDir, run, results, startMs, endMs);
+  const engineComparison = writeRun(runDir, run, results, startMs, endMs);
   for (const r of results) r.aggregate.destroy();
   const exitCode = run.totals.failed > 0 || run.totals.correctness_failures > 0 ? 1 : 0;
   if (shape.print === false) {
     // The caller reports.
   } else if (values.json === true) {
     const telemetryOut = { spans: spanReport, push: pushed, metrics_port: metricsPort === 0 ? null : metricsPort };
-    io.out(`${stableJson({ run_dir: runDir, exit_code: exitCode, telemetry: telemetryOut, totals: run.totals, cells: cells.map((c) => ({ id: c.id, status: c.status, throughput_ops_s: c.throughput_ops_s, usable_for_gate: c.usable_for_gate, failures: c.failures, gaps: c.gaps, correctness: c.correctness })) })}\n`);
+    io.out(`${stableJson({ run_dir: runDir, exit_code: exitCode, telemetry: telemetryOut, totals: run.totals, engine_comparison: engineComparison, cells: cells.map((c) => ({ id: c.id, variant: c.variant, status: c.status, throughput_ops_s: c.throughput_ops_s, usable_for_gate: c.usable_for_gate, failures: c.failures, gaps: c.gaps, not_reported: c.not_reported, correctness: c.correctness })) })}\n`);
   } else {
     io.out(readFileSync(join(runDir, 'summary.txt'), 'utf8'));
     io.out(`\nresults: ${runDir}\n`);

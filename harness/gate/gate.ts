@@ -6,6 +6,7 @@
 
 import { SWITCHABLE_CLASSES, type SwitchableClass } from '../../engine/index.ts';
 import { CARDS } from '../cards/cards.ts';
+import { HAS_CONTROL_MODES, isEngineVariant } from '../engines/variants.ts';
 import type { FallbackEvent } from '../cards/evaluator.ts';
 import type { CellRecord, CellSummary, RunRecord } from '../output/write.ts';
 import { bootstrapRelativeDiff, cliffsDelta, mannWhitney, median, relativeDiff, type Interval, type RankTest } from './stats.ts';
@@ -124,8 +125,12 @@ function describe(c: Comparison): string {
     `${c.baseline_rounds.length} vs ${c.candidate_rounds.length} rounds`;
 }
 
+/** Cells of an engine without control modes (SQLite, external) have no primitive to promote: the gate leaves them out. */
+const hasControlModes = (c: CellRecord): boolean => !isEngineVariant(c.variant) || HAS_CONTROL_MODES[c.variant];
+
 export function gate(input: GateInput, o: GateOptions = DEFAULT_GATE): Verdict[] {
-  return SWITCHABLE_CLASSES.map((cls) => verdictFor(cls, input, o));
+  const modal = { ...input, run: { ...input.run, cells: input.run.cells.filter(hasControlModes) } };
+  return SWITCHABLE_CLASSES.map((cls) => verdictFor(cls, modal, o));
 }
 
 function verdictFor(cls: SwitchableClass, { run, counters }: GateInput, o: GateOptions): Verdict {

@@ -1,7 +1,7 @@
 // The self-contained HTML gate report: verdicts first, then charts drawn as
 // inline SVG (no scripts, no network): latency percentile curves per mode,
 // throughput by concurrency, M1 retry and spin distributions, and the
-// fallbacks on a time line.
+// fallbacks on a time line; comparator engines beside the reference modes.
 
 import type { CellSummary, RunRecord } from '../output/write.ts';
 import type { HistogramSummary } from '../record/aggregate.ts';
@@ -11,6 +11,9 @@ const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'
 const W = 560;
 const H = 240;
 const PAD = { l: 64, r: 16, t: 16, b: 40 };
+
+/** A series is a reference mode set, or a comparator engine (whose one mode set is `n/a`). */
+const seriesOf = (c: RunRecord['cells'][number]): string => (c.variant === 'reference' ? c.mode_set : c.variant);
 
 export const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
@@ -74,7 +77,7 @@ function latencyCurves(run: RunRecord, byId: Map<string, CellSummary>): string {
       Object.entries(byId.get(c.id)?.histograms ?? {}).filter(([n]) => /^op\.[a-z_]+\.latency_ns$/.test(n)).sort((a, b) => b[1].count - a[1].count)[0];
     const series = cells.flatMap((c) => {
       const h = hist(c);
-      return h === undefined ? [] : [{ label: `${c.mode_set} (${h[0].split('.')[1]})`, points: PERCENTILES.map(([, k], i): [number, number] => [i, h[1][k]]) }];
+      return h === undefined ? [] : [{ label: `${seriesOf(c)} (${h[0].split('.')[1]})`, points: PERCENTILES.map(([, k], i): [number, number] => [i, h[1][k]]) }];
     });
     charts.push(lineChart(`Latency percentiles — ${group}`, PERCENTILES.map(([l]) => l), series, fmtNs, true));
   }
@@ -88,11 +91,11 @@ function throughputByConcurrency(run: RunRecord): string {
     const cells = run.cells.filter((c) => `${c.workload} · ${c.backend}` === key);
     const levels = [...new Set(cells.map((c) => c.concurrency))].sort((a, b) => a - b);
     if (levels.length < 1) continue;
-    const modes = [...new Set(cells.map((c) => c.mode_set))];
+    const modes = [...new Set(cells.map(seriesOf))];
     const series = modes.map((m) => ({
       label: m,
       points: levels.flatMap((lv, i): [number, number][] => {
-        const c = cells.find((x) => x.mode_set === m && x.concurrency === lv);
+        const c = cells.find((x) => seriesOf(x) === m && x.concurrency === lv);
         return c === undefined ? [] : [[i, c.throughput_ops_s]];
       }),
     }));
@@ -131,6 +134,14 @@ function timeline(run: RunRecord): string {
     marks.join('') + '</svg></figure>';
 }
 
+function engines(r: GateReport): string {
+  if (r.engine_comparison.length === 0) return '';
+  const p99 = (v: number | null): string => (v === null ? '-' : fmtNs(v));
+  const x = (v: number | null): string => (v === null ? '-' : `${v.toFixed(2)}×`);
+  const rows = r.engine_comparison.flatMap((e) => e.comparators.map((c) => `<tr><td>${esc(e.workload)} · ${esc(e.backend)} · c${e.concurrency}</td><td>${esc(e.best?.label ?? 'none usable')}</td><td>${e.best?.throughput_ops_s.toFixed(0) ?? '-'}</td><td>${p99(e.best?.p99_ns ?? null)}</td><td>${esc(c.label)}${c.status === 'ok' ? '' : ' (failed)'}</td><td>${c.throughput_ops_s.toFixed(0)}</td><td>${p99(c.p99_ns)}</td><td>${x(c.throughput_ratio)}</td><td>${x(c.p99_ratio)}</td></tr>`));
+  return `<h2>Engines side by side</h2><p>Ratios: the reference engine's best mode / the comparator.</p><table><tr><th>cells</th><th>reference best</th><th>ops/s</th><th>p99</th><th>comparator</th><th>ops/s</th><th>p99</th><th>ops/s ratio</th><th>p99 ratio</th></tr>${rows.join('')}</table>`;
+}
+
 export function reportHtml(r: GateReport, run: RunRecord, summaries: readonly CellSummary[]): string {
   const byId = new Map(summaries.map((s) => [s.id, s]));
   const verdictRows = r.verdicts.map((v) => `<tr class="${v.verdict}"><td>${v.metadata_class}</td><td><strong>${v.verdict}</strong></td><td><ul>${v.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>${v.not_run.length > 0 ? `<p class="notrun">Not run: ${v.not_run.map(esc).join('; ')}</p>` : ''}</td></tr>`).join('');
@@ -145,6 +156,7 @@ tr.promote td:nth-child(2){color:#2ca02c}tr.hold td:nth-child(2){color:#b8860b}t
 <h1>shadowbench gate</h1>
 <p>run <code>${esc(r.run_id)}</code> · hardware <code>${esc(r.hardware_signature)}</code> · commit <code>${esc(r.git_commit ?? 'unknown')}</code>${r.fault_injection ? ' · <strong>fault injection on</strong>' : ''}</p>
 <h2>Verdicts</h2><table><tr><th>class</th><th>verdict</th><th>reasons</th></tr>${verdictRows}</table>
+${engines(r)}
 <h2>Latency percentile curves per mode</h2><div class="grid">${latencyCurves(run, byId)}</div>
 <h2>Throughput by concurrency</h2><div class="grid">${throughputByConcurrency(run)}</div>
 <h2>Retries and spins</h2><div class="grid">${spinAndRetry(run, byId) || '<p>No M1 retry or spin data in this run.</p>'}</div>

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CellRecord, CellSummary, RunRecord } from '../output/write.ts';
 import { stableJson } from '../cli/verb.ts';
+import { compareEngines, type EngineComparison } from '../output/versus.ts';
+import { ns } from '../output/table.ts';
 import { DEFAULT_GATE, gate, type GateInput, type GateOptions, type Verdict } from './gate.ts';
 
 export interface GateReport {
@@ -22,6 +24,8 @@ export interface GateReport {
   keep_local_alerts: { metadata_class: string; trigger: string; cell: string; detail: string }[];
   /** Cells whose figures the gate could not use, and why. */
   unusable_cells: { id: string; why: string[] }[];
+  /** Reference modes beside comparator engines (SQLite, external) on the same workload; empty when one variant ran. */
+  engine_comparison: EngineComparison[];
   trace_correlation: string;
 }
 
@@ -55,6 +59,7 @@ export function buildReport(input: GateInput, options: GateOptions = DEFAULT_GAT
     verdicts: gate(input, options),
     keep_local_alerts: run.cells.flatMap((c) => (c.fallback_events ?? []).filter((e) => e.action === 'alert').map((e) => ({ metadata_class: e.metadata_class, trigger: e.trigger, cell: c.id, detail: e.observation.detail }))),
     unusable_cells: run.cells.filter((c) => unusable(c).length > 0).map((c) => ({ id: c.id, why: unusable(c) })),
+    engine_comparison: compareEngines(run.cells, input.summaries ?? []),
   };
   return { ...body, trace_correlation: createHash('sha256').update(stableJson(body, 0)).digest('hex') };
 }
@@ -87,6 +92,17 @@ export function reportMarkdown(r: GateReport): string {
   if (r.unusable_cells.length > 0) {
     out.push('', '### Cells not usable for the gate', '');
     for (const c of r.unusable_cells) out.push(`- ${c.id}: ${c.why.join('; ')}`);
+  }
+  if (r.engine_comparison.length > 0) {
+    out.push('', '### Engines side by side', '', 'Ratios: the reference engine\'s best mode / the comparator (throughput above 1 and p99 below 1 favour the reference engine).', '');
+    out.push('| workload | backend | c | reference best | ops/s | p99 | comparator | ops/s | p99 | ops/s ratio | p99 ratio |', '|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const e of r.engine_comparison) {
+      const p99 = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : ns(v));
+      const x = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
+      for (const c of e.comparators) {
+        out.push(`| ${e.workload} | ${e.backend} | ${e.concurrency} | ${e.best?.label ?? 'none usable'} | ${e.best?.throughput_ops_s.toFixed(0) ?? '-'} | ${p99(e.best?.p99_ns)} | ${c.label}${c.status === 'ok' ? '' : ' (failed)'} | ${c.throughput_ops_s.toFixed(0)} | ${p99(c.p99_ns)} | ${x(c.throughput_ratio)} | ${x(c.p99_ratio)} |`);
+      }
+    }
   }
   out.push('', `<sub>trace_correlation ${r.trace_correlation}</sub>`, '');
   return out.join('\n');

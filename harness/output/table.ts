@@ -1,8 +1,9 @@
 // The summary table a person reads: one line per cell (throughput, operation
-// latency percentiles, errors), then per cell the card fields' percentiles.
+// latency percentiles, errors), engines side by side when several ran, then
+// per cell the card fields' percentiles.
 
-import type { HistogramSummary } from '../record/aggregate.ts';
 import type { CellSummary, RunRecord } from './write.ts';
+import { headline, type EngineComparison } from './versus.ts';
 
 /** ns → a short human figure. */
 export function ns(v: number): string {
@@ -17,16 +18,20 @@ function align(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
 
-/** All operation kinds merged: the cell's headline latency is the busiest kind's. */
-function headline(s: CellSummary): HistogramSummary | null {
-  let best: HistogramSummary | null = null;
-  for (const [name, h] of Object.entries(s.histograms)) {
-    if (/^op\.[a-z_]+\.latency_ns$/.test(name) && (best === null || h.count > best.count)) best = h;
+/** Reference modes and comparators per workload, backend and concurrency, with reference-best / comparator ratios. */
+function versusTable(comparisons: readonly EngineComparison[]): string {
+  const rows: string[][] = [['workload', 'engine', 'ops/s', 'p99', 'best/this ops/s', 'best/this p99']];
+  const p99 = (v: number | null): string => (v === null ? '-' : ns(v));
+  const x = (v: number | null): string => (v === null ? '-' : `${v.toFixed(2)}x`);
+  for (const c of comparisons) {
+    const where = `${c.workload}.${c.backend}.c${c.concurrency}`;
+    for (const r of c.reference) rows.push([where, `${r.label}${r.label === c.best?.label ? ' *' : ''}${r.status === 'ok' ? '' : ' FAILED'}`, r.throughput_ops_s.toFixed(0), p99(r.p99_ns), '', '']);
+    for (const r of c.comparators) rows.push([where, `${r.label}${r.status === 'ok' ? '' : ' FAILED'}`, r.throughput_ops_s.toFixed(0), p99(r.p99_ns), x(r.throughput_ratio), x(r.p99_ratio)]);
   }
-  return best;
+  return align(rows);
 }
 
-export function summaryTable(run: RunRecord, summaries: CellSummary[]): string {
+export function summaryTable(run: RunRecord, summaries: CellSummary[], comparisons: readonly EngineComparison[] = []): string {
   const byId = new Map(summaries.map((s) => [s.id, s]));
   const rows: string[][] = [['cell', 'status', 'ops/s', 'p50', 'p90', 'p99', 'p99.9', 'max', 'errors', 'notes']];
   for (const c of run.cells) {
@@ -49,17 +54,22 @@ export function summaryTable(run: RunRecord, summaries: CellSummary[]): string {
   if (run.schedule_note !== null) out.push(run.schedule_note);
   if (run.engine?.fault_injection_active === true) out.push(`FAULT INJECTION ON: ${JSON.stringify(run.engine.faults)}`);
   out.push('', align(rows), '');
+  if (comparisons.length > 0) {
+    out.push('engines side by side (* the reference engine\'s best mode; ratios: that mode / this engine; p99 of the busiest operation kind)', '', versusTable(comparisons), '');
+  }
   for (const c of run.cells) {
     const s = byId.get(c.id)!;
     const fields = Object.entries(s.histograms).filter(([name]) => !name.startsWith('op.') && !name.endsWith('.duration_ns'));
-    if (fields.length === 0) continue;
+    if (fields.length === 0 && c.failures.length === 0 && (c.not_reported ?? []).length === 0) continue;
     out.push(`${c.id}`);
     const frows = [['  field', 'count', 'p50', 'p90', 'p99', 'p99.9', 'max']];
     for (const [name, h] of fields) {
       const fmt = name.endsWith('_ns') ? ns : (v: number) => String(v);
       frows.push([`  ${name}`, String(h.count), ...[h.p50, h.p90, h.p99, h.p999, h.max].map(fmt)]);
     }
-    out.push(align(frows), '');
+    if (fields.length > 0) out.push(align(frows), '');
+    const unreported = (c.not_reported ?? []).map((n) => n.split(' ')[0]);
+    if (unreported.length > 0) out.push(`  not reported by this engine: ${unreported.join(', ')} (their card fields: run.json)`);
     for (const g of c.gaps) out.push(`  observability gap: ${g}`);
     for (const f of c.failures) out.push(`  failure: ${f}`);
     for (const m of c.correctness) out.push(`  correctness: ${m}`);

@@ -5,13 +5,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
-import { modeName, SWITCHABLE_CLASSES, type ControlMode, type EngineDescription, type FaultConfig, type SwitchableClass } from '../../engine/index.ts';
+import { modeName, SWITCHABLE_CLASSES, type ControlMode, type FaultConfig, type SwitchableClass } from '../../engine/index.ts';
+import type { CellEngineDescription } from '../engines/adapter.ts';
 import type { HistogramSummary } from '../record/aggregate.ts';
 import type { CellResult, RoundSummary, Schedule } from '../run/runner.ts';
 import { runEnvironment, type RunEnvironment } from './environment.ts';
 import type { FallbackEvent } from '../cards/evaluator.ts';
 import type { Counterexample } from '../cards/counterexample.ts';
 import { summaryTable } from './table.ts';
+import { compareEngines, type EngineComparison } from './versus.ts';
 
 export interface RunConfig {
   seed: number;
@@ -19,6 +21,8 @@ export interface RunConfig {
   schedule: Schedule;
   quick: boolean;
   duration_ms: number | null;
+  /** Engine variants run (absent in runs from before variants existed: reference only). */
+  variants?: string[];
   mode_sets: string[];
   workloads: { name: string; file: string; fixture_sha256: string | null }[];
   backends: string[] | null;
@@ -47,6 +51,8 @@ export interface CellRecord {
   status: 'ok' | 'failed';
   failures: string[];
   gaps: string[];
+  /** Card classes (and their fields) the workload exercises but this engine declared it cannot report (absent in older runs). */
+  not_reported?: string[];
   usable_for_gate: boolean;
   deterministic: boolean;
   correctness: string[];
@@ -71,7 +77,8 @@ export interface RunRecord {
   ended_at: string;
   argv: string[];
   config: RunConfig;
-  engine: EngineDescription | null;
+  /** The first cell's engine (the reference engine's when it ran). */
+  engine: CellEngineDescription | null;
   environment: RunEnvironment;
   /** Present when mode sets ran at the same time: their figures share the machine. */
   schedule_note: string | null;
@@ -85,13 +92,13 @@ export type RunConfigInput = Pick<RunConfig, 'seed' | 'rounds'> & Partial<RunCon
 /** The run record of finished cells: one construction for the CLI, the benches and the tests. */
 export function runRecordOf(o: { run_id: string; started: Date; ended: Date; argv?: readonly string[]; config: RunConfigInput; results: readonly CellResult[]; environment?: RunEnvironment }): RunRecord {
   const config: RunConfig = {
-    schedule: 'interleaved', quick: false, duration_ms: null, mode_sets: [...new Set(o.results.map((r) => r.cell.modeSet.label))], workloads: [],
+    schedule: 'interleaved', quick: false, duration_ms: null, variants: [...new Set(o.results.map((r) => r.cell.variant))], mode_sets: [...new Set(o.results.map((r) => r.cell.modeSet.label))], workloads: [],
     backends: null, concurrency: null, faults: {}, mode_set_faults: {}, window_ms: 500, trace_recorded: false, replay_of: null, ...o.config,
   };
   const cells = o.results.map(cellRecord);
   return {
     format: 'shadowbench-run', version: 1, run_id: o.run_id, started_at: o.started.toISOString(), ended_at: o.ended.toISOString(),
-    argv: [...(o.argv ?? [])], config, engine: o.results.find((r) => r.engine !== null)?.engine ?? null, environment: o.environment ?? runEnvironment(),
+    argv: [...(o.argv ?? [])], config, engine: (o.results.find((r) => r.engine !== null && r.cell.variant === 'reference') ?? o.results.find((r) => r.engine !== null))?.engine ?? null, environment: o.environment ?? runEnvironment(),
     schedule_note: config.schedule === 'concurrent' ? 'schedule concurrent: mode sets ran at the same time and shared the machine; their figures are not independent' : null,
     cells,
     totals: {
@@ -126,7 +133,7 @@ export function cellRecord(r: CellResult): CellRecord {
   const control_modes = Object.fromEntries(SWITCHABLE_CLASSES.map((k) => [k, modeName(k, c.modeSet.modes[k])])) as Record<SwitchableClass, ControlMode>;
   return {
     id: c.id, variant: c.variant, backend: c.backend, workload: c.workload.spec.name, concurrency: c.concurrency,
-    mode_set: c.modeSet.label, control_modes, faults: r.faults, status: r.status, failures: r.failures, gaps: r.gaps,
+    mode_set: c.modeSet.label, control_modes, faults: r.faults, status: r.status, failures: r.failures, gaps: r.gaps, not_reported: r.not_reported,
     usable_for_gate: r.status === 'ok' && r.gaps.length === 0 && r.correctness.length === 0,
     deterministic: c.deterministic, correctness: r.correctness, notes: r.notes, fallback_events: r.events, counterexamples: r.counterexamples.map((x) => counterexampleFile(c.id, x)), operations: r.operations, measured_ms: round2(r.measured_ms),
     throughput_ops_s: r.measured_ms > 0 ? round2((r.operations / r.measured_ms) * 1000) : 0,
@@ -151,7 +158,8 @@ function writeHlog(path: string, r: CellResult, startMs: number, endMs: number):
   writeFileSync(path, lines.join(''));
 }
 
-export function writeRun(runDir: string, run: RunRecord, results: CellResult[], startMs: number, endMs: number): void {
+/** Writes the run folder; returns the engines side by side (empty when one variant ran). */
+export function writeRun(runDir: string, run: RunRecord, results: CellResult[], startMs: number, endMs: number): EngineComparison[] {
   mkdirSync(join(runDir, 'histograms'), { recursive: true });
   const summaries: CellSummary[] = results.map((r) => ({
     id: r.cell.id,
@@ -168,6 +176,8 @@ export function writeRun(runDir: string, run: RunRecord, results: CellResult[], 
     }
   }
   writeFileSync(join(runDir, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
-  writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify({ run_id: run.run_id, cells: summaries }, null, 2)}\n`);
-  writeFileSync(join(runDir, 'summary.txt'), summaryTable(run, summaries));
+  const engine_comparison = compareEngines(run.cells, summaries);
+  writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify({ run_id: run.run_id, cells: summaries, engine_comparison }, null, 2)}\n`);
+  writeFileSync(join(runDir, 'summary.txt'), summaryTable(run, summaries, engine_comparison));
+  return engine_comparison;
 }

@@ -1,15 +1,18 @@
 // The run matrix: engine variant × backend × workload × concurrency × mode
 // set. Cells that differ only in their mode set form a group; a group's
 // rounds are interleaved (A B C A B C …) so machine drift falls on every
-// mode alike.
+// mode alike. A variant without control modes runs one mode set, `n/a`.
 
 import type { Backend } from '../../engine/index.ts';
 import { SpecError, type LoadedSpec } from '../spec/load.ts';
 import type { AmountSpec, WorkloadSpec } from '../spec/schema.ts';
+import { HAS_CONTROL_MODES, NO_MODES_LABEL, type EngineVariant } from '../engines/variants.ts';
 import type { ModeSet } from './modes.ts';
 
-export const ENGINE_VARIANTS = ['reference'] as const;
-export type EngineVariant = (typeof ENGINE_VARIANTS)[number];
+export type { EngineVariant } from '../engines/variants.ts';
+
+/** The one mode set of an engine without control modes (its cells record every class as legacy: the only path it has). */
+export const NO_MODES: ModeSet = { label: NO_MODES_LABEL, modes: { M1: 0, M6: 0, M11: 0 }, faults: {} };
 
 export interface Cell {
   id: string;
@@ -32,6 +35,8 @@ export interface Group {
 export interface PlanOptions {
   workloads: readonly LoadedSpec[];
   modeSets: readonly ModeSet[];
+  /** Engine variants, in order (default: the reference engine only). */
+  variants?: readonly EngineVariant[];
   backends?: readonly Backend[];
   concurrency?: readonly number[];
   quick?: boolean;
@@ -54,7 +59,8 @@ export function isDeterministic(spec: WorkloadSpec, run: AmountSpec, warmup: Amo
 
 export function planMatrix(o: PlanOptions): Group[] {
   const groups: Group[] = [];
-  for (const variant of ENGINE_VARIANTS) {
+  for (const variant of o.variants ?? ['reference']) {
+    const modeSets = HAS_CONTROL_MODES[variant] ? o.modeSets : [NO_MODES];
     for (const w of o.workloads) {
       const spec = w.spec;
       const backends = o.backends === undefined ? spec.backends : o.backends;
@@ -72,8 +78,8 @@ export function planMatrix(o: PlanOptions): Group[] {
           const deterministic = isDeterministic(spec, run, warmup, c);
           groups.push({
             key,
-            cells: o.modeSets.map((modeSet) => ({
-              id: `${key}.${modeSet.label.replace(/[^A-Za-z0-9_=+-]/g, '_')}`,
+            cells: modeSets.map((modeSet) => ({
+              id: HAS_CONTROL_MODES[variant] ? `${key}.${modeSet.label.replace(/[^A-Za-z0-9_=+-]/g, '_')}` : key,
               variant, backend, workload: w, concurrency: c, modeSet, run, warmup, deterministic,
             })),
           });

@@ -1,7 +1,8 @@
 // Executes one workload operation on a connection, retrying retryable
 // engine errors up to the spec's bound. The operation is the unit of latency.
 
-import { EngineError, isRetryable, type Connection } from '../../engine/index.ts';
+import { EngineError, isRetryable } from '../../engine/index.ts';
+import type { EngineConnection } from '../engines/connection.ts';
 import type { Op } from '../ops/stream.ts';
 import type { WorkloadSpec } from '../spec/schema.ts';
 
@@ -20,7 +21,7 @@ export class Driver {
   private ownColumn = false;
   private readonly nap = new Int32Array(new SharedArrayBuffer(4));
   constructor(
-    private readonly conn: Connection,
+    private readonly conn: EngineConnection,
     private readonly spec: WorkloadSpec,
     private readonly connection: number,
     private readonly onAttemptError: (code: string) => void,

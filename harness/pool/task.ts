@@ -3,12 +3,13 @@
 // one thread is one connection.
 
 import type { MessagePort } from 'node:worker_threads';
-import type { SharedDatabase } from '../../engine/index.ts';
+import type { EngineHandle } from '../engines/connection.ts';
 import type { AmountSpec, WorkloadSpec } from '../spec/schema.ts';
 import type { WindowDelta } from '../record/recorder.ts';
 
 export interface ConnectionTask {
-  shared: SharedDatabase;
+  /** The cell database to connect to, for whichever engine variant runs the cell. */
+  engine: EngineHandle;
   spec: WorkloadSpec;
   run: AmountSpec;
   warmup: AmountSpec | null;

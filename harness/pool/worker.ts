@@ -3,7 +3,7 @@
 // then the measured phase, streaming a window delta every `window_ms`.
 
 import * as hdr from 'hdr-histogram-js';
-import { connect } from '../../engine/index.ts';
+import { connectEngine } from '../engines/connect.ts';
 import { Recorder } from '../record/recorder.ts';
 import { opStream, type OpStream } from '../ops/stream.ts';
 import { TraceWriter, traceStream } from '../ops/trace.ts';
@@ -41,7 +41,7 @@ function awaitBarrier(barrier: Int32Array, connections: number): void {
 
 export default async function runConnection(task: ConnectionTask): Promise<ConnectionResult> {
   const recorder = new Recorder(task.connection, await useWasm(), task.sample_ratio);
-  const conn = connect(task.shared, { hook: task.field_records ? recorder.onRecord : null });
+  const conn = await connectEngine(task.engine, task.connection, { onRecord: task.field_records ? recorder.onRecord : null, count: (key, n) => recorder.count(key, n) });
   const driver = new Driver(conn, task.spec, task.connection, (code) => recorder.count(`errors.${code}`));
   const replay = task.trace_in === null ? null : traceStream(task.trace_in);
   const stream: OpStream = replay ?? opStream(task.spec, task.seed, task.connection, task.connections);

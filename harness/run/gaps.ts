@@ -1,8 +1,9 @@
 // Observability gaps: a class the cell must have exercised that reported no
 // record, or a record missing one of its card's required fields. Either
-// makes the cell's figures unusable for a gate.
+// makes the cell's figures unusable for a gate. A class the engine declared
+// it does not report is no gap: it is listed as not reported by this engine.
 
-import { REQUIRED_FIELDS, type Backend, type MetadataClass } from '../../engine/index.ts';
+import { METADATA_CLASSES, REQUIRED_FIELDS, type Backend, type MetadataClass } from '../../engine/index.ts';
 import type { WorkloadSpec } from '../spec/schema.ts';
 
 /** The classes a workload on a backend necessarily drives. */
@@ -24,14 +25,25 @@ export function expectedClasses(spec: WorkloadSpec, backend: Backend): MetadataC
   return [...out].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
 }
 
-export function findGaps(spec: WorkloadSpec, backend: Backend, counters: ReadonlyMap<string, number>): string[] {
+export interface GapReport {
+  gaps: string[];
+  /** Expected classes the engine declared it cannot report, with their card fields. */
+  not_reported: string[];
+}
+
+export function findGaps(spec: WorkloadSpec, backend: Backend, counters: ReadonlyMap<string, number>, reported: readonly MetadataClass[] = METADATA_CLASSES): GapReport {
   const gaps: string[] = [];
+  const not_reported: string[] = [];
   for (const cls of expectedClasses(spec, backend)) {
+    if (!reported.includes(cls)) {
+      not_reported.push(`${cls} (${REQUIRED_FIELDS[cls].join(', ')})`);
+      continue;
+    }
     const seen = [...counters.entries()].some(([k, v]) => v > 0 && k.startsWith(`${cls}.`) && !k.includes('.', cls.length + 1));
     if (!seen) gaps.push(`${cls}: no field record (fields ${REQUIRED_FIELDS[cls].join(', ')} never reported)`);
   }
   for (const [k, v] of counters) {
     if (k.startsWith('gap.') && v > 0) gaps.push(`${k.slice(4).replace('.', ': required field ')} missing from its records`);
   }
-  return gaps;
+  return { gaps, not_reported };
 }

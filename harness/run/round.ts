@@ -1,23 +1,24 @@
-// One round of one cell: a fresh fixture copy, one pool task per connection
-// released together by a barrier, window deltas merged as they arrive. A
-// task that throws or whose worker dies fails the round with its cause; what
-// the others recorded is kept.
+// One round of one cell: a fresh fixture copy opened by the cell's engine
+// adapter, one pool task per connection released together by a barrier,
+// window deltas merged as they arrive. A task that throws or whose worker
+// dies fails the round with its cause; what the others recorded is kept.
 
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
-import { SWITCHABLE_CLASSES, type EngineDescription, type FaultConfig } from '../../engine/index.ts';
+import { SWITCHABLE_CLASSES, type FaultConfig, type MetadataClass } from '../../engine/index.ts';
+import type { CellDatabase, CellEngineDescription, EngineAdapter, Fixture } from '../engines/adapter.ts';
 import { CARDS } from '../cards/cards.ts';
 import type { Cell } from '../plan/matrix.ts';
 import { RoundAggregate } from '../record/aggregate.ts';
 import type { WindowDelta } from '../record/recorder.ts';
 import type { ConnectionResult, ConnectionTask, WorkerMessage } from '../pool/task.ts';
-import { openCellDatabase, type Fixture } from './fixture.ts';
 import { LiveEvaluator, type FallbackEvent, type TriggerConfig } from '../cards/evaluator.ts';
 
 export interface RoundContext {
   pool: Piscina;
+  engine: EngineAdapter;
   fixture: Fixture;
   seed: number;
   faults: FaultConfig;
@@ -48,7 +49,9 @@ export interface RoundResult {
   failures: string[];
   /** Triggers that fired during the round, with the fallback applied. */
   events: FallbackEvent[];
-  engine: EngineDescription;
+  engine: CellEngineDescription;
+  /** The card classes this engine reports (the others are not gaps). */
+  reported: readonly MetadataClass[];
 }
 
 const describeFailure = (connection: number, err: unknown): string => {
@@ -56,25 +59,35 @@ const describeFailure = (connection: number, err: unknown): string => {
   return `connection ${connection}: ${typeof e.message === 'string' ? e.message : String(err)}${typeof e.code === 'string' ? ` (${e.code})` : ''}`;
 };
 
-/** One trace per workload, concurrency and connection: every backend and mode replays the same one. */
 /** The cards' allowed-difference policies, handed to the engine's shadow comparisons as they are declared. */
 const ALLOWED_DIFFERENCES = Object.fromEntries(SWITCHABLE_CLASSES.map((c) => [c, [...CARDS[c].allowed_differences]]));
 
+/** One trace per workload, concurrency and connection: every backend and mode replays the same one. */
 export const traceFile = (dir: string, cell: Cell, connection: number): string => join(dir, `${cell.workload.spec.name}.c${cell.concurrency}.conn${connection}.trace`);
 
 export async function runRound(cell: Cell, round: number, ctx: RoundContext): Promise<RoundResult> {
   const spec = cell.workload.spec;
   const dir = join(ctx.workDir, `${cell.id}.r${round}`);
-  const db = openCellDatabase(spec, ctx.fixture, {
-    backend: cell.backend, modes: cell.modeSet.modes, faults: ctx.faults, seed: ctx.seed,
-    maxConnections: cell.concurrency + 2, registryShards: 8,
+  const db = await ctx.engine.openCell(spec, ctx.fixture, {
+    backend: cell.backend, concurrency: cell.concurrency, modes: cell.modeSet.modes, faults: ctx.faults, seed: ctx.seed,
     shadowSampleRatio: ctx.shadowSampleRatio, shadowAllowedDifferences: ALLOWED_DIFFERENCES,
   }, dir);
+  try {
+    return await drive(cell, round, ctx, db);
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function drive(cell: Cell, round: number, ctx: RoundContext, db: CellDatabase): Promise<RoundResult> {
+  const spec = cell.workload.spec;
   const aggregate = new RoundAggregate();
-  const evaluator = new LiveEvaluator(cell.id, round, db.shared, ctx.triggers);
+  // Live fallback needs control modes: only the reference engine has them.
+  const evaluator = db.shared === null ? null : new LiveEvaluator(cell.id, round, db.shared, ctx.triggers);
   const take = (delta: WindowDelta): void => {
     aggregate.add(delta);
-    evaluator.observe(delta);
+    evaluator?.observe(delta);
     ctx.onWindow(cell, delta);
   };
   const failures: string[] = [];
@@ -86,7 +99,7 @@ export async function runRound(cell: Cell, round: number, ctx: RoundContext): Pr
     channels.push(ch);
     ch.port1.on('message', (m: WorkerMessage) => take(m.delta));
     const task: ConnectionTask = {
-      shared: db.shared, spec, run: cell.run, warmup: cell.warmup, seed: ctx.seed, connection, connections: cell.concurrency,
+      engine: db.handle, spec, run: cell.run, warmup: cell.warmup, seed: ctx.seed, connection, connections: cell.concurrency,
       barrier, port: ch.port2, window_ms: ctx.window_ms,
       trace_out: ctx.traceOut === null ? null : traceFile(ctx.traceOut, cell, connection),
       trace_in: ctx.traceIn === null ? null : traceFile(ctx.traceIn, cell, connection),
@@ -118,14 +131,14 @@ export async function runRound(cell: Cell, round: number, ctx: RoundContext): Pr
   if (cell.deterministic && failures.length > 0) hash_skipped = 'a connection failed';
   else if (cell.deterministic && finallyFailed > 0) hash_skipped = `${finallyFailed} operation(s) failed after all retries`;
   if (cell.deterministic && hash_skipped === null) {
-    const c = db.connect();
-    state_hash = c.stateHash();
-    c.close();
+    try {
+      state_hash = await db.stateHash();
+    } catch (err) {
+      failures.push(`state hash: ${(err as Error).message}`);
+    }
   }
   // The description shows the modes the round ended in: a fallback shows as `legacy`.
-  const engine = db.describe();
-  rmSync(dir, { recursive: true, force: true });
-  return { round, aggregate, operations, measured_ms, state_hash, hash_skipped, failures, events: evaluator.events, engine };
+  return { round, aggregate, operations, measured_ms, state_hash, hash_skipped, failures, events: evaluator?.events ?? [], engine: db.describe(), reported: db.reported };
 }
 
 /** A worker that dies holding an engine lock can stall the others forever: rounds have a deadline. */

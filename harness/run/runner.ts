@@ -1,4 +1,4 @@
-// Runs a planned matrix: fixtures once per workload, one piscina pool per
+// Runs a planned matrix: fixtures once per workload and engine variant, one piscina pool per
 // concurrency level (per mode set under `--schedule concurrent`), rounds
 // interleaved across each group's mode sets, results folded per cell.
 
@@ -6,12 +6,14 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { EngineDescription, FaultConfig } from '../../engine/index.ts';
+import type { FaultConfig } from '../../engine/index.ts';
+import { referenceAdapter } from '../engines/reference.ts';
+import type { CellEngineDescription, EngineAdapter, Fixture } from '../engines/adapter.ts';
+import type { EngineAdapters } from '../engines/index.ts';
 import type { Cell, Group } from '../plan/matrix.ts';
 import { faultsOf, modeSetArg } from '../plan/modes.ts';
 import { Accumulator, initHistograms, summarize, type HistogramSummary } from '../record/aggregate.ts';
 import { DEFAULT_SAMPLE_RATIO, type WindowDelta } from '../record/recorder.ts';
-import { buildFixture, type Fixture } from './fixture.ts';
 import { findGaps } from './gaps.ts';
 import { runRound, type RoundResult } from './round.ts';
 import { DEFAULT_TRIGGER_CONFIG, type FallbackEvent, type TriggerConfig } from '../cards/evaluator.ts';
@@ -42,6 +44,8 @@ export interface RunOptions {
   fieldRecords?: boolean;
   /** The fraction of transactions shadow_compare compares, keyed by trace_id (default 1: all). */
   shadowSampleRatio?: number;
+  /** The adapter of each variant the groups use (default: the reference engine's). */
+  engines?: EngineAdapters;
 }
 
 export interface RoundSummary {
@@ -64,6 +68,8 @@ export interface CellResult {
   operations: number;
   measured_ms: number;
   gaps: string[];
+  /** Expected card classes this engine declared it does not report (not gaps). */
+  not_reported: string[];
   correctness: string[];
   /** Checks that could not run, said rather than passed silently. */
   notes: string[];
@@ -71,7 +77,7 @@ export interface CellResult {
   events: FallbackEvent[];
   /** One bundle per fired trigger, to reproduce it. */
   counterexamples: Counterexample[];
-  engine: EngineDescription | null;
+  engine: CellEngineDescription | null;
   /** The faults the cell ran with: run-wide and its mode set's own. */
   faults: FaultConfig;
 }
@@ -119,20 +125,27 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
   const resultOf = (cell: Cell): CellResult => {
     let r = results.get(cell.id);
     if (r === undefined) {
-      r = { cell, status: 'ok', failures: [], rounds: [], aggregate: new Accumulator(), operations: 0, measured_ms: 0, gaps: [], correctness: [], notes: [], events: [], counterexamples: [], engine: null, faults: faultsOf(o.faults, cell.modeSet) };
+      r = { cell, status: 'ok', failures: [], rounds: [], aggregate: new Accumulator(), operations: 0, measured_ms: 0, gaps: [], not_reported: [], correctness: [], notes: [], events: [], counterexamples: [], engine: null, faults: faultsOf(o.faults, cell.modeSet) };
       results.set(cell.id, r);
     }
     return r;
   };
-  const fixtureOf = (cell: Cell): Fixture => {
+  const engineOf = (cell: Cell): EngineAdapter => {
+    const e = cell.variant === 'reference' ? o.engines?.reference ?? referenceAdapter : o.engines?.[cell.variant];
+    if (e === undefined) throw new Error(`no adapter for engine variant ${cell.variant}`);
+    return e;
+  };
+  const fixtureOf = async (cell: Cell): Promise<Fixture> => {
     const { spec, file } = cell.workload;
-    let f = fixtures.get(spec.name);
+    const key = `${cell.variant}/${spec.name}`;
+    let f = fixtures.get(key);
     if (f === undefined) {
-      f = buildFixture(spec, file, join(workDir, 'fixtures'));
-      fixtures.set(spec.name, f);
+      f = await engineOf(cell).buildFixture(spec, file, join(workDir, 'fixtures', cell.variant));
+      fixtures.set(key, f);
     }
     return f;
   };
+  const reportedOf = new Map<string, RoundResult['reported']>();
 
   const runOne = async (cell: Cell, round: number): Promise<RoundResult | null> => {
     const res = resultOf(cell);
@@ -143,7 +156,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
     if (traceOut !== null) traced.add(traceKey);
     try {
       r = await runRound(cell, round, {
-        pool: poolFor(cell), fixture: fixtureOf(cell), seed: o.seed, faults: res.faults, workDir,
+        pool: poolFor(cell), engine: engineOf(cell), fixture: await fixtureOf(cell), seed: o.seed, faults: res.faults, workDir,
         window_ms: o.window_ms ?? DEFAULT_WINDOW_MS, traceOut, traceIn: o.traceIn ?? null,
         onWindow: o.onWindow ?? (() => {}), triggers: o.triggers ?? DEFAULT_TRIGGER_CONFIG, sampleRatio: o.sampleRatio ?? DEFAULT_SAMPLE_RATIO, fieldRecords: o.fieldRecords ?? true, shadowSampleRatio: o.shadowSampleRatio ?? 1,
       });
@@ -152,6 +165,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
       res.operations += r.operations;
       res.measured_ms += r.measured_ms;
       res.engine ??= r.engine;
+      reportedOf.set(cell.id, r.reported);
       res.events.push(...r.events);
       const replay = replayCommand({
         workloadFile: cell.workload.file, backend: cell.backend, concurrency: cell.concurrency, modes: modeSetArg(cell.modeSet), seed: o.seed,
@@ -187,7 +201,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
   }
 
   return [...results.values()].map((r) => {
-    r.gaps = findGaps(r.cell.workload.spec, r.cell.backend, r.aggregate.counters);
+    ({ gaps: r.gaps, not_reported: r.not_reported } = findGaps(r.cell.workload.spec, r.cell.backend, r.aggregate.counters, reportedOf.get(r.cell.id)));
     r.status = r.failures.length === 0 ? 'ok' : 'failed';
     return r;
   });

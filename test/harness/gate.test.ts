@@ -143,4 +143,30 @@ test('Holm correction: several metrics judged together do not turn noise into a 
   assert.ok(Math.abs(family[0]!.alpha_used - 0.05 / 3) < 1e-12);
 });
 
+test('SQLite cells beside the reference engine change no verdict; the report sets them side by side', () => {
+  const reference = [
+    cell('legacy', LEGACY, rounds(base, baseP99)),
+    cell('shadow_compare', M6_SHADOW, rounds(base, baseP99)),
+    cell('new', M6_NEW, rounds(scale(base, 1.2), scale(baseP99, 0.8))),
+  ].map((c) => ({ ...c, throughput_ops_s: c.rounds[0]!.throughput_ops_s }));
+  // A failed, mismatching comparator cell with every class "legacy": it must neither roll back nor serve as a baseline.
+  const sqlite: CellRecord = {
+    ...cell('n/a', LEGACY, rounds(scale(base, 2), baseP99)), id: 'sqlite.commutative-inserts.file.c4', variant: 'sqlite', mode_set: 'n/a',
+    correctness: ['round 1: final state differs'], usable_for_gate: false, throughput_ops_s: 2000,
+  };
+  const alone = gate({ run: runOf(reference), counters: new Map() });
+  const beside = gate({ run: runOf([...reference, sqlite]), counters: new Map() });
+  assert.equal(beside, alone);
+  assert.is(beside.find((v) => v.metadata_class === 'M6')!.verdict, 'promote');
+
+  const p99 = (id: string, v: number) => ({ id, throughput_ops_s: 0, counters: {}, histograms: { 'op.concurrent_write.latency_ns': { count: 10, p50: v, p90: v, p99: v, p999: v, max: v, mean: v } } });
+  const report = buildReport({ run: runOf([...reference, sqlite]), counters: new Map(), summaries: [...reference.map((c) => p99(c.id, 400)), p99(sqlite.id, 800)] });
+  assert.is(report.engine_comparison.length, 1);
+  const e = report.engine_comparison[0]!;
+  assert.equal([e.workload, e.backend, e.concurrency, e.best?.label], ['commutative-inserts', 'file', 4, 'reference/new']);
+  assert.equal(e.reference.map((r) => r.label), ['reference/legacy', 'reference/shadow_compare', 'reference/new']);
+  assert.equal(e.comparators.map((c) => [c.label, c.throughput_ratio, c.p99_ratio]), [['sqlite', 0.6, 0.5]]);
+  assert.match(reportMarkdown(report), '| commutative-inserts | file | 4 | reference/new | 1200 | 400ns | sqlite | 2000 | 800ns | 0.60 | 0.50 |');
+});
+
 test.run();

@@ -83,7 +83,7 @@ test('run: c2 memory, 2 rounds, legacy+new, --record -> a complete run folder', 
   assert.is(run.run_id, dir.split('/').pop());
   assert.match(run.environment.hardware_signature, /^[0-9a-f]{16}$/);
   assert.is(run.environment.node_version, process.version);
-  assert.ok(run.engine !== null, 'engine description');
+  assert.ok(run.engine !== null && !('variant' in run.engine), 'the reference engine description');
   assert.is(run.engine.backend, 'memory');
   assert.is(run.engine.page_count, 256);
   assert.equal(run.engine.faults, {});

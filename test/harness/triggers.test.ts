@@ -112,7 +112,7 @@ test('a run with an injected misroute falls back live: the audit event is record
   assert.ok(fired !== undefined, 'the trigger fired');
   assert.is(fired.action, 'force_legacy');
   assert.ok(fired.evidence['M11.session_not_found.true']! > 0, 'the window evidence is attached');
-  assert.is(cell.engine?.control_modes.M11, 'legacy', 'the round ended in legacy');
+  assert.is(cell.engine !== null && 'control_modes' in cell.engine ? cell.engine.control_modes.M11 : null, 'legacy', 'the round ended in legacy');
   assert.ok((cell.aggregate.counters.get('M11.control_mode.legacy') ?? 0) > 0, 'workers ran legacy after the fallback');
   assert.ok((cell.aggregate.counters.get('M11.control_mode.sharded') ?? 0) > 0, 'and sharded before it');
   const bundle = cell.counterexamples.find((x) => x.event.trigger === 'M11.session_not_found');

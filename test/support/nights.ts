@@ -32,6 +32,6 @@ export function night(id: string, level: number, spread = 0.01): RunRecord {
 export const gateOf = (verdict: 'hold' | 'rollback' = 'hold'): GateReport => ({
   format: 'shadowbench-gate', version: 1, run_id: 'x', hardware_signature: 'hw', git_commit: null, fault_injection: false, options: DEFAULT_GATE,
   verdicts: [{ metadata_class: 'M6', verdict, reasons: [verdict === 'rollback' ? 'shadow_divergences = 3 (contract: exactly 0)' : 'hold: no gain'], comparisons: [], zero_contracts: [], triggers: [], not_run: [], card: { selected_primitive: '', baseline_comparator: '', promotion_criteria: [] } }],
-  keep_local_alerts: [], unusable_cells: [], trace_correlation: 'x',
+  keep_local_alerts: [], unusable_cells: [], engine_comparison: [], trace_correlation: 'x',
 });
 

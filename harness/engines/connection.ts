@@ -1,0 +1,37 @@
+// What the Driver needs of a connection, and how a worker gets one. The
+// reference engine's Connection satisfies EngineConnection as it is (no
+// wrapper on its hot path); comparator engines translate the same calls.
+
+import type { FieldRecord, SharedDatabase, TxnKind } from '../../engine/index.ts';
+import type { ExternalHandle } from './external/handle.ts';
+import type { SqliteHandle } from './sqlite/handle.ts';
+
+/**
+ * Statements arrive in the engine's small dialect: `SELECT balance FROM ?`
+ * and `UPDATE ? SET balance = balance + ?` (the row key first), DDL as
+ * `ALTER ADD|DROP COLUMN name`, prepared reads as `SELECT balance FROM <key>`.
+ * Retryable failures throw EngineError `busy`, `write_conflict` or `schema_changed`.
+ */
+export interface EngineConnection {
+  readonly inTransaction: boolean;
+  begin(kind: TxnKind): void;
+  exec(sql: string, params: readonly number[]): number;
+  commit(): void;
+  rollback(): void;
+  schemaChange(ddl: string): void;
+  checkpoint(): void;
+  prepare(sql: string): { run(): number };
+  /** True when a commit at or past `seq` became visible within the timeout. */
+  waitForCommit(seq: number, timeoutMs: number): boolean;
+  visibleCommitSeq(): number;
+  close(): void;
+}
+
+/** Structured-clone friendly: what the round hands each worker to connect with. */
+export type EngineHandle = { variant: 'reference'; shared: SharedDatabase } | SqliteHandle | ExternalHandle;
+
+/** Where a connection reports: card field records, and the engine's own counters. */
+export interface ConnectionSinks {
+  onRecord: ((r: FieldRecord) => void) | null;
+  count: (key: string, n?: number) => void;
+}
