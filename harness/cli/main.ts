@@ -7,9 +7,10 @@ import { replayVerb } from './replay.ts';
 import { gateVerb } from './gate.ts';
 import { compareVerb } from './compare.ts';
 import { storeVerb } from './store.ts';
+import { profileVerb } from './profile.ts';
 import { EXIT_USAGE, UsageError, formatTable, type Io, type Verb } from './verb.ts';
 
-const VERBS: readonly Verb[] = [runVerb, replayVerb, gateVerb, compareVerb, listVerb, storeVerb];
+const VERBS: readonly Verb[] = [runVerb, replayVerb, gateVerb, compareVerb, listVerb, storeVerb, profileVerb];
 
 const io: Io = {
   out: (text) => void process.stdout.write(text),
