@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { oneCell } from '../profile/cell.ts';
 import { childRunArgs, runArgv } from '../profile/child-args.ts';
 import { isTool, TOOLS } from '../profile/clinic.ts';
+import { PROFILED_ENV } from '../profile/other-threads.mjs';
 import { profileSession, type Session } from '../profile/session.ts';
 import { RESULTS_DIR, RUN_OPTIONS, parseRunSettings } from './run-args.ts';
 import { RUN_ID_ENV, runId } from './run.ts';
@@ -41,17 +42,20 @@ Options:
   --tool NAME   doctor (event loop, CPU, memory, handles over time), flame (CPU
                 flame graph) or bubbleprof (async operations); default flame
   --json        print one JSON object on stdout, keys sorted: { tool, cell, run_dir, report,
-                report_bytes, data_dir, collect: { exit_code, ms }, visualize: { exit_code, ms },
-                trace_files_joined, run_exit_code, exit_code, problems }
+                report_bytes, data_dir, collect: { exit_code, ms }, visualize: { exit_code, ms }
+                (null for flame, whose one clinic command also builds the report: its
+                header shows the elapsed time only then), trace_files_joined,
+                run_exit_code, exit_code, problems }
   -q, --quiet   do not echo clinic's and the run's output (still shown on failure)
   -h, --help    show this help
 
 Worker threads: the cell's connections run in piscina worker threads, and
 clinic watches the main thread.
   flame       only the main thread's CPU samples (fixture, pool orchestration,
-              histogram merging, writing results). V8 writes one profile log
-              per thread; clinic keeps the main thread's and deletes the rest,
-              so the engine work done by the connections is not in the graph.
+              histogram merging, writing results): V8 writes one profile log
+              per thread and clinic profiles one; profile makes sure it is the
+              main thread's. The engine work done by the connections is not in
+              the graph (for that: node --cpu-prof, see README, Profiling).
   doctor      the CPU graph is the whole process (every thread); event-loop
               delay, heap and handles are the main thread's.
   bubbleprof  the main thread's asynchronous operations only.
@@ -87,7 +91,10 @@ async function profile(argv: readonly string[], io: Io): Promise<number> {
   const settings = parseRunSettings(runValues);
   const cell = oneCell(settings, tool, runArgv(runValues, ['quiet']));
   // clinic requires the profiled command to start with an executable named node.
-  if (!/^node(\.exe)?$/.test(basename(process.execPath))) throw new UsageError(`shadowbench profile: clinic needs the Node executable to be named 'node', this one is ${process.execPath}`);
+  if (!/^node(\.exe)?$/.test(basename(process.execPath))) {
+    io.err(`shadowbench profile: clinic needs the Node executable to be named 'node'; this one is ${process.execPath}\n`);
+    return 1;
+  }
 
   const outDir = resolve(runValues.out ?? RESULTS_DIR);
   const id = runId(new Date(), settings.seed);
@@ -100,7 +107,7 @@ async function profile(argv: readonly string[], io: Io): Promise<number> {
   let s: Session;
   try {
     s = await profileSession({
-      tool, runDir, profileDir, command, cwd: profileDir, env: { ...process.env, [RUN_ID_ENV]: id },
+      tool, runDir, profileDir, command, cwd: profileDir, env: { ...process.env, [RUN_ID_ENV]: id, [PROFILED_ENV]: '1' },
       echo: (text: string) => (quiet ? undefined : io.err(text)),
     });
   } catch (err) {

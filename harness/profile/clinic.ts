@@ -1,4 +1,4 @@
-// Runs clinic's tools headless: collect, then visualize, as two commands.
+// Runs clinic's tools headless; doctor and bubbleprof as two commands (collect, visualize).
 //
 // clinic 13 asks on first use whether it may send usage statistics; with no
 // TTY that prompt never resolves and clinic exits 0 with no report, so
@@ -68,6 +68,20 @@ function clinic(args: readonly string[], o: ClinicOptions): Promise<ClinicResult
 /** Runs `command` (which must start with a `node` executable) under the tool; its data goes into `dest`. */
 export function collect(tool: Tool, dest: string, command: readonly string[], o: ClinicOptions): Promise<ClinicResult> {
   return clinic([tool, '--collect-only', '--open=false', '--dest', dest, '--', ...command], o);
+}
+
+/**
+ * Collects and builds the report in one clinic command. flame's report shows
+ * the profiled run's elapsed time only when made this way (it reads 0 s after
+ * --visualize-only), and flame writes no trace-event files needing repair.
+ */
+export function collectAndVisualize(tool: Tool, dest: string, command: readonly string[], o: ClinicOptions): Promise<ClinicResult> {
+  return clinic([tool, '--open=false', '--dest', dest, '--', ...command], o);
+}
+
+/** Whether the tool has Node write trace-event files (node_trace.N.log) that clinic then joins. */
+export function usesTraceEvents(tool: Tool): boolean {
+  return tool !== 'flame';
 }
 
 /** Builds `<data>.html` from a data folder `collect` wrote. */

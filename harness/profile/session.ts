@@ -1,12 +1,12 @@
 // One profile: collect under clinic, repair what clinic 13 leaves half done
-// on Node 20, visualize, then judge the result. Every failure is collected
+// on Node 20, visualize (flame does both in one command), then judge the result. Every failure is collected
 // as a sentence naming its cause; the verb prints them and exits 1.
 
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { RunRecord } from '../output/write.ts';
-import { collect, findData, findReport, visualize, type ClinicOptions, type ClinicResult, type Report, type Tool } from './clinic.ts';
-import { OTHER_THREADS_DIR } from './samplers.mjs';
+import { collect, collectAndVisualize, findData, findReport, usesTraceEvents, visualize, type ClinicOptions, type ClinicResult, type Report, type Tool } from './clinic.ts';
+import { OTHER_THREADS_DIR } from './other-threads.mjs';
 import { joinTraceFiles, TraceJoinError, traceFiles } from './trace-join.ts';
 
 export interface SessionOptions extends ClinicOptions {
@@ -22,6 +22,7 @@ export interface Session {
   report: Report | null;
   data: string | null;
   collect: ClinicResult;
+  /** Null when the tool made the report in the collect command (flame), or nothing was visualized. */
   visualize: ClinicResult | null;
   /** node_trace.N.log files clinic could not join and this session did. */
   trace_files_joined: number;
@@ -42,8 +43,9 @@ function runExitCode(runDir: string): number | null {
 
 export async function profileSession(o: SessionOptions): Promise<Session> {
   const problems: string[] = [];
-  const collected = await collect(o.tool, o.profileDir, o.command, o);
-  // What other threads' samplers wrote (see samplers.mjs) is not data anyone should read.
+  const twoSteps = usesTraceEvents(o.tool);
+  const collected = await (twoSteps ? collect : collectAndVisualize)(o.tool, o.profileDir, o.command, o);
+  // What other threads' samplers wrote (see other-threads.mjs) is not data anyone should read.
   rmSync(join(o.profileDir, OTHER_THREADS_DIR), { recursive: true, force: true });
   const data = findData(o.profileDir, o.tool);
   // Trace files still here mean clinic's own join failed (it deletes them when it succeeds).
@@ -59,15 +61,17 @@ export async function profileSession(o: SessionOptions): Promise<Session> {
     }
   }
   // A failed collect is fatal unless the failure was the join just repaired.
-  if (collected.code !== 0 && joined === 0) problems.push(exited(`clinic ${o.tool} --collect-only`, collected));
+  if (collected.code !== 0 && joined === 0) problems.push(exited(`clinic ${o.tool}${twoSteps ? ' --collect-only' : ''}`, collected));
   let shown: ClinicResult | null = null;
   let report: Report | null = null;
   if (data === null) {
     problems.push(`clinic ${o.tool} collected no data in ${o.profileDir}`);
   } else if (problems.length === 0) {
-    shown = await visualize(o.tool, data, o);
+    if (twoSteps) {
+      shown = await visualize(o.tool, data, o);
+      if (shown.code !== 0) problems.push(exited(`clinic ${o.tool} --visualize-only`, shown));
+    }
     report = findReport(data);
-    if (shown.code !== 0) problems.push(exited(`clinic ${o.tool} --visualize-only`, shown));
     if (report === null) problems.push(`clinic ${o.tool} wrote no HTML report (${data}.html)`);
   }
   const runCode = runExitCode(o.runDir);

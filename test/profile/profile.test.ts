@@ -14,7 +14,7 @@ import { runCli as cli, type CliResult } from '../support/cli.ts';
 import type { WorkloadInput } from '../../harness/spec/schema.ts';
 import type { RunRecord } from '../../harness/output/write.ts';
 import { joinTraceFiles, TraceJoinError, traceFiles } from '../../harness/profile/trace-join.ts';
-import { OTHER_THREADS_DIR, redirectThreadSamplers } from '../../harness/profile/samplers.mjs';
+import { OTHER_THREADS_DIR, PROFILED_ENV, redirectThreadSamplers, sendThreadLogsAside } from '../../harness/profile/other-threads.mjs';
 
 interface ProfileJson {
   tool: string;
@@ -108,6 +108,8 @@ test('profile --tool flame: report in the run folder; the samples are the main t
   const j = parse(await cli(['profile', '--tool', 'flame', '--json', '-q', '--', ...CELL]));
   console.log(`    flame profile of a c2 cell: ${((Date.now() - started) / 1000).toFixed(1)} s, report ${(j.report_bytes! / 1e6).toFixed(1)} MB`);
   checkLayout(j, 'flame');
+  assert.is(j.collect.exit_code, 0);
+  assert.is(j.visualize, null, 'flame builds its report in the collect command');
   // The documented finding: V8 logs each thread separately and clinic keeps
   // one, the main thread's. Frames of the CLI (main thread) are there; frames
   // of the pool worker, which drives every connection, are not.
@@ -134,6 +136,8 @@ test('profile --tool doctor: report in the run folder; the main thread\'s sample
   const j = parse(await cli(['profile', '--tool', 'doctor', '--json', '-q', '--', ...CELL]));
   console.log(`    doctor profile of a c2 cell: ${((Date.now() - started) / 1000).toFixed(1)} s, report ${(j.report_bytes! / 1e6).toFixed(1)} MB`);
   checkLayout(j, 'doctor');
+  assert.is(j.collect.exit_code, 0);
+  assert.is(j.visualize?.exit_code, 0);
   const samples = await decodeProcessStat(join(j.data_dir!, `${basename(j.data_dir!)}-processstat`));
   assert.ok(samples.length > 10, `${samples.length} samples`);
   // One sampler writes one increasing series; threads writing into the same file interleave series.
@@ -172,6 +176,14 @@ test('other threads\' clinic samplers are redirected only when clinic injects th
   redirectThreadSamplers(bubble);
   assert.is(bubble['NODE_CLINIC_BUBBLEPROF_DATA_PATH'], `./${OTHER_THREADS_DIR}`);
   assert.is(bubble['NODE_CLINIC_DOCTOR_DATA_PATH'], undefined);
+});
+
+test('V8 logs of other threads are sent aside only under profile, --prof and a relative --logfile', () => {
+  const cwd = process.cwd();
+  assert.is(sendThreadLogsAside(['--prof', '--logfile=./%p-v8.log'], {}), false);
+  assert.is(sendThreadLogsAside(['--logfile=./%p-v8.log'], { [PROFILED_ENV]: '1' }), false);
+  assert.is(sendThreadLogsAside(['--prof', '--logfile=/abs/%p-v8.log'], { [PROFILED_ENV]: '1' }), false);
+  assert.is(process.cwd(), cwd);
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
