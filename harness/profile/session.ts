@@ -45,7 +45,7 @@ export async function profileSession(o: SessionOptions): Promise<Session> {
   const problems: string[] = [];
   const twoSteps = usesTraceEvents(o.tool);
   const collected = await (twoSteps ? collect : collectAndVisualize)(o.tool, o.profileDir, o.command, o);
-  // What other threads' samplers wrote (see other-threads.mjs) is not data anyone should read.
+  // Other threads' sampler files and V8 logs (see other-threads.mjs): not data anyone should read.
   rmSync(join(o.profileDir, OTHER_THREADS_DIR), { recursive: true, force: true });
   const data = findData(o.profileDir, o.tool);
   // Trace files still here mean clinic's own join failed (it deletes them when it succeeds).
