@@ -8,9 +8,10 @@ import { gateVerb } from './gate.ts';
 import { compareVerb } from './compare.ts';
 import { storeVerb } from './store.ts';
 import { nightlyVerb } from './nightly.ts';
+import { profileVerb } from './profile.ts';
 import { EXIT_USAGE, UsageError, formatTable, type Io, type Verb } from './verb.ts';
 
-const VERBS: readonly Verb[] = [runVerb, replayVerb, gateVerb, compareVerb, nightlyVerb, listVerb, storeVerb];
+const VERBS: readonly Verb[] = [runVerb, replayVerb, gateVerb, compareVerb, nightlyVerb, profileVerb, listVerb, storeVerb];
 
 const io: Io = {
   out: (text) => void process.stdout.write(text),

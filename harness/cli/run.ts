@@ -2,53 +2,21 @@
 // Exit 0 when every cell ran, 1 when a cell failed (or reached a different
 // final state than its siblings), 2 on bad input.
 
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { BACKENDS, EngineError, type Backend, type FaultConfig } from '../../engine/index.ts';
+import { EngineError } from '../../engine/index.ts';
 import { runRecordOf, writeRun, type RunRecord } from '../output/write.ts';
-import { planMatrix } from '../plan/matrix.ts';
-import { DEFAULT_EXTERNAL_TIMEOUT_MS, ENGINE_VARIANTS, engineAdapters, isEngineVariant, type EngineAdapters, type EngineVariant } from '../engines/index.ts';
-import { applyInjections, ModeSetError, parseModeSets } from '../plan/modes.ts';
 import { FixtureError } from '../run/fixture.ts';
-import { DEFAULT_WINDOW_MS, runMatrix, type Schedule } from '../run/runner.ts';
-import { DEFAULT_SAMPLE_RATIO } from '../record/recorder.ts';
-import { SpecError, resolveWorkloads } from '../spec/load.ts';
-import { TRIGGERS } from '../cards/cards.ts';
-import { parseProfile, type TriggerConfig } from '../cards/evaluator.ts';
-import type { KillSwitchProfile } from '../cards/types.ts';
+import { DEFAULT_WINDOW_MS, runMatrix } from '../run/runner.ts';
+import { SpecError } from '../spec/load.ts';
 import { RunMetrics } from '../telemetry/metrics.ts';
-import { parsePushUrl, pushMetrics, PushUrlError, serveMetrics, type MetricsServer, type PushResult } from '../telemetry/serve.ts';
-import { otlpTracesUrl, SpanSink, SpanUrlError, type SpanReport } from '../telemetry/spans.ts';
+import { pushMetrics, serveMetrics, type MetricsServer, type PushResult } from '../telemetry/serve.ts';
+import { SpanSink, type SpanReport } from '../telemetry/spans.ts';
 import { progress } from './progress.ts';
+import { RESULTS_DIR, RUN_OPTIONS, parseRunSettings, type RunShape, type RunValues } from './run-args.ts';
 import { UsageError, parseVerbArgs, stableJson, type Io, type Verb } from './verb.ts';
 
-export const RUN_OPTIONS = {
-  workload: { type: 'string', multiple: true },
-  variant: { type: 'string', multiple: true },
-  'engine-cmd': { type: 'string' },
-  'engine-timeout': { type: 'string' },
-  backend: { type: 'string', multiple: true },
-  concurrency: { type: 'string' },
-  modes: { type: 'string' },
-  rounds: { type: 'string' },
-  seed: { type: 'string' },
-  duration: { type: 'string' },
-  schedule: { type: 'string' },
-  inject: { type: 'string', multiple: true },
-  threshold: { type: 'string', multiple: true },
-  'kill-switch': { type: 'string', multiple: true },
-  out: { type: 'string' },
-  full: { type: 'boolean' },
-  record: { type: 'boolean' },
-  json: { type: 'boolean' },
-  quiet: { type: 'boolean', short: 'q' },
-  'metrics-port': { type: 'string' },
-  push: { type: 'string' },
-  otlp: { type: 'string' },
-  'sample-ratio': { type: 'string' },
-  'shadow-sample': { type: 'string' },
-} as const;
+export { RUN_OPTIONS } from './run-args.ts';
 
 export const RUN_USAGE = `Usage: shadowbench run [options]
 
@@ -100,72 +68,27 @@ Options:
 Exit status: 0 all cells ran, 1 a cell failed, 2 bad input.
 `;
 
-const RESULTS_DIR = fileURLToPath(new URL('../../results/', import.meta.url));
-
-function intArg(name: string, v: string | undefined, fallback: number, min = 1): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`shadowbench run: --${name} must be an integer >= ${min}, got '${v}'`);
-  return n;
-}
-
-function durationArg(v: string | undefined, name = 'duration'): number | undefined {
-  if (v === undefined) return undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(v.trim());
-  if (m === null || Number(m[1]) <= 0) throw new UsageError(`shadowbench run: --${name} must be a positive number of ms (or with an s suffix), got '${v}'`);
-  return Math.round(Number(m[1]) * (m[2] === 's' ? 1000 : 1));
-}
-
-function listArg(values: readonly string[] | undefined): string[] | undefined {
-  return values?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
-}
-
-/** `--variant`, `--engine-cmd`, `--engine-timeout`: the variants and their adapters. */
-function enginesArg(values: ParsedRun['values']): { variants: EngineVariant[]; engines: EngineAdapters } {
-  const variants = (listArg(values.variant) ?? ['reference']).map((v) => {
-    if (!isEngineVariant(v)) throw new UsageError(`shadowbench run: --variant '${v}' is not one of ${ENGINE_VARIANTS.join(', ')}`);
-    return v;
-  });
-  if (new Set(variants).size !== variants.length) throw new UsageError(`shadowbench run: --variant lists a variant twice: ${variants.join(',')}`);
-  const external = variants.includes('external');
-  const command = values['engine-cmd']?.trim();
-  if (!external && (command !== undefined || values['engine-timeout'] !== undefined)) throw new UsageError('shadowbench run: --engine-cmd and --engine-timeout need --variant external');
-  if (external && (command === undefined || command === '')) throw new UsageError('shadowbench run: --variant external needs --engine-cmd "<command that starts the peer>"');
-  if ((values.inject ?? []).length > 0 && !variants.includes('reference')) throw new UsageError('shadowbench run: --inject applies to the reference engine only, which --variant leaves out');
-  const timeoutMs = durationArg(values['engine-timeout'], 'engine-timeout') ?? DEFAULT_EXTERNAL_TIMEOUT_MS;
-  return { variants, engines: engineAdapters(variants, command === undefined ? null : { command, timeoutMs }) };
-}
-
-/** `--threshold ID=VALUE` and `--kill-switch ID=latch|K/N`, checked against the cards' trigger ids. */
-function triggerConfig(thresholds: readonly string[], profiles: readonly string[]): TriggerConfig {
-  const known = (id: string, flag: string): void => {
-    if (!TRIGGERS.has(id)) throw new UsageError(`shadowbench run: ${flag} ${id}: no such trigger (known: ${[...TRIGGERS.keys()].join(', ')})`);
-  };
-  const t = new Map<string, number>();
-  for (const arg of thresholds) {
-    const [id = '', raw = ''] = arg.split('=');
-    known(id, '--threshold');
-    const v = Number(raw);
-    if (raw === '' || !Number.isFinite(v) || v < 0) throw new UsageError(`shadowbench run: --threshold ${arg}: the value must be a non-negative number`);
-    t.set(id, v);
-  }
-  const p = new Map<string, KillSwitchProfile>();
-  for (const arg of profiles) {
-    const [id = '', raw = ''] = arg.split('=');
-    known(id, '--kill-switch');
-    const profile = parseProfile(raw);
-    if (profile === null) throw new UsageError(`shadowbench run: --kill-switch ${arg}: expected latch or K/N (e.g. 3/1000)`);
-    p.set(id, profile);
-  }
-  return { thresholds: t, profiles: p };
-}
-
 export function runId(now: Date, seed: number): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-s${seed}-${process.pid}`;
 }
 
 export interface ParsedRun {
-  values: ReturnType<typeof parseVerbArgs<typeof RUN_OPTIONS>>['values'];
+  values: RunValues;
+}
+
+/**
+ * Set by `shadowbench profile` on the run it profiles, so it knows the run
+ * folder (and can point clinic's --dest into it) before the run starts.
+ */
+export const RUN_ID_ENV = 'SHADOWBENCH_RUN_ID';
+
+/** The run id from RUN_ID_ENV if set (a plain folder name, not yet a run), else a fresh one. */
+function chooseRunId(outDir: string, started: Date, seed: number): string {
+  const given = process.env[RUN_ID_ENV];
+  if (given === undefined || given === '') return runId(started, seed);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(given)) throw new UsageError(`shadowbench run: ${RUN_ID_ENV}='${given}' is not a plain folder name (letters, digits, '.', '_', '-')`);
+  if (existsSync(join(outDir, given, 'run.json'))) throw new UsageError(`shadowbench run: ${RUN_ID_ENV}=${given}: ${join(outDir, given)} already holds a run`);
+  return given;
 }
 
 export interface RunOutcome {
@@ -175,11 +98,7 @@ export interface RunOutcome {
   run: RunRecord | null;
 }
 
-export interface RunShape {
-  /** Rounds when --rounds is absent. */
-  defaultRounds?: number;
-  /** Caps duration-bound cells (see PlanOptions.max_duration_ms). */
-  max_duration_ms?: number;
+export interface RunOptionsShape extends RunShape {
   /** False: the caller prints its own report (no summary table, no run JSON). */
   print?: boolean;
   /** The nightly baseline name this run belongs to, recorded in its config. */
@@ -187,63 +106,13 @@ export interface RunShape {
 }
 
 /** Shared by `run`, `replay` and `nightly`: everything but where the operations come from. */
-export async function executeRun(values: ParsedRun['values'], io: Io, argv: readonly string[], replayOf: string | null, shape: RunShape = {}): Promise<RunOutcome> {
+export async function executeRun(values: ParsedRun['values'], io: Io, argv: readonly string[], replayOf: string | null, shape: RunOptionsShape = {}): Promise<RunOutcome> {
   const failed = (exitCode: number): RunOutcome => ({ exitCode, runDir: null, run: null });
-  const { variants, engines } = enginesArg(values);
-  const triggers = triggerConfig(values.threshold ?? [], values['kill-switch'] ?? []);
-  const sampleRatio = values['sample-ratio'] === undefined ? DEFAULT_SAMPLE_RATIO : Number(values['sample-ratio']);
-  if (!(sampleRatio >= 0 && sampleRatio <= 1)) throw new UsageError(`shadowbench run: --sample-ratio must be a number in [0, 1], got '${values['sample-ratio']}'`);
-  const shadowSampleRatio = values['shadow-sample'] === undefined ? 1 : Number(values['shadow-sample']);
-  if (!(shadowSampleRatio >= 0 && shadowSampleRatio <= 1)) throw new UsageError(`shadowbench run: --shadow-sample must be a number in [0, 1], got '${values['shadow-sample']}'`);
-  const backends = listArg(values.backend);
-  for (const b of backends ?? []) if (!(BACKENDS as readonly string[]).includes(b)) throw new UsageError(`shadowbench run: --backend '${b}' is not one of ${BACKENDS.join(', ')}`);
-  const concurrency = values.concurrency === undefined ? undefined : listArg([values.concurrency])!.map((c) => intArg('concurrency', c.replace(/^c/, ''), 1));
-  const schedule = (values.schedule ?? 'interleaved') as Schedule;
-  if (schedule !== 'interleaved' && schedule !== 'concurrent') throw new UsageError(`shadowbench run: --schedule must be interleaved or concurrent, got '${values.schedule}'`);
-  const seed = intArg('seed', values.seed, 1, 0);
-
-  const metricsPort = intArg('metrics-port', values['metrics-port'], 0, 0);
-  if (metricsPort > 65535) throw new UsageError(`shadowbench run: --metrics-port must be a port number (1-65535, 0 = off), got '${values['metrics-port']}'`);
-  let pushUrl: URL | null = null;
-  if (values.push !== undefined) {
-    try {
-      pushUrl = parsePushUrl(values.push);
-    } catch (err) {
-      if (err instanceof PushUrlError) throw new UsageError(`shadowbench run: ${err.message}`);
-      throw err;
-    }
-  }
-  const otlp = values.otlp ?? (process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] || undefined) ?? null;
-  if (otlp !== null) {
-    try {
-      otlpTracesUrl(otlp);
-    } catch (err) {
-      if (err instanceof SpanUrlError) throw new UsageError(`shadowbench run: ${values.otlp === undefined ? err.message.replace('--otlp', 'OTEL_EXPORTER_OTLP_ENDPOINT') : err.message}`);
-      throw err;
-    }
-  }
-  const duration_ms = durationArg(values.duration);
-  const names = values.workload ?? [];
-  const quick = names.length === 0 && values.full !== true;
-  // Two interleaved rounds keep the quick suite near two minutes; full runs take three.
-  const rounds = intArg('rounds', values.rounds, shape.defaultRounds ?? (quick ? 2 : 3));
-  let modeSets;
-  let faults: FaultConfig;
-  let workloads;
-  let groups;
-  try {
-    ({ faults, modeSets } = applyInjections(values.inject ?? [], parseModeSets(values.modes)));
-    workloads = resolveWorkloads(names);
-    groups = planMatrix({ workloads, modeSets, variants, quick, ...(backends === undefined ? {} : { backends: backends as Backend[] }), ...(concurrency === undefined ? {} : { concurrency }), ...(duration_ms === undefined ? {} : { duration_ms }), ...(shape.max_duration_ms === undefined ? {} : { max_duration_ms: shape.max_duration_ms }) });
-  } catch (err) {
-    if (err instanceof SpecError || err instanceof ModeSetError) throw new UsageError(err.message);
-    if (err instanceof EngineError) throw new UsageError(`shadowbench run: ${err.message}`);
-    throw err;
-  }
-  if (groups.length === 0) throw new UsageError('shadowbench run: the matrix is empty (no workload runs on the requested backends)');
+  const { faults, variants, engines, triggers, sampleRatio, shadowSampleRatio, backends, concurrency, schedule, seed, metricsPort, pushUrl, otlp, duration_ms, quick, rounds, modeSets, workloads, groups } = parseRunSettings(values, shape);
 
   const started = new Date();
-  const runDir = join(resolve(values.out ?? RESULTS_DIR), runId(started, seed));
+  const outDir = resolve(values.out ?? RESULTS_DIR);
+  const runDir = join(outDir, chooseRunId(outDir, started, seed));
   mkdirSync(runDir, { recursive: true });
   const telemetry = metricsPort > 0 || pushUrl !== null ? new RunMetrics({ run: runDir.split('/').pop()! }) : null;
   if (telemetry !== null) for (const g of groups) for (const c of g.cells) telemetry.addCell(c);

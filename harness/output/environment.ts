@@ -4,6 +4,10 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpus, totalmem, platform, arch, release } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+/** The harness's own checkout: the commit is the harness's, whatever the working directory (profile runs elsewhere). */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface RunEnvironment {
   git_commit: string | null;
@@ -21,7 +25,7 @@ export interface RunEnvironment {
 
 function git(args: string[]): string | null {
   try {
-    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return null;
   }
