@@ -26,6 +26,7 @@ export const RUN_OPTIONS = {
   concurrency: { type: 'string' },
   modes: { type: 'string' },
   rounds: { type: 'string' },
+  'warmup-rounds': { type: 'string' },
   seed: { type: 'string' },
   duration: { type: 'string' },
   schedule: { type: 'string' },
@@ -75,6 +76,7 @@ export interface RunSettings {
   duration_ms: number | undefined;
   quick: boolean;
   rounds: number;
+  warmupRounds: number;
   modeSets: ModeSet[];
   workloads: LoadedSpec[];
   groups: Group[];
@@ -178,6 +180,8 @@ export function parseRunSettings(values: RunValues, shape: RunShape = {}): RunSe
   const quick = names.length === 0 && values.full !== true;
   // Two interleaved rounds keep the quick suite near two minutes; full runs take three.
   const rounds = intArg('rounds', values.rounds, shape.defaultRounds ?? (quick ? 2 : 3));
+  // A run meant for statistics (4+ rounds) gets one unmeasured round first, so round 1 is not the cold one.
+  const warmupRounds = intArg('warmup-rounds', values['warmup-rounds'], rounds >= 4 ? 1 : 0, 0);
   let modeSets;
   let faults: FaultConfig;
   let workloads;
@@ -197,6 +201,6 @@ export function parseRunSettings(values: RunValues, shape: RunShape = {}): RunSe
   if (groups.length === 0) throw new UsageError('shadowbench run: the matrix is empty (no workload runs on the requested backends)');
   return {
     faults, variants, engines, triggers, sampleRatio, shadowSampleRatio, backends: backends as Backend[] | undefined, concurrency, schedule, seed,
-    metricsPort, pushUrl, otlp, duration_ms, quick, rounds, modeSets, workloads, groups,
+    metricsPort, pushUrl, otlp, duration_ms, quick, rounds, warmupRounds, modeSets, workloads, groups,
   };
 }

@@ -39,6 +39,8 @@ Options:
                          (e.g. M6=snapshot+M11=sharded), optionally named NAME:MODES (a:legacy,b:legacy for an A/A pair);
                          default: legacy,shadow_compare,new
   --rounds N             interleaved rounds per cell (default 3; 2 for the quick suite)
+  --warmup-rounds N      unmeasured rounds of each cell before the measured ones (default 1 with 4+ rounds, else 0):
+                         the first round after a pool starts runs cold and would skew its pair
   --seed N               seed of the operation streams and faults (default 1)
   --duration MS          measured duration of every cell, in ms (e.g. 2000, or 2s)
   --schedule interleaved|concurrent
@@ -108,7 +110,7 @@ export interface RunOptionsShape extends RunShape {
 /** Shared by `run`, `replay` and `nightly`: everything but where the operations come from. */
 export async function executeRun(values: ParsedRun['values'], io: Io, argv: readonly string[], replayOf: string | null, shape: RunOptionsShape = {}): Promise<RunOutcome> {
   const failed = (exitCode: number): RunOutcome => ({ exitCode, runDir: null, run: null });
-  const { faults, variants, engines, triggers, sampleRatio, shadowSampleRatio, backends, concurrency, schedule, seed, metricsPort, pushUrl, otlp, duration_ms, quick, rounds, modeSets, workloads, groups } = parseRunSettings(values, shape);
+  const { faults, variants, engines, triggers, sampleRatio, shadowSampleRatio, backends, concurrency, schedule, seed, metricsPort, pushUrl, otlp, duration_ms, quick, rounds, warmupRounds, modeSets, workloads, groups } = parseRunSettings(values, shape);
 
   const started = new Date();
   const outDir = resolve(values.out ?? RESULTS_DIR);
@@ -132,7 +134,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   let results;
   try {
     results = await runMatrix({
-      groups, rounds, seed, faults, schedule, runDir, triggers, sampleRatio, shadowSampleRatio, engines,
+      groups, rounds, warmupRounds, seed, faults, schedule, runDir, triggers, sampleRatio, shadowSampleRatio, engines,
       traceOut: values.record === true ? join(runDir, 'trace') : null,
       traceIn: replayOf === null ? null : join(replayOf, 'trace'),
       onWindow: (cell, delta) => {
@@ -172,7 +174,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   const run = runRecordOf({
     run_id: runDir.split('/').pop()!, started, ended: new Date(endMs), argv, results,
     config: {
-      seed, rounds, schedule, quick, duration_ms: duration_ms ?? null, variants, mode_sets: modeSets.map((m) => m.label),
+      seed, rounds, warmup_rounds: warmupRounds, schedule, quick, duration_ms: duration_ms ?? null, variants, mode_sets: modeSets.map((m) => m.label),
       workloads: workloads.map((w) => ({ name: w.spec.name, file: w.file, fixture_sha256: w.spec.fixture.sha256 ?? null })),
       backends: backends ?? null, concurrency: concurrency ?? null, faults,
       mode_set_faults: Object.fromEntries(modeSets.filter((m) => Object.keys(m.faults).length > 0).map((m) => [m.label, m.faults])),

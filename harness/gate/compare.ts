@@ -4,6 +4,7 @@
 
 import type { RunRecord } from '../output/write.ts';
 import { DEFAULT_GATE, compare, holm, type Comparison, type GateOptions } from './gate.ts';
+import { pairable } from './paired.ts';
 
 export interface RunComparison {
   comparable: boolean;
@@ -29,13 +30,18 @@ export const metricsOf = (c: RunRecord['cells'][number]): Map<string, { better: 
   return out;
 };
 
-/** One cell against another (baseline first): every metric both have, as one Holm family. */
-export function compareCells(label: string, a: RunRecord['cells'][number], b: RunRecord['cells'][number], o: GateOptions = DEFAULT_GATE): Comparison[] {
+/**
+ * One cell against another (baseline first): every metric both have, as one
+ * Holm family. `sameRun`: both are cells of one interleaved run, so rounds
+ * are compared pair by pair when they pair up.
+ */
+export function compareCells(label: string, a: RunRecord['cells'][number], b: RunRecord['cells'][number], o: GateOptions = DEFAULT_GATE, sameRun = false): Comparison[] {
   const mb = metricsOf(b);
+  const paired = sameRun && pairable(a, b);
   const family: Comparison[] = [];
   for (const [metric, sa] of metricsOf(a)) {
     const sb = mb.get(metric);
-    if (sb !== undefined) family.push(compare(label, metric, sa.better, sa.values, sb.values, o));
+    if (sb !== undefined) family.push(compare(label, metric, sa.better, sa.values, sb.values, o, paired && sa.values.length === sb.values.length));
   }
   return holm(family, o.alpha);
 }

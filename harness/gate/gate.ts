@@ -10,6 +10,7 @@ import { HAS_CONTROL_MODES, isEngineVariant } from '../engines/variants.ts';
 import type { FallbackEvent } from '../cards/evaluator.ts';
 import type { CellRecord, CellSummary, RunRecord } from '../output/write.ts';
 import { bootstrapRelativeDiff, cliffsDelta, mannWhitney, median, relativeDiff, type Interval, type RankTest } from './stats.ts';
+import { pairable, pairedLogRatio, type PairedTest } from './paired.ts';
 
 export interface GateOptions {
   /** Significance level of the rank test. */
@@ -35,6 +36,8 @@ export interface Comparison {
   relative_diff: number;
   ci: Interval;
   rank_test: RankTest;
+  /** Rounds of one interleaved run, paired round by round: the test that decides (null: unpaired, the rank test decides). */
+  paired_test: PairedTest | null;
   effect_size: { measure: 'cliffs_delta'; value: number };
   outcome: Outcome;
   /** The significance level this test was held to after the Holm correction of its family. */
@@ -85,13 +88,16 @@ function series(c: CellRecord): Map<string, { better: 'higher' | 'lower'; values
  * noise into a regression. Outcomes that no longer pass are demoted to
  * no_change; `alpha_used` records the level each test was held to.
  */
+/** The p-value a comparison is decided by. */
+export const pValueOf = (c: Comparison): number => c.paired_test?.p_value ?? c.rank_test.p_value;
+
 export function holm(family: Comparison[], alpha: number): Comparison[] {
-  const order = family.map((c, i) => ({ c, i })).sort((a, b) => a.c.rank_test.p_value - b.c.rank_test.p_value);
+  const order = family.map((c, i) => ({ c, i })).sort((a, b) => pValueOf(a.c) - pValueOf(b.c));
   let stopped = false;
   order.forEach(({ c }, k) => {
     const level = alpha / (family.length - k);
     c.alpha_used = level;
-    if (stopped || c.rank_test.p_value >= level) {
+    if (stopped || pValueOf(c) >= level) {
       stopped = true;
       if (c.outcome === 'improved' || c.outcome === 'regressed') c.outcome = 'no_change';
     }
@@ -99,29 +105,39 @@ export function holm(family: Comparison[], alpha: number): Comparison[] {
   return family;
 }
 
-export function compare(group: string, metric: string, better: 'higher' | 'lower', base: number[], cand: number[], o: GateOptions): Comparison {
+/**
+ * One metric, baseline against candidate. `paired`: the rounds are of one
+ * interleaved run, index by index, and a paired t on their log ratios
+ * decides (change and interval are its geometric mean and t interval);
+ * otherwise the Mann-Whitney rank test, the change of medians and a
+ * bootstrap interval decide. Both are reported.
+ */
+export function compare(group: string, metric: string, better: 'higher' | 'lower', base: number[], cand: number[], o: GateOptions, paired = false): Comparison {
   const rank = mannWhitney(cand, base);
-  const ci = bootstrapRelativeDiff(base, cand);
-  const rel = relativeDiff(base, cand);
+  const pt = paired ? pairedLogRatio(base, cand) : null;
+  const ci: Interval = pt === null ? bootstrapRelativeDiff(base, cand) : { lower: pt.ci.lower, upper: pt.ci.upper, confidence: pt.ci.confidence, iterations: 0 };
+  const rel = pt === null ? relativeDiff(base, cand) : pt.relative_change;
+  const p = pt?.p_value ?? rank.p_value;
   const worse = better === 'higher' ? rel < 0 : rel > 0;
   let outcome: Outcome = 'no_change';
   // A wide interval that clears zero is still a clear change; only an inconclusive wide one is noise.
   if (base.length < 4 || cand.length < 4) outcome = 'insufficient_rounds';
-  else if (rank.p_value < o.alpha && Math.abs(rel) >= o.min_effect && (ci.lower > 0 || ci.upper < 0)) outcome = worse ? 'regressed' : 'improved';
+  else if (p < o.alpha && Math.abs(rel) >= o.min_effect && (ci.lower > 0 || ci.upper < 0)) outcome = worse ? 'regressed' : 'improved';
   else if (ci.upper - ci.lower > o.max_ci_width) outcome = 'noisy';
   return {
     cell_group: group, metric, better, baseline_rounds: base, candidate_rounds: cand,
     baseline_median: base.length > 0 ? median(base) : 0, candidate_median: cand.length > 0 ? median(cand) : 0,
-    relative_diff: rel, ci, rank_test: rank, effect_size: { measure: 'cliffs_delta', value: cliffsDelta(cand, base) }, outcome, alpha_used: o.alpha,
+    relative_diff: rel, ci, rank_test: rank, paired_test: pt, effect_size: { measure: 'cliffs_delta', value: cliffsDelta(cand, base) }, outcome, alpha_used: o.alpha,
   };
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 function describe(c: Comparison): string {
-  return `${c.cell_group} ${c.metric}: median ${c.baseline_median.toFixed(0)} -> ${c.candidate_median.toFixed(0)} (${pct(c.relative_diff)}), ` +
-    `${Math.round(c.ci.confidence * 100)}% bootstrap CI [${pct(c.ci.lower)}, ${pct(c.ci.upper)}], ` +
-    `Mann-Whitney U=${c.rank_test.u} p=${c.rank_test.p_value.toFixed(4)} (${c.rank_test.method}, Holm level ${c.alpha_used.toFixed(4)}), Cliff's delta ${c.effect_size.value.toFixed(2)}, ` +
+  const test = c.paired_test === null
+    ? `${Math.round(c.ci.confidence * 100)}% bootstrap CI [${pct(c.ci.lower)}, ${pct(c.ci.upper)}], Mann-Whitney U=${c.rank_test.u} p=${c.rank_test.p_value.toFixed(4)} (${c.rank_test.method}, Holm level ${c.alpha_used.toFixed(4)})`
+    : `paired by round: ${pct(c.paired_test.relative_change)} per round, ${Math.round(c.ci.confidence * 100)}% t interval [${pct(c.ci.lower)}, ${pct(c.ci.upper)}], t=${c.paired_test.t.toFixed(2)} df=${c.paired_test.df} p=${c.paired_test.p_value.toFixed(4)} (Holm level ${c.alpha_used.toFixed(4)}; Mann-Whitney p=${c.rank_test.p_value.toFixed(4)})`;
+  return `${c.cell_group} ${c.metric}: median ${c.baseline_median.toFixed(0)} -> ${c.candidate_median.toFixed(0)} (${pct(c.relative_diff)}), ${test}, Cliff's delta ${c.effect_size.value.toFixed(2)}, ` +
     `${c.baseline_rounds.length} vs ${c.candidate_rounds.length} rounds`;
 }
 
@@ -172,9 +188,11 @@ function verdictFor(cls: SwitchableClass, { run, counters }: GateInput, o: GateO
       continue;
     }
     const bs = series(base);
+    const paired = pairable(base, cand);
     for (const [metric, cs] of series(cand)) {
       const b = bs.get(metric);
-      if (b !== undefined) comparisons.push(compare(groupOf(cand), metric, cs.better, b.values, cs.values, o));
+      // Cells of one run: rounds were interleaved, so they pair up (unless a round failed or a kind is missing from one).
+      if (b !== undefined) comparisons.push(compare(groupOf(cand), metric, cs.better, b.values, cs.values, o, paired && b.values.length === cs.values.length));
     }
   }
   holm(comparisons, o.alpha);

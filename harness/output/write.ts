@@ -18,6 +18,8 @@ import { compareEngines, type EngineComparison } from './versus.ts';
 export interface RunConfig {
   seed: number;
   rounds: number;
+  /** Unmeasured rounds run before the measured ones (absent in older runs: none). */
+  warmup_rounds?: number;
   schedule: Schedule;
   quick: boolean;
   duration_ms: number | null;

@@ -46,6 +46,12 @@ export interface RunOptions {
   shadowSampleRatio?: number;
   /** The adapter of each variant the groups use (default: the reference engine's). */
   engines?: EngineAdapters;
+  /**
+   * Unmeasured rounds of every cell of a group before its measured ones
+   * (default 0). The first round after a pool starts runs cold (JIT, caches)
+   * and would pull its pair apart; statistical runs want one.
+   */
+  warmupRounds?: number;
 }
 
 export interface RoundSummary {
@@ -147,6 +153,21 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
   };
   const reportedOf = new Map<string, RoundResult['reported']>();
 
+  const roundOf = async (cell: Cell, round: number, traceOut: string | null, onWindow: RunOptions['onWindow']): Promise<RoundResult> => runRound(cell, round, {
+    pool: poolFor(cell), engine: engineOf(cell), fixture: await fixtureOf(cell), seed: o.seed, faults: resultOf(cell).faults, workDir,
+    window_ms: o.window_ms ?? DEFAULT_WINDOW_MS, traceOut, traceIn: round === 0 ? null : o.traceIn ?? null,
+    onWindow: onWindow ?? (() => {}), triggers: o.triggers ?? DEFAULT_TRIGGER_CONFIG, sampleRatio: o.sampleRatio ?? DEFAULT_SAMPLE_RATIO, fieldRecords: o.fieldRecords ?? true, shadowSampleRatio: o.shadowSampleRatio ?? 1,
+  });
+
+  /** Round 0: run and thrown away (no windows, no events kept), so no measured round is the cold one. */
+  const warmOne = async (cell: Cell): Promise<void> => {
+    try {
+      (await roundOf(cell, 0, null, () => {})).aggregate.destroy();
+    } catch (err) {
+      resultOf(cell).notes.push(`warm-up round: ${(err as Error).message}`);
+    }
+  };
+
   const runOne = async (cell: Cell, round: number): Promise<RoundResult | null> => {
     const res = resultOf(cell);
     let r: RoundResult | null = null;
@@ -155,11 +176,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
     const traceOut = o.traceOut != null && !traced.has(traceKey) ? o.traceOut : null;
     if (traceOut !== null) traced.add(traceKey);
     try {
-      r = await runRound(cell, round, {
-        pool: poolFor(cell), engine: engineOf(cell), fixture: await fixtureOf(cell), seed: o.seed, faults: res.faults, workDir,
-        window_ms: o.window_ms ?? DEFAULT_WINDOW_MS, traceOut, traceIn: o.traceIn ?? null,
-        onWindow: o.onWindow ?? (() => {}), triggers: o.triggers ?? DEFAULT_TRIGGER_CONFIG, sampleRatio: o.sampleRatio ?? DEFAULT_SAMPLE_RATIO, fieldRecords: o.fieldRecords ?? true, shadowSampleRatio: o.shadowSampleRatio ?? 1,
-      });
+      r = await roundOf(cell, round, traceOut, o.onWindow);
       res.rounds.push(roundSummary(r));
       res.aggregate.merge(r.aggregate);
       res.operations += r.operations;
@@ -183,7 +200,10 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
   };
 
   try {
+    // A replay runs exactly the recorded rounds; warm-up rounds would replay the trace once more.
+    const warmups = o.traceIn == null ? o.warmupRounds ?? 0 : 0;
     for (const group of o.groups) {
+      for (let w = 0; w < warmups; w++) for (const c of group.cells) await warmOne(c);
       for (let round = 1; round <= o.rounds; round++) {
         const hashes = new Map<string, string | null>();
         if (o.schedule === 'concurrent') {

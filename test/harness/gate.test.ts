@@ -6,7 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { bootstrapRelativeDiff, cliffsDelta, mannWhitney } from '../../harness/gate/stats.ts';
-import { gate, holm, type Comparison } from '../../harness/gate/gate.ts';
+import { compare, gate, holm, type Comparison } from '../../harness/gate/gate.ts';
+import { pairedLogRatio, tQuantile, tTwoSided } from '../../harness/gate/paired.ts';
 import { compareRuns } from '../../harness/gate/compare.ts';
 import { buildReport, reportJson, reportMarkdown } from '../../harness/gate/report.ts';
 import { stableJson } from '../../harness/cli/verb.ts';
@@ -78,7 +79,8 @@ test('a clear gain with a clean shadow run promotes, with the numbers behind it'
   const t = v.comparisons.find((c) => c.metric === 'throughput_ops_s')!;
   assert.is(t.outcome, 'improved');
   assert.ok(t.rank_test.p_value < 0.05 && t.effect_size.value === 1 && t.ci.lower > 0);
-  assert.ok(v.reasons.some((r) => r.startsWith('significant improvement') && r.includes('Mann-Whitney') && r.includes('bootstrap CI')));
+  assert.ok(v.reasons.some((r) => r.startsWith('significant improvement') && r.includes('paired by round') && r.includes('t interval') && r.includes('Mann-Whitney')), v.reasons.join('\n'));
+  assert.is(t.paired_test!.pairs, 6, 'cells of one run: rounds paired');
   assert.ok(v.not_run.some((n) => n.includes('cross-node')), 'the topology line is listed as not run, never passed');
 });
 
@@ -132,10 +134,33 @@ test('compare: a run against itself has no regression; a slower one regresses; o
   assert.match(nc.why_not!, /hardware signatures differ/);
 });
 
+test('paired t on log ratios: Student t values, and a drift between rounds cancels', () => {
+  // Tabulated two-sided 5% points: t(5) = 2.5706, t(10) = 2.2281; t(1) at 1 is the median of a Cauchy.
+  assert.ok(Math.abs(tTwoSided(2.5706, 5) - 0.05) < 1e-4);
+  assert.ok(Math.abs(tTwoSided(2.2281, 10) - 0.05) < 1e-4);
+  assert.ok(Math.abs(tTwoSided(1, 1) - 0.5) < 1e-12);
+  assert.ok(Math.abs(tQuantile(0.05, 5) - 2.5706) < 1e-3);
+  // Rounds that speed up 2x over the run (warm-up, frequency), the candidate 10% slower in each:
+  // unpaired, the drift swamps the change; paired, the change is plain.
+  const drift = [100, 120, 140, 160, 180, 200];
+  const cand = drift.map((x, i) => x * 1.1 * (1 + ((i % 2) - 0.5) * 0.01));
+  const pt = pairedLogRatio(drift, cand)!;
+  assert.ok(pt.p_value < 1e-5, String(pt.p_value));
+  assert.ok(Math.abs(pt.relative_change - 0.1) < 0.01);
+  assert.ok(pt.ci.lower > 0.08 && pt.ci.upper < 0.12, JSON.stringify(pt.ci));
+  assert.ok(mannWhitney(cand, drift).p_value > 0.3, 'the unpaired rank test sees nothing');
+  const c = compare('g', 'latency', 'lower', drift, cand, { alpha: 0.05, min_effect: 0.02, max_ci_width: 0.5 }, true);
+  assert.is(c.outcome, 'regressed');
+  assert.is(c.paired_test!.test, 'paired_t_log_ratio');
+  assert.not.ok(['regressed', 'improved'].includes(compare('g', 'latency', 'lower', drift, cand, { alpha: 0.05, min_effect: 0.02, max_ci_width: 0.5 }).outcome));
+  assert.is(pairedLogRatio([1, 2], [1, 2]), null, 'fewer than 3 pairs');
+  assert.is(pairedLogRatio([1, 2, 3], [1, 2]), null, 'unequal lengths');
+});
+
 test('Holm correction: several metrics judged together do not turn noise into a verdict', () => {
   const mk = (p: number): Comparison => ({
     cell_group: 'g', metric: `m${p}`, better: 'lower', baseline_rounds: [], candidate_rounds: [], baseline_median: 0, candidate_median: 0, relative_diff: 0.1,
-    ci: { lower: 0.05, upper: 0.15, confidence: 0.95, iterations: 1 }, rank_test: { test: 'mann_whitney_u', u: 0, p_value: p, method: 'exact' },
+    ci: { lower: 0.05, upper: 0.15, confidence: 0.95, iterations: 1 }, rank_test: { test: 'mann_whitney_u', u: 0, p_value: p, method: 'exact' }, paired_test: null,
     effect_size: { measure: 'cliffs_delta', value: 1 }, outcome: 'regressed', alpha_used: 0.05,
   });
   const family = holm([mk(0.01), mk(0.04), mk(0.03)], 0.05);
