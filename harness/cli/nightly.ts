@@ -10,7 +10,7 @@ import { reportHtml } from '../gate/html.ts';
 import { judgeNight, type Annotation } from '../nightly/judge.ts';
 import { nightlyJson, nightlyMarkdown } from '../nightly/report.ts';
 import { nightlyHtml } from '../nightly/html.ts';
-import { DEFAULT_BASELINE_NAME, DEFAULT_HISTORY_NIGHTS, NIGHTLY_SHAPE } from '../nightly/shape.ts';
+import { DEFAULT_BASELINE_NAME, DEFAULT_HISTORY_NIGHTS, DEFAULT_NOISE_NIGHTS, NIGHTLY_SHAPE } from '../nightly/shape.ts';
 import { acceptRun, annotate, annotationsOf, baselineRun, nightlyHistory, recordGateDecisions, storedRun, verdictsOf } from '../nightly/stored.ts';
 import { runEnvironment } from '../output/environment.ts';
 import { StoreError, describeTarget, openStore, redactUrl, storeTarget, type Store } from '../store/connect.ts';
@@ -22,7 +22,7 @@ import { UsageError, parseVerbArgs, stableJson, type Io, type Verb } from './ver
 const OPTIONS = {
   ...RUN_OPTIONS,
   store: { type: 'string' }, baseline: { type: 'string' }, accept: { type: 'boolean' }, history: { type: 'string' },
-  summary: { type: 'string' }, at: { type: 'string' }, reason: { type: 'string' }, by: { type: 'string' }, hardware: { type: 'string' },
+  summary: { type: 'string' }, 'noise-nights': { type: 'string' }, at: { type: 'string' }, reason: { type: 'string' }, by: { type: 'string' }, hardware: { type: 'string' },
 } as const;
 
 const USAGE = `Usage: shadowbench nightly [run options] [--store URL] [--baseline NAME] [--accept] [--json] [--summary FILE]
@@ -55,6 +55,8 @@ Options (besides every 'shadowbench run' option; --rounds defaults to ${NIGHTLY_
   --baseline NAME    the baseline's name (default ${DEFAULT_BASELINE_NAME}); one per hardware signature
   --accept           make this run the baseline (accept <run-id> does it for a stored run)
   --history N        nights of history judged for change points (default ${DEFAULT_HISTORY_NIGHTS})
+  --noise-nights N   nights of history before a regression against the baseline can fail a night
+                     (default ${DEFAULT_NOISE_NIGHTS}; until then it is reported as suspect; 0 = fail from the first)
   --summary FILE     append the Markdown report to FILE (e.g. "$GITHUB_STEP_SUMMARY")
   --at RUN           ack: the first night of the new level (each change point in a report gives it)
   --reason TEXT      ack, mute, unmute: why; every report shows it
@@ -95,6 +97,8 @@ async function runNightly(v: Values, io: Io, argv: readonly string[]): Promise<n
   const name = v.baseline ?? DEFAULT_BASELINE_NAME;
   const nights = v.history === undefined ? DEFAULT_HISTORY_NIGHTS : Number(v.history);
   if (!Number.isInteger(nights) || nights < 1) throw new UsageError(`shadowbench nightly: --history must be a positive integer, got '${v.history}'`);
+  const noiseNights = v['noise-nights'] === undefined ? DEFAULT_NOISE_NIGHTS : Number(v['noise-nights']);
+  if (!Number.isInteger(noiseNights) || noiseNights < 0) throw new UsageError(`shadowbench nightly: --noise-nights must be a non-negative integer, got '${v['noise-nights']}'`);
   // The store must be usable before two minutes go into a run it could not keep.
   if ((await withStore(v.store, io, 'before the run', async () => true)) === null) return 2;
   const outcome = await executeRun({ ...v, json: false }, io, argv, null, { ...NIGHTLY_SHAPE, print: false, nightly: name });
@@ -114,6 +118,7 @@ async function runNightly(v: Values, io: Io, argv: readonly string[]): Promise<n
       tonight: run, run_exit_code: outcome.exitCode, baseline_name: name, baseline,
       baseline_verdicts: baseline === null ? {} : await verdictsOf(store, baseline.run_id),
       history: await nightlyHistory(store, name, hw, run.run_id, nights - 1), annotations: await annotationsOf(store, hw), gate,
+      options: { min_noise_nights: noiseNights },
     });
     if (v.accept === true) {
       const n = await acceptRun(store, run, name, who(v));

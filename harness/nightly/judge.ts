@@ -5,7 +5,10 @@
 // user muted is shown and not judged; an acknowledged change point restarts
 // that metric's history at the acknowledged night. A regression against the
 // baseline that lies within the night-to-night noise of the history is
-// `suspect`, not a regression: one noisy night does not fail a build.
+// `suspect`, not a regression: one noisy night does not fail a build. Until
+// the history holds `min_noise_nights` nights, that noise is unknown and a
+// regression against the baseline is `suspect` too (measured here: two A/A
+// nights of the quick suite differ by up to 60% in whole workloads).
 
 import { createHash } from 'node:crypto';
 import type { Comparison, GateOptions } from '../gate/gate.ts';
@@ -14,6 +17,7 @@ import { compareRuns, metricsOf } from '../gate/compare.ts';
 import type { GateReport } from '../gate/report.ts';
 import type { RunRecord } from '../output/write.ts';
 import { stableJson } from '../cli/verb.ts';
+import { DEFAULT_NOISE_NIGHTS } from './shape.ts';
 import { DEFAULT_CHANGE_POINT, detectChange, outsideNightNoise, type ChangePoint, type ChangePointOptions } from './changepoint.ts';
 
 /** A user's word on a metric, as the store keeps it (oldest first). */
@@ -126,7 +130,7 @@ export function judgeNight(input: NightlyInput): NightlyReport {
   const { tonight, annotations } = input;
   const gateOptions = input.options?.gate ?? DEFAULT_GATE;
   const cpOptions = input.options?.change_point ?? DEFAULT_CHANGE_POINT;
-  const minNoiseNights = input.options?.min_noise_nights ?? 5;
+  const minNoiseNights = input.options?.min_noise_nights ?? DEFAULT_NOISE_NIGHTS;
   const nights = [...input.history, tonight];
   const nightIds = nights.map((r) => r.run_id);
   const reasons: string[] = [];
@@ -180,7 +184,7 @@ export function judgeNight(input: NightlyInput): NightlyReport {
       const mute = muteOf(annotations, key);
       const past = judgedHistory(key).values.slice(0, -1);
       const tonightValue = series.get(key)?.values.at(-1) ?? null;
-      const noise = past.length >= minNoiseNights && tonightValue !== null ? { nights: past.length, ...outsideNightNoise(past, tonightValue) } : null;
+      const noise = past.length >= Math.max(1, minNoiseNights) && tonightValue !== null ? { nights: past.length, ...outsideNightNoise(past, tonightValue) } : null;
       let status: MetricStatus = c.outcome === 'improved' ? 'improved' : 'regressed';
       let note: string | null = null;
       if (mute !== null) {
@@ -191,6 +195,10 @@ export function judgeNight(input: NightlyInput): NightlyReport {
       } else if (status === 'regressed' && noise !== null && !noise.outside) {
         status = 'suspect';
         note = `within the night-to-night noise of the last ${noise.nights} nights (median ${noise.median.toFixed(1)}, MAD ${noise.mad.toFixed(1)}): watch, not failed`;
+      } else if (status === 'regressed' && noise === null && minNoiseNights > 0) {
+        // Runs on one machine differ by far more than rounds within a run; until the history shows by how much, a change is not a verdict.
+        status = 'suspect';
+        note = `calibrating: ${past.length} of ${minNoiseNights} nights of history needed to know the night-to-night noise; watch, not failed`;
       }
       findings.push({ key, cell: c.cell_group, metric: c.metric, status, comparison: c, night_noise: noise, note });
     }

@@ -11,3 +11,6 @@ export const NIGHTLY_SHAPE = { defaultRounds: 6, max_duration_ms: 200 } as const
 export const DEFAULT_HISTORY_NIGHTS = 30;
 
 export const DEFAULT_BASELINE_NAME = 'nightly';
+
+/** Nights of history before a regression against the baseline can fail a night (the noise must be known first). */
+export const DEFAULT_NOISE_NIGHTS = 5;
