@@ -2,10 +2,10 @@
 // machine, at the nightly's shape per cell (rounds × duration, one warm-up
 // round).
 //
-// Every run holds six named arms of the same mode set, interleaved round by
-// round: `a` and `b` identical (A/A), and `s2`, `s5`, `s10`, `s20` with a
-// delay on M6's path scoped to them, sized to slow a transaction by 2%, 5%,
-// 10% and 20%. Within a run an arm is compared with `a` round by round
+// Every run holds named arms of the same mode set, interleaved round by
+// round: `a` and `b` identical (A/A), and `s2`, `s5`, `s10`, `s20` (or
+// `--levels`) with a delay on M6's path scoped to them, sized to slow a
+// transaction by 2%, 5%, 10% and 20%. Within a run an arm is compared with `a` round by round
 // (paired, as the gate compares modes); across runs, with the previous run's
 // `a` (unpaired, as a nightly compares with its baseline). A comparison
 // flags when any metric of the cell is a regression or an improvement after
@@ -29,6 +29,7 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '20' }, rounds: { type: 'string', default: String(NIGHTLY_SHAPE.defaultRounds) },
     duration: { type: 'string', default: String(NIGHTLY_SHAPE.max_duration_ms) }, concurrency: { type: 'string', default: '1' }, json: { type: 'boolean' },
+    levels: { type: 'string', default: '0.02,0.05,0.1,0.2' },
   },
 });
 const runs = Number(values.runs);
@@ -38,7 +39,8 @@ const concurrency = Number(values.concurrency);
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 const workload = loadSuite().find((w) => w.spec.name === 'commutative-inserts')!;
 const dir = mkdtempSync(join(tmpdir(), 'sb-bench-gate-'));
-const LEVELS = [0.02, 0.05, 0.1, 0.2];
+const LEVELS = values.levels.split(',').map(Number);
+if (LEVELS.some((l) => !(l > 0 && l < 10))) throw new Error(`--levels: slowdowns as fractions, e.g. 0.02,0.05, got '${values.levels}'`);
 const arm = (slowdown: number): string => `s${Math.round(slowdown * 100)}`;
 
 /** One interleaved run of the given arms with their scoped injections; its cells by arm. */
@@ -101,7 +103,7 @@ const out = {
 if (values.json === true) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 else {
   const w = process.stdout.write.bind(process.stdout);
-  w(`bench:gate — commutative-inserts, memory, c${concurrency}; ${runs} runs of 6 interleaved arms, ${rounds} rounds of ${duration} ms each (+1 warm-up)\n`);
+  w(`bench:gate — commutative-inserts, memory, c${concurrency}; ${runs} runs of ${2 + LEVELS.length} interleaved arms, ${rounds} rounds of ${duration} ms each (+1 warm-up)\n`);
   w(`A/A within a run (paired):   ${clean(aaWithin)} of ${aaWithin.length} pairs with nothing flagged\n`);
   w(`A/A across runs (unpaired):  ${clean(aaAcross)} of ${aaAcross.length} pairs with nothing flagged\n`);
   w(`median write transaction: ${(p50 / 1000).toFixed(1)} µs\n`);
