@@ -11,6 +11,7 @@
 // nights of the quick suite differ by up to 60% in whole workloads).
 
 import { createHash } from 'node:crypto';
+import { median } from 'simple-statistics';
 import type { Comparison, GateOptions } from '../gate/gate.ts';
 import { DEFAULT_GATE } from '../gate/gate.ts';
 import { compareRuns, metricsOf } from '../gate/compare.ts';
@@ -119,12 +120,8 @@ function ackOf(annotations: readonly Annotation[], key: string, nights: readonly
  */
 export const JUDGED_METRIC = (metric: string): boolean => metric === 'throughput_ops_s' || metric.endsWith('.latency_p50_ns');
 
-const nightValue = (values: readonly number[]): number | null => {
-  if (values.length === 0) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+/** A night's value of a metric: the median of its rounds. */
+const nightValue = (values: readonly number[]): number | null => (values.length === 0 ? null : median([...values]));
 
 export function judgeNight(input: NightlyInput): NightlyReport {
   const { tonight, annotations } = input;

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { planMatrix } from '../../harness/plan/matrix.ts';
 import { parseModeSets } from '../../harness/plan/modes.ts';
 import { runMatrix } from '../../harness/run/runner.ts';
@@ -22,6 +22,26 @@ import { nightlyHtml } from '../../harness/nightly/html.ts';
 import { gateOf, night } from '../support/nights.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+
+/** Opens `page` in Chromium, hands the tab to `check`, and fails on any console or page error. */
+async function inChromium(page: string, check: (tab: Page) => Promise<void>): Promise<void> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  try {
+    const tab = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const problems: string[] = [];
+    tab.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    tab.on('pageerror', (e) => problems.push(e.message));
+    await tab.goto(`file://${page}`);
+    await check(tab);
+    assert.equal(problems, [], 'no console error');
+    await tab.screenshot({ path: page.replace(/\.html$/, '.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+}
+
 
 test('the HTML report renders every chart in Chromium with no console error', async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
@@ -48,26 +68,14 @@ test('the HTML report renders every chart in Chromium with no console error', as
   writeFileSync(page, html);
   assert.not.match(html, /<script/i, 'self-contained and static');
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-  try {
-    const tab = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    const problems: string[] = [];
-    tab.on('console', (m) => {
-      if (m.type() === 'error') problems.push(m.text());
-    });
-    tab.on('pageerror', (e) => problems.push(e.message));
-    await tab.goto(`file://${page}`);
+  await inChromium(page, async (tab) => {
     const charts = await tab.$$eval('svg.chart', (svgs) => svgs.map((s) => ({ label: s.getAttribute('aria-label'), marks: s.querySelectorAll('path, circle').length, width: s.getBoundingClientRect().width })));
-    assert.equal(problems, [], 'no console error');
     assert.ok(charts.length >= 5, `latency, throughput, retry/spin and timeline charts drawn (${charts.length})`);
     for (const c of charts) assert.ok(c.marks > 0 && c.width > 100, `${c.label} has marks and a size`);
     assert.ok(charts.some((c) => c.label === 'fallback timeline'), 'the fallback time line is drawn');
     const verdicts = await tab.$$eval('tr.promote, tr.hold, tr.rollback', (rows) => rows.length);
     assert.is(verdicts, 3);
-    await tab.screenshot({ path: join(tmp, 'report.png'), fullPage: true });
-  } finally {
-    await browser.close();
-  }
+  });
 });
 
 test('the nightly HTML draws each moved metric night by night, with the change point marked', async () => {
@@ -79,25 +87,13 @@ test('the nightly HTML draws each moved metric night by night, with the change p
   const tmp = mkdtempSync(join(tmpdir(), 'sb-nightly-html-'));
   const page = join(tmp, 'nightly.html');
   writeFileSync(page, html);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-  try {
-    const tab = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    const problems: string[] = [];
-    tab.on('console', (m) => {
-      if (m.type() === 'error') problems.push(m.text());
-    });
-    tab.on('pageerror', (e) => problems.push(e.message));
-    await tab.goto(`file://${page}`);
+  await inChromium(page, async (tab) => {
     const charts = await tab.$$eval('svg.chart', (svgs) => svgs.map((s) => ({ label: s.getAttribute('aria-label') ?? '', points: s.querySelectorAll('circle').length, legend: s.textContent ?? '' })));
-    assert.equal(problems, [], 'no console error');
     assert.is(charts.length, r.series.length);
     const throughput = charts.find((c) => c.label.includes(':throughput_ops_s'))!;
     assert.ok(throughput.points >= 15 + 2, `15 nights plus the baseline and change-point marks (${throughput.points})`);
     assert.match(throughput.legend, /step \(-15\.0%\)/);
-    await tab.screenshot({ path: join(tmp, 'nightly.png'), fullPage: true });
-  } finally {
-    await browser.close();
-  }
+  });
 });
 
 test.run();
