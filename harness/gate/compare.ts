@@ -4,7 +4,7 @@
 
 import type { RunRecord } from '../output/write.ts';
 import { DEFAULT_GATE, compare, holm, type Comparison, type GateOptions } from './gate.ts';
-import { pairable } from './paired.ts';
+import { metricsOf, valuesToCompare } from './series.ts';
 
 export interface RunComparison {
   comparable: boolean;
@@ -18,30 +18,17 @@ export interface RunComparison {
   improvements: number;
 }
 
-export const metricsOf = (c: RunRecord['cells'][number]): Map<string, { better: 'higher' | 'lower'; values: number[] }> => {
-  const ok = c.rounds.filter((r) => r.failures.length === 0);
-  const out = new Map<string, { better: 'higher' | 'lower'; values: number[] }>([['throughput_ops_s', { better: 'higher', values: ok.map((r) => r.throughput_ops_s) }]]);
-  const kinds = new Set(ok.flatMap((r) => Object.keys(r.latency_ns)));
-  for (const k of kinds) {
-    for (const p of ['p50', 'p99'] as const) {
-      out.set(`${k}.latency_${p}_ns`, { better: 'lower', values: ok.map((r) => r.latency_ns[k]?.[p]).filter((v): v is number => v !== undefined) });
-    }
-  }
-  return out;
-};
-
 /**
  * One cell against another (baseline first): every metric both have, as one
- * Holm family. `sameRun`: both are cells of one interleaved run, so rounds
- * are compared pair by pair when they pair up.
+ * Holm family. `sameRun`: both are cells of one interleaved run, so their
+ * rounds are compared pair by pair, round number to round number.
  */
 export function compareCells(label: string, a: RunRecord['cells'][number], b: RunRecord['cells'][number], o: GateOptions = DEFAULT_GATE, sameRun = false): Comparison[] {
   const mb = metricsOf(b);
-  const paired = sameRun && pairable(a, b);
   const family: Comparison[] = [];
   for (const [metric, sa] of metricsOf(a)) {
     const sb = mb.get(metric);
-    if (sb !== undefined) family.push(compare(label, metric, sa.better, sa.values, sb.values, o, paired && sa.values.length === sb.values.length));
+    if (sb !== undefined) family.push(compare(label, metric, sa.better, ...valuesToCompare(sa, sb, sameRun), o, sameRun));
   }
   return holm(family, o.alpha);
 }

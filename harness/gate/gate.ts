@@ -10,7 +10,8 @@ import { HAS_CONTROL_MODES, isEngineVariant } from '../engines/variants.ts';
 import type { FallbackEvent } from '../cards/evaluator.ts';
 import type { CellRecord, CellSummary, RunRecord } from '../output/write.ts';
 import { bootstrapRelativeDiff, cliffsDelta, mannWhitney, median, relativeDiff, type Interval, type RankTest } from './stats.ts';
-import { pairable, pairedLogRatio, type PairedTest } from './paired.ts';
+import { pairedLogRatio, type PairedTest } from './paired.ts';
+import { busiestKind, metricsOf, valuesToCompare, type Series } from './series.ts';
 
 export interface GateOptions {
   /** Significance level of the rank test. */
@@ -66,20 +67,10 @@ export interface GateInput {
 const groupOf = (c: CellRecord): string => `${c.variant}.${c.workload}.${c.backend}.c${c.concurrency}`;
 const NEW: Record<SwitchableClass, string> = { M1: 'polling', M6: 'snapshot', M11: 'sharded' };
 
-/** The per-round series a cell offers: throughput, and p50/p99 of its busiest operation kind. */
-function series(c: CellRecord): Map<string, { better: 'higher' | 'lower'; values: number[] }> {
-  const out = new Map<string, { better: 'higher' | 'lower'; values: number[] }>();
-  const ok = c.rounds.filter((r) => r.failures.length === 0);
-  out.set('throughput_ops_s', { better: 'higher', values: ok.map((r) => r.throughput_ops_s) });
-  const kinds = new Map<string, number>();
-  for (const r of ok) for (const [k, s] of Object.entries(r.latency_ns)) kinds.set(k, (kinds.get(k) ?? 0) + s.count);
-  const busiest = [...kinds].sort((a, b) => b[1] - a[1])[0]?.[0];
-  if (busiest !== undefined) {
-    for (const p of ['p50', 'p99'] as const) {
-      out.set(`${busiest}.latency_${p}_ns`, { better: 'lower', values: ok.map((r) => r.latency_ns[busiest]?.[p]).filter((v): v is number => v !== undefined) });
-    }
-  }
-  return out;
+/** The per-round series the gate judges: throughput, and p50/p99 of the cell's busiest operation kind. */
+function series(c: CellRecord): Map<string, Series> {
+  const busiest = busiestKind(c);
+  return new Map([...metricsOf(c)].filter(([m]) => m === 'throughput_ops_s' || (busiest !== undefined && m.startsWith(`${busiest}.latency_`))));
 }
 
 /**
@@ -188,11 +179,10 @@ function verdictFor(cls: SwitchableClass, { run, counters }: GateInput, o: GateO
       continue;
     }
     const bs = series(base);
-    const paired = pairable(base, cand);
     for (const [metric, cs] of series(cand)) {
       const b = bs.get(metric);
-      // Cells of one run: rounds were interleaved, so they pair up (unless a round failed or a kind is missing from one).
-      if (b !== undefined) comparisons.push(compare(groupOf(cand), metric, cs.better, b.values, cs.values, o, paired && b.values.length === cs.values.length));
+      // Cells of one run: their rounds were interleaved, so they pair up round by round.
+      if (b !== undefined) comparisons.push(compare(groupOf(cand), metric, cs.better, ...valuesToCompare(b, cs, true), o, true));
     }
   }
   holm(comparisons, o.alpha);

@@ -5,13 +5,7 @@
 // as noise. The test is Student's t on the log ratios; its interval is the
 // t interval of their mean, back-transformed to a relative change.
 
-import type { CellRecord } from '../output/write.ts';
 import { lnGamma } from './gamma.ts';
-
-/** Two cells of one interleaved run whose rounds pair up: the same rounds, none failed. */
-export function pairable(a: CellRecord, b: CellRecord): boolean {
-  return a.rounds.length === b.rounds.length && a.rounds.every((r, i) => r.failures.length === 0 && b.rounds[i]!.failures.length === 0 && r.round === b.rounds[i]!.round);
-}
 
 export interface PairedTest {
   test: 'paired_t_log_ratio';

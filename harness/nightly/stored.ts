@@ -5,7 +5,7 @@
 
 import { NEW_MODE, type SwitchableClass } from '../../engine/index.ts';
 import type { GateReport } from '../gate/report.ts';
-import { metricsOf } from '../gate/compare.ts';
+import { metricsOf } from '../gate/series.ts';
 import type { CellRecord, RunRecord } from '../output/write.ts';
 import type { Store } from '../store/connect.ts';
 import { annotationsFor, recordAnnotation } from '../store/domains/annotations.ts';

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { bootstrapRelativeDiff, cliffsDelta, mannWhitney } from '../../harness/gate/stats.ts';
 import { compare, gate, holm, type Comparison } from '../../harness/gate/gate.ts';
 import { pairedLogRatio, tQuantile, tTwoSided } from '../../harness/gate/paired.ts';
+import { aligned, valuesToCompare } from '../../harness/gate/series.ts';
 import { compareRuns } from '../../harness/gate/compare.ts';
 import { buildReport, reportJson, reportMarkdown } from '../../harness/gate/report.ts';
 import { stableJson } from '../../harness/cli/verb.ts';
@@ -155,6 +156,13 @@ test('paired t on log ratios: Student t values, and a drift between rounds cance
   assert.not.ok(['regressed', 'improved'].includes(compare('g', 'latency', 'lower', drift, cand, { alpha: 0.05, min_effect: 0.02, max_ci_width: 0.5 }).outcome));
   assert.is(pairedLogRatio([1, 2], [1, 2]), null, 'fewer than 3 pairs');
   assert.is(pairedLogRatio([1, 2, 3], [1, 2]), null, 'unequal lengths');
+});
+
+test('cells of one run pair round number to round number, even when a kind is missing from some rounds', () => {
+  const base = { better: 'lower' as const, values: [10, 20, 30, 40, 50], rounds: [1, 2, 3, 4, 5] };
+  const cand = { better: 'lower' as const, values: [11, 33, 44, 55], rounds: [1, 3, 4, 5] };
+  assert.equal(aligned(base, cand), [[10, 30, 40, 50], [11, 33, 44, 55]]);
+  assert.equal(valuesToCompare(base, cand, false), [base.values, cand.values], 'different runs: all of each, unpaired');
 });
 
 test('Holm correction: several metrics judged together do not turn noise into a verdict', () => {
