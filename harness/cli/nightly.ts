@@ -17,6 +17,7 @@ import { StoreError, describeTarget, openStore, redactUrl, storeTarget, type Sto
 import { importRunFolder } from '../store/ingest.ts';
 import { ensureReady } from '../store/migrate.ts';
 import { RUN_OPTIONS, executeRun } from './run.ts';
+import { intArg } from './run-args.ts';
 import { UsageError, parseVerbArgs, stableJson, type Io, type Verb } from './verb.ts';
 
 const OPTIONS = {
@@ -95,10 +96,8 @@ async function withStore<T>(url: string | undefined, io: Io, what: string, fn: (
 
 async function runNightly(v: Values, io: Io, argv: readonly string[]): Promise<number> {
   const name = v.baseline ?? DEFAULT_BASELINE_NAME;
-  const nights = v.history === undefined ? DEFAULT_HISTORY_NIGHTS : Number(v.history);
-  if (!Number.isInteger(nights) || nights < 1) throw new UsageError(`shadowbench nightly: --history must be a positive integer, got '${v.history}'`);
-  const noiseNights = v['noise-nights'] === undefined ? DEFAULT_NOISE_NIGHTS : Number(v['noise-nights']);
-  if (!Number.isInteger(noiseNights) || noiseNights < 0) throw new UsageError(`shadowbench nightly: --noise-nights must be a non-negative integer, got '${v['noise-nights']}'`);
+  const nights = intArg('history', v.history, DEFAULT_HISTORY_NIGHTS, 1, 'nightly');
+  const noiseNights = intArg('noise-nights', v['noise-nights'], DEFAULT_NOISE_NIGHTS, 0, 'nightly');
   // The store must be usable before two minutes go into a run it could not keep.
   if ((await withStore(v.store, io, 'before the run', async () => true)) === null) return 2;
   const outcome = await executeRun({ ...v, json: false }, io, argv, null, { ...NIGHTLY_SHAPE, print: false, nightly: name });

@@ -82,10 +82,10 @@ export interface RunSettings {
   groups: Group[];
 }
 
-export function intArg(name: string, v: string | undefined, fallback: number, min = 1): number {
+export function intArg(name: string, v: string | undefined, fallback: number, min = 1, verb = 'run'): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`shadowbench run: --${name} must be an integer >= ${min}, got '${v}'`);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`shadowbench ${verb}: --${name} must be an integer >= ${min}, got '${v}'`);
   return n;
 }
 

@@ -3,6 +3,7 @@
 // hardware signature, the accepted baseline, annotations, and the gate's
 // decisions (the decision journal).
 
+import { median } from 'simple-statistics';
 import { NEW_MODE, type SwitchableClass } from '../../engine/index.ts';
 import type { GateReport } from '../gate/report.ts';
 import { metricsOf } from '../gate/series.ts';
@@ -60,7 +61,7 @@ export async function acceptRun(store: Store, run: RunRecord, name: string, by: 
   const rows = run.cells.filter((c) => c.usable_for_gate).map((c) => ({
     id: `${name}@${hw}/${c.id}`, name, hardware_signature: hw, engine_variant: c.variant, workload: c.workload, run_id: run.run_id, cell_id: c.id,
     created_at: now.toISOString(), created_by: by,
-    metrics: Object.fromEntries([...metricsOf(c)].filter(([, s]) => s.values.length > 0).map(([m, s]) => [m, [...s.values].sort((a, b) => a - b)[Math.floor(s.values.length / 2)]!])),
+    metrics: Object.fromEntries([...metricsOf(c)].filter(([, s]) => s.values.length > 0).map(([m, s]) => [m, median(s.values)])),
   }));
   await acceptBaseline(store, name, hw, rows);
   return rows.length;

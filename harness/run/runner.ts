@@ -155,7 +155,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
 
   const roundOf = async (cell: Cell, round: number, traceOut: string | null, onWindow: RunOptions['onWindow']): Promise<RoundResult> => runRound(cell, round, {
     pool: poolFor(cell), engine: engineOf(cell), fixture: await fixtureOf(cell), seed: o.seed, faults: resultOf(cell).faults, workDir,
-    window_ms: o.window_ms ?? DEFAULT_WINDOW_MS, traceOut, traceIn: round === 0 ? null : o.traceIn ?? null,
+    window_ms: o.window_ms ?? DEFAULT_WINDOW_MS, traceOut, traceIn: o.traceIn ?? null,
     onWindow: onWindow ?? (() => {}), triggers: o.triggers ?? DEFAULT_TRIGGER_CONFIG, sampleRatio: o.sampleRatio ?? DEFAULT_SAMPLE_RATIO, fieldRecords: o.fieldRecords ?? true, shadowSampleRatio: o.shadowSampleRatio ?? 1,
   });
 
