@@ -5,7 +5,7 @@
 
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildReport, loadGateInput, reportJson, reportMarkdown } from '../gate/report.ts';
+import { GateInputError, buildReport, loadGateInput, reportJson, reportMarkdown } from '../gate/report.ts';
 import { reportHtml } from '../gate/html.ts';
 import { judgeNight, type Annotation } from '../nightly/judge.ts';
 import { nightlyJson, nightlyMarkdown } from '../nightly/report.ts';
@@ -67,7 +67,8 @@ Options (besides every 'shadowbench run' option; --rounds defaults to ${NIGHTLY_
   -h, --help         show this help
 
 Exit status: 0 no regression, 1 a regression, a new change point for the worse, a rollback verdict
-or a failed cell, 2 could not run (bad input, store unreachable or at another schema version).
+or a failed cell, 2 could not run (bad input, store unreachable or at another schema version) or
+could not write a report (the report is still printed).
 `;
 
 type Values = ReturnType<typeof parseVerbArgs<typeof OPTIONS>>['values'];
@@ -103,11 +104,27 @@ async function runNightly(v: Values, io: Io, argv: readonly string[]): Promise<n
   const outcome = await executeRun({ ...v, json: false }, io, argv, null, { ...NIGHTLY_SHAPE, print: false, nightly: name });
   if (outcome.run === null || outcome.runDir === null) return 2;
   const { run, runDir } = outcome;
-  const gateInput = loadGateInput(runDir);
+  // A report that cannot be written (full disk, no permission) is said, and the night still judged and printed: nothing recorded is lost.
+  const unwritten: string[] = [];
+  const save = (file: string, text: string, append = false): void => {
+    try {
+      (append ? appendFileSync : writeFileSync)(file, text);
+    } catch (err) {
+      unwritten.push(`cannot write ${file}: ${(err as Error).message}`);
+    }
+  };
+  let gateInput;
+  try {
+    gateInput = loadGateInput(runDir);
+  } catch (err) {
+    if (!(err instanceof GateInputError)) throw err;
+    io.err(`shadowbench nightly: the run folder cannot be judged: ${err.message}\n`);
+    return 2;
+  }
   const gate = buildReport(gateInput);
-  writeFileSync(join(runDir, 'gate.json'), reportJson(gate));
-  writeFileSync(join(runDir, 'gate.md'), reportMarkdown(gate));
-  writeFileSync(join(runDir, 'gate.html'), reportHtml(gate, gateInput.run, gateInput.summaries ?? []));
+  save(join(runDir, 'gate.json'), reportJson(gate));
+  save(join(runDir, 'gate.md'), reportMarkdown(gate));
+  save(join(runDir, 'gate.html'), reportHtml(gate, gateInput.run, gateInput.summaries ?? []));
   const report = await withStore(v.store, io, `judging ${runDir} (the run folder is kept; import it later with 'shadowbench store import')`, async (store) => {
     await importRunFolder(store, runDir);
     await recordGateDecisions(store, gate, `nightly:${who(v)}`);
@@ -127,13 +144,14 @@ async function runNightly(v: Values, io: Io, argv: readonly string[]): Promise<n
   });
   if (report === null) return 2;
   const md = nightlyMarkdown(report);
-  writeFileSync(join(runDir, 'nightly.json'), nightlyJson(report));
-  writeFileSync(join(runDir, 'nightly.md'), md);
-  writeFileSync(join(runDir, 'nightly.html'), nightlyHtml(report));
-  if (v.summary !== undefined) appendFileSync(v.summary, md);
+  save(join(runDir, 'nightly.json'), nightlyJson(report));
+  save(join(runDir, 'nightly.md'), md);
+  save(join(runDir, 'nightly.html'), nightlyHtml(report));
+  if (v.summary !== undefined) save(v.summary, md, true);
   if (v.json === true) io.out(nightlyJson(report));
   else io.out(`${md}\nreports: ${runDir}/nightly.md, nightly.html, nightly.json, gate.html\n`);
-  return report.exit_code;
+  for (const u of unwritten) io.err(`shadowbench nightly: ${u} (the run folder and the store keep the run; the report is on stdout)\n`);
+  return unwritten.length > 0 ? 2 : report.exit_code;
 }
 
 async function annotateCommand(kind: Annotation['kind'], metric: string | undefined, v: Values, io: Io): Promise<number> {

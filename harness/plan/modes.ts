@@ -86,7 +86,12 @@ export function applyInjections(specs: readonly string[], sets: readonly ModeSet
     const label = spec.slice(at + 1).trim();
     const target = out.find((s) => s.label === label);
     if (target === undefined) throw new ModeSetError(`--inject ${spec}: no mode set '${label}' in this run (mode sets: ${out.map((s) => s.label).join(', ')})`);
-    target.faults = parseInject(spec.slice(0, at), target.faults);
+    try {
+      target.faults = parseInject(spec.slice(0, at), target.faults);
+    } catch (err) {
+      // Name the whole argument, scope included.
+      throw new ModeSetError((err as Error).message.replace(`--inject ${spec.slice(0, at)}:`, `--inject ${spec}:`));
+    }
   }
   return { faults, modeSets: out };
 }

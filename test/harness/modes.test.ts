@@ -45,6 +45,7 @@ test('--inject FAULT@SET scopes to that set; without @ it is run-wide; an unknow
   assert.equal(faultsOf({ M6: { stale_publish: 0.1 } }, modeSets[1]!), { M6: { stale_publish: 0.1, delay_ns: 900 } }, 'a set adds to the run-wide faults of a class');
   assert.throws(() => applyInjections(['M6.delay_ns=900@c'], sets), /no mode set 'c' in this run \(mode sets: a, b\)/);
   assert.throws(() => applyInjections(['M6.delay_ns=oops@b'], sets), /M6\.delay_ns must be a non-negative number/);
+  assert.throws(() => applyInjections(['M6.delay_ns=oops@b'], sets), /^--inject M6\.delay_ns=oops@b: /, 'the whole argument is named, scope included');
 });
 
 test('a delay scoped to arm b slows b\'s M6 path only, in one interleaved run', async () => {

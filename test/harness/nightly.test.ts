@@ -105,6 +105,21 @@ test('bad input exits 2 and starts no run', async () => {
   }
 });
 
+test('a report that cannot be written exits 2, says which and why, and still prints the report', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-nightly-unwritable-'));
+  try {
+    // A directory where the summary file should be: the write fails with EISDIR.
+    const r = await runCli(['nightly', ...SHAPE, '--store', join(dir, 'store.db'), '--out', dir, '--json', '--summary', dir]);
+    assert.is(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`cannot write ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: EISDIR`));
+    assert.match(r.stderr, /the run folder and the store keep the run; the report is on stdout/);
+    assert.is((JSON.parse(r.stdout) as { format: string }).format, 'shadowbench-nightly');
+    assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('--help documents the subcommands and exit codes', async () => {
   const r = await runCli(['nightly', '--help']);
   assert.is(r.code, 0);
