@@ -42,6 +42,15 @@ const mean = (metric: string, by: string, extra = ''): string =>
 const rate = (metric: string, by: string, extra = ''): string => `sum by (${by}) (rate(${metric}{${S}${extra}}[${R}]))`;
 const increase = (metric: string, by: string, extra = ''): string => `sum by (${by}) (increase(${metric}{${S}${extra}}[${R}]))`;
 
+/** A card field's p99 and mean per control mode, for one class. */
+const recordDistribution = (title: string, field: string, cls: string): PanelSpec => ({
+  title, unit: 'short',
+  targets: [
+    [q(0.99, `shadowbench_record_${field}`, 'control_mode', `,metadata_class="${cls}"`), 'p99 {{control_mode}}'],
+    [mean(`shadowbench_record_${field}`, 'control_mode', `,metadata_class="${cls}"`), 'mean {{control_mode}}'],
+  ],
+});
+
 const verdictPanel = (cls: string): PanelSpec => ({
   title: `${cls} shadow verdicts`,
   unit: 'short',
@@ -112,22 +121,8 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
         ],
       },
       { title: 'M1 mean wait', unit: 's', targets: [[mean('shadowbench_wait_seconds', 'control_mode', ',metadata_class="M1"'), '{{control_mode}}']] },
-      {
-        title: 'M1 read_retry_count',
-        unit: 'short',
-        targets: [
-          [q(0.99, 'shadowbench_record_read_retry_count', 'control_mode', ',metadata_class="M1"'), 'p99 {{control_mode}}'],
-          [mean('shadowbench_record_read_retry_count', 'control_mode', ',metadata_class="M1"'), 'mean {{control_mode}}'],
-        ],
-      },
-      {
-        title: 'M1 poll_spins',
-        unit: 'short',
-        targets: [
-          [q(0.99, 'shadowbench_record_poll_spins', 'control_mode', ',metadata_class="M1"'), 'p99 {{control_mode}}'],
-          [mean('shadowbench_record_poll_spins', 'control_mode', ',metadata_class="M1"'), 'mean {{control_mode}}'],
-        ],
-      },
+      recordDistribution('M1 read_retry_count', 'read_retry_count', 'M1'),
+      recordDistribution('M1 poll_spins', 'poll_spins', 'M1'),
       { title: 'M1 operations', unit: 'ops', targets: [[rate('shadowbench_field_records_total', 'control_mode, operation', ',metadata_class="M1"'), '{{control_mode}} {{operation}}']] },
       { title: 'M1 operation duration p99', unit: 's', targets: [[q(0.99, 'shadowbench_field_operation_duration_seconds', 'control_mode, operation', ',metadata_class="M1"'), '{{control_mode}} {{operation}}']] },
       { title: 'M1 torn reads', unit: 'short', targets: [[increase('shadowbench_torn_reads_total', 'control_mode', ',metadata_class="M1"'), '{{control_mode}}']] },
@@ -142,14 +137,7 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
     description: 'M6: mutex (legacy) vs snapshot publication: snapshot age (generation lag), generations, alloc_ns, shadow verdicts, fallbacks.',
     panels: [
       { title: 'M6 snapshot_age_commits (latest window max)', unit: 'short', targets: [[`max by (control_mode, workload) (shadowbench_snapshot_age_commits{${S},metadata_class="M6"})`, '{{control_mode}} {{workload}}']] },
-      {
-        title: 'M6 generation lag (snapshot_age_commits per read)',
-        unit: 'short',
-        targets: [
-          [q(0.99, 'shadowbench_record_snapshot_age_commits', 'control_mode', ',metadata_class="M6"'), 'p99 {{control_mode}}'],
-          [mean('shadowbench_record_snapshot_age_commits', 'control_mode', ',metadata_class="M6"'), 'mean {{control_mode}}'],
-        ],
-      },
+      recordDistribution('M6 generation lag (snapshot_age_commits per read)', 'snapshot_age_commits', 'M6'),
       {
         title: 'M6 snapshot_generation and publications',
         unit: 'short',

@@ -22,6 +22,7 @@ import type { WindowDelta } from '../../harness/record/recorder.ts';
 import { resolveWorkloads } from '../../harness/spec/load.ts';
 import { dashboardJson, DASHBOARDS, DASHBOARDS_DIR } from '../../harness/telemetry/dashboards.ts';
 import { RunMetrics } from '../../harness/telemetry/metrics.ts';
+import { telemetrySpec } from '../support/telemetry-spec.ts';
 import { parsePushUrl, pushMetrics, PushUrlError, serveMetrics } from '../../harness/telemetry/serve.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -169,12 +170,7 @@ test('CLI: a run serves /metrics while it goes on; an unreachable --push is repo
   const tmp = mkdtempSync(join(tmpdir(), 'sb-metrics-cli-'));
   try {
     const spec = join(tmp, 'tiny-telemetry.json');
-    writeFileSync(spec, JSON.stringify({
-      name: 'tiny-telemetry', description: 'telemetry CLI test', serves: { classes: ['M6', 'M11', 'M1'], verification: ['telemetry test'] },
-      backends: ['memory'], concurrency: [2], engine: { pageSize: 4096, pageCount: 256, fsync: 'normal', versionsPerPage: 8 },
-      fixture: { rows: 128, initial_balance: 1000 }, mix: { read: 2, concurrent_write: 1 }, transaction: { statements: 3, max_retries: 500 },
-      keys: { distribution: 'zipfian', theta: 0.9 }, run: { duration_ms: 1500 }, warmup: { operations: 20 },
-    }));
+    writeFileSync(spec, JSON.stringify(telemetrySpec('tiny-telemetry', 1500)));
     const [metricsPort, deadPort] = [await freePort(), await freePort()];
     const running = cli(['run', '--workload', spec, '--modes', 'legacy', '--rounds', '1', '--out', join(tmp, 'out'), '--json', '--metrics-port', String(metricsPort), '--push', `http://127.0.0.1:${deadPort}`]);
     let scraped = '';

@@ -17,16 +17,12 @@ import { planMatrix, type Cell } from '../../harness/plan/matrix.ts';
 import { parseModeSets } from '../../harness/plan/modes.ts';
 import { runMatrix } from '../../harness/run/runner.ts';
 import { loadSpecFile } from '../../harness/spec/load.ts';
+import { telemetrySpec } from '../support/telemetry-spec.ts';
 import { otlpTracesUrl, SpanSink, SpanUrlError } from '../../harness/telemetry/spans.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sb-spans-'));
 const specFile = join(tmp, 'tiny-spans.json');
-writeFileSync(specFile, JSON.stringify({
-  name: 'tiny-spans', description: 'spans test', serves: { classes: ['M6', 'M11', 'M1'], verification: ['spans test'] },
-  backends: ['memory'], concurrency: [2], engine: { pageSize: 4096, pageCount: 256, fsync: 'normal', versionsPerPage: 8 },
-  fixture: { rows: 128, initial_balance: 1000 }, mix: { read: 2, concurrent_write: 1 }, transaction: { statements: 3, max_retries: 500 },
-  keys: { distribution: 'zipfian', theta: 0.9 }, run: { duration_ms: 700 }, warmup: { operations: 20 },
-}));
+writeFileSync(specFile, JSON.stringify(telemetrySpec('tiny-spans', 700)));
 const groups = (modes = 'legacy,shadow_compare') => planMatrix({ workloads: [loadSpecFile(specFile)], modeSets: parseModeSets(modes) });
 
 interface OtlpValue { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number }
