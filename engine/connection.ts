@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import type { DatabaseConfig } from './config.ts';
 import { EngineError } from './errors.ts';
 import type { RecordHook } from './fields.ts';
+import { decodeRow } from './records/codec.ts';
+import { RecordSink } from './records/sink.ts';
 import { CTL, type SharedDatabase } from './shared/layout.ts';
 import { lock, unlock } from './shared/mutex.ts';
 import { Xorshift32 } from './shared/random.ts';
@@ -35,7 +37,12 @@ import { M12StatementCache } from './classes/m12-statement-cache.ts';
 export type TxnKind = 'read' | WriteKind;
 
 export interface ConnectionOptions {
-  /** Receives every field record; null (the default) costs next to nothing. */
+  /**
+   * Where field records go as numeric rows, without allocating (see
+   * records/sink.ts); null (the default) costs next to nothing.
+   */
+  sink?: RecordSink | null;
+  /** Convenience: receives every field record as an object, at once (tests, tools; not for hot paths). */
   hook?: RecordHook | null;
 }
 
@@ -90,7 +97,7 @@ export class Connection implements PageAccess {
     this.ctl = new Int32Array(shared.ctl);
     this.slot = claimSlot(this.ctl, this.config.maxConnections);
     this.ctx = {
-      hook: options.hook ?? null, traceId: '', slot: this.slot, delayNs: delaysOf(this.config), shadowSampled: true,
+      sink: sinkOf(options), slot: this.slot, delayNs: delaysOf(this.config), shadowSampled: true,
       rng: new Xorshift32(this.config.seed * 7919 + this.slot * 104729 + 1),
     };
     this.pages = new PageStore(shared);
@@ -114,11 +121,6 @@ export class Connection implements PageAccess {
     this.commitPath = new CommitPath(this.config, this.pages, this.m1, this.m6, this.m11, this.wal);
   }
 
-  /** Sets or clears the field-record listener. */
-  set hook(h: RecordHook | null) {
-    this.ctx.hook = h;
-  }
-
   get inTransaction(): boolean {
     return this.txn !== null;
   }
@@ -133,9 +135,10 @@ export class Connection implements PageAccess {
     if (this.txn !== null) throw new EngineError('misuse', 'begin: a transaction is already open', {});
     // One draw keys the transaction: the first 32 bits of its trace_id, and
     // whether a shadow_compare comparison samples it.
-    const key = this.ctx.rng.nextU32();
+    const rng = this.ctx.rng;
+    const key = rng.nextU32();
     this.ctx.shadowSampled = key < this.config.shadowSampleRatio * 4294967296;
-    if (this.ctx.hook !== null) this.ctx.traceId = this.newTraceId(key);
+    this.ctx.sink?.beginTransaction(key, rng.nextU32(), rng.nextU32(), rng.nextU32());
     const state = emptyState();
     const txn: Txn = { kind, state, session: null, writes: new Map(), ddl: null, holdsWriterLock: false, bornAt: null };
     try {
@@ -446,13 +449,21 @@ export class Connection implements PageAccess {
   private open(): void {
     if (this.closed) throw new EngineError('misuse', 'connection is closed', {});
   }
+}
 
-  private newTraceId(key: number): string {
-    const r = this.ctx.rng;
-    let s = key.toString(16).padStart(8, '0');
-    for (let i = 0; i < 3; i++) s += r.nextU32().toString(16).padStart(8, '0');
-    return s;
-  }
+function sinkOf(o: ConnectionOptions): RecordSink | null {
+  if (o.sink != null && o.hook != null) throw new EngineError('config', 'connect: give a record sink or a hook, not both', {});
+  const hook = o.hook;
+  if (hook == null) return o.sink ?? null;
+  // One row at a time, decoded at once: every record reaches the hook as the engine writes it.
+  return new RecordSink({
+    capacity: 1, sampleRatio: 1,
+    onFull: (sink) => {
+      const record = decodeRow(sink, 0);
+      sink.consumed();
+      hook(record);
+    },
+  });
 }
 
 function newPageBuf(pageSize: number): PageBuf {

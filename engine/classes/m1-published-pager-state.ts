@@ -9,12 +9,13 @@
 //                 under the publish lock and compared with the seqlock copy.
 
 import { faultOf, type ClassFaults, type DatabaseConfig } from '../config.ts';
-import type { ControlModeOf, ModeIndex, ShadowVerdict } from '../fields.ts';
-import { epochNs, nowMs } from '../shared/clock.ts';
+import type { ModeIndex, ShadowVerdict } from '../fields.ts';
+import { COL, kindOf } from '../records/columns.ts';
+import { nowMs } from '../shared/clock.ts';
 import { CTL, M1, type SharedDatabase } from '../shared/layout.ts';
 import { lock, unlock } from '../shared/mutex.ts';
 import { hash32 } from '../shared/random.ts';
-import { injectDelay, type ClassContext } from './context.ts';
+import { injectDelay, verdictIndex, type ClassContext } from './context.ts';
 
 export interface PagerSummary {
   sequence_value: number;
@@ -27,7 +28,10 @@ const SUMMARY_FIELDS = ['sequence_value', 'db_size', 'schema_cookie', 'checkpoin
 
 export const emptySummary = (): PagerSummary => ({ sequence_value: 0, db_size: 0, schema_cookie: 0, checkpoint_seq: 0 });
 
-const MODE_NAMES = ['legacy', 'shadow_compare', 'polling'] as const satisfies readonly ControlModeOf<'M1'>[];
+const C = COL.M1;
+const PUBLISH = kindOf('M1', 'publish');
+const READ = kindOf('M1', 'read');
+const WAIT = kindOf('M1', 'wait');
 
 const checkWord = (s: PagerSummary): number =>
   hash32(hash32(hash32(hash32(s.sequence_value) ^ s.db_size) ^ s.schema_cookie) ^ s.checkpoint_seq) | 0;
@@ -52,7 +56,7 @@ export class M1PublishedPagerState {
   private last: PagerSummary = emptySummary();
   /** Retries of the last read, reported by M2 binds. */
   lastRetries = 0;
-  private sink = 0;
+  private spinSink = 0;
   /** The check word copied alongside the payload by the last read. */
   private checkCopy = 0;
   /** The seqlock word (publication count) the last read's copy belongs to. */
@@ -77,7 +81,8 @@ export class M1PublishedPagerState {
   /** Writer side; the caller holds the writer lock, so publishers never race each other. */
   publish(s: PagerSummary): void {
     const mode = this.mode();
-    const t0 = this.ctx.hook === null ? 0 : nowMs();
+    const sink = this.ctx.sink;
+    const t0 = sink === null ? 0 : sink.start();
     injectDelay(this.ctx, 'M1');
     // Every mode publishes under the publish lock (uncontended: commits are
     // already serialized), so the bounded-retry fallback of readers can take
@@ -94,33 +99,42 @@ export class M1PublishedPagerState {
     // Polling mode skips the wake-up, unless condvar waiters from before a
     // mode change are still asleep: they must not wait out their timeout.
     if (mode !== 2 || Atomics.load(this.w, M1.WAITERS) > 0) Atomics.notify(this.w, M1.SEQ);
-    if (this.ctx.hook !== null) {
-      const t1 = nowMs();
-      this.ctx.hook({
-        metadata_class: 'M1', trace_id: this.ctx.traceId, start_ns: epochNs(t0), end_ns: epochNs(t1),
-        operation: 'publish', sequence_value: s.sequence_value, read_retry_count: 0, poll_spins: 0, wait_ns: 0,
-        control_mode: MODE_NAMES[mode], shadow_verdict: 'none',
-      });
+    if (sink !== null) {
+      const o = sink.open(PUBLISH, t0);
+      const r = sink.rows;
+      r[o + C.sequence_value] = s.sequence_value;
+      r[o + C.read_retry_count] = 0;
+      r[o + C.poll_spins] = 0;
+      r[o + C.wait_ns] = 0;
+      r[o + C.control_mode] = mode;
+      r[o + C.shadow_verdict] = 0;
+      r[o + C.torn] = 0;
+      sink.done();
     }
   }
 
   /** Copies the summary with the seqlock read contract; in shadow mode also compares it with a locked read. */
   read(out: PagerSummary): PagerSummary {
     const mode = this.mode();
-    const t0 = this.ctx.hook === null ? 0 : nowMs();
+    const sink = this.ctx.sink;
+    const t0 = sink === null ? 0 : sink.start();
     injectDelay(this.ctx, 'M1');
     const retries = this.seqlockRead(out);
     let verdict: ShadowVerdict = 'none';
     const torn = checkWord(out) !== this.checkCopy;
     if (mode === 1 && this.ctx.shadowSampled) verdict = this.compareLocked(out);
     this.lastRetries = retries;
-    if (this.ctx.hook !== null) {
-      const t1 = nowMs();
-      this.ctx.hook({
-        metadata_class: 'M1', trace_id: this.ctx.traceId, start_ns: epochNs(t0), end_ns: epochNs(t1),
-        operation: 'read', sequence_value: out.sequence_value, read_retry_count: retries, poll_spins: 0, wait_ns: 0,
-        control_mode: MODE_NAMES[mode], shadow_verdict: verdict, ...(torn ? { torn: true } : {}),
-      });
+    if (sink !== null) {
+      const o = sink.open(READ, t0);
+      const r = sink.rows;
+      r[o + C.sequence_value] = out.sequence_value;
+      r[o + C.read_retry_count] = retries;
+      r[o + C.poll_spins] = 0;
+      r[o + C.wait_ns] = 0;
+      r[o + C.control_mode] = mode;
+      r[o + C.shadow_verdict] = verdictIndex(verdict);
+      r[o + C.torn] = torn ? 1 : 0;
+      sink.done();
     }
     return out;
   }
@@ -208,12 +222,19 @@ export class M1PublishedPagerState {
       this.seqlockRead(s);
       verdict = this.compareLocked(s);
     }
-    if (this.ctx.hook !== null) {
-      this.ctx.hook({
-        metadata_class: 'M1', trace_id: this.ctx.traceId, start_ns: epochNs(t0), end_ns: epochNs(t1),
-        operation: 'wait', sequence_value: out.sequence_value, read_retry_count: this.lastRetries,
-        poll_spins: out.poll_spins, wait_ns: out.wait_ns, control_mode: MODE_NAMES[mode], shadow_verdict: verdict,
-      });
+    const sink = this.ctx.sink;
+    if (sink !== null) {
+      // A wait is always timed: its wait_ns is the card's field.
+      const o = sink.open(WAIT, t0, t1);
+      const r = sink.rows;
+      r[o + C.sequence_value] = out.sequence_value;
+      r[o + C.read_retry_count] = this.lastRetries;
+      r[o + C.poll_spins] = out.poll_spins;
+      r[o + C.wait_ns] = out.wait_ns;
+      r[o + C.control_mode] = mode;
+      r[o + C.shadow_verdict] = verdictIndex(verdict);
+      r[o + C.torn] = 0;
+      sink.done();
     }
     return out;
   }
@@ -246,7 +267,7 @@ export class M1PublishedPagerState {
       if (nowMs() >= deadline) return { reached: false, sequence_value: s.sequence_value, wait_ns: 0, poll_spins: spins };
       if (spins < this.spinBudget) {
         // Exponential spin bursts up to the budget…
-        for (let i = 0; i < burst; i++) this.sink = (this.sink + i) | 0;
+        for (let i = 0; i < burst; i++) this.spinSink = (this.spinSink + i) | 0;
         spins += burst;
         burst = Math.min(burst * 2, this.spinBudget);
       } else {

@@ -6,14 +6,23 @@
 //                 shard; the global table's answer is the one used.
 
 import { faultOf, type ClassFaults, type DatabaseConfig } from '../config.ts';
-import type { ControlModeOf, M11Record, ModeIndex, ShadowVerdict } from '../fields.ts';
-import { epochNs, nowMs } from '../shared/clock.ts';
+import type { ModeIndex } from '../fields.ts';
+import { COL, kindOf } from '../records/columns.ts';
+import { nowMs } from '../shared/clock.ts';
 import { CTL, REG, registryTableWords, type SharedDatabase } from '../shared/layout.ts';
-import { lock, unlock } from '../shared/mutex.ts';
+import { lock, tryLock, unlock } from '../shared/mutex.ts';
 import { hash32 } from '../shared/random.ts';
 import { injectDelay, type ClassContext } from './context.ts';
 
-const MODE_NAMES = ['legacy', 'shadow_compare', 'sharded'] as const satisfies readonly ControlModeOf<'M11'>[];
+const C = COL.M11;
+const BEGIN = kindOf('M11', 'begin');
+const COMMIT = kindOf('M11', 'commit');
+const ABORT = kindOf('M11', 'abort');
+const LOOKUP = kindOf('M11', 'lookup');
+/** Verdict columns (indexes into VERDICTS). */
+const NONE = 0;
+const MATCH = 1;
+const DIVERGED = 2;
 
 /** A registered session, as its connection remembers it. */
 export interface Session {
@@ -74,7 +83,7 @@ export class M11SessionRegistry {
       waitMs += r.waitMs;
       active = r.active;
     }
-    this.emit('begin', t0, session, waitMs, active, 'none', false);
+    this.emit(BEGIN, t0, session, waitMs, active, NONE, false);
     return session;
   }
 
@@ -84,7 +93,7 @@ export class M11SessionRegistry {
    */
   lookup(session: Session): boolean {
     const t0 = this.startOp();
-    let verdict: ShadowVerdict = 'none';
+    let verdict = NONE;
     let found: boolean;
     let notFound: boolean;
     // shadow_compare outside its sampled fraction asks the global table (the oracle) alone.
@@ -96,10 +105,10 @@ export class M11SessionRegistry {
     if (compared) {
       const legacy = this.find(0, session.session_id);
       waitMs += legacy.waitMs;
-      verdict = legacy.found === routed.found ? 'match' : 'diverged';
+      verdict = legacy.found === routed.found ? MATCH : DIVERGED;
       found = legacy.found;
     }
-    this.emit('lookup', t0, session, waitMs, routed.active, verdict, notFound);
+    this.emit(LOOKUP, t0, session, waitMs, routed.active, verdict, notFound);
     return found;
   }
 
@@ -119,7 +128,7 @@ export class M11SessionRegistry {
         for (let t = 1; t <= this.shards; t++) if (t !== session.expectedTable && this.remove(t, session.session_id).found) break;
       }
     }
-    this.emit(op, t0, session, waitMs, active, 'none', missing);
+    this.emit(op === 'commit' ? COMMIT : ABORT, t0, session, waitMs, active, NONE, missing);
   }
 
   /** Sessions currently registered in a table (0 = global, 1.. = shards). */
@@ -141,13 +150,19 @@ export class M11SessionRegistry {
   }
 
   private startOp(): number {
-    const t0 = this.ctx.hook === null ? 0 : nowMs();
+    const sink = this.ctx.sink;
+    const t0 = sink === null ? 0 : sink.start();
     injectDelay(this.ctx, 'M11');
     return t0;
   }
 
+  /**
+   * Locks a table; returns the ms waited. A lock taken at the first attempt
+   * waited nothing, and reads no clock: only contention is timed.
+   */
   private lockTable(base: number): number {
-    if (this.ctx.hook === null) {
+    if (tryLock(this.w, base + REG.MUTEX)) return 0;
+    if (this.ctx.sink === null) {
       lock(this.w, base + REG.MUTEX);
       return 0;
     }
@@ -200,14 +215,18 @@ export class M11SessionRegistry {
     return { waitMs, active, found };
   }
 
-  private emit(op: M11Record['operation'], t0: number, s: Session, waitMs: number, active: number, verdict: ShadowVerdict, notFound: boolean): void {
-    if (this.ctx.hook === null) return;
-    const t1 = nowMs();
-    this.ctx.hook({
-      metadata_class: 'M11', trace_id: this.ctx.traceId, start_ns: epochNs(t0), end_ns: epochNs(t1),
-      operation: op, session_id: s.session_id, shard_id: s.mode === 0 ? 0 : s.expectedTable - 1,
-      lock_wait_ns: Math.round(waitMs * 1e6), active_sessions_in_shard: active,
-      control_mode: MODE_NAMES[s.mode], shadow_verdict: verdict, ...(notFound ? { session_not_found: true } : {}),
-    });
+  private emit(kind: number, t0: number, s: Session, waitMs: number, active: number, verdict: number, notFound: boolean): void {
+    const sink = this.ctx.sink;
+    if (sink === null) return;
+    const o = sink.open(kind, t0);
+    const r = sink.rows;
+    r[o + C.session_id] = s.session_id;
+    r[o + C.shard_id] = s.mode === 0 ? 0 : s.expectedTable - 1;
+    r[o + C.lock_wait_ns] = Math.round(waitMs * 1e6);
+    r[o + C.active_sessions_in_shard] = active;
+    r[o + C.control_mode] = s.mode;
+    r[o + C.shadow_verdict] = verdict;
+    r[o + C.session_not_found] = notFound ? 1 : 0;
+    sink.done();
   }
 }

@@ -3,11 +3,17 @@
 // schema generation and dropped when it changes. Never shared across
 // connections.
 
-import { nowMs } from '../shared/clock.ts';
+import { COL, kindOf } from '../records/columns.ts';
 import { compile, type Program, type Schema } from '../sql/compile.ts';
 import { parseStatement, type Statement } from '../sql/parse.ts';
-import type { M12Record } from '../fields.ts';
-import { emit, injectDelay, type ClassContext } from './context.ts';
+import { injectDelay, type ClassContext } from './context.ts';
+
+const C = COL.M12;
+const PARSE_HIT = kindOf('M12', 'parse_hit');
+const PARSE_MISS = kindOf('M12', 'parse_miss');
+const COMPILE_HIT = kindOf('M12', 'compile_hit');
+const COMPILE_MISS = kindOf('M12', 'compile_miss');
+const INVALIDATE = kindOf('M12', 'invalidate');
 
 const CAPACITY = 128;
 
@@ -42,7 +48,7 @@ export class M12StatementCache {
   constructor(private readonly ctx: ClassContext) {}
 
   parse(text: string, cookie: number, generation: number): Statement {
-    const t0 = this.ctx.hook === null ? 0 : nowMs();
+    const t0 = this.start();
     injectDelay(this.ctx, 'M12');
     let stmt = this.parsed.get(text);
     const hit = stmt !== undefined;
@@ -50,7 +56,7 @@ export class M12StatementCache {
       stmt = parseStatement(text);
       this.parsed.set(text, stmt);
     }
-    this.record(hit ? 'parse_hit' : 'parse_miss', t0, cookie, generation, this.parsed.size);
+    this.record(hit ? PARSE_HIT : PARSE_MISS, t0, cookie, generation, this.parsed.size);
     return stmt;
   }
 
@@ -58,29 +64,41 @@ export class M12StatementCache {
   program(text: string, schema: Schema, cookie: number, generation: number): Program {
     if (generation !== this.generation) this.invalidate(cookie, generation);
     const stmt = this.parse(text, cookie, generation);
-    const t0 = this.ctx.hook === null ? 0 : nowMs();
+    const t0 = this.start();
     let prog = this.compiled.get(text);
     const hit = prog !== undefined;
     if (prog === undefined) {
       prog = compile(stmt, schema);
       this.compiled.set(text, prog);
     }
-    this.record(hit ? 'compile_hit' : 'compile_miss', t0, cookie, generation, this.compiled.size);
+    this.record(hit ? COMPILE_HIT : COMPILE_MISS, t0, cookie, generation, this.compiled.size);
     return prog;
   }
 
   /** Drops compiled programs (a schema change). */
   invalidate(cookie: number, generation: number): void {
-    const t0 = this.ctx.hook === null ? 0 : nowMs();
+    const t0 = this.start();
     const had = this.compiled.size;
     this.compiled.clear();
     const first = this.generation < 0;
     this.generation = generation;
-    if (!first) this.record('invalidate', t0, cookie, generation, had);
+    if (!first) this.record(INVALIDATE, t0, cookie, generation, had);
   }
 
-  private record(operation: M12Record['operation'], t0: number, cookie: number, generation: number, size: number): void {
-    if (this.ctx.hook === null) return;
-    emit<'M12'>(this.ctx, t0, { metadata_class: 'M12', operation, schema_cookie: cookie, schema_generation: generation, cache_size: size, lane_id: this.ctx.slot });
+  private start(): number {
+    const sink = this.ctx.sink;
+    return sink === null ? 0 : sink.start();
+  }
+
+  private record(kind: number, t0: number, cookie: number, generation: number, size: number): void {
+    const sink = this.ctx.sink;
+    if (sink === null) return;
+    const o = sink.open(kind, t0);
+    const r = sink.rows;
+    r[o + C.schema_cookie] = cookie;
+    r[o + C.schema_generation] = generation;
+    r[o + C.cache_size] = size;
+    r[o + C.lane_id] = this.ctx.slot;
+    sink.done();
   }
 }

@@ -2,8 +2,13 @@
 // A mismatch against the transaction's committed schema invalidates local
 // prepared state and triggers a reprepare; nothing is published.
 
-import { nowMs } from '../shared/clock.ts';
-import { emit, injectDelay, type ClassContext } from './context.ts';
+import { COL, kindOf } from '../records/columns.ts';
+import type { RecordSink } from '../records/sink.ts';
+import { injectDelay, type ClassContext } from './context.ts';
+
+const C = COL.M3;
+const CHECK = kindOf('M3', 'check');
+const INVALIDATE = kindOf('M3', 'invalidate');
 
 export class M3SchemaTokens {
   schema_cookie = -1;
@@ -12,19 +17,25 @@ export class M3SchemaTokens {
 
   /** Compares the local tokens with the committed ones; true if prepared state must be rebuilt. */
   check(cookie: number, generation: number): boolean {
-    const t0 = this.ctx.hook === null ? 0 : nowMs();
+    const sink = this.ctx.sink;
+    const t0 = sink === null ? 0 : sink.start();
     injectDelay(this.ctx, 'M3');
     const stale = cookie !== this.schema_cookie || generation !== this.schema_generation;
-    if (this.ctx.hook !== null) {
-      emit<'M3'>(this.ctx, t0, { metadata_class: 'M3', operation: 'check', schema_cookie: cookie, schema_generation: generation, reprepare_triggered: stale });
-    }
+    if (sink !== null) row(sink, CHECK, t0, cookie, generation, stale);
     if (stale) {
       this.schema_cookie = cookie;
       this.schema_generation = generation;
-      if (this.ctx.hook !== null) {
-        emit<'M3'>(this.ctx, t0, { metadata_class: 'M3', operation: 'invalidate', schema_cookie: cookie, schema_generation: generation, reprepare_triggered: true });
-      }
+      if (sink !== null) row(sink, INVALIDATE, t0, cookie, generation, true);
     }
     return stale;
   }
+}
+
+function row(sink: RecordSink, kind: number, t0: number, cookie: number, generation: number, reprepare: boolean): void {
+  const o = sink.open(kind, t0);
+  const r = sink.rows;
+  r[o + C.schema_cookie] = cookie;
+  r[o + C.schema_generation] = generation;
+  r[o + C.reprepare_triggered] = reprepare ? 1 : 0;
+  sink.done();
 }

@@ -3,11 +3,17 @@
 // (skipping the M6 bind) if nothing was committed and the schema cookie still
 // matches. Any write boundary or DDL invalidates it.
 
-import { nowMs } from '../shared/clock.ts';
+import { COL, kindOf } from '../records/columns.ts';
+import type { RecordSink } from '../records/sink.ts';
 import type { PageStore } from '../store/page-store.ts';
-import { emit, injectDelay, type ClassContext } from './context.ts';
+import { injectDelay, type ClassContext } from './context.ts';
 import { emptySummary, type M1PublishedPagerState } from './m1-published-pager-state.ts';
 import type { CommittedState } from './m6-committed-state.ts';
+
+const C = COL.M4;
+const PARK = kindOf('M4', 'park');
+const REUSE = kindOf('M4', 'reuse');
+const INVALIDATE = kindOf('M4', 'invalidate');
 
 interface Parked {
   state: CommittedState;
@@ -21,11 +27,10 @@ export class M4CachedReadSnapshot {
   constructor(private readonly ctx: ClassContext, private readonly m1: M1PublishedPagerState, private readonly pages: PageStore) {}
 
   park(state: CommittedState, statements: number, bornAt: number | null): void {
-    const t0 = this.ctx.hook === null ? 0 : nowMs();
+    const sink = this.ctx.sink;
+    const t0 = sink === null ? 0 : sink.start();
     this.parked = { state: { ...state }, bornAt: bornAt ?? statements };
-    if (this.ctx.hook !== null) {
-      emit<'M4'>(this.ctx, t0, { metadata_class: 'M4', operation: 'park', cookie_match: true, snapshot_age_statements: statements - this.parked.bornAt, cache_hit: false });
-    }
+    if (sink !== null) row(sink, PARK, t0, true, statements - this.parked.bornAt, false);
   }
 
   /**
@@ -36,7 +41,8 @@ export class M4CachedReadSnapshot {
   tryReuse(slot: number, statements: number, out: CommittedState): number | null {
     const p = this.parked;
     if (p === null) return null;
-    const t0 = this.ctx.hook === null ? 0 : nowMs();
+    const sink = this.ctx.sink;
+    const t0 = sink === null ? 0 : sink.start();
     injectDelay(this.ctx, 'M4');
     let match = this.current(p.state);
     if (match) {
@@ -46,9 +52,7 @@ export class M4CachedReadSnapshot {
       match = this.current(p.state);
       if (!match) this.pages.clearHorizon(slot);
     }
-    if (this.ctx.hook !== null) {
-      emit<'M4'>(this.ctx, t0, { metadata_class: 'M4', operation: match ? 'reuse' : 'invalidate', cookie_match: match, snapshot_age_statements: statements - p.bornAt, cache_hit: match });
-    }
+    if (sink !== null) row(sink, match ? REUSE : INVALIDATE, t0, match, statements - p.bornAt, match);
     if (!match) {
       this.parked = null;
       return null;
@@ -63,13 +67,21 @@ export class M4CachedReadSnapshot {
     const p = this.parked;
     if (p === null) return;
     this.parked = null;
-    if (this.ctx.hook !== null) {
-      emit<'M4'>(this.ctx, nowMs(), { metadata_class: 'M4', operation: 'invalidate', cookie_match: false, snapshot_age_statements: statements - p.bornAt, cache_hit: false });
-    }
+    const sink = this.ctx.sink;
+    if (sink !== null) row(sink, INVALIDATE, sink.start(), false, statements - p.bornAt, false);
   }
 
   private current(s: CommittedState): boolean {
     const now = this.m1.read(this.probe);
     return now.sequence_value === s.commit_seq && now.schema_cookie === s.schema_cookie;
   }
+}
+
+function row(sink: RecordSink, kind: number, t0: number, cookieMatch: boolean, ageStatements: number, hit: boolean): void {
+  const o = sink.open(kind, t0);
+  const r = sink.rows;
+  r[o + C.cookie_match] = cookieMatch ? 1 : 0;
+  r[o + C.snapshot_age_statements] = ageStatements;
+  r[o + C.cache_hit] = hit ? 1 : 0;
+  sink.done();
 }

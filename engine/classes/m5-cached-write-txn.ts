@@ -4,12 +4,18 @@
 // else was committed and the schema is unchanged. A stale cookie, a DDL, a
 // change of transaction kind, or a file backend means a fresh write begin.
 
-import { nowMs } from '../shared/clock.ts';
+import { COL, kindOf } from '../records/columns.ts';
+import type { RecordSink } from '../records/sink.ts';
 import type { PageStore } from '../store/page-store.ts';
-import { emit, injectDelay, type ClassContext } from './context.ts';
+import { injectDelay, type ClassContext } from './context.ts';
 import { emptySummary, type M1PublishedPagerState } from './m1-published-pager-state.ts';
 import type { CommittedState } from './m6-committed-state.ts';
 import type { Session } from './m11-session-registry.ts';
+
+const C = COL.M5;
+const PARK = kindOf('M5', 'park');
+const REUSE = kindOf('M5', 'reuse');
+const INVALIDATE = kindOf('M5', 'invalidate');
 
 export type WriteKind = 'write' | 'concurrent';
 
@@ -32,9 +38,10 @@ export class M5CachedWriteTxn {
   /** commit_and_retain: keeps the session and the just-committed state. File backends never park. */
   park(kind: WriteKind, session: Session, state: CommittedState): boolean {
     if (!this.isMemory) return false;
-    const t0 = this.ctx.hook === null ? 0 : nowMs();
+    const sink = this.ctx.sink;
+    const t0 = sink === null ? 0 : sink.start();
     this.retained = { kind, session, state: { ...state } };
-    if (this.ctx.hook !== null) emit<'M5'>(this.ctx, t0, { metadata_class: 'M5', operation: 'park', is_memory: true, cookie_match: true, cache_hit: false });
+    if (sink !== null) row(sink, PARK, t0, true, false);
     return true;
   }
 
@@ -46,7 +53,8 @@ export class M5CachedWriteTxn {
   tryReuse(kind: WriteKind, slot: number, out: CommittedState): Session | null {
     const r = this.retained;
     if (r === null) return null;
-    const t0 = this.ctx.hook === null ? 0 : nowMs();
+    const sink = this.ctx.sink;
+    const t0 = sink === null ? 0 : sink.start();
     injectDelay(this.ctx, 'M5');
     let match = r.kind === kind && this.current(r.state);
     if (match) {
@@ -54,9 +62,7 @@ export class M5CachedWriteTxn {
       match = this.current(r.state);
       if (!match) this.pages.clearHorizon(slot);
     }
-    if (this.ctx.hook !== null) {
-      emit<'M5'>(this.ctx, t0, { metadata_class: 'M5', operation: match ? 'reuse' : 'invalidate', is_memory: true, cookie_match: match, cache_hit: match });
-    }
+    if (sink !== null) row(sink, match ? REUSE : INVALIDATE, t0, match, match);
     if (!match) return null;
     this.retained = null;
     Object.assign(out, r.state);
@@ -74,4 +80,14 @@ export class M5CachedWriteTxn {
     const now = this.m1.read(this.probe);
     return now.sequence_value === s.commit_seq && now.schema_cookie === s.schema_cookie;
   }
+}
+
+/** M5 exists only on :memory: databases, so is_memory is always true. */
+function row(sink: RecordSink, kind: number, t0: number, cookieMatch: boolean, hit: boolean): void {
+  const o = sink.open(kind, t0);
+  const r = sink.rows;
+  r[o + C.is_memory] = 1;
+  r[o + C.cookie_match] = cookieMatch ? 1 : 0;
+  r[o + C.cache_hit] = hit ? 1 : 0;
+  sink.done();
 }

@@ -6,8 +6,10 @@
 // shadow_compare: both; fields compared one by one; the legacy result is used.
 
 import { faultOf, type ClassFaults, type DatabaseConfig } from '../config.ts';
-import type { FieldDiff, ModeIndex, ShadowVerdict, ControlModeOf } from '../fields.ts';
-import { epochNs, nowMs } from '../shared/clock.ts';
+import type { FieldDiff, ModeIndex } from '../fields.ts';
+import { COL, kindOf } from '../records/columns.ts';
+import type { RecordSink } from '../records/sink.ts';
+import { nowMs } from '../shared/clock.ts';
 import { CTL, M6, SNAP, ringSize, type SharedDatabase } from '../shared/layout.ts';
 import { lock, unlock } from '../shared/mutex.ts';
 import type { PageStore } from '../store/page-store.ts';
@@ -27,7 +29,14 @@ export const emptyState = (): CommittedState => ({
   commit_seq: 0, db_size: 0, freelist_count: 0, schema_cookie: 0, schema_generation: 0, generation: 0,
 });
 
-const MODE_NAMES = ['legacy', 'shadow_compare', 'snapshot'] as const satisfies readonly ControlModeOf<'M6'>[];
+const C = COL.M6;
+const PUBLISH = kindOf('M6', 'publish');
+const READ = kindOf('M6', 'read');
+const SHADOW_COMPARE = kindOf('M6', 'shadow_compare');
+/** Verdict columns (indexes into VERDICTS). */
+const NONE = 0;
+const MATCH = 1;
+const DIVERGED = 2;
 const COMPARED: readonly (keyof CommittedState)[] = ['commit_seq', 'db_size', 'freelist_count', 'schema_cookie', 'schema_generation'];
 const CARD_NAME: Partial<Record<keyof CommittedState, string>> = { commit_seq: 'visible_commit_seq' };
 
@@ -59,10 +68,11 @@ export class M6CommittedState {
    */
   bind(slot: number, out: CommittedState): void {
     const mode = this.mode();
-    const t0 = this.ctx.hook === null ? 0 : nowMs();
+    const sink = this.ctx.sink;
+    const t0 = sink === null ? 0 : sink.start();
     injectDelay(this.ctx, 'M6');
-    let verdict: ShadowVerdict = 'none';
-    let diffs: FieldDiff[] | undefined;
+    let verdict = NONE;
+    let diffs: FieldDiff[] | null = null;
     if (mode === 1 && this.ctx.shadowSampled) {
       // Shadow: both reads under the mutex, so no publish can fall between them.
       lock(this.w, M6.MUTEX);
@@ -74,7 +84,7 @@ export class M6CommittedState {
       this.pages.setHorizon(slot, out.commit_seq);
       unlock(this.w, M6.MUTEX);
       diffs = diffStates(out, candidate, this.allowed);
-      verdict = diffs.length === 0 ? 'match' : 'diverged';
+      verdict = diffs.length === 0 ? MATCH : DIVERGED;
     } else if (mode !== 2) {
       // legacy, or shadow_compare outside its sampled fraction: the oracle path alone.
       lock(this.w, M6.MUTEX);
@@ -84,17 +94,10 @@ export class M6CommittedState {
     } else {
       this.bindSnapshot(slot, out);
     }
-    if (this.ctx.hook !== null) {
-      const t1 = nowMs();
-      this.ctx.hook({
-        metadata_class: 'M6', trace_id: this.ctx.traceId, start_ns: epochNs(t0), end_ns: epochNs(t1),
-        operation: verdict === 'none' ? 'read' : 'shadow_compare',
-        snapshot_generation: out.generation, visible_commit_seq: out.commit_seq, db_size: out.db_size,
-        freelist_count: out.freelist_count, alloc_ns: 0,
-        snapshot_age_commits: Math.max(0, Atomics.load(this.w, M6.COMMIT_SEQ) - out.commit_seq),
-        control_mode: MODE_NAMES[mode], shadow_verdict: verdict,
-        ...(diffs !== undefined && diffs.length > 0 ? { diverged_fields: diffs } : {}),
-      });
+    if (sink !== null) {
+      const o = row(sink, verdict === NONE ? READ : SHADOW_COMPARE, t0, out.generation, out, 0, Math.max(0, Atomics.load(this.w, M6.COMMIT_SEQ) - out.commit_seq), mode, verdict);
+      if (diffs !== null && diffs.length > 0) sink.attach(o, diffs);
+      sink.done();
     }
   }
 
@@ -149,7 +152,13 @@ export class M6CommittedState {
   }
 
   private readInner(out: CommittedState): void {
-    Object.assign(out, emptyStateFromWords(this.w));
+    const w = this.w;
+    out.commit_seq = w[M6.COMMIT_SEQ]!;
+    out.db_size = w[M6.DB_SIZE]!;
+    out.freelist_count = w[M6.FREELIST_COUNT]!;
+    out.schema_cookie = w[M6.SCHEMA_COOKIE]!;
+    out.schema_generation = w[M6.SCHEMA_GENERATION]!;
+    out.generation = w[M6.GENERATION]!;
   }
 
   /** The authoritative state; exact only for the holder of the writer lock. */
@@ -179,7 +188,8 @@ export class M6CommittedState {
    * mutex is still held, as the card's countermeasure demands.
    */
   commit(next: Omit<CommittedState, 'generation'>): void {
-    const t0 = this.ctx.hook === null ? 0 : nowMs();
+    const sink = this.ctx.sink;
+    const t0 = sink === null ? 0 : sink.start();
     injectDelay(this.ctx, 'M6');
     lock(this.w, M6.MUTEX);
     const prev = emptyState();
@@ -202,16 +212,10 @@ export class M6CommittedState {
       allocMs = nowMs() - a0;
     }
     unlock(this.w, M6.MUTEX);
-    if (this.ctx.hook !== null) {
-      const t1 = nowMs();
-      const shown = published ?? { ...next, generation };
-      this.ctx.hook({
-        metadata_class: 'M6', trace_id: this.ctx.traceId, start_ns: epochNs(t0), end_ns: epochNs(t1),
-        operation: 'publish', snapshot_generation: generation, visible_commit_seq: shown.commit_seq,
-        db_size: shown.db_size, freelist_count: shown.freelist_count, alloc_ns: Math.round(allocMs * 1e6),
-        snapshot_age_commits: next.commit_seq - shown.commit_seq,
-        control_mode: MODE_NAMES[mode], shadow_verdict: 'none',
-      });
+    if (sink !== null) {
+      const shown = published ?? next;
+      row(sink, PUBLISH, t0, generation, shown, Math.round(allocMs * 1e6), next.commit_seq - shown.commit_seq, mode, NONE);
+      sink.done();
     }
   }
 
@@ -238,7 +242,6 @@ export class M6CommittedState {
   }
 }
 
-/** Writes the initial state into a fresh shared region (recovery result), unpublished readers none. */
 /** Writes the recovered state into a fresh shared region, published in ring slot 0. */
 export function initCommittedState(shared: SharedDatabase, state: CommittedState): void {
   const w = new Int32Array(shared.m6);
@@ -250,6 +253,24 @@ export function initCommittedState(shared: SharedDatabase, state: CommittedState
   w[M6.GENERATION] = state.generation;
   writeSlot(w, M6.RING, state, state.commit_seq);
   w[M6.RING_CURRENT] = 0;
+}
+
+/** Fills an M6 row (the caller attaches diffs, then calls done). */
+function row(
+  sink: RecordSink, kind: number, t0: number, generation: number, s: Omit<CommittedState, 'generation'>,
+  allocNs: number, ageCommits: number, mode: number, verdict: number,
+): number {
+  const o = sink.open(kind, t0);
+  const r = sink.rows;
+  r[o + C.snapshot_generation] = generation;
+  r[o + C.visible_commit_seq] = s.commit_seq;
+  r[o + C.db_size] = s.db_size;
+  r[o + C.freelist_count] = s.freelist_count;
+  r[o + C.alloc_ns] = allocNs;
+  r[o + C.snapshot_age_commits] = ageCommits;
+  r[o + C.control_mode] = mode;
+  r[o + C.shadow_verdict] = verdict;
+  return o;
 }
 
 function diffStates(oracle: CommittedState, candidate: CommittedState, allowed: ReadonlySet<string>): FieldDiff[] {

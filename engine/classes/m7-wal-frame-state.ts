@@ -4,8 +4,14 @@
 
 import { nowMs } from '../shared/clock.ts';
 import { EngineError } from '../errors.ts';
+import { COL, kindOf } from '../records/columns.ts';
+import type { RecordSink } from '../records/sink.ts';
 import type { DurableState, FileStore, FrameToWrite, WalIndex } from '../store/file-store.ts';
-import { emit, injectDelay, type ClassContext } from './context.ts';
+import { injectDelay, type ClassContext } from './context.ts';
+
+const C = COL.M7;
+const REFRESH = kindOf('M7', 'refresh');
+const APPEND = kindOf('M7', 'append');
 
 export class M7WalFrameState {
   frame_count = 0;
@@ -41,11 +47,11 @@ export class M7WalFrameState {
     this.checkpoint_seq = idx.checkpoint_seq;
     this.cksum1 = idx.cksum1;
     this.cksum2 = idx.cksum2;
-    if (this.ctx.hook !== null) {
-      emit<'M7'>(this.ctx, t0, {
-        metadata_class: 'M7', operation: 'refresh', frame_count: this.frame_count, checkpoint_seq: this.checkpoint_seq,
-        refresh_ns: Math.round((nowMs() - t0) * 1e6), rebuild_required: rebuild,
-      });
+    const sink = this.ctx.sink;
+    if (sink !== null) {
+      // A refresh is always timed: its refresh_ns is the card's field.
+      const t1 = nowMs();
+      this.row(sink, REFRESH, t0, t1, Math.round((t1 - t0) * 1e6), rebuild);
     }
   }
 
@@ -62,14 +68,20 @@ export class M7WalFrameState {
 
   /** Appends a transaction from the local copy (refreshed under the writer lock). */
   append(frames: FrameToWrite[], commit: DurableState): void {
-    const t0 = this.ctx.hook === null ? 0 : nowMs();
+    const sink = this.ctx.sink;
+    const t0 = sink === null ? 0 : sink.start();
     [this.cksum1, this.cksum2] = this.file.append(this.frame_count, this.cksum1, this.cksum2, frames, commit);
     this.frame_count += frames.length;
-    if (this.ctx.hook !== null) {
-      emit<'M7'>(this.ctx, t0, {
-        metadata_class: 'M7', operation: 'append', frame_count: this.frame_count, checkpoint_seq: this.checkpoint_seq,
-        refresh_ns: 0, rebuild_required: false,
-      });
-    }
+    if (sink !== null) this.row(sink, APPEND, t0, t0 === 0 ? 0 : nowMs(), 0, false);
+  }
+
+  private row(sink: RecordSink, kind: number, t0: number, t1: number, refreshNs: number, rebuild: boolean): void {
+    const o = sink.open(kind, t0, t1);
+    const r = sink.rows;
+    r[o + C.frame_count] = this.frame_count;
+    r[o + C.checkpoint_seq] = this.checkpoint_seq;
+    r[o + C.refresh_ns] = refreshNs;
+    r[o + C.rebuild_required] = rebuild ? 1 : 0;
+    sink.done();
   }
 }

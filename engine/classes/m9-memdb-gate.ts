@@ -3,9 +3,18 @@
 // state newer than the gate, the local view is refreshed; the connection's
 // own commits advance the gate and write through.
 
-import { nowMs } from '../shared/clock.ts';
-import type { M9Record } from '../fields.ts';
-import { emit, injectDelay, type ClassContext } from './context.ts';
+import { COL, kindOf } from '../records/columns.ts';
+import type { RecordSink } from '../records/sink.ts';
+import { injectDelay, type ClassContext } from './context.ts';
+
+const C = COL.M9;
+const CHECK = kindOf('M9', 'check');
+const REFRESH = kindOf('M9', 'refresh');
+/** refresh_reason columns (indexes into REFRESH_REASONS). */
+const NONE = 0;
+const INITIAL = 1;
+const REMOTE_COMMIT = 2;
+const SCHEMA_CHANGE = 3;
 
 const CAPACITY = 512;
 
@@ -18,21 +27,18 @@ export class M9MemdbGate<P> {
 
   /** Checks the gate against the state a transaction bound; refreshes the local view if stale. */
   check(commitSeq: number, schemaCookie: number): void {
-    const t0 = this.ctx.hook === null ? 0 : nowMs();
+    const sink = this.ctx.sink;
+    const t0 = sink === null ? 0 : sink.start();
     injectDelay(this.ctx, 'M9');
     const stale = commitSeq !== this.visible_commit_seq;
-    let reason: M9Record['refresh_reason'] = 'none';
-    if (stale) reason = this.visible_commit_seq < 0 ? 'initial' : schemaCookie !== this.schemaCookie ? 'schema_change' : 'remote_commit';
-    if (this.ctx.hook !== null) {
-      emit<'M9'>(this.ctx, t0, { metadata_class: 'M9', operation: 'check', visible_commit_seq: this.visible_commit_seq, stale_detected: stale, refresh_reason: reason });
-    }
+    let reason = NONE;
+    if (stale) reason = this.visible_commit_seq < 0 ? INITIAL : schemaCookie !== this.schemaCookie ? SCHEMA_CHANGE : REMOTE_COMMIT;
+    if (sink !== null) row(sink, CHECK, t0, this.visible_commit_seq, stale, reason);
     if (stale) {
       this.cache.clear();
       this.visible_commit_seq = commitSeq;
       this.schemaCookie = schemaCookie;
-      if (this.ctx.hook !== null) {
-        emit<'M9'>(this.ctx, t0, { metadata_class: 'M9', operation: 'refresh', visible_commit_seq: commitSeq, stale_detected: true, refresh_reason: reason });
-      }
+      if (sink !== null) row(sink, REFRESH, t0, commitSeq, true, reason);
     }
   }
 
@@ -58,4 +64,13 @@ export class M9MemdbGate<P> {
     this.visible_commit_seq = commitSeq;
     for (const [pgno, page] of written) this.put(pgno, commitSeq, page);
   }
+}
+
+function row(sink: RecordSink, kind: number, t0: number, visibleSeq: number, stale: boolean, reason: number): void {
+  const o = sink.open(kind, t0);
+  const r = sink.rows;
+  r[o + C.visible_commit_seq] = visibleSeq;
+  r[o + C.stale_detected] = stale ? 1 : 0;
+  r[o + C.refresh_reason] = reason;
+  sink.done();
 }

@@ -24,7 +24,7 @@ const runs = Number(values.runs);
 const spec = loadSuite().find((w) => w.spec.name === 'mixed-read-write')!.spec;
 const dir = mkdtempSync(join(tmpdir(), 'sb-bench-ext-'));
 const options: CellOptions = { backend: 'memory', concurrency: 1, modes: { M1: 0, M6: 0, M11: 0 }, faults: {}, seed: 1, shadowSampleRatio: 1, shadowAllowedDifferences: {} };
-const sinks = { onRecord: null, count: () => {} };
+const sinks = { rows: null, count: () => {} };
 
 /** ns per visibleCommitSeq() call, median of the runs (each after a warm-up of a tenth). */
 function measure(conn: EngineConnection): number {

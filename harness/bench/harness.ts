@@ -10,12 +10,18 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { formatTable, stableJson } from '../cli/verb.ts';
+import { parseModeSets } from '../plan/modes.ts';
+import { planMatrix } from '../plan/matrix.ts';
 import { initHistograms, RoundAggregate } from '../record/aggregate.ts';
-import type { WindowDelta } from '../record/recorder.ts';
-import { loadSpecFile, WORKLOADS_DIR } from '../spec/load.ts';
+import { DEFAULT_SAMPLE_RATIO, type WindowDelta } from '../record/recorder.ts';
+import { loadSpecFile, resolveWorkloads, WORKLOADS_DIR } from '../spec/load.ts';
 import type { WorkloadSpec } from '../spec/schema.ts';
-import type { BenchResult, BenchTask, Scenario } from './harness.worker.ts';
+import { SpanSink } from '../telemetry/spans.ts';
+import type { BenchResult, BenchTask, BenchWindow, Scenario } from './harness.worker.ts';
 
 const BOOTSTRAP = new URL('../runtime/ts-worker.mjs', import.meta.url);
 const SCRIPT = new URL('./harness.worker.ts', import.meta.url);
@@ -24,9 +30,11 @@ const USAGE = `Usage: npm run bench:harness -- [options]
 
 Measures the harness's own ceiling and cost in one worker thread: ops/s of a
 bare loop (op stream + no-op driver) versus the same loop with recording on
-(per-op timing, HDR histograms, counters, 8 field records per op, windows
-flushed every 250 ms), ns per recorded op and field record, flush and merge
-cost per window, and the real engine (memory backend, c1) for context.
+(per-op timing, histograms, counters, 8 field rows per op, windows flushed
+every 250 ms), ns per recorded op and field record, flush and merge cost per
+window, and the real engine (memory backend, c1) with no recording, with
+recording, and with recording plus the default span sampling (windows
+posted to the main thread, which makes the spans).
 
 Options:
   --runs N         runs per scenario, median reported (default 5)
@@ -45,11 +53,11 @@ interface ScenarioInfo {
 const SCENARIOS: readonly ScenarioInfo[] = [
   { scenario: 'bare', label: 'a  bare loop: opStream + no-op driver' },
   { scenario: 'record-op', label: 'b1 + per-op timing and recorder.op, windows' },
-  { scenario: 'record-full', label: 'b2 + N field records/op (HDR: wasm)' },
-  { scenario: 'record-full-js', label: 'b3 + N field records/op (HDR: JS)' },
-  { scenario: 'engine-bare', label: 'd1 engine memory c1, no hook' },
-  { scenario: 'engine-hook-noop', label: 'd2 engine memory c1, counting hook' },
+  { scenario: 'record-full', label: 'b2 + N field rows/op' },
+  { scenario: 'engine-bare', label: 'd1 engine memory c1, no sink' },
+  { scenario: 'engine-rows', label: 'd2 engine memory c1, rows written, dropped' },
   { scenario: 'engine-recorded', label: 'd3 engine memory c1, recorded' },
+  { scenario: 'engine-spans', label: 'd4 d3 + default span sampling, spans made' },
 ];
 
 export interface ScenarioRow {
@@ -59,35 +67,34 @@ export interface ScenarioRow {
   ns_per_op: number;
   runs_ops_per_s: number[];
   field_records_per_op: number;
-  /** Per measured window: flush time (ms) and histograms encoded; share of the worker's time spent flushing. */
+  /** Per measured window: flush time (ms) and histograms carried; share of the worker's time spent flushing. */
   flush_ms_per_window: number | null;
   histograms_per_window: number | null;
   flush_share: number | null;
-  hdr: 'wasm' | 'js' | null;
+  /** Full records (span samples) per measured window. */
+  samples_per_window: number | null;
   errors: string[];
 }
 
 export interface HarnessReport {
-  schema: 'shadowbench.bench.harness/1';
-  settings: { runs: number; ms: number; warmup_ms: number; window_ms: number; records_per_op: number; workload: string };
+  schema: 'shadowbench.bench.harness/2';
+  settings: { runs: number; ms: number; warmup_ms: number; window_ms: number; records_per_op: number; sample_ratio: number; workload: string };
   machine: { cpus: number; node: string; platform: string };
   rows: ScenarioRow[];
   derived: {
-    /** Recording cost per op (b1 - a) and per field record ((b2 - b1) / N), ns. */
-    ns_per_recorded_op: number;
+    /** Recording cost per op (b1 - a), ns. */
+    recording_ns_per_op: number;
+    /** Per field record ((b2 - b1) / N), ns; named for the table it is compared with (recording no longer calls WebAssembly). */
     ns_per_field_record_wasm: number;
-    ns_per_field_record_js: number;
-    /** ops/s ratios. */
-    ratio_record_op_vs_bare: number;
-    ratio_record_full_vs_bare: number;
-    ratio_record_full_js_vs_bare: number;
-    ratio_engine_hook_vs_engine_bare: number;
-    ratio_engine_recorded_vs_engine_bare: number;
+    /** ops/s ratios of the engine: recorded (d3/d1), recorded with span sampling and spans made (d4/d1), rows only (d2/d1). */
+    engine_recorded_over_no_hook: number;
+    engine_sampled_spans_over_no_hook: number;
+    engine_rows_over_no_hook: number;
     /** Engine field records per op, and the recorder's cost per engine record ((d3 - d2) / records per op), ns. */
     engine_records_per_op: number;
     ns_per_engine_record: number;
-    /** Main thread: decode + merge of one window delta (RoundAggregate.add), µs, and how many it absorbs per second. */
-    merge_us_per_window: number | null;
+    /** Main thread: merge of one window delta (RoundAggregate.add), ms, and how many it absorbs per second. */
+    merge_ms_per_window: number | null;
     merge_windows_per_s: number | null;
     merge_histograms_per_window: number | null;
   };
@@ -100,14 +107,26 @@ const median = (xs: readonly number[]): number => {
   return s.length === 0 ? NaN : s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+/** The span sink of engine-spans runs, on this (the main) thread, as a run's would be. */
+function spanSinkOf(dir: string): { sink: SpanSink; onWindow: (d: WindowDelta) => void } {
+  const spec = `${WORKLOADS_DIR}mixed-read-write.json`;
+  const cell = planMatrix({ workloads: resolveWorkloads([spec]), modeSets: parseModeSets('legacy'), concurrency: [1] }).flatMap((g) => g.cells)[0]!;
+  const sink = new SpanSink({ run: 'bench-harness', otlp: null, file: join(dir, 'spans.jsonl') });
+  return { sink, onWindow: (d) => sink.onWindow(cell, d) };
+}
+
 class BenchWorker {
   private readonly worker: Worker;
   private pending: { resolve: (r: BenchResult) => void; reject: (e: Error) => void } | null = null;
   private failure: Error | null = null;
 
-  constructor() {
+  constructor(onWindow: (d: WindowDelta) => void) {
     this.worker = new Worker(BOOTSTRAP, { workerData: { __script: SCRIPT.href } });
-    this.worker.on('message', (m: BenchResult) => {
+    this.worker.on('message', (m: BenchResult | BenchWindow) => {
+      if (m.type === 'window') {
+        onWindow(m.delta);
+        return;
+      }
       const p = this.pending;
       this.pending = null;
       p?.resolve(m);
@@ -144,18 +163,18 @@ function benchSpec(): WorkloadSpec {
 }
 
 /** Main-thread cost of merging window deltas, as runRound does for every window. */
-function measureMerge(deltas: readonly WindowDelta[]): { us: number; histograms: number } | null {
+function measureMerge(deltas: readonly WindowDelta[]): { ms: number; histograms: number } | null {
   if (deltas.length === 0) return null;
   const times: number[] = [];
-  for (let rep = 0; rep < 3; rep++) {
+  for (let rep = 0; rep < 5; rep++) {
     const agg = new RoundAggregate();
     const t0 = performance.now();
     for (const d of deltas) agg.add(d);
-    times.push(((performance.now() - t0) * 1000) / deltas.length);
+    times.push((performance.now() - t0) / deltas.length);
     agg.destroy();
   }
   const histograms = deltas.reduce((n, d) => n + Object.keys(d.histograms).length, 0) / deltas.length;
-  return { us: median(times), histograms };
+  return { ms: median(times), histograms };
 }
 
 const round = (x: number, digits = 0): number => {
@@ -170,7 +189,7 @@ function fmtInt(x: number | null): string {
 function renderText(r: HarnessReport): string {
   const bare = r.rows.find((x) => x.scenario === 'bare')!;
   const engineBare = r.rows.find((x) => x.scenario === 'engine-bare')!;
-  const rows: string[][] = [['scenario', 'ops/s', 'ns/op', 'min..max ops/s', 'vs bare', 'records/op', 'flush ms/window', 'hists/window', 'flush share']];
+  const rows: string[][] = [['scenario', 'ops/s', 'ns/op', 'min..max ops/s', 'vs bare', 'records/op', 'flush ms/window', 'hists/window', 'flush share', 'samples/window']];
   for (const x of r.rows) {
     const ref = x.scenario.startsWith('engine') ? engineBare : bare;
     rows.push([
@@ -181,6 +200,7 @@ function renderText(r: HarnessReport): string {
       x.flush_ms_per_window === null ? '-' : x.flush_ms_per_window.toFixed(2),
       x.histograms_per_window === null ? '-' : x.histograms_per_window.toFixed(0),
       x.flush_share === null ? '-' : `${(x.flush_share * 100).toFixed(1)}%`,
+      x.samples_per_window === null ? '-' : x.samples_per_window.toFixed(0),
     ]);
   }
   const d = r.derived;
@@ -192,14 +212,13 @@ function renderText(r: HarnessReport): string {
     '',
     'Derived',
     formatTable([
-      ['  recording cost per op (b1 - a)', `${fmtInt(d.ns_per_recorded_op)} ns`],
-      ['  per field record, wasm HDR ((b2 - b1) / N)', `${fmtInt(d.ns_per_field_record_wasm)} ns`],
-      ['  per field record, JS HDR ((b3 - b1) / N)', `${fmtInt(d.ns_per_field_record_js)} ns`],
-      ['  ratio recording/bare: op only, full (wasm), full (JS)', `${d.ratio_record_op_vs_bare.toFixed(3)}  ${d.ratio_record_full_vs_bare.toFixed(3)}  ${d.ratio_record_full_js_vs_bare.toFixed(3)}`],
-      ['  ratio engine counting hook/no hook (d2/d1)', d.ratio_engine_hook_vs_engine_bare.toFixed(3)],
-      ['  ratio engine recorded/no hook (d3/d1)', d.ratio_engine_recorded_vs_engine_bare.toFixed(3)],
-      ['  recorder cost per engine field record ((d3 - d2) / records per op)', `${fmtInt(d.ns_per_engine_record)} ns (${d.engine_records_per_op.toFixed(1)} records/op)`],
-      ['  main thread: merge of one window delta', d.merge_us_per_window === null ? '-' : `${fmtInt(d.merge_us_per_window)} µs (${d.merge_histograms_per_window?.toFixed(0)} histograms)`],
+      ['  recording cost per op (b1 - a)', `${fmtInt(d.recording_ns_per_op)} ns`],
+      ['  per field record ((b2 - b1) / N)', `${d.ns_per_field_record_wasm.toFixed(1)} ns`],
+      ['  engine recorded / no sink (d3/d1)', d.engine_recorded_over_no_hook.toFixed(3)],
+      ['  engine recorded, default span sampling / no sink (d4/d1)', d.engine_sampled_spans_over_no_hook.toFixed(3)],
+      ['  engine writing rows only / no sink (d2/d1)', d.engine_rows_over_no_hook.toFixed(3)],
+      ['  recorder cost per engine field record ((d3 - d2) / records per op)', `${d.ns_per_engine_record.toFixed(1)} ns (${d.engine_records_per_op.toFixed(1)} records/op)`],
+      ['  main thread: merge of one window delta', d.merge_ms_per_window === null ? '-' : `${d.merge_ms_per_window.toFixed(3)} ms (${d.merge_histograms_per_window?.toFixed(0)} histograms)`],
       ['  main thread: window deltas merged per second', fmtInt(d.merge_windows_per_s)],
     ], { rightFrom: 1 }),
     '',
@@ -231,7 +250,7 @@ async function main(argv: string[]): Promise<number> {
     json = values.json === true;
     settings = {
       runs: positiveInt('runs', values.runs, 5), ms: positiveInt('ms', values.ms, 700), warmup_ms: 100, window_ms: 250,
-      records_per_op: positiveInt('records', values.records, 8), workload: 'mixed-read-write (mix without wait)',
+      records_per_op: positiveInt('records', values.records, 8), sample_ratio: DEFAULT_SAMPLE_RATIO, workload: 'mixed-read-write (mix without wait)',
     };
   } catch (err) {
     process.stderr.write(`bench:harness: ${(err as Error).message}\n\n${USAGE}`);
@@ -241,7 +260,10 @@ async function main(argv: string[]): Promise<number> {
   const spec = benchSpec();
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`bench:harness: ${SCENARIOS.length} scenarios x ${settings.runs} runs x ${settings.ms} ms (+${settings.warmup_ms} ms warm-up), one worker thread`);
-  const worker = new BenchWorker();
+  await initHistograms(); // the main thread's histograms, as runMatrix sets them up
+  const dir = mkdtempSync(join(tmpdir(), 'shadowbench-bench-harness-'));
+  const spans = spanSinkOf(dir);
+  const worker = new BenchWorker(spans.onWindow);
   const collected = new Map<Scenario, BenchResult[]>(SCENARIOS.map((s) => [s.scenario, []]));
   let deltas: WindowDelta[] = [];
   let id = 0;
@@ -252,7 +274,7 @@ async function main(argv: string[]): Promise<number> {
         const keep = run === settings.runs - 1 && s.scenario === 'engine-recorded';
         const r = await worker.run({
           type: 'task', id: id++, scenario: s.scenario, spec, ms: settings.ms, warmup_ms: settings.warmup_ms,
-          window_ms: settings.window_ms, records_per_op: settings.records_per_op, keep_deltas: keep,
+          window_ms: settings.window_ms, records_per_op: settings.records_per_op, sample_ratio: settings.sample_ratio, keep_deltas: keep,
         });
         collected.get(s.scenario)!.push(r);
         if (keep) deltas = r.deltas;
@@ -261,6 +283,8 @@ async function main(argv: string[]): Promise<number> {
     }
   } finally {
     await worker.close();
+    await spans.sink.shutdown();
+    rmSync(dir, { recursive: true, force: true });
   }
 
   const rows: ScenarioRow[] = SCENARIOS.map(({ scenario, label }) => {
@@ -277,39 +301,37 @@ async function main(argv: string[]): Promise<number> {
       flush_ms_per_window: flushes === 0 ? null : round(flushNs / flushes / 1e6, 3),
       histograms_per_window: flushes === 0 ? null : round(ok.reduce((n, r) => n + r.flushed_histograms, 0) / flushes, 1),
       flush_share: flushes === 0 ? null : round(flushNs / totalNs, 4),
-      hdr: scenario === 'bare' || scenario === 'engine-bare' ? null : ok.some((r) => r.wasm) ? 'wasm' : 'js',
+      samples_per_window: flushes === 0 ? null : round(ok.reduce((n, r) => n + r.samples, 0) / flushes, 1),
       errors: rs.filter((r) => r.error !== null).map((r) => r.error!),
     };
   });
-  const nsOf = (s: Scenario): number => 1e9 / rows.find((r) => r.scenario === s)!.ops_per_s;
-  const opsOf = (s: Scenario): number => rows.find((r) => r.scenario === s)!.ops_per_s;
-  await initHistograms(); // the main thread's histograms, as runMatrix sets them up
+  const row = (s: Scenario): ScenarioRow => rows.find((r) => r.scenario === s)!;
+  const nsOf = (s: Scenario): number => 1e9 / row(s).ops_per_s;
+  const ratio = (a: Scenario, b: Scenario): number => round(row(a).ops_per_s / row(b).ops_per_s, 4);
   const merge = measureMerge(deltas);
-  const n = settings.records_per_op;
+  const engineRecords = row('engine-recorded').field_records_per_op;
   const report: HarnessReport = {
-    schema: 'shadowbench.bench.harness/1', settings,
+    schema: 'shadowbench.bench.harness/2', settings,
     machine: { cpus: availableParallelism(), node: process.versions.node, platform: `${process.platform}-${process.arch}` },
     rows,
     derived: {
-      ns_per_recorded_op: round(nsOf('record-op') - nsOf('bare'), 1),
-      ns_per_field_record_wasm: round((nsOf('record-full') - nsOf('record-op')) / n, 1),
-      ns_per_field_record_js: round((nsOf('record-full-js') - nsOf('record-op')) / n, 1),
-      ratio_record_op_vs_bare: round(opsOf('record-op') / opsOf('bare'), 4),
-      ratio_record_full_vs_bare: round(opsOf('record-full') / opsOf('bare'), 4),
-      ratio_record_full_js_vs_bare: round(opsOf('record-full-js') / opsOf('bare'), 4),
-      ratio_engine_hook_vs_engine_bare: round(opsOf('engine-hook-noop') / opsOf('engine-bare'), 4),
-      ratio_engine_recorded_vs_engine_bare: round(opsOf('engine-recorded') / opsOf('engine-bare'), 4),
-      engine_records_per_op: rows.find((r) => r.scenario === 'engine-recorded')!.field_records_per_op,
-      ns_per_engine_record: round((nsOf('engine-recorded') - nsOf('engine-hook-noop')) / Math.max(1, rows.find((r) => r.scenario === 'engine-recorded')!.field_records_per_op), 1),
-      merge_us_per_window: merge === null ? null : round(merge.us, 1),
-      merge_windows_per_s: merge === null ? null : round(1e6 / merge.us),
+      recording_ns_per_op: round(nsOf('record-op') - nsOf('bare'), 1),
+      ns_per_field_record_wasm: round((nsOf('record-full') - nsOf('record-op')) / settings.records_per_op, 1),
+      engine_recorded_over_no_hook: ratio('engine-recorded', 'engine-bare'),
+      engine_sampled_spans_over_no_hook: ratio('engine-spans', 'engine-bare'),
+      engine_rows_over_no_hook: ratio('engine-rows', 'engine-bare'),
+      engine_records_per_op: engineRecords,
+      ns_per_engine_record: round((nsOf('engine-recorded') - nsOf('engine-rows')) / Math.max(1, engineRecords), 1),
+      merge_ms_per_window: merge === null ? null : round(merge.ms, 4),
+      merge_windows_per_s: merge === null ? null : round(1000 / merge.ms),
       merge_histograms_per_window: merge === null ? null : round(merge.histograms, 1),
     },
     notes: [
-      'b1..b3 run the pool worker\'s loop (3 clock reads per op, recorder.op, a flush every 250 ms) around a no-op driver; field records are built per op like the engine builds them, so their cost includes allocation',
+      'b1 and b2 run the pool worker\'s loop (2 clock reads per op, recorder.op, a flush every 250 ms) around a no-op driver; b2 writes N field rows per op into the recorder\'s sink the way the engine writes them',
+      'recording no longer calls WebAssembly: values go into plain counts arrays laid out as HdrHistogram\'s buckets (ns_per_field_record_wasm keeps its name for comparison with earlier reports)',
       'ns per recorded op / field record are differences of medians: small values are within noise on a busy machine',
-      'the main-thread merge is RoundAggregate.add (decode + add, WebAssembly histograms when available, as runMatrix uses) of the d3 window deltas; a cell at cN produces N x 4 deltas per second at the default 250 ms window',
-      'd1..d3 are the real Driver on a memory database at the fixture state, one connection; d2 adds the engine building its field records (hook set, records discarded); d3 adds the recorder and the worker loop\'s timing and windows',
+      'the main-thread merge is RoundAggregate.add of the d3 window deltas (non-zero buckets added to HdrHistograms, as runMatrix does); a cell at cN produces N x 2 deltas per second at the default 500 ms window',
+      'd1..d4 are the real Driver on a memory database at the fixture state, one connection; d2 has the engine write its rows into a sink that drops them; d3 adds the recorder and the worker loop\'s timing and windows, head sampling off; d4 adds the default head sampling, posts each window to the main thread and makes spans there (JSON-lines exporter), as a run does',
     ],
   };
   const errors = rows.flatMap((r) => r.errors.map((e) => `${r.scenario}: ${e}`));

@@ -3,8 +3,7 @@
 // what it measured. Loaded through harness/runtime/ts-worker.mjs.
 
 import { parentPort } from 'node:worker_threads';
-import * as hdr from 'hdr-histogram-js';
-import { openDatabase, type FieldRecord } from '../../engine/index.ts';
+import { COL, kindOf, openDatabase, type RecordSink } from '../../engine/index.ts';
 import { Xorshift32 } from '../../engine/shared/random.ts';
 import { opStream, type Op } from '../ops/stream.ts';
 import { Driver, type OpOutcome } from '../pool/driver.ts';
@@ -15,11 +14,11 @@ import type { WorkloadSpec } from '../spec/schema.ts';
 export type Scenario =
   | 'bare' // opStream + a no-op driver: the loop's own ceiling
   | 'record-op' // + the worker's per-op timing and recorder.op, windows flushed
-  | 'record-full' // + 8 synthetic field records per op through recorder.onRecord (WebAssembly HDR when available)
-  | 'record-full-js' // the same with JavaScript HDR histograms (the fallback when WebAssembly fails)
-  | 'engine-bare' // the real engine, memory backend, c1, no hook: the engine builds no field records
-  | 'engine-hook-noop' // the engine with a hook that only counts: the engine's own cost of building records
-  | 'engine-recorded'; // the engine with the recorder hooked in and the worker's loop, as a pool worker runs it
+  | 'record-full' // + N synthetic field rows per op written into the recorder's sink, as the engine writes them
+  | 'engine-bare' // the real engine, memory backend, c1, no sink: the engine writes no field rows
+  | 'engine-rows' // the engine writing its field rows into a sink that discards them: the engine's own cost of recording
+  | 'engine-recorded' // the engine with the recorder and the worker's loop, as a pool worker runs it, no head sampling
+  | 'engine-spans'; // the same with the default head sampling, windows posted to the main thread, which makes spans
 
 export interface BenchTask {
   type: 'task';
@@ -30,8 +29,10 @@ export interface BenchTask {
   ms: number;
   warmup_ms: number;
   window_ms: number;
-  /** Synthetic field records per op (record-full*). */
+  /** Synthetic field rows per op (record-full). */
   records_per_op: number;
+  /** Head-sampling ratio of engine-spans (the run's default). */
+  sample_ratio: number;
   /** Return the window deltas of the measured phase (for the main-thread merge measure). */
   keep_deltas: boolean;
 }
@@ -43,21 +44,22 @@ export interface BenchResult {
   ops: number;
   ns: number;
   field_records: number;
-  /** Window flushes in the measured phase, the ns they took, and histograms encoded. */
+  /** Window flushes in the measured phase, the ns they took, and histograms they carried. */
   flushes: number;
   flush_ns: number;
   flushed_histograms: number;
-  wasm: boolean;
+  /** Full records (samples) the windows carried. */
+  samples: number;
   deltas: WindowDelta[];
   /** Keeps the no-op driver's work observable. */
   sink: number;
   error: string | null;
 }
 
-let wasm: boolean | null = null;
-async function wasmAvailable(): Promise<boolean> {
-  if (wasm === null) wasm = await hdr.initWebAssembly().then(() => true, () => false);
-  return wasm;
+/** Posted during an engine-spans task: a window for the main thread's span sink. */
+export interface BenchWindow {
+  type: 'window';
+  delta: WindowDelta;
 }
 
 const OK: OpOutcome = { error: null, retries: 0 };
@@ -71,27 +73,73 @@ class NoopDriver {
   }
 }
 
-const epochNs = (): number => (performance.timeOrigin + performance.now()) * 1e6;
+const M11_BEGIN = kindOf('M11', 'begin');
+const M6_READ = kindOf('M6', 'read');
+const M2_BIND = kindOf('M2', 'bind');
+const M12_PARSE_HIT = kindOf('M12', 'parse_hit');
+const M12_COMPILE_HIT = kindOf('M12', 'compile_hit');
+const M10_REUSE = kindOf('M10', 'reuse');
+const M4_REUSE = kindOf('M4', 'reuse');
+const M1_READ = kindOf('M1', 'read');
 
 /**
- * The field records a read or write transaction produces (what the engine's
- * hook receives), freshly built per op like the engine builds them.
+ * The rows a read or write transaction produces, written the way the engine
+ * writes them (column by column into the sink, start times only where the
+ * sink times the transaction), with values that vary like real ones.
  */
-function syntheticRecords(rng: Xorshift32, n: number, out: FieldRecord[]): void {
-  out.length = 0;
-  const t = epochNs();
-  const d = (): number => 50 + (rng.nextU32() % 5000);
-  const makers: (() => FieldRecord)[] = [
-    () => ({ metadata_class: 'M11', trace_id: 'bench', start_ns: t, end_ns: t + d(), operation: 'begin', session_id: 7, shard_id: 3, lock_wait_ns: rng.nextU32() % 2000, active_sessions_in_shard: 1 + (rng.nextU32() % 4), control_mode: 'legacy', shadow_verdict: 'none' }),
-    () => ({ metadata_class: 'M6', trace_id: 'bench', start_ns: t, end_ns: t + d(), operation: 'read', snapshot_generation: 9, visible_commit_seq: 9, db_size: 1025, freelist_count: 0, alloc_ns: 0, snapshot_age_commits: rng.nextU32() % 3, control_mode: 'legacy', shadow_verdict: 'none' }),
-    () => ({ metadata_class: 'M2', trace_id: 'bench', start_ns: t, end_ns: t + d(), operation: 'bind', visible_commit_seq: 9, read_retry_count: 0, statement_id: 1, is_memory: true }),
-    () => ({ metadata_class: 'M12', trace_id: 'bench', start_ns: t, end_ns: t + d(), operation: 'parse_hit', schema_cookie: 1, schema_generation: 1, cache_size: 2, lane_id: 0 }),
-    () => ({ metadata_class: 'M12', trace_id: 'bench', start_ns: t, end_ns: t + d(), operation: 'compile_hit', schema_cookie: 1, schema_generation: 1, cache_size: 2, lane_id: 0 }),
-    () => ({ metadata_class: 'M10', trace_id: 'bench', start_ns: t, end_ns: t + d(), operation: 'reuse', schema_generation: 1, cache_hit: true, reset_ns: 100 + (rng.nextU32() % 400) }),
-    () => ({ metadata_class: 'M4', trace_id: 'bench', start_ns: t, end_ns: t + d(), operation: 'reuse', cookie_match: true, snapshot_age_statements: rng.nextU32() % 8, cache_hit: true }),
-    () => ({ metadata_class: 'M1', trace_id: 'bench', start_ns: t, end_ns: t + d(), operation: 'read', sequence_value: 9, read_retry_count: 0, poll_spins: 0, wait_ns: 0, control_mode: 'legacy', shadow_verdict: 'none' }),
-  ];
-  for (let i = 0; i < n; i++) out.push(makers[i % makers.length]!());
+function syntheticRows(sink: RecordSink, rng: Xorshift32, n: number): void {
+  sink.beginTransaction(rng.nextU32(), rng.nextU32(), rng.nextU32(), rng.nextU32());
+  for (let i = 0; i < n; i++) {
+    const r = sink.rows;
+    switch (i % 8) {
+      case 0: {
+        const o = sink.open(M11_BEGIN, sink.start());
+        const c = COL.M11;
+        r[o + c.session_id] = 7; r[o + c.shard_id] = 3; r[o + c.lock_wait_ns] = rng.nextU32() % 2000; r[o + c.active_sessions_in_shard] = 1 + (rng.nextU32() % 4);
+        r[o + c.control_mode] = 0; r[o + c.shadow_verdict] = 0; r[o + c.session_not_found] = 0;
+        break;
+      }
+      case 1: {
+        const o = sink.open(M6_READ, sink.start());
+        const c = COL.M6;
+        r[o + c.snapshot_generation] = 9; r[o + c.visible_commit_seq] = 9; r[o + c.db_size] = 1025; r[o + c.freelist_count] = 0; r[o + c.alloc_ns] = 0;
+        r[o + c.snapshot_age_commits] = rng.nextU32() % 3; r[o + c.control_mode] = 0; r[o + c.shadow_verdict] = 0;
+        break;
+      }
+      case 2: {
+        const o = sink.open(M2_BIND, sink.start());
+        const c = COL.M2;
+        r[o + c.visible_commit_seq] = 9; r[o + c.read_retry_count] = 0; r[o + c.statement_id] = i; r[o + c.is_memory] = 1;
+        break;
+      }
+      case 3:
+      case 4: {
+        const o = sink.open(i % 8 === 3 ? M12_PARSE_HIT : M12_COMPILE_HIT, sink.start());
+        const c = COL.M12;
+        r[o + c.schema_cookie] = 1; r[o + c.schema_generation] = 1; r[o + c.cache_size] = 2; r[o + c.lane_id] = 0;
+        break;
+      }
+      case 5: {
+        const o = sink.open(M10_REUSE, sink.start());
+        const c = COL.M10;
+        r[o + c.schema_generation] = 1; r[o + c.cache_hit] = 1; r[o + c.reset_ns] = 100 + (rng.nextU32() % 400);
+        break;
+      }
+      case 6: {
+        const o = sink.open(M4_REUSE, sink.start());
+        const c = COL.M4;
+        r[o + c.cookie_match] = 1; r[o + c.snapshot_age_statements] = rng.nextU32() % 8; r[o + c.cache_hit] = 1;
+        break;
+      }
+      default: {
+        const o = sink.open(M1_READ, sink.start());
+        const c = COL.M1;
+        r[o + c.sequence_value] = 9; r[o + c.read_retry_count] = 0; r[o + c.poll_spins] = 0; r[o + c.wait_ns] = 0;
+        r[o + c.control_mode] = 0; r[o + c.shadow_verdict] = 0; r[o + c.torn] = 0;
+      }
+    }
+    sink.done();
+  }
 }
 
 /** A memory database at the fixture's state (rows with the initial balance). */
@@ -109,24 +157,22 @@ function memoryDatabase(spec: WorkloadSpec): ReturnType<typeof openDatabase> {
 
 async function run(task: BenchTask): Promise<BenchResult> {
   const s = task.scenario;
-  const useWasm = s !== 'record-full-js' && (await wasmAvailable());
-  const recorder = new Recorder(0, useWasm);
-  const recording = s !== 'bare' && s !== 'engine-bare' && s !== 'engine-hook-noop';
-  const records = s === 'record-full' || s === 'record-full-js' ? task.records_per_op : 0;
+  const recording = s === 'record-op' || s === 'record-full' || s === 'engine-recorded' || s === 'engine-spans';
+  const records = s === 'record-full' ? task.records_per_op : 0;
+  const recorder = new Recorder(0, { sampleRatio: s === 'engine-spans' ? task.sample_ratio : 0 });
   const noop = new NoopDriver();
   const db = s.startsWith('engine') ? memoryDatabase(task.spec) : null;
   let engineRecords = 0;
-  const hook = s === 'engine-recorded'
-    ? (r: FieldRecord): void => { engineRecords++; recorder.onRecord(r); }
-    : (): void => { engineRecords++; };
-  const conn = db?.connect(s === 'engine-bare' ? {} : { hook }) ?? null;
+  // engine-rows: the engine writes into a sink whose rows are counted and dropped at every op.
+  const discard = new Recorder(0, { sampleRatio: 0 }).sink;
+  const sink = s === 'engine-rows' ? discard : s === 'engine-recorded' || s === 'engine-spans' ? recorder.sink : null;
+  const conn = db?.connect({ sink }) ?? null;
   const driver = conn === null ? null : new Driver(conn, task.spec, 0, (code) => recorder.count(`errors.${code}`));
   const stream = opStream(task.spec, 1, 0, 1);
   const rng = new Xorshift32(99);
-  const recs: FieldRecord[] = [];
   const result: BenchResult = {
-    type: 'result', id: task.id, scenario: s, ops: 0, ns: 0, field_records: 0, flushes: 0, flush_ns: 0, flushed_histograms: 0,
-    wasm: useWasm && recording, deltas: [], sink: 0, error: null,
+    type: 'result', id: task.id, scenario: s, ops: 0, ns: 0, field_records: 0, flushes: 0, flush_ns: 0, flushed_histograms: 0, samples: 0,
+    deltas: [], sink: 0, error: null,
   };
 
   const phase = (ms: number, measured: boolean): void => {
@@ -144,35 +190,43 @@ async function run(task: BenchTask): Promise<BenchResult> {
         if (op === null) break;
         if (driver !== null) driver.execute(op);
         else noop.execute(op);
+        if (sink !== null) {
+          engineRecords += sink.length;
+          sink.consumed();
+        }
         n++;
       }
     } else {
       // The pool worker's loop (closed load): timing, recorder.op, windows.
-      while (performance.now() < until) {
-        const intended = performance.now();
+      let last = t0;
+      while (last < until) {
         const op = stream.next();
         if (op === null) break;
         const start = performance.now();
         const outcome = driver !== null ? driver.execute(op) : noop.execute(op);
         if (records > 0) {
-          syntheticRecords(rng, records, recs);
-          for (const r of recs) recorder.onRecord(r);
+          syntheticRows(recorder.sink, rng, records);
           fieldRecords += records;
         }
         const end = performance.now();
-        recorder.op(op.kind, (end - intended) * 1e6, (end - start) * 1e6, outcome.error, outcome.retries);
+        engineRecords += sink === null ? 0 : sink.length;
+        recorder.op(op.kind, start, start, end, outcome.error, outcome.retries);
         n++;
+        last = end;
         if (end - windowStart >= task.window_ms) {
           const f0 = performance.now();
           const delta = recorder.flush();
+          if (s === 'engine-spans') parentPort!.postMessage({ type: 'window', delta } satisfies BenchWindow);
           const f1 = performance.now();
           if (measured) {
             result.flushes++;
             result.flush_ns += (f1 - f0) * 1e6;
             result.flushed_histograms += Object.keys(delta.histograms).length;
+            result.samples += delta.samples.length;
             if (task.keep_deltas) result.deltas.push(delta);
           }
           windowStart = f1;
+          last = f1;
         }
       }
     }
@@ -194,7 +248,6 @@ async function run(task: BenchTask): Promise<BenchResult> {
     result.error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   } finally {
     conn?.close();
-    recorder.destroy();
   }
   result.sink = noop.sink;
   return result;

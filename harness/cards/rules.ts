@@ -51,9 +51,16 @@ export function ratioAbove(
 export const writeServiceNs = (m: ReadonlyMap<string, number>): number =>
   get(m, 'op.write.service_ns.sum') + get(m, 'op.concurrent_write.service_ns.sum') + get(m, 'op.ddl.service_ns.sum');
 
-/** Snapshot allocation plus the time snapshot-mode reads spend binding (refcount traffic). */
-export const snapshotChurnNs = (m: ReadonlyMap<string, number>): number =>
-  get(m, 'M6.alloc_ns.sum') + (get(m, 'M6.control_mode.snapshot') > 0 ? get(m, 'M6.read.duration_ns.sum') : 0);
+/**
+ * Snapshot allocation plus the time snapshot-mode reads spend binding
+ * (refcount traffic). Binds are timed in a sample of transactions: their
+ * summed time is scaled up to every bind.
+ */
+export const snapshotChurnNs = (m: ReadonlyMap<string, number>): number => {
+  const timed = get(m, 'M6.read.duration_ns.count');
+  const binds = get(m, 'M6.control_mode.snapshot') > 0 && timed > 0 ? (get(m, 'M6.read.duration_ns.sum') * get(m, 'M6.read')) / timed : 0;
+  return get(m, 'M6.alloc_ns.sum') + binds;
+};
 
 /** Skew of sessions over shards: the busiest shard's share against an even spread. */
 export function shardSkew(id: string, wording: string, threshold: number, minSessions: number): TriggerRule {

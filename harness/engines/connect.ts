@@ -8,7 +8,7 @@ import type { ConnectionSinks, EngineConnection, EngineHandle } from './connecti
 export async function connectEngine(handle: EngineHandle, connection: number, sinks: ConnectionSinks): Promise<EngineConnection> {
   switch (handle.variant) {
     case 'reference':
-      return connect(handle.shared, { hook: sinks.onRecord });
+      return connect(handle.shared, { sink: sinks.rows });
     case 'sqlite':
       return new (await import('./sqlite/connection.ts')).SqliteConnection(handle, sinks);
     case 'external':

@@ -2,7 +2,7 @@
 // reference engine's Connection satisfies EngineConnection as it is (no
 // wrapper on its hot path); comparator engines translate the same calls.
 
-import type { FieldRecord, SharedDatabase, TxnKind } from '../../engine/index.ts';
+import type { RecordSink, SharedDatabase, TxnKind } from '../../engine/index.ts';
 import type { ExternalHandle } from './external/handle.ts';
 import type { SqliteHandle } from './sqlite/handle.ts';
 
@@ -32,6 +32,7 @@ export type EngineHandle = { variant: 'reference'; shared: SharedDatabase } | Sq
 
 /** Where a connection reports: card field records, and the engine's own counters. */
 export interface ConnectionSinks {
-  onRecord: ((r: FieldRecord) => void) | null;
+  /** Where card field records go, as numeric rows (engine/records); null: field records off. */
+  rows: RecordSink | null;
   count: (key: string, n?: number) => void;
 }

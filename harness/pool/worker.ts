@@ -2,7 +2,6 @@
 // barrier so all connections start together, runs the warm-up unrecorded,
 // then the measured phase, streaming a window delta every `window_ms`.
 
-import * as hdr from 'hdr-histogram-js';
 import { connectEngine } from '../engines/connect.ts';
 import { Recorder } from '../record/recorder.ts';
 import { opStream, type OpStream } from '../ops/stream.ts';
@@ -10,19 +9,6 @@ import { TraceWriter, traceStream } from '../ops/trace.ts';
 import type { AmountSpec } from '../spec/schema.ts';
 import { Driver } from './driver.ts';
 import type { ConnectionResult, ConnectionTask, WorkerMessage } from './task.ts';
-
-let wasm: boolean | null = null;
-async function useWasm(): Promise<boolean> {
-  if (wasm === null) {
-    try {
-      await hdr.initWebAssembly();
-      wasm = true;
-    } catch {
-      wasm = false;
-    }
-  }
-  return wasm;
-}
 
 const BARRIER_TIMEOUT_MS = 60_000;
 /** An open-loop operation starting later than this after its intended time counts as a late start. */
@@ -40,8 +26,8 @@ function awaitBarrier(barrier: Int32Array, connections: number): void {
 }
 
 export default async function runConnection(task: ConnectionTask): Promise<ConnectionResult> {
-  const recorder = new Recorder(task.connection, await useWasm(), task.sample_ratio);
-  const conn = await connectEngine(task.engine, task.connection, { onRecord: task.field_records ? recorder.onRecord : null, count: (key, n) => recorder.count(key, n) });
+  const recorder = new Recorder(task.connection, { sampleRatio: task.sample_ratio });
+  const conn = await connectEngine(task.engine, task.connection, { rows: task.field_records ? recorder.sink : null, count: (key, n) => recorder.count(key, n) });
   const driver = new Driver(conn, task.spec, task.connection, (code) => recorder.count(`errors.${code}`));
   const replay = task.trace_in === null ? null : traceStream(task.trace_in);
   const stream: OpStream = replay ?? opStream(task.spec, task.seed, task.connection, task.connections);
@@ -59,9 +45,11 @@ export default async function runConnection(task: ConnectionTask): Promise<Conne
     const count = amount.operations ?? Infinity;
     let windowStart = t0;
     let n = 0;
+    // The previous operation's end doubles as the clock reading of the loop's bound.
+    let last = t0;
     // A replay runs each phase to its recorded end, whatever the amounts say.
-    while (replay !== null || (n < count && performance.now() < until)) {
-      let intended = performance.now();
+    while (replay !== null || (n < count && last < until)) {
+      let intended = 0;
       if (rate > 0) {
         intended = t0 + (n * 1000) / rate;
         const ahead = intended - performance.now();
@@ -74,8 +62,10 @@ export default async function runConnection(task: ConnectionTask): Promise<Conne
       const start = performance.now();
       const outcome = driver.execute(op);
       const end = performance.now();
-      recorder.op(op.kind, (end - intended) * 1e6, (end - start) * 1e6, outcome.error, outcome.retries);
+      // Closed loop: an operation is intended the moment the previous one ends, so its latency is its service time.
+      recorder.op(op.kind, rate > 0 ? intended : start, start, end, outcome.error, outcome.retries);
       n++;
+      last = end;
       if (measured && end - windowStart >= task.window_ms) {
         post({ type: 'window', delta: recorder.flush() });
         windowStart = end;
@@ -93,11 +83,11 @@ export default async function runConnection(task: ConnectionTask): Promise<Conne
     const m0 = performance.now();
     const operations = phase(task.run, true);
     const measured_ms = performance.now() - m0;
+    const final = recorder.flush();
     recorder.active = false;
-    return { connection: task.connection, operations, measured_ms, final: recorder.flush() };
+    return { connection: task.connection, operations, measured_ms, final };
   } finally {
     trace?.close();
     conn.close();
-    recorder.destroy();
   }
 }

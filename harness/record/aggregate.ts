@@ -5,6 +5,7 @@
 
 import * as hdr from 'hdr-histogram-js';
 import type { FieldRecord } from '../../engine/index.ts';
+import { addSparse, type SparseCounts } from './bucket-counts.ts';
 import type { WindowDelta } from './recorder.ts';
 
 export interface HistogramSummary {
@@ -64,19 +65,22 @@ export class Accumulator {
     for (const [k, v] of entries) this.counters.set(k, (this.counters.get(k) ?? 0) + v);
   }
 
-  addEncoded(name: string, base64: string): void {
-    const h = hdr.decodeFromCompressedBase64(base64, 32, wasm);
-    this.addHistogram(name, h);
-    h.destroy();
+  /** A window's non-zero buckets: added bucket for bucket, nothing decoded. */
+  addBuckets(name: string, s: SparseCounts): void {
+    addSparse(this.histogramOf(name), s);
   }
 
   addHistogram(name: string, h: hdr.Histogram): void {
+    this.histogramOf(name).add(h);
+  }
+
+  private histogramOf(name: string): hdr.Histogram {
     let acc = this.histograms.get(name);
     if (acc === undefined) {
       acc = emptyHistogram(this.buckets);
       this.histograms.set(name, acc);
     }
-    acc.add(h);
+    return acc;
   }
 
   merge(other: Accumulator): void {
@@ -102,12 +106,18 @@ export class Accumulator {
 
 const MAX_SAMPLES = 512;
 
-/** One round of one cell while it runs: short-lived, so it takes the fast 32-bit buckets. */
+/**
+ * One round of one cell while it runs. Window deltas are added into plain
+ * counts arrays (an add per non-zero bucket, nothing decoded), so the main
+ * thread's share stays small while workers are measured; `finish()` turns
+ * them into HdrHistograms once, when the round is over.
+ */
 export class RoundAggregate extends Accumulator {
   readonly samples: FieldRecord[] = [];
   /** Diverged, torn or session_not_found records: kept apart so ordinary samples never crowd them out. */
   readonly anomalies: FieldRecord[] = [];
   windows = 0;
+  private readonly pending = new Map<string, Float64Array>();
 
   constructor() {
     super(32);
@@ -116,7 +126,7 @@ export class RoundAggregate extends Accumulator {
   add(delta: WindowDelta): void {
     this.windows++;
     this.addCounters(delta.counters);
-    for (const [name, b64] of Object.entries(delta.histograms)) this.addEncoded(name, b64);
+    for (const [name, buckets] of Object.entries(delta.histograms)) addInto(this.countsOf(name, buckets), buckets);
     for (const s of delta.samples) {
       const f = s as unknown as Record<string, unknown>;
       const anomalous = f['shadow_verdict'] === 'diverged' || f['session_not_found'] === true || f['torn'] === true;
@@ -124,4 +134,39 @@ export class RoundAggregate extends Accumulator {
       if (into.length < MAX_SAMPLES) into.push(s);
     }
   }
+
+  /** The round is over: its counts become HdrHistograms (`histograms`). */
+  finish(): this {
+    for (const [name, counts] of this.pending) this.addBuckets(name, sparseOf(counts));
+    this.pending.clear();
+    return this;
+  }
+
+  private countsOf(name: string, s: SparseCounts): Float64Array {
+    let c = this.pending.get(name);
+    const need = s.index.length === 0 ? 0 : s.index[s.index.length - 1]! + 1;
+    if (c === undefined || c.length < need) {
+      const grown = new Float64Array(Math.max(need, c === undefined ? 0 : c.length * 2, 4096));
+      if (c !== undefined) grown.set(c);
+      c = grown;
+      this.pending.set(name, c);
+    }
+    return c;
+  }
+}
+
+function addInto(counts: Float64Array, s: SparseCounts): void {
+  for (let k = 0; k < s.index.length; k++) counts[s.index[k]!]! += s.count[k]!;
+}
+
+function sparseOf(counts: Float64Array): SparseCounts {
+  let n = 0;
+  for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) n++;
+  const out: SparseCounts = { index: new Uint32Array(n), count: new Float64Array(n) };
+  for (let i = 0, k = 0; i < counts.length; i++) {
+    if (counts[i] === 0) continue;
+    out.index[k] = i;
+    out.count[k++] = counts[i]!;
+  }
+  return out;
 }

@@ -1,16 +1,25 @@
-// The worker-side recorder: turns the engine's field records and the
-// driver's operation timings into HDR histograms and counters, one window at
-// a time. Each window is flushed as a delta (histograms encoded losslessly),
-// so the main thread sees live data and merges the exact totals.
+// The worker-side recorder: turns the engine's field rows (see
+// engine/records) and the driver's operation timings into histograms and
+// counters, one window at a time. Each window is flushed as a delta (the
+// non-zero buckets of each histogram, counters by name), so the main thread
+// sees live data and merges the exact totals.
 //
-// The engine hook only queues records; they are recorded after the driver has
-// taken the operation's end time, so recording never inflates the latency it
-// measures. Histograms and counter cells are resolved once per (class,
-// operation) and cached, so a record costs map lookups, not key building.
+// The engine writes rows into the recorder's sink during an operation; they
+// are recorded after the driver has taken the operation's end time, so
+// recording never inflates the latency it measures. Nothing on this path
+// allocates: rows are numbers, histograms and counters are indexed by ids
+// resolved once per row kind. Full record objects are built only for
+// transactions that are head-sampled (decided at begin by trace id) or
+// anomalous: a diverged verdict, session_not_found, a torn read, a failed
+// operation, an operation slower than its kind's running p99.9, or a timed
+// record slower than its (class, operation)'s.
 
-import * as hdr from 'hdr-histogram-js';
-import { REQUIRED_FIELDS, type FieldRecord, type MetadataClass } from '../../engine/index.ts';
-import { ENUM_FIELDS, FLAG_FIELDS, LATENCY_FIELDS, LATENCY_MAX_NS, VALUE_FIELDS, VALUE_MAX, type NumericField } from './fields.ts';
+import { FLAG_SAMPLED, FLAG_TIMED, KIND_MASK, ROW, RecordSink, decodeRow, writeRecord, type FieldRecord } from '../../engine/index.ts';
+import { OP_KINDS, type OpKind } from '../spec/schema.ts';
+import type { SparseCounts } from './bucket-counts.ts';
+import { LATENCY_MAX_NS } from './fields.ts';
+import { planOf, RawCells, runSteps, settle, type KindPlan } from './plan.ts';
+import { Registry } from './registry.ts';
 
 export interface WindowDelta {
   /** Connection index within the cell. */
@@ -19,10 +28,23 @@ export interface WindowDelta {
   start_ms: number;
   end_ms: number;
   counters: Record<string, number>;
-  /** Histogram name → compressed base64 HdrHistogram of this window's values. */
-  histograms: Record<string, string>;
+  /** Histogram name → this window's non-zero buckets (HdrHistogram's layout, see bucket-counts.ts). */
+  histograms: Record<string, SparseCounts>;
   /** Sampled field records of the window (anomalies first), bounded. */
   samples: FieldRecord[];
+}
+
+export interface RecorderOptions {
+  /** Head-sampling fraction of transactions kept as full records and spans (default DEFAULT_SAMPLE_RATIO). */
+  sampleRatio?: number;
+  /**
+   * Fraction of transactions whose records are timed (start and end, two
+   * clock reads each; default DEFAULT_TIME_RATIO). Sampled transactions are
+   * always timed. Card fields that are waits or rare costs (wait_ns,
+   * lock_wait_ns when contended, alloc_ns, refresh_ns) are always measured;
+   * reset_ns, shorter than two clock reads, only in timed transactions.
+   */
+  timeRatio?: number;
 }
 
 /** Head-sampled records kept per window at most (bounded memory whatever the ratio). */
@@ -31,116 +53,117 @@ const HEAD_SAMPLES = 256;
 const ANOMALY_SAMPLES = 4096;
 /** The default head-sampling ratio: low, since anomalies are always kept anyway. */
 export const DEFAULT_SAMPLE_RATIO = 0.01;
-/** How often (records per class and operation) the running p99.9 that marks a slow record is recomputed. */
+/**
+ * A clock read costs ~40 ns on these machines (performance.now() on Node 20),
+ * and an operation emits ~30 records: timing every record would cost more
+ * than all the rest of recording. One transaction in 32 gives the records'
+ * duration histograms thousands of values a second.
+ */
+export const DEFAULT_TIME_RATIO = 1 / 32;
+/** How often (rows or operations of one kind) a running p99.9 is recomputed. */
 const P999_EVERY = 1024;
-/** A queue longer than this is recorded at once (an operation that emits without end). */
-const MAX_PENDING = 4096;
 
-type Fields = Record<string, unknown>;
-
-interface Cell {
-  n: number;
-}
-
-interface Numeric {
-  field: string;
-  hist: hdr.Histogram;
-  max: number;
-  sum: Cell | null;
-}
-
-/** Everything one (class, operation) pair records into, resolved once. */
-interface Slot {
-  count: Cell;
-  duration: hdr.Histogram;
-  /** The running p99.9 of this (class, operation)'s durations: a record above it is an anomaly. */
+interface OpSlot {
+  ok: number;
+  latency: number;
+  service: number;
+  serviceSum: number;
+  retries: number;
+  errors: Map<string, number>;
   p999: number;
   sinceP999: number;
-  durationSum: Cell;
-  numeric: Numeric[];
-  /** Each flag is counted per class and per (class, operation): triggers need both. */
-  flags: { field: string; yes: Cell; no: Cell; opYes: Cell; opNo: Cell }[];
-  enums: { field: string; cells: Map<string, Cell>; prefix: string }[];
 }
 
+const clamp = (v: number, max: number): number => (v >= max ? max : v > 0 ? Math.round(v) : 0);
+
 export class Recorder {
-  private readonly hists = new Map<string, hdr.Histogram>();
-  private readonly cells = new Map<string, Cell>();
-  private readonly slots = new Map<MetadataClass, Map<string, Slot>>();
-  private pending: FieldRecord[] = [];
+  /** Hand this to the engine connection: it writes its field rows here. */
+  readonly sink: RecordSink;
+  private readonly reg = new Registry();
+  private readonly raw = new RawCells();
+  private readonly plans: (KindPlan | undefined)[] = [];
+  /** The plans made so far, in order (settled at every flush). */
+  private readonly planList: KindPlan[] = [];
+  private readonly ops: Record<OpKind, OpSlot>;
+  private readonly droppedAnomalies: number;
   private samples: FieldRecord[] = [];
   private anomalies = 0;
   private headSampled = 0;
-  private failedOp = false;
-  private readonly headThreshold: number;
   private window = 0;
   private windowStart = performance.timeOrigin + performance.now();
-  /** While false (warm-up), nothing is kept. */
+  /** While false (warm-up), rows are consumed and nothing is kept. */
   active = false;
 
-  /**
-   * `sampleRatio` is the head-sampling fraction, decided per transaction by
-   * its trace_id, so a sampled transaction keeps all its records. Anomalies
-   * (a diverged verdict, session_not_found, a torn read, a duration above the
-   * running p99.9) are always kept.
-   */
-  constructor(readonly connection: number, private readonly useWasm: boolean, sampleRatio: number = DEFAULT_SAMPLE_RATIO) {
-    this.headThreshold = Math.max(0, Math.min(1, sampleRatio)) * 4294967296;
+  constructor(readonly connection: number, options: RecorderOptions = {}) {
+    this.sink = new RecordSink({
+      sampleRatio: options.sampleRatio ?? DEFAULT_SAMPLE_RATIO, timeRatio: options.timeRatio ?? DEFAULT_TIME_RATIO,
+      // Mid-operation (a buffer's worth of records in one operation): placed at the moment of the drain.
+      onFull: () => {
+        const now = performance.now();
+        this.drain(now, now, false, false);
+      },
+    });
+    const r = this.reg;
+    this.ops = Object.fromEntries(OP_KINDS.map((k) => [k, {
+      ok: r.counter(`op.${k}.ok`), latency: r.histogram(`op.${k}.latency_ns`, LATENCY_MAX_NS),
+      service: r.histogram(`op.${k}.service_ns`, LATENCY_MAX_NS), serviceSum: r.counter(`op.${k}.service_ns.sum`),
+      retries: r.counter(`op.${k}.retries`), errors: new Map(), p999: 0, sinceP999: 0,
+    } satisfies OpSlot])) as Record<OpKind, OpSlot>;
+    this.droppedAnomalies = r.counter('samples.anomalies_dropped');
   }
 
-  /** The engine hook: queues the record until the operation ends. */
-  readonly onRecord = (r: FieldRecord): void => {
-    if (!this.active) return;
-    this.pending.push(r);
-    if (this.pending.length >= MAX_PENDING) this.drain();
-  };
-
-  /** One driver operation (a transaction, DDL, checkpoint or wait), then the records it produced. */
-  op(kind: string, latencyNs: number, serviceNs: number, error: string | null, retries: number): void {
-    if (!this.active) return;
-    if (error === null) {
-      this.cell(`op.${kind}.ok`).n++;
-      this.record(this.hist(`op.${kind}.latency_ns`, LATENCY_MAX_NS), latencyNs, LATENCY_MAX_NS);
-      this.record(this.hist(`op.${kind}.service_ns`, LATENCY_MAX_NS), serviceNs, LATENCY_MAX_NS);
-      this.cell(`op.${kind}.service_ns.sum`).n += serviceNs;
-    } else {
-      this.cell(`op.${kind}.error.${error}`).n++;
+  /**
+   * One driver operation (a transaction, DDL, checkpoint or wait) from its
+   * intended start, actual start and end (monotonic ms), then the rows it
+   * produced.
+   */
+  op(kind: OpKind, intendedMs: number, startMs: number, endMs: number, error: string | null, retries: number): void {
+    if (!this.active) {
+      this.sink.consumed();
+      return;
     }
-    if (retries > 0) this.cell(`op.${kind}.retries`).n += retries;
-    // An operation that failed is an anomaly: all its records are kept for spans.
-    this.failedOp = error !== null;
-    this.drain();
-    this.failedOp = false;
+    const s = this.ops[kind];
+    const c = this.reg.counts;
+    const latency = clamp((endMs - intendedMs) * 1e6, LATENCY_MAX_NS);
+    let slow = false;
+    if (error === null) {
+      const service = clamp((endMs - startMs) * 1e6, LATENCY_MAX_NS);
+      c[s.ok]!++;
+      const h = this.reg.histograms[s.latency]!;
+      h.record(latency);
+      this.reg.histograms[s.service]!.record(service);
+      c[s.serviceSum]! += service;
+      slow = s.p999 > 0 && latency > s.p999;
+      if (++s.sinceP999 >= P999_EVERY && h.total >= 1000) {
+        s.p999 = h.valueAtPercentile(99.9);
+        s.sinceP999 = 0;
+      }
+    } else {
+      this.reg.counts[this.errorId(kind, s, error)]!++;
+    }
+    if (retries > 0) this.reg.counts[s.retries]! += retries;
+    // A failed or slow operation is an anomaly: all its records are kept for spans.
+    this.drain(startMs, endMs, error !== null, slow);
   }
 
   count(key: string, n = 1): void {
-    this.cell(key).n += n;
+    this.reg.counts[this.reg.counter(key)]! += n;
   }
 
-  /** Records every queued field record. */
-  drain(): void {
-    const queue = this.pending;
-    if (queue.length === 0) return;
-    this.pending = [];
-    for (const r of queue) this.fieldRecord(r);
+  /** A record that arrives as an object (another engine's, over its protocol): recorded with the next operation. */
+  record(r: FieldRecord, startMs: number, endMs: number): void {
+    writeRecord(this.sink, r, startMs, endMs);
   }
 
-  /** Ends the window: encodes and resets everything recorded since the last flush. */
+  /** Ends the window: everything recorded since the last flush, then reset. */
   flush(): WindowDelta {
-    this.drain();
+    if (this.active) this.drain(0, 0, false, false);
+    else this.sink.consumed();
     const end = performance.timeOrigin + performance.now();
-    const histograms: Record<string, string> = {};
-    for (const [name, h] of this.hists) {
-      if (h.totalCount === 0) continue;
-      histograms[name] = hdr.encodeIntoCompressedBase64(h);
-      h.reset();
-    }
-    const counters: Record<string, number> = {};
-    for (const [k, c] of this.cells) {
-      if (c.n !== 0) counters[k] = c.n;
-      c.n = 0;
-    }
-    const delta: WindowDelta = { connection: this.connection, window: this.window++, start_ms: this.windowStart, end_ms: end, counters, histograms, samples: this.samples };
+    const delta: WindowDelta = {
+      connection: this.connection, window: this.window++, start_ms: this.windowStart, end_ms: end,
+      counters: this.takeCounters(), histograms: this.reg.takeHistograms(), samples: this.samples,
+    };
     this.samples = [];
     this.anomalies = 0;
     this.headSampled = 0;
@@ -148,118 +171,71 @@ export class Recorder {
     return delta;
   }
 
-  destroy(): void {
-    for (const h of this.hists.values()) h.destroy();
-    this.hists.clear();
+  private takeCounters(): Record<string, number> {
+    for (const p of this.planList) settle(p, this.reg.counts, this.raw.counts);
+    return this.reg.takeCounters();
   }
 
-  private fieldRecord(r: FieldRecord): void {
-    const f = r as unknown as Fields;
-    const slot = this.slotOf(r.metadata_class, r.operation, f);
-    slot.count.n++;
-    const duration = r.end_ns - r.start_ns;
-    this.record(slot.duration, duration, LATENCY_MAX_NS);
-    slot.durationSum.n += duration;
-    if (++slot.sinceP999 >= P999_EVERY && slot.duration.totalCount >= 1000) {
-      slot.p999 = slot.duration.getValueAtPercentile(99.9);
-      slot.sinceP999 = 0;
+  private errorId(kind: OpKind, s: OpSlot, error: string): number {
+    let id = s.errors.get(error);
+    if (id === undefined) {
+      id = this.reg.counter(`op.${kind}.error.${error}`);
+      s.errors.set(error, id);
     }
-    for (const m of slot.numeric) {
-      const v = f[m.field] as number;
-      this.record(m.hist, v, m.max);
-      if (m.sum !== null) m.sum.n += v;
-    }
-    for (const flag of slot.flags) {
-      if (f[flag.field] === true) {
-        flag.yes.n++;
-        flag.opYes.n++;
-      } else {
-        flag.no.n++;
-        flag.opNo.n++;
-      }
-    }
-    for (const e of slot.enums) {
-      const v = String(f[e.field]);
-      let c = e.cells.get(v);
-      if (c === undefined) {
-        c = this.cell(`${e.prefix}${v}`);
-        e.cells.set(v, c);
-      }
-      c.n++;
-    }
-    this.sample(r, f, slot.p999 > 0 && duration > slot.p999);
+    return id;
   }
 
-  /** Resolves a (class, operation) slot; the first record of each is checked for its card's required fields. */
-  private slotOf(cls: MetadataClass, operation: string, first: Fields): Slot {
-    let byOp = this.slots.get(cls);
-    if (byOp === undefined) {
-      byOp = new Map();
-      this.slots.set(cls, byOp);
-    }
-    let slot = byOp.get(operation);
-    if (slot !== undefined) return slot;
-    for (const field of REQUIRED_FIELDS[cls]) if (first[field] === undefined) this.cell(`gap.${cls}.${field}`).n++;
-    const applies = (m: NumericField): boolean => m.operations === undefined || m.operations.includes(operation);
-    slot = {
-      count: this.cell(`${cls}.${operation}`),
-      duration: this.hist(`${cls}.${operation}.duration_ns`, LATENCY_MAX_NS),
-      p999: 0,
-      sinceP999: 0,
-      durationSum: this.cell(`${cls}.${operation}.duration_ns.sum`),
-      numeric: [
-        ...(LATENCY_FIELDS[cls] ?? []).filter(applies).map((m) => ({ field: m.field, hist: this.hist(`${cls}.${m.field}`, LATENCY_MAX_NS), max: LATENCY_MAX_NS, sum: this.cell(`${cls}.${m.field}.sum`) })),
-        ...(VALUE_FIELDS[cls] ?? []).filter(applies).map((m) => ({ field: m.field, hist: this.hist(`${cls}.${m.field}`, VALUE_MAX), max: VALUE_MAX, sum: this.cell(`${cls}.${m.field}.sum`) })),
-      ],
-      flags: (FLAG_FIELDS[cls] ?? []).map((field) => ({
-        field, yes: this.cell(`${cls}.${field}.true`), no: this.cell(`${cls}.${field}.false`),
-        opYes: this.cell(`${cls}.${operation}.${field}.true`), opNo: this.cell(`${cls}.${operation}.${field}.false`),
-      })),
-      enums: (ENUM_FIELDS[cls] ?? []).filter(applies).map(({ field }) => ({ field, cells: new Map<string, Cell>(), prefix: `${cls}.${field}.` })),
-    };
-    byOp.set(operation, slot);
-    return slot;
-  }
-
-  private cell(key: string): Cell {
-    let c = this.cells.get(key);
-    if (c === undefined) {
-      c = { n: 0 };
-      this.cells.set(key, c);
-    }
-    return c;
-  }
-
-  private hist(name: string, max: number): hdr.Histogram {
-    let h = this.hists.get(name);
-    if (h === undefined) {
-      // 32-bit buckets: recordValue is ~10x cheaper than 'packed' in WebAssembly.
-      h = hdr.build({ bitBucketSize: 32, numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: max, autoResize: true, useWebAssembly: this.useWasm });
-      this.hists.set(name, h);
-    }
-    return h;
-  }
-
-  private record(h: hdr.Histogram, value: number, max: number): void {
-    h.recordValue(value >= max ? max : value > 0 ? Math.round(value) : 0);
-  }
-
-  private sample(r: FieldRecord, f: Fields, slow: boolean): void {
-    if (slow || this.failedOp || f['shadow_verdict'] === 'diverged' || f['session_not_found'] === true || f['torn'] === true) {
-      if (this.anomalies++ < ANOMALY_SAMPLES) this.samples.push(r);
-      else this.cell('samples.anomalies_dropped').n++;
+  /** Records the sink's rows; [t0, t1] are their operation's bounds (for spans of untimed rows). */
+  private drain(t0: number, t1: number, failed: boolean, slowOp: boolean): void {
+    const sink = this.sink;
+    if (!this.active) {
+      sink.consumed();
       return;
     }
-    if (this.headSampled < HEAD_SAMPLES && traceHash(r.trace_id) < this.headThreshold) {
-      this.headSampled++;
-      this.samples.push(r);
+    const rows = sink.rows;
+    const end = sink.length * ROW.STRIDE;
+    const reg = this.reg;
+    const c = reg.counts;
+    const raw = this.raw.counts;
+    const hs = reg.histograms;
+    for (let o = 0; o < end; o += ROW.STRIDE) {
+      const word = rows[o + ROW.KIND]!;
+      const kind = word & KIND_MASK;
+      const plan = this.plans[kind] ?? this.newPlan(kind, o);
+      c[plan.count]!++;
+      let anomaly = failed || slowOp;
+      if ((word & FLAG_TIMED) !== 0) {
+        const d = clamp((rows[o + ROW.T1]! - rows[o + ROW.T0]!) * 1e6, LATENCY_MAX_NS);
+        const h = hs[plan.duration]!;
+        h.record(d);
+        c[plan.durationSum]! += d;
+        c[plan.durationCount]!++;
+        if (d > plan.p999 && plan.p999 > 1) anomaly = true;
+        if (++plan.sinceP999 >= P999_EVERY && h.total >= 1000) {
+          plan.p999 = h.valueAtPercentile(99.9);
+          plan.sinceP999 = 0;
+        }
+      }
+      runSteps(plan, rows, o, c, raw, hs, reg);
+      if (!anomaly) {
+        anomaly = (plan.verdictCol >= 0 && rows[o + plan.verdictCol] === 2) || (plan.tornCol >= 0 && rows[o + plan.tornCol] === 1)
+          || (plan.notFoundCol >= 0 && rows[o + plan.notFoundCol] === 1);
+      }
+      if (anomaly) {
+        if (this.anomalies++ < ANOMALY_SAMPLES) this.samples.push(decodeRow(sink, o, { fallbackT0: t0, fallbackT1: t1 }));
+        else c[this.droppedAnomalies]!++;
+      } else if ((word & FLAG_SAMPLED) !== 0 && this.headSampled < HEAD_SAMPLES) {
+        this.headSampled++;
+        this.samples.push(decodeRow(sink, o, { fallbackT0: t0, fallbackT1: t1 }));
+      }
     }
+    sink.consumed();
   }
-}
 
-/** FNV-1a over the trace id: the head-sampling decision is a deterministic function of it. */
-function traceHash(traceId: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < traceId.length; i++) h = Math.imul(h ^ traceId.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+  private newPlan(kind: number, o: number): KindPlan {
+    const plan = planOf(kind, this.reg, this.raw, this.sink.rows, o);
+    this.plans[kind] = plan;
+    this.planList.push(plan);
+    return plan;
+  }
 }

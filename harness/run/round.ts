@@ -125,6 +125,7 @@ async function drive(cell: Cell, round: number, ctx: RoundContext, db: CellDatab
       failures.push(describeFailure(connection, s.reason));
     }
   });
+  aggregate.finish();
   const finallyFailed = [...aggregate.counters].filter(([k]) => /^op\.[a-z_]+\.error\./.test(k)).reduce((n, [, v]) => n + v, 0);
   let state_hash: string | null = null;
   let hash_skipped: string | null = null;

@@ -1,13 +1,12 @@
 // A Prometheus histogram fed from HDR histograms.
 //
 // prom-client's Histogram only has observe(value), one value at a time, and a
-// window delta carries a whole HDR histogram per name. Replaying percentiles
-// would be lossy, so this metric keeps, per label set, cumulative bucket counts,
-// a sum and a count, and adds each decoded window histogram to them bucket by
-// bucket: the decoded (plain JS) HDR histogram's counts array is walked index by
-// index (one step per non-empty HDR sub-bucket, with its count) and each step's
-// count goes to the first Prometheus bucket whose bound is >= the step's lowest
-// equivalent value. About 0.5 ms per window histogram (decode + walk). Counts are therefore exact; a value's bucket is exact up to
+// window delta carries a whole HDR histogram per name (its non-zero buckets).
+// Replaying percentiles would be lossy, so this metric keeps, per label set,
+// cumulative bucket counts, a sum and a count, and adds each window's HDR
+// buckets to them one by one: each HDR bucket's count goes to the first
+// Prometheus bucket whose bound is >= the HDR bucket's lowest value. Nothing is
+// decoded. Counts are therefore exact; a value's bucket is exact up to
 // HDR's resolution (3 significant digits: values below 2048 are exact, larger
 // ones are placed within 0.1 % of their true value). `_sum` uses each step's
 // median equivalent value (the same 0.1 % bound).
@@ -16,8 +15,8 @@
 // serialized by the registry as `# TYPE … histogram` with `_bucket{le}`,
 // `_sum` and `_count` series.
 
-import * as hdr from 'hdr-histogram-js';
 import { Histogram, type Registry } from 'prom-client';
+import { bucketValue, bucketWidth, type SparseCounts } from '../record/bucket-counts.ts';
 
 interface Series {
   labels: Record<string, string>;
@@ -59,34 +58,25 @@ export class HdrHistogramMetric extends Histogram<string> {
     this.divisor = o.divisor;
   }
 
-  /** Adds a compressed base64 HDR histogram (as the recorder encodes windows). */
-  addEncoded(labels: Record<string, string>, base64: string): WindowContribution {
-    const h = hdr.decodeFromCompressedBase64(base64, 32, false) as unknown as hdr.JsHistogram;
-    try {
-      return this.addHistogram(labels, h);
-    } finally {
-      h.destroy();
-    }
-  }
-
-  addHistogram(labels: Record<string, string>, h: hdr.JsHistogram): WindowContribution {
+  /**
+   * Adds a window's histogram (its non-zero HDR buckets, ascending). Each
+   * bucket's count goes to the first Prometheus bucket whose bound is >= the
+   * HDR bucket's lowest value; `_sum` takes the HDR bucket's median value.
+   */
+  addBuckets(labels: Record<string, string>, window: SparseCounts): WindowContribution {
     const s = this.seriesOf(labels);
     const bounds = this.bounds;
     let count = 0;
     let max = 0;
-    if (h.totalCount === 0) return { count, max };
-    // Walk the counts array directly: the library's recordedValuesIterator is ~20x slower.
-    // Indices ascend with values, so the bucket cursor only moves forward.
-    const top = h.countsArrayIndex(h.maxValue);
     let b = 0;
-    for (let i = 0; i <= top; i++) {
-      const n = h.getCountAtIndex(i);
-      if (n === 0) continue;
-      const v = h.valueFromIndex(i);
+    for (let k = 0; k < window.index.length; k++) {
+      const i = window.index[k]!;
+      const n = window.count[k]!;
+      const v = bucketValue(i);
       const low = v / this.divisor;
       while (b < bounds.length && low > bounds[b]!) b++;
       if (b < bounds.length) s.buckets[b]! += n;
-      s.sum += (h.medianEquivalentValue(v) / this.divisor) * n;
+      s.sum += ((v + Math.floor(bucketWidth(i) / 2)) / this.divisor) * n;
       count += n;
       max = low;
     }

@@ -21,6 +21,7 @@ import { isSwitchable, METADATA_CLASSES, modeName, SWITCHABLE_CLASSES, type Fiel
 import type { Cell } from '../plan/matrix.ts';
 import { ENUM_FIELDS, FLAG_FIELDS, LATENCY_FIELDS, VALUE_FIELDS } from '../record/fields.ts';
 import type { WindowDelta } from '../record/recorder.ts';
+import type { SparseCounts } from '../record/bucket-counts.ts';
 import { COUNT_BUCKETS, HdrHistogramMetric, SECONDS_BUCKETS } from './hdr-histogram-metric.ts';
 
 export const CELL_LABELS = ['run', 'variant', 'backend', 'workload', 'concurrency', 'mode_set'] as const;
@@ -150,7 +151,7 @@ export class RunMetrics {
     this.windows++;
     this.counters.windows!.inc(base);
     for (const [k, v] of Object.entries(delta.counters)) this.counter(cell, base, k, v);
-    for (const [k, b64] of Object.entries(delta.histograms)) this.histogram(cell, base, delta.connection, k, b64);
+    for (const [k, buckets] of Object.entries(delta.histograms)) this.histogram(cell, base, delta.connection, k, buckets);
     this.samples(cell, delta.samples);
   }
 
@@ -242,11 +243,11 @@ export class RunMetrics {
     }
   }
 
-  private histogram(cell: Cell, base: Labels, connection: number, key: string, b64: string): void {
+  private histogram(cell: Cell, base: Labels, connection: number, key: string, buckets: SparseCounts): void {
     const parts = key.split('.');
     if (parts[0] === 'op' && parts.length === 3) {
       const name = parts[2] === 'latency_ns' ? 'shadowbench_operation_latency_seconds' : parts[2] === 'service_ns' ? 'shadowbench_operation_service_seconds' : null;
-      if (name !== null) this.hists.get(name)!.addEncoded({ ...base, op_kind: parts[1]! }, b64);
+      if (name !== null) this.hists.get(name)!.addBuckets({ ...base, op_kind: parts[1]! }, buckets);
       return;
     }
     const cls = parts[0]!;
@@ -254,17 +255,17 @@ export class RunMetrics {
     const mc = cls as MetadataClass;
     const cl = this.classLabels(cell, mc);
     if (parts.length === 3 && parts[2] === 'duration_ns') {
-      this.hists.get('shadowbench_field_operation_duration_seconds')!.addEncoded({ ...cl, operation: parts[1]! }, b64);
+      this.hists.get('shadowbench_field_operation_duration_seconds')!.addBuckets({ ...cl, operation: parts[1]! }, buckets);
       return;
     }
     if (parts.length !== 2) return;
     const field = parts[1]!;
     if ((LATENCY_FIELDS[mc] ?? []).some((f) => f.field === field) && LATENCY_METRIC[field] !== undefined) {
-      this.hists.get(LATENCY_METRIC[field])!.addEncoded(cl, b64);
+      this.hists.get(LATENCY_METRIC[field])!.addBuckets(cl, buckets);
       return;
     }
     if ((VALUE_FIELDS[mc] ?? []).some((f) => f.field === field)) {
-      const w = this.hists.get(VALUE_METRIC(field))!.addEncoded(cl, b64);
+      const w = this.hists.get(VALUE_METRIC(field))!.addBuckets(cl, buckets);
       if (field === 'snapshot_age_commits') this.windowMax(cell, 'snapshotAge', cl, connection, w.max);
       if (field === 'active_sessions_in_shard') this.windowMax(cell, 'activeSessions', cl, connection, w.max);
     }

@@ -39,7 +39,7 @@ function modes(m: Partial<Record<'M1' | 'M6' | 'M11', ModeIndex>>): Record<'M1' 
 }
 
 function context(db: Database, slot = 0): ClassContext {
-  return { hook: null, traceId: '', slot, rng: new Xorshift32(1), delayNs: delaysOf(db.config), shadowSampled: true };
+  return { sink: null, slot, rng: new Xorshift32(1), delayNs: delaysOf(db.config), shadowSampled: true };
 }
 
 function start(db: Database, flags: SharedArrayBuffer, count: number, role: Role): Promise<WorkerRun<WorkerResult>> {

@@ -20,7 +20,7 @@ const shared = input.shared;
 const config = shared.config;
 
 function bareContext(slot: number): ClassContext {
-  return { hook: null, traceId: '', slot, rng: new Xorshift32(1 + slot), delayNs: delaysOf(config), shadowSampled: true };
+  return { sink: null, slot, rng: new Xorshift32(1 + slot), delayNs: delaysOf(config), shadowSampled: true };
 }
 
 function started(): void {

@@ -9,9 +9,17 @@ import type { FieldRecord, M11Record, M6Record } from '../../engine/index.ts';
 import { Xorshift32 } from '../../engine/shared/random.ts';
 import { Accumulator, RoundAggregate, initHistograms, summarize } from '../../harness/record/aggregate.ts';
 import { LATENCY_MAX_NS } from '../../harness/record/fields.ts';
+import { addSparse, type SparseCounts } from '../../harness/record/bucket-counts.ts';
 import { Recorder, type WindowDelta } from '../../harness/record/recorder.ts';
 
 const PERCENTILES = [50, 90, 99, 99.9, 100];
+
+/** A window's buckets as an HdrHistogram (as the main thread merges them). */
+function histogramOf(s: SparseCounts): hdr.Histogram {
+  const h = reference();
+  addSparse(h, s);
+  return h;
+}
 
 function reference(): hdr.Histogram {
   return hdr.build({ bitBucketSize: 'packed', numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: 2, autoResize: true, useWebAssembly: false });
@@ -40,10 +48,16 @@ const m6 = (verdict: M6Record['shadow_verdict']): M6Record => ({
   db_size: 2, freelist_count: 0, alloc_ns: 0, snapshot_age_commits: 0, control_mode: 'shadow_compare', shadow_verdict: verdict,
 });
 
+/** A driver operation of `latencyNs` whose service part is `serviceNs` (the recorder takes monotonic ms). */
+const op = (r: Recorder, kind: 'read' | 'write', latencyNs: number, serviceNs: number, error: string | null, retries: number): void =>
+  r.op(kind, 0, (latencyNs - serviceNs) / 1e6, latencyNs / 1e6, error, retries);
+
+/** A field record lasting `durationNs`, as an engine writes it (record times are monotonic ms; 0 means untimed). */
+const record = (r: Recorder, rec: FieldRecord, durationNs: number): void => r.record(rec, 1, 1 + durationNs / 1e6);
+
 async function mergeEqualsAllValues(): Promise<void> {
-  const wasm = await hdr.initWebAssembly().then(() => true, () => false);
   const rng = new Xorshift32(12345);
-  const recorders = Array.from({ length: 3 }, (_, i) => new Recorder(i, wasm && i % 2 === 1));
+  const recorders = Array.from({ length: 3 }, (_, i) => new Recorder(i));
   for (const r of recorders) r.active = true;
   const want = { readLatency: reference(), readService: reference(), writeLatency: reference(), lockWait: reference(), active: reference(), duration: reference() };
   const counters = new Map<string, number>();
@@ -59,7 +73,7 @@ async function mergeEqualsAllValues(): Promise<void> {
         const svc = Math.max(1, Math.floor(lat * rng.next()));
         const retries = rng.next() < 0.1 ? 1 + Math.floor(rng.next() * 3) : 0;
         const failed = kind === 'write' && rng.next() < 0.02;
-        r.op(kind, lat, svc, failed ? 'busy' : null, retries);
+        op(r, kind, lat, svc, failed ? 'busy' : null, retries);
         if (failed) bump(`op.${kind}.error.busy`);
         else {
           bump(`op.${kind}.ok`);
@@ -75,7 +89,7 @@ async function mergeEqualsAllValues(): Promise<void> {
         const wait = latency(rng);
         const act = Math.floor(rng.next() * 64);
         const dur = latency(rng);
-        r.onRecord(m11(wait, act, 1e15 + i, dur, i % 3 === 0 ? 'sharded' : 'legacy'));
+        record(r, m11(wait, act, 1e15 + i, dur, i % 3 === 0 ? 'sharded' : 'legacy'), dur);
         want.lockWait.recordValue(wait);
         want.active.recordValue(act);
         want.duration.recordValue(dur);
@@ -86,6 +100,7 @@ async function mergeEqualsAllValues(): Promise<void> {
         bump('M11.session_not_found.false');
         bump('M11.begin.session_not_found.false');
         bump('M11.begin.duration_ns.sum', dur);
+        bump('M11.begin.duration_ns.count');
         bump('M11.lock_wait_ns.sum', wait);
         bump('M11.shard_id.0');
       }
@@ -103,7 +118,7 @@ async function mergeEqualsAllValues(): Promise<void> {
   order.forEach((idx, k) => rounds[k % 2]!.add(deltas[idx]!));
   assert.is(rounds[0]!.windows + rounds[1]!.windows, deltas.length);
   const cell = new Accumulator();
-  for (const r of rounds) cell.merge(r);
+  for (const r of rounds) cell.merge(r.finish());
 
   assertSameHistogram('op.read.latency_ns', cell.histograms.get('op.read.latency_ns'), want.readLatency);
   assertSameHistogram('op.read.service_ns', cell.histograms.get('op.read.service_ns'), want.readService);
@@ -118,7 +133,6 @@ async function mergeEqualsAllValues(): Promise<void> {
   // Counters sum exactly (and there are no others).
   assert.equal(cell.counterRecord(), Object.fromEntries([...counters.entries()].sort(([a], [b]) => (a < b ? -1 : 1))));
 
-  for (const r of recorders) r.destroy();
   for (const r of rounds) r.destroy();
   cell.destroy();
   for (const h of Object.values(want)) h.destroy();
@@ -134,33 +148,33 @@ test('the same with WebAssembly histograms in the main thread (as runMatrix sets
 });
 
 test('a merged summary never reports a max below its p99.9 (one value, merged from a window)', () => {
-  const r = new Recorder(0, false);
+  const r = new Recorder(0);
   r.active = true;
-  r.op('read', 3001, 3001, null, 0);
+  op(r, 'read', 3001, 3001, null, 0);
   const acc = new RoundAggregate();
   acc.add(r.flush());
+  acc.finish();
   const s = summarize(acc.histograms.get('op.read.latency_ns')!);
   assert.is(s.count, 1);
   assert.ok(s.max >= s.p999 && s.p999 >= s.p50, JSON.stringify(s));
   assert.ok(s.max >= 3001, `max ${s.max} covers the recorded 3001`);
   acc.destroy();
-  r.destroy();
 });
 
 test('a recorder keeps nothing while inactive, and each flush is a delta', () => {
-  const r = new Recorder(3, false);
-  r.op('read', 100, 50, null, 0);
-  r.onRecord(m11(5, 1, 0, 10, 'legacy'));
+  const r = new Recorder(3);
+  op(r, 'read', 100, 50, null, 0);
+  record(r, m11(5, 1, 0, 10, 'legacy'), 10);
   const warm = r.flush();
   assert.equal(warm.counters, {});
   assert.equal(warm.histograms, {});
   assert.equal(warm.samples, []);
 
   r.active = true;
-  r.op('read', 100, 50, null, 0);
+  op(r, 'read', 100, 50, null, 0);
   const first = r.flush();
-  r.op('read', 200, 50, null, 0);
-  r.op('read', 300, 50, null, 0);
+  op(r, 'read', 200, 50, null, 0);
+  op(r, 'read', 300, 50, null, 0);
   const second = r.flush();
   const empty = r.flush();
   assert.equal([first.window, second.window, empty.window], [1, 2, 3]);
@@ -168,21 +182,20 @@ test('a recorder keeps nothing while inactive, and each flush is a delta', () =>
   assert.is(second.counters['op.read.ok'], 2, 'the second window holds only its own ops');
   assert.equal(empty.counters, {});
   assert.equal(empty.histograms, {});
-  const h = hdr.decodeFromCompressedBase64(second.histograms['op.read.latency_ns']!, 'packed', false);
+  const h = histogramOf(second.histograms['op.read.latency_ns']!);
   assert.is(h.totalCount, 2);
   assert.is(h.maxValue, 300);
   h.destroy();
   assert.is(second.start_ms, first.end_ms, 'windows tile time');
-  r.destroy();
 });
 
 test('values are clamped into the histogram range; required-field gaps and samples', () => {
-  const r = new Recorder(0, false);
+  const r = new Recorder(0);
   r.active = true;
-  r.op('read', -5, 1e12, null, 0);
-  r.op('read', 2e11, 1, null, 0);
+  r.op('read', 5e-6, 0, 0, null, 0);
+  op(r, 'read', 2e11, 1, null, 0);
   const d = r.flush();
-  const lat = hdr.decodeFromCompressedBase64(d.histograms['op.read.latency_ns']!, 'packed', false);
+  const lat = histogramOf(d.histograms['op.read.latency_ns']!);
   assert.is(lat.totalCount, 2);
   assert.is(lat.getValueAtPercentile(0), 0, 'the negative value is clamped to 0');
   assert.ok(lat.maxValue <= LATENCY_MAX_NS * 1.001 && lat.maxValue >= LATENCY_MAX_NS * 0.999, `2e11 is clamped to ${LATENCY_MAX_NS}: max ${lat.maxValue}`);
@@ -191,17 +204,16 @@ test('values are clamped into the histogram range; required-field gaps and sampl
   // A record missing a required field is counted as a gap, once per (class, operation).
   const partial = { ...m11(1, 1, 0, 1, 'legacy') } as Partial<M11Record>;
   delete partial.shard_id;
-  r.onRecord(partial as FieldRecord);
-  r.onRecord(partial as FieldRecord);
+  record(r, partial as FieldRecord, 1);
+  record(r, partial as FieldRecord, 1);
   // Anomalies are always sampled; ordinary records a few per class per window.
-  for (let i = 0; i < 10; i++) r.onRecord(m6('match'));
-  for (let i = 0; i < 3; i++) r.onRecord(m6('diverged'));
+  for (let i = 0; i < 10; i++) record(r, m6('match'), 10);
+  for (let i = 0; i < 3; i++) record(r, m6('diverged'), 10);
   const g = r.flush();
   assert.is(g.counters['gap.M11.shard_id'], 1);
   assert.is(g.counters['M6.shadow_verdict.diverged'], 3);
   assert.is(g.samples.filter((s) => s.metadata_class === 'M6' && s.shadow_verdict === 'diverged').length, 3);
   assert.ok(g.samples.filter((s) => s.metadata_class === 'M6' && s.shadow_verdict === 'match').length <= 4);
-  r.destroy();
 });
 
 test.run();

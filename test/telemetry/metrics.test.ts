@@ -19,6 +19,7 @@ import type { FieldRecord } from '../../engine/index.ts';
 import { planMatrix, type Cell } from '../../harness/plan/matrix.ts';
 import { parseModeSets } from '../../harness/plan/modes.ts';
 import type { WindowDelta } from '../../harness/record/recorder.ts';
+import { BucketCounts, type SparseCounts } from '../../harness/record/bucket-counts.ts';
 import { resolveWorkloads } from '../../harness/spec/load.ts';
 import { dashboardJson, DASHBOARDS, DASHBOARDS_DIR } from '../../harness/telemetry/dashboards.ts';
 import { RunMetrics } from '../../harness/telemetry/metrics.ts';
@@ -28,17 +29,16 @@ import { parsePushUrl, pushMetrics, PushUrlError, serveMetrics } from '../../har
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'bin/shadowbench.js');
 
-const encode = (values: number[]): string => {
-  const h = hdr.build({ bitBucketSize: 32, numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: 60e9, autoResize: true, useWebAssembly: false });
-  for (const v of values) h.recordValue(v);
-  const b64 = hdr.encodeIntoCompressedBase64(h);
-  h.destroy();
-  return b64;
+/** A window's histogram of these values, as a recorder sends it. */
+const encode = (values: number[]): SparseCounts => {
+  const h = new BucketCounts(60e9);
+  for (const v of values) h.record(v);
+  return h.take()!;
 };
 
 const cells = (): Cell[] => planMatrix({ workloads: resolveWorkloads(['hot-page-contention']), modeSets: parseModeSets('legacy,shadow_compare,new'), concurrency: [2] }).flatMap((g) => g.cells);
 
-function delta(counters: Record<string, number>, histograms: Record<string, string>, samples: FieldRecord[] = []): WindowDelta {
+function delta(counters: Record<string, number>, histograms: Record<string, SparseCounts>, samples: FieldRecord[] = []): WindowDelta {
   return { connection: 0, window: 0, start_ms: 0, end_ms: 1, counters, histograms, samples };
 }
 

@@ -4,7 +4,8 @@
 // timeout passes). Typed errors come back as EngineError; a timeout, a dead
 // or babbling peer breaks the connection with a cause that names the command.
 
-import { EngineError, type EngineErrorCode, type FieldRecord, type TxnKind } from '../../../engine/index.ts';
+import { EngineError, writeRecord, type EngineErrorCode, type FieldRecord, type TxnKind } from '../../../engine/index.ts';
+import { Xorshift32 } from '../../../engine/shared/random.ts';
 import type { ConnectionSinks, EngineConnection } from '../connection.ts';
 import { IDLE, REQUEST, RESPONSE, Slot } from './channel.ts';
 import type { ExternalHandle } from './handle.ts';
@@ -25,11 +26,14 @@ export class ExternalConnection implements EngineConnection {
   private tx = false;
   /** Set once the peer failed this connection: every later call throws it again. */
   private broken: Error | null = null;
+  /** Trace ids of this connection's transactions (the peer has none of its own). */
+  private readonly traceRng: Xorshift32;
 
   constructor(private readonly h: ExternalHandle, private readonly conn: number, private readonly sinks: ConnectionSinks) {
     const sab = h.slots[conn];
     if (sab === undefined) throw new Error(`external engine: no slot for connection ${conn} (${h.slots.length} slots)`);
     this.slot = new Slot(sab);
+    this.traceRng = new Xorshift32(0x5eed + conn * 104729);
     this.call('connect', {});
   }
 
@@ -38,6 +42,8 @@ export class ExternalConnection implements EngineConnection {
   }
 
   begin(kind: TxnKind): void {
+    const r = this.traceRng;
+    this.sinks.rows?.beginTransaction(r.nextU32(), r.nextU32(), r.nextU32(), r.nextU32());
     this.call('begin', { kind });
     this.tx = true;
   }
@@ -128,13 +134,15 @@ export class ExternalConnection implements EngineConnection {
   }
 
   private report(op: string, fields: unknown): void {
-    if (this.sinks.onRecord === null) return;
+    const rows = this.sinks.rows;
+    if (rows === null) return;
     const parsed = fieldRecordSchema.array().safeParse(fields);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw this.break(`answered ${op} with a malformed field record: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`);
     }
-    const now = (performance.timeOrigin + performance.now()) * 1e6;
-    for (const r of parsed.data) this.sinks.onRecord({ trace_id: `${this.conn}-${op}`, start_ns: now, end_ns: now, ...r } as unknown as FieldRecord);
+    // The peer's records carry no times of their own: they are placed at the answer.
+    const now = performance.now();
+    for (const r of parsed.data) writeRecord(rows, r as unknown as FieldRecord, now, now);
   }
 }

@@ -5,7 +5,7 @@
 // "External engines", documents it with a complete session.
 
 import { z } from 'zod';
-import { METADATA_CLASSES } from '../../../engine/index.ts';
+import { METADATA_CLASSES, OPERATIONS } from '../../../engine/index.ts';
 import { LATENCY_FIELDS, VALUE_FIELDS } from '../../record/fields.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -14,6 +14,10 @@ const primitive = z.union([z.number(), z.string(), z.boolean(), z.null()]);
 
 /** A card field record: `metadata_class`, `operation` and the card's fields; trace_id and timings optional. Fields the recorder measures must be numbers. */
 export const fieldRecordSchema = z.object({ metadata_class: z.enum(METADATA_CLASSES), operation: z.string() }).catchall(primitive).superRefine((r, ctx) => {
+  const operations: readonly string[] = OPERATIONS[r.metadata_class];
+  if (!operations.includes(r.operation)) {
+    ctx.addIssue({ code: 'custom', path: ['operation'], message: `${r.metadata_class} has no operation ${JSON.stringify(r.operation)} (its card's: ${operations.join(', ')})` });
+  }
   for (const { field } of [...(LATENCY_FIELDS[r.metadata_class] ?? []), ...(VALUE_FIELDS[r.metadata_class] ?? [])]) {
     if (r[field] !== undefined && typeof r[field] !== 'number') ctx.addIssue({ code: 'custom', path: [field], message: `${r.metadata_class}.${field} must be a number` });
   }
