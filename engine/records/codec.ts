@@ -40,7 +40,7 @@ export function decodeRow(sink: RecordSink, o: number, options: DecodeOptions = 
   };
   COLUMNS[cls].forEach((field, i) => {
     const v = rows[o + ROW.FIELDS + i]!;
-    if (Number.isNaN(v) || v === NOT_MEASURED) return;
+    if (Number.isNaN(v) || (v === NOT_MEASURED && field === 'reset_ns')) return;
     const value = readColumn(cls, field, v);
     if (value === false && (field === 'torn' || field === 'session_not_found')) return;
     out[field] = value;

@@ -60,8 +60,8 @@ export const ROW = {
 } as const;
 
 /**
- * A duration column's value when the transaction was not timed and the field
- * is too short to time with a clock read per record (M10's reset_ns).
+ * M10's reset_ns when the transaction was not timed: a reset is shorter than
+ * the two clock reads that would time it.
  */
 export const NOT_MEASURED = -1;
 

@@ -3,6 +3,7 @@
 // then the measured phase, streaming a window delta every `window_ms`.
 
 import { connectEngine } from '../engines/connect.ts';
+import { collectGarbage } from '../runtime/gc.ts';
 import { Recorder } from '../record/recorder.ts';
 import { opStream, type OpStream } from '../ops/stream.ts';
 import { TraceWriter, traceStream } from '../ops/trace.ts';
@@ -26,6 +27,8 @@ function awaitBarrier(barrier: Int32Array, connections: number): void {
 }
 
 export default async function runConnection(task: ConnectionTask): Promise<ConnectionResult> {
+  // The previous round's database and buffers are garbage by now: free them before this round starts.
+  collectGarbage();
   const recorder = new Recorder(task.connection, { sampleRatio: task.sample_ratio });
   const conn = await connectEngine(task.engine, task.connection, { rows: task.field_records ? recorder.sink : null, count: (key, n) => recorder.count(key, n) });
   const driver = new Driver(conn, task.spec, task.connection, (code) => recorder.count(`errors.${code}`));
@@ -91,3 +94,4 @@ export default async function runConnection(task: ConnectionTask): Promise<Conne
     conn.close();
   }
 }
+

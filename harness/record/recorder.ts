@@ -47,7 +47,7 @@ export interface RecorderOptions {
   timeRatio?: number;
 }
 
-/** Head-sampled records kept per window at most (bounded memory whatever the ratio). */
+/** Head-sampled records kept per window (bounded memory whatever the ratio), give or take the last transaction's. */
 const HEAD_SAMPLES = 256;
 /** Anomalies kept per window: high enough that none is sampled away in practice; any beyond is counted. */
 const ANOMALY_SAMPLES = 4096;
@@ -89,6 +89,8 @@ export class Recorder {
   private samples: FieldRecord[] = [];
   private anomalies = 0;
   private headSampled = 0;
+  /** The transaction whose records are being kept as head samples. */
+  private sampledTxn = -1;
   private window = 0;
   private windowStart = performance.timeOrigin + performance.now();
   /** While false (warm-up), rows are consumed and nothing is kept. */
@@ -224,9 +226,14 @@ export class Recorder {
       if (anomaly) {
         if (this.anomalies++ < ANOMALY_SAMPLES) this.samples.push(decodeRow(sink, o, { fallbackT0: t0, fallbackT1: t1 }));
         else c[this.droppedAnomalies]!++;
-      } else if ((word & FLAG_SAMPLED) !== 0 && this.headSampled < HEAD_SAMPLES) {
-        this.headSampled++;
-        this.samples.push(decodeRow(sink, o, { fallbackT0: t0, fallbackT1: t1 }));
+      } else if ((word & FLAG_SAMPLED) !== 0) {
+        // The bound is checked once per transaction, so a sampled transaction is kept whole.
+        const txn = rows[o + ROW.TXN]!;
+        if (txn === this.sampledTxn || this.headSampled < HEAD_SAMPLES) {
+          this.sampledTxn = txn;
+          this.headSampled++;
+          this.samples.push(decodeRow(sink, o, { fallbackT0: t0, fallbackT1: t1 }));
+        }
       }
     }
     sink.consumed();

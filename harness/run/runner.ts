@@ -14,6 +14,7 @@ import type { Cell, Group } from '../plan/matrix.ts';
 import { faultsOf, modeSetArg } from '../plan/modes.ts';
 import { Accumulator, initHistograms, summarize, type HistogramSummary } from '../record/aggregate.ts';
 import { DEFAULT_SAMPLE_RATIO, type WindowDelta } from '../record/recorder.ts';
+import { collectGarbage } from '../runtime/gc.ts';
 import { findGaps } from './gaps.ts';
 import { runRound, type RoundResult } from './round.ts';
 import { DEFAULT_TRIGGER_CONFIG, type FallbackEvent, type TriggerConfig } from '../cards/evaluator.ts';
@@ -192,6 +193,8 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
       for (const f of r.failures) res.failures.push(`round ${round}: ${f}`);
       if (r.hash_skipped !== null) res.notes.push(`round ${round}: final state not compared across modes: ${r.hash_skipped}`);
       r.aggregate.destroy();
+      // The round's database is garbage now; this thread would otherwise keep it until a collection came due.
+      collectGarbage();
     } catch (err) {
       res.failures.push(`round ${round}: ${(err as Error).message}`);
     }
