@@ -75,7 +75,8 @@ export function openCellDatabase(spec: WorkloadSpec, fixture: Fixture, options: 
     copyFileSync(`${fixture.path}-wal`, `${path}-wal`);
     return openDatabase({ ...base, path });
   }
-  const db = openDatabase({ ...base, path: null });
+  // Sized from the workload: the fixture's rows and the schema page, not the spec's file-sized page count.
+  const db = openDatabase({ ...base, path: null, pageCount: Math.min(base.pageCount ?? Infinity, spec.fixture.rows + 1) });
   const sha256 = load(db, spec);
   if (sha256 !== fixture.sha256) throw new FixtureError(`${spec.name}: the memory fixture hashes to ${sha256}, the file fixture to ${fixture.sha256}`);
   return db;
