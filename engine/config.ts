@@ -21,7 +21,9 @@ export interface ClassFaults {
   /** M1: probability that a seqlock read returns fields of two publications. */
   torn_read?: number;
 }
-export type FaultConfig = { [C in MetadataClass]?: ClassFaults };
+/** Where a fault is injected: a metadata class's path, or every transaction (`TXN`, delay_ns only). */
+export type FaultTarget = MetadataClass | 'TXN';
+export type FaultConfig = { [C in FaultTarget]?: ClassFaults };
 
 const FAULT_OWNER: Record<keyof ClassFaults, MetadataClass | 'any'> = {
   delay_ns: 'any',
@@ -149,11 +151,13 @@ export function resolveConfig(options: DatabaseOptions = {}): DatabaseConfig {
 
 export function validateFaults(faults: FaultConfig): void {
   for (const [cls, spec] of Object.entries(faults)) {
-    if (!(METADATA_CLASSES as readonly string[]).includes(cls)) fail(`faults.${cls}`, 'is not a metadata class (M1..M12)');
+    const txn = cls === 'TXN';
+    if (!txn && !(METADATA_CLASSES as readonly string[]).includes(cls)) fail(`faults.${cls}`, 'is not a metadata class (M1..M12) or TXN');
     for (const [name, value] of Object.entries(spec ?? {})) {
       const owner = FAULT_OWNER[name as keyof ClassFaults] as MetadataClass | 'any' | undefined;
       if (owner === undefined) fail(`faults.${cls}.${name}`, `is not a fault (known: ${Object.keys(FAULT_OWNER).join(', ')})`);
-      if (owner !== 'any' && owner !== cls) fail(`faults.${cls}.${name}`, `applies to ${owner} only`);
+      if (txn && name !== 'delay_ns') fail(`faults.${cls}.${name}`, 'TXN takes delay_ns only (CPU work added to every transaction)');
+      if (!txn && owner !== 'any' && owner !== cls) fail(`faults.${cls}.${name}`, `applies to ${owner} only`);
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(`faults.${cls}.${name}`, `must be a non-negative number, got ${String(value)}`);
       if (name !== 'delay_ns' && value > 1) fail(`faults.${cls}.${name}`, 'is a probability and must be in [0, 1]');
     }
@@ -162,12 +166,12 @@ export function validateFaults(faults: FaultConfig): void {
 
 /** Parses one `--inject CLASS.FAULT=VALUE` argument (e.g. `M6.stale_publish=0.01`) into `faults`. */
 export function parseInject(spec: string, faults: FaultConfig = {}): FaultConfig {
-  const m = /^(M\d{1,2})\.([a-z_]+)=(.+)$/.exec(spec.trim());
+  const m = /^(M\d{1,2}|TXN)\.([a-z_]+)=(.+)$/.exec(spec.trim());
   if (m === null) throw new EngineError('config', `--inject ${spec}: expected CLASS.FAULT=VALUE, e.g. M6.delay_ns=2000`, { field: 'inject' });
   const [, cls, name, raw] = m as unknown as [string, string, string, string];
   const value = Number(raw);
   const next: FaultConfig = structuredClone(faults);
-  const entry: Record<string, number> = { ...(next[cls as MetadataClass] ?? {}) };
+  const entry: Record<string, number> = { ...(next[cls as FaultTarget] ?? {}) };
   entry[name] = value;
   (next as Record<string, ClassFaults>)[cls] = entry;
   try {

@@ -11,6 +11,7 @@ import { decodeRow } from './records/codec.ts';
 import { RecordSink } from './records/sink.ts';
 import { CTL, type SharedDatabase } from './shared/layout.ts';
 import { lock, unlock } from './shared/mutex.ts';
+import { spinDelay } from './shared/clock.ts';
 import { Xorshift32 } from './shared/random.ts';
 import { PageStore } from './store/page-store.ts';
 import { FileStore } from './store/file-store.ts';
@@ -89,6 +90,8 @@ export class Connection implements PageAccess {
   private readonly m12: M12StatementCache;
   private readonly commitPath: CommitPath;
   private txn: Txn | null = null;
+  /** The TXN delay fault: CPU work at the start of every transaction, a regression of known size. */
+  private readonly txnDelayNs: number;
   private schemaCache: { generation: number; schema: Schema } | null = null;
   private closed = false;
 
@@ -100,6 +103,7 @@ export class Connection implements PageAccess {
       sink: sinkOf(options), slot: this.slot, delayNs: delaysOf(this.config), shadowSampled: true,
       rng: new Xorshift32(this.config.seed * 7919 + this.slot * 104729 + 1),
     };
+    this.txnDelayNs = this.config.faults.TXN?.delay_ns ?? 0;
     this.pages = new PageStore(shared);
     this.locks = new PageLockTable(shared);
     const isMemory = this.config.backend === 'memory';
@@ -133,6 +137,7 @@ export class Connection implements PageAccess {
   begin(kind: TxnKind = 'read'): void {
     this.open();
     if (this.txn !== null) throw new EngineError('misuse', 'begin: a transaction is already open', {});
+    if (this.txnDelayNs > 0) spinDelay(this.txnDelayNs);
     // One draw keys the transaction: the first 32 bits of its trace_id, and
     // whether a shadow_compare comparison samples it.
     const rng = this.ctx.rng;

@@ -3,7 +3,7 @@
 // structured-clone friendly: pass `db.shared` to a worker and call
 // `connect(shared)` there.
 
-import { resolveConfig, type DatabaseConfig, type DatabaseOptions, type FaultConfig } from './config.ts';
+import { resolveConfig, validateFaults, type DatabaseConfig, type DatabaseOptions, type FaultConfig } from './config.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
 import { isSwitchable, modeName, MODE_INDEX, NEW_MODE, SWITCHABLE_CLASSES, type ControlMode, type ModeIndex, type SwitchableClass } from './fields.ts';
 import { EngineError } from './errors.ts';
@@ -54,6 +54,17 @@ export class Database {
   /** The card's fallback action: force the class back to `legacy`. */
   forceLegacy(cls: SwitchableClass): void {
     setControlMode(this.shared, cls, 0);
+  }
+
+  /**
+   * Injects faults into connections opened from now on (threads that connect
+   * later see them through `shared`); connections already open keep theirs.
+   * A fixture is loaded before its faults are armed: the faults are the
+   * experiment, not the starting state.
+   */
+  armFaults(faults: FaultConfig): void {
+    validateFaults(faults);
+    this.shared.config = { ...this.shared.config, faults: structuredClone(faults) };
   }
 
   modes(): Record<SwitchableClass, ControlMode> {

@@ -28,7 +28,7 @@ import { NIGHTLY_SHAPE } from '../nightly/shape.ts';
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '20' }, rounds: { type: 'string', default: String(NIGHTLY_SHAPE.defaultRounds) },
-    duration: { type: 'string', default: String(NIGHTLY_SHAPE.max_duration_ms) }, concurrency: { type: 'string', default: '1' }, json: { type: 'boolean' },
+    duration: { type: 'string', default: String(NIGHTLY_SHAPE.sliceMs) }, concurrency: { type: 'string', default: '1' }, json: { type: 'boolean' },
     levels: { type: 'string', default: '0.02,0.05,0.1,0.2' },
   },
 });
@@ -48,7 +48,7 @@ async function run(seed: number, arms: string, inject: string[], nRounds: number
   const { faults, modeSets } = applyInjections(inject, parseModeSets(arms));
   const groups = planMatrix({ workloads: [workload], modeSets, backends: ['memory'], concurrency: [concurrency], duration_ms: duration });
   const runDir = join(dir, `s${seed}`);
-  const results = await runMatrix({ groups, rounds: nRounds, warmupRounds: 1, seed, faults, schedule: 'interleaved', runDir });
+  const results = await runMatrix({ groups, rounds: nRounds, warmupRounds: 1, seed, faults, runDir, sliceMs: duration });
   const record = runRecordOf({ run_id: `s${seed}`, started: new Date(), ended: new Date(), results, config: { seed, rounds: nRounds } });
   for (const r of results) r.aggregate.destroy();
   rmSync(runDir, { recursive: true, force: true });

@@ -58,7 +58,11 @@ export class LiveEvaluator {
   private readonly total = new Map<string, number>();
   private readonly armed: Armed[];
 
-  constructor(private readonly cellId: string, private readonly round: number, private readonly shared: SharedDatabase, config: TriggerConfig = DEFAULT_TRIGGER_CONFIG) {
+  /** The round the next windows belong to (one evaluator watches an arm for all its rounds). */
+  round: number;
+
+  constructor(private readonly cellId: string, round: number, private readonly shared: SharedDatabase, config: TriggerConfig = DEFAULT_TRIGGER_CONFIG) {
+    this.round = round;
     this.armed = [...TRIGGERS.values()].map(({ card, rule }) => ({
       card, rule, threshold: config.thresholds.get(rule.id) ?? rule.threshold,
       profile: config.profiles.get(rule.id) ?? rule.profile, recent: [], done: false,

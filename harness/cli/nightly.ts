@@ -33,8 +33,8 @@ const USAGE = `Usage: shadowbench nightly [run options] [--store URL] [--baselin
        shadowbench nightly unmute <metric> --reason TEXT [--by WHO]
        shadowbench nightly status [--json]
 
-Runs the quick canonical suite (${NIGHTLY_SHAPE.defaultRounds} interleaved rounds after a warm-up round, duration-bound
-cells capped at ${NIGHTLY_SHAPE.max_duration_ms} ms: under three minutes on two cores), imports it into the results store, and judges it:
+Runs the quick canonical suite (${NIGHTLY_SHAPE.defaultRounds} rounds of ${NIGHTLY_SHAPE.sliceMs} ms slices per mode set after a calibration
+and a warm-up round: under three minutes on two cores), imports it into the results store, and judges it:
   - against the accepted baseline of this machine's hardware signature, cell by cell (Mann-Whitney
     per round with Holm, 95% bootstrap interval, Cliff's delta); throughput and median latency
     decide, tail percentiles are reported; a significant regression that lies within the

@@ -9,20 +9,19 @@ import type { RunRecord } from '../output/write.ts';
 import { RUN_OPTIONS, executeRun } from './run.ts';
 import { UsageError, parseVerbArgs, type Verb } from './verb.ts';
 
-const { workload: _w, record: _r, full: _f, duration: _d, seed: _s, ...REPLAY_OPTIONS } = RUN_OPTIONS;
+const { workload: _w, record: _r, full: _f, duration: _d, seed: _s, rounds: _n, 'warmup-rounds': _wr, ...REPLAY_OPTIONS } = RUN_OPTIONS;
 
 const USAGE = `Usage: shadowbench replay <run-dir> [options]
 
 Replays the operation streams recorded by 'shadowbench run --record' into
-a new run folder: the same operations, in the same order per connection, for
+a new run folder: the same operations, in the same order per connection,
+slice by slice as recorded (calibration, warm-up and measured rounds), for
 the recorded workloads and concurrency levels.
 
 Options:
   --modes LIST           mode sets to replay against (default: legacy,shadow_compare,new)
   --backend memory|file  backends (default: each workload's own)
   --concurrency LIST     a subset of the recorded concurrency levels
-  --rounds N             rounds per cell (default 3)
-  --schedule interleaved|concurrent
   --inject CLASS.FAULT=VALUE   fault injection, repeatable
   --out DIR              where the new run folder goes (default: results/)
   --json                 one JSON object on stdout
@@ -60,7 +59,7 @@ export const replayVerb: Verb = {
     }
     return (await executeRun({
       ...values, concurrency, workload: run.config.workloads.map((w) => w.file), seed: String(run.config.seed),
-      full: true, ...(run.config.duration_ms === null ? {} : { duration: String(run.config.duration_ms) }),
+      full: true, rounds: String(run.config.rounds), 'warmup-rounds': String(run.config.warmup_rounds ?? 0),
     }, io, argv, dir)).exitCode;
   },
 };

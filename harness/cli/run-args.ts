@@ -7,7 +7,7 @@ import { BACKENDS, EngineError, type Backend, type FaultConfig } from '../../eng
 import { DEFAULT_EXTERNAL_TIMEOUT_MS, ENGINE_VARIANTS, engineAdapters, isEngineVariant, type EngineAdapters, type EngineVariant } from '../engines/index.ts';
 import { planMatrix, type Group } from '../plan/matrix.ts';
 import { applyInjections, ModeSetError, parseModeSets, type ModeSet } from '../plan/modes.ts';
-import type { Schedule } from '../run/runner.ts';
+import { DEFAULT_SLICE_MS } from '../run/runner.ts';
 import { DEFAULT_SAMPLE_RATIO } from '../record/recorder.ts';
 import { SpecError, resolveWorkloads, type LoadedSpec } from '../spec/load.ts';
 import { TRIGGERS } from '../cards/cards.ts';
@@ -29,7 +29,6 @@ export const RUN_OPTIONS = {
   'warmup-rounds': { type: 'string' },
   seed: { type: 'string' },
   duration: { type: 'string' },
-  schedule: { type: 'string' },
   inject: { type: 'string', multiple: true },
   threshold: { type: 'string', multiple: true },
   'kill-switch': { type: 'string', multiple: true },
@@ -53,8 +52,8 @@ export const RESULTS_DIR = fileURLToPath(new URL('../../results/', import.meta.u
 export interface RunShape {
   /** Rounds when --rounds is absent. */
   defaultRounds?: number;
-  /** Caps duration-bound cells (see PlanOptions.max_duration_ms). */
-  max_duration_ms?: number;
+  /** The slice length when --duration is absent. */
+  sliceMs?: number;
 }
 
 /** Everything a run needs from its command line, checked. */
@@ -68,12 +67,13 @@ export interface RunSettings {
   shadowSampleRatio: number;
   backends: Backend[] | undefined;
   concurrency: number[] | undefined;
-  schedule: Schedule;
   seed: number;
   metricsPort: number;
   pushUrl: URL | null;
   otlp: string | null;
   duration_ms: number | undefined;
+  /** The slice length operation counts are calibrated to (ms). */
+  sliceMs: number;
   quick: boolean;
   rounds: number;
   warmupRounds: number;
@@ -151,8 +151,6 @@ export function parseRunSettings(values: RunValues, shape: RunShape = {}): RunSe
   const backends = listArg(values.backend);
   for (const b of backends ?? []) if (!(BACKENDS as readonly string[]).includes(b)) throw new UsageError(`shadowbench run: --backend '${b}' is not one of ${BACKENDS.join(', ')}`);
   const concurrency = values.concurrency === undefined ? undefined : listArg([values.concurrency])!.map((c) => intArg('concurrency', c.replace(/^c/, ''), 1));
-  const schedule = (values.schedule ?? 'interleaved') as Schedule;
-  if (schedule !== 'interleaved' && schedule !== 'concurrent') throw new UsageError(`shadowbench run: --schedule must be interleaved or concurrent, got '${values.schedule}'`);
   const seed = intArg('seed', values.seed, 1, 0);
 
   const metricsPort = intArg('metrics-port', values['metrics-port'], 0, 0);
@@ -176,12 +174,13 @@ export function parseRunSettings(values: RunValues, shape: RunShape = {}): RunSe
     }
   }
   const duration_ms = durationArg(values.duration);
+  const sliceMs = duration_ms ?? shape.sliceMs ?? DEFAULT_SLICE_MS;
   const names = values.workload ?? [];
   const quick = names.length === 0 && values.full !== true;
-  // Two interleaved rounds keep the quick suite near two minutes; full runs take three.
-  const rounds = intArg('rounds', values.rounds, shape.defaultRounds ?? (quick ? 2 : 3));
-  // A run meant for statistics (4+ rounds) gets one unmeasured round first, so round 1 is not the cold one.
-  const warmupRounds = intArg('warmup-rounds', values['warmup-rounds'], rounds >= 4 ? 1 : 0, 0);
+  // A round is one slice per mode set: 12 of them keep the quick suite near two minutes and give 12 pairs per comparison.
+  const rounds = intArg('rounds', values.rounds, shape.defaultRounds ?? (quick ? 12 : 30));
+  // One unmeasured round after calibration: no measured round is the first on its databases.
+  const warmupRounds = intArg('warmup-rounds', values['warmup-rounds'], 1, 0);
   let modeSets;
   let faults: FaultConfig;
   let workloads;
@@ -191,7 +190,7 @@ export function parseRunSettings(values: RunValues, shape: RunShape = {}): RunSe
     workloads = resolveWorkloads(names);
     groups = planMatrix({
       workloads, modeSets, variants, quick, ...(backends === undefined ? {} : { backends: backends as Backend[] }), ...(concurrency === undefined ? {} : { concurrency }),
-      ...(duration_ms === undefined ? {} : { duration_ms }), ...(shape.max_duration_ms === undefined ? {} : { max_duration_ms: shape.max_duration_ms }),
+      ...(duration_ms === undefined ? {} : { duration_ms }),
     });
   } catch (err) {
     if (err instanceof SpecError || err instanceof ModeSetError) throw new UsageError(err.message);
@@ -200,7 +199,7 @@ export function parseRunSettings(values: RunValues, shape: RunShape = {}): RunSe
   }
   if (groups.length === 0) throw new UsageError('shadowbench run: the matrix is empty (no workload runs on the requested backends)');
   return {
-    faults, variants, engines, triggers, sampleRatio, shadowSampleRatio, backends: backends as Backend[] | undefined, concurrency, schedule, seed,
-    metricsPort, pushUrl, otlp, duration_ms, quick, rounds, warmupRounds, modeSets, workloads, groups,
+    faults, variants, engines, triggers, sampleRatio, shadowSampleRatio, backends: backends as Backend[] | undefined, concurrency, seed,
+    metricsPort, pushUrl, otlp, duration_ms, sliceMs, quick, rounds, warmupRounds, modeSets, workloads, groups,
   };
 }

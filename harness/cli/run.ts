@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { EngineError } from '../../engine/index.ts';
 import { runRecordOf, writeRun, type RunRecord } from '../output/write.ts';
 import { FixtureError } from '../run/fixture.ts';
-import { DEFAULT_WINDOW_MS, runMatrix } from '../run/runner.ts';
+import { runMatrix } from '../run/runner.ts';
 import { SpecError } from '../spec/load.ts';
 import { RunMetrics } from '../telemetry/metrics.ts';
 import { pushMetrics, serveMetrics, type MetricsServer, type PushResult } from '../telemetry/serve.ts';
@@ -110,7 +110,7 @@ export interface RunOptionsShape extends RunShape {
 /** Shared by `run`, `replay` and `nightly`: everything but where the operations come from. */
 export async function executeRun(values: ParsedRun['values'], io: Io, argv: readonly string[], replayOf: string | null, shape: RunOptionsShape = {}): Promise<RunOutcome> {
   const failed = (exitCode: number): RunOutcome => ({ exitCode, runDir: null, run: null });
-  const { faults, variants, engines, triggers, sampleRatio, shadowSampleRatio, backends, concurrency, schedule, seed, metricsPort, pushUrl, otlp, duration_ms, quick, rounds, warmupRounds, modeSets, workloads, groups } = parseRunSettings(values, shape);
+  const { faults, variants, engines, triggers, sampleRatio, shadowSampleRatio, backends, concurrency, seed, metricsPort, pushUrl, otlp, duration_ms, sliceMs, quick, rounds, warmupRounds, modeSets, workloads, groups } = parseRunSettings(values, shape);
 
   const started = new Date();
   const outDir = resolve(values.out ?? RESULTS_DIR);
@@ -134,7 +134,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   let results;
   try {
     results = await runMatrix({
-      groups, rounds, warmupRounds, seed, faults, schedule, runDir, triggers, sampleRatio, shadowSampleRatio, engines,
+      groups, rounds, warmupRounds, sliceMs, seed, faults, runDir, triggers, sampleRatio, shadowSampleRatio, engines,
       traceOut: values.record === true ? join(runDir, 'trace') : null,
       traceIn: replayOf === null ? null : join(replayOf, 'trace'),
       onWindow: (cell, delta) => {
@@ -174,11 +174,11 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   const run = runRecordOf({
     run_id: runDir.split('/').pop()!, started, ended: new Date(endMs), argv, results,
     config: {
-      seed, rounds, warmup_rounds: warmupRounds, schedule, quick, duration_ms: duration_ms ?? null, variants, mode_sets: modeSets.map((m) => m.label),
+      seed, rounds, warmup_rounds: warmupRounds, schedule: 'interleaved', quick, duration_ms: duration_ms ?? null, variants, mode_sets: modeSets.map((m) => m.label),
       workloads: workloads.map((w) => ({ name: w.spec.name, file: w.file, fixture_sha256: w.spec.fixture.sha256 ?? null })),
       backends: backends ?? null, concurrency: concurrency ?? null, faults,
       mode_set_faults: Object.fromEntries(modeSets.filter((m) => Object.keys(m.faults).length > 0).map((m) => [m.label, m.faults])),
-      window_ms: DEFAULT_WINDOW_MS, trace_recorded: values.record === true, replay_of: replayOf, nightly: shape.nightly ?? null,
+      window_ms: sliceMs, trace_recorded: values.record === true, replay_of: replayOf, nightly: shape.nightly ?? null,
     },
   });
   const cells = run.cells;

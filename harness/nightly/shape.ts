@@ -5,7 +5,7 @@
 // duration-bound cells capped so the whole suite, with its warm-up round,
 // takes under three minutes on two cores (2 min 43 s measured).
 
-export const NIGHTLY_SHAPE = { defaultRounds: 6, max_duration_ms: 200 } as const;
+export const NIGHTLY_SHAPE = { defaultRounds: 12, sliceMs: 100 } as const;
 
 /** Nights of history judged for change points. */
 export const DEFAULT_HISTORY_NIGHTS = 30;

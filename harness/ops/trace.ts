@@ -1,8 +1,8 @@
 // Compact operation traces for record and replay. One file per connection:
 // a JSON header line, then per operation: kind (u8), key count (u8), and per
-// key a u32 key and a u8 delta. A kind of 255 marks where the measured phase
-// began. Replay reads the same operations in the same order per connection,
-// warm-up and measured phase alike.
+// key a u32 key and a u8 delta. A kind of 255 marks where a slice ended
+// (version 1 traces have one, after the warm-up). Replay reads the same
+// operations in the same order per connection, slice by slice.
 
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { OP_KINDS, type OpKind } from '../spec/schema.ts';
@@ -10,7 +10,7 @@ import type { Op, OpStream } from './stream.ts';
 
 export interface TraceHeader {
   format: 'shadowbench-trace';
-  version: 1;
+  version: 1 | 2;
   workload: string;
   seed: number;
   connection: number;
@@ -27,7 +27,7 @@ export class TraceWriter {
 
   constructor(readonly path: string, header: Omit<TraceHeader, 'format' | 'version'>) {
     this.fd = openSync(path, 'w');
-    const line = new TextEncoder().encode(`${JSON.stringify({ format: 'shadowbench-trace', version: 1, ...header })}\n`);
+    const line = new TextEncoder().encode(`${JSON.stringify({ format: 'shadowbench-trace', version: 2, ...header })}\n`);
     writeSync(this.fd, line);
   }
 
@@ -46,8 +46,8 @@ export class TraceWriter {
     this.len = o;
   }
 
-  /** Marks the end of the warm-up. */
-  markMeasured(): void {
+  /** Marks the end of a slice. */
+  markSliceEnd(): void {
     if (this.len + 1 > this.buf.byteLength) this.flush();
     this.buf[this.len++] = PHASE_MARK;
   }
@@ -72,11 +72,11 @@ export function readTraceHeader(bytes: Uint8Array, path: string): { header: Trac
     header = null;
   }
   const h = header as Partial<TraceHeader> | null;
-  if (nl < 0 || h === null || h.format !== 'shadowbench-trace' || h.version !== 1) throw new Error(`${path}: not a shadowbench trace (bad header)`);
+  if (nl < 0 || h === null || h.format !== 'shadowbench-trace' || (h.version !== 1 && h.version !== 2)) throw new Error(`${path}: not a shadowbench trace (bad header)`);
   return { header: h as TraceHeader, body: nl + 1 };
 }
 
-/** Replays a recorded stream: `next()` returns null at the warm-up mark and at the end. */
+/** Replays a recorded stream: `next()` returns null at each slice mark and at the end. */
 export function traceStream(path: string): OpStream & { header: TraceHeader } {
   const bytes = new Uint8Array(readFileSync(path));
   const { header, body } = readTraceHeader(bytes, path);

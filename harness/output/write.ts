@@ -9,6 +9,7 @@ import { modeName, SWITCHABLE_CLASSES, type ControlMode, type FaultConfig, type 
 import type { CellEngineDescription } from '../engines/adapter.ts';
 import type { HistogramSummary } from '../record/aggregate.ts';
 import type { CellResult, RoundSummary, Schedule } from '../run/runner.ts';
+import type { GroupPlan } from '../run/group.ts';
 import { runEnvironment, type RunEnvironment } from './environment.ts';
 import type { FallbackEvent } from '../cards/evaluator.ts';
 import type { Counterexample } from '../cards/counterexample.ts';
@@ -68,6 +69,8 @@ export interface CellRecord {
   throughput_ops_s: number;
   errors: Record<string, number>;
   rounds: RoundSummary[];
+  /** How the cell's group ran: the bound, operations per slice, every round's order of mode sets (absent in runs before slices). */
+  schedule?: GroupPlan | null;
   histograms_file: string;
 }
 
@@ -101,7 +104,7 @@ export function runRecordOf(o: { run_id: string; started: Date; ended: Date; arg
   return {
     format: 'shadowbench-run', version: 1, run_id: o.run_id, started_at: o.started.toISOString(), ended_at: o.ended.toISOString(),
     argv: [...(o.argv ?? [])], config, engine: (o.results.find((r) => r.engine !== null && r.cell.variant === 'reference') ?? o.results.find((r) => r.engine !== null))?.engine ?? null, environment: o.environment ?? runEnvironment(),
-    schedule_note: config.schedule === 'concurrent' ? 'schedule concurrent: mode sets ran at the same time and shared the machine; their figures are not independent' : null,
+    schedule_note: null,
     cells,
     totals: {
       cells: cells.length, failed: cells.filter((c) => c.status === 'failed').length,
@@ -139,7 +142,7 @@ export function cellRecord(r: CellResult): CellRecord {
     usable_for_gate: r.status === 'ok' && r.gaps.length === 0 && r.correctness.length === 0,
     deterministic: c.deterministic, correctness: r.correctness, notes: r.notes, fallback_events: r.events, counterexamples: r.counterexamples.map((x) => counterexampleFile(c.id, x)), operations: r.operations, measured_ms: round2(r.measured_ms),
     throughput_ops_s: r.measured_ms > 0 ? round2((r.operations / r.measured_ms) * 1000) : 0,
-    errors, rounds: r.rounds, histograms_file: `histograms/${c.id}.hlog`,
+    errors, rounds: r.rounds, schedule: r.plan, histograms_file: `histograms/${c.id}.hlog`,
   };
 }
 

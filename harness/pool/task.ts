@@ -1,44 +1,75 @@
-// The message types between the runner and a pool worker. One task drives
-// one connection for one round; a worker thread runs one task at a time, so
+// The messages between the runner and a pool worker. One task drives one
+// connection of a group (the cells that differ only in their mode set, the
+// arms) for the group's whole life: the worker connects to every arm's
+// database, then runs the slices the main thread releases one at a time
+// through shared control words. A worker thread runs one task at a time, so
 // one thread is one connection.
 
 import type { MessagePort } from 'node:worker_threads';
 import type { EngineHandle } from '../engines/connection.ts';
-import type { AmountSpec, WorkloadSpec } from '../spec/schema.ts';
+import type { WorkloadSpec } from '../spec/schema.ts';
 import type { WindowDelta } from '../record/recorder.ts';
+import type { SchedSample } from '../run/schedstat.ts';
 
-export interface ConnectionTask {
-  /** The cell database to connect to, for whichever engine variant runs the cell. */
-  engine: EngineHandle;
+export interface GroupTask {
+  /** Each arm's cell database, for whichever engine variant runs the group. */
+  arms: EngineHandle[];
   spec: WorkloadSpec;
-  run: AmountSpec;
-  warmup: AmountSpec | null;
   seed: number;
   connection: number;
   connections: number;
-  /** Int32 words: [arrived, released]. Every connection starts measuring together. */
-  barrier: SharedArrayBuffer;
-  /** Window deltas are posted here while the task runs. */
+  /** Int32 words (see SLICE): the slice the main thread released and what it asks. */
+  control: SharedArrayBuffer;
+  /** Slice reports are posted here. */
   port: MessagePort;
-  window_ms: number;
-  /** Record the operation stream to this trace file. */
+  /** Record the operation stream (every arm runs the same one) to this trace file. */
   trace_out: string | null;
-  /** Replay this connection's operations from a trace file instead of generating them. */
+  /** Replay this connection's operations from a trace file instead of generating them (each arm from its start). */
   trace_in: string | null;
   /** Head-sampling ratio of field records (anomalies are always sampled). */
   sample_ratio: number;
-  /** False runs the engine with no field-record hook (operation timings only): telemetry off, for measuring its cost. */
+  /** False runs the engine with no field-record sink (operation timings only): telemetry off, for measuring its cost. */
   field_records: boolean;
 }
 
-export interface ConnectionResult {
+/** The control words. The main thread writes a slice's words, then bumps SEQ and notifies. */
+export const SLICE = {
+  SEQ: 0,
+  /** RUN or STOP. */
+  CMD: 1,
+  ARM: 2,
+  /** Operations per connection (0: no count bound). */
+  OPS: 3,
+  /** Time bound in ms (0: none); a slice ends at whichever bound comes first. */
+  DURATION_MS: 4,
+  /** 1: record the slice (a measured round); 0: warm-up, nothing kept. */
+  MEASURED: 5,
+  ROUND: 6,
+  WORDS: 8,
+} as const;
+export const CMD_RUN = 1;
+export const CMD_STOP = 2;
+
+/** What a connection measured in one slice. */
+export interface SliceReport {
+  type: 'slice';
+  seq: number;
   connection: number;
-  /** Operations completed in the measured phase (successful or failed). */
+  arm: number;
+  round: number;
+  /** Operations completed (successful or failed). */
   operations: number;
-  measured_ms: number;
-  /** The last window, which the task returns rather than posts. */
-  final: WindowDelta;
+  wall_ms: number;
+  /** The thread's on-CPU and run-queue time over the slice (null where the OS does not say). */
+  sched: SchedSample | null;
+  /** The slice's recording (null for a warm-up slice). */
+  delta: WindowDelta | null;
 }
 
-/** Posted on the port: a window, or a note that the task is about to fail. */
-export type WorkerMessage = { type: 'window'; delta: WindowDelta };
+/** Posted once the worker is connected to every arm and ready for its first slice. */
+export interface ReadyReport {
+  type: 'ready';
+  connection: number;
+}
+
+export type WorkerMessage = SliceReport | ReadyReport;

@@ -1,97 +1,107 @@
-// The pool worker: one task = one connection for one round. It waits at the
-// barrier so all connections start together, runs the warm-up unrecorded,
-// then the measured phase, streaming a window delta every `window_ms`.
+// The pool worker: one task = one connection of a group, for every arm (mode
+// set) and every round of it. It connects to each arm's database, then runs
+// the slices the main thread releases, one at a time: a slice is one arm's
+// share of a round, a fixed number of operations of that arm's stream (every
+// arm replays the same stream). Between slices the worker reports and waits;
+// the main thread merges and evaluates only then, so nothing of the harness
+// competes with a slice for the cores.
 
 import { connectEngine } from '../engines/connect.ts';
-import { collectGarbage } from '../runtime/gc.ts';
+import type { EngineConnection } from '../engines/connection.ts';
+import { collectGarbage, collectYoung } from '../runtime/gc.ts';
 import { Recorder } from '../record/recorder.ts';
 import { opStream, type OpStream } from '../ops/stream.ts';
 import { TraceWriter, traceStream } from '../ops/trace.ts';
-import type { AmountSpec } from '../spec/schema.ts';
+import { SchedStat, schedDelta } from '../run/schedstat.ts';
 import { Driver } from './driver.ts';
-import type { ConnectionResult, ConnectionTask, WorkerMessage } from './task.ts';
+import { CMD_STOP, SLICE, type GroupTask, type WorkerMessage } from './task.ts';
 
-const BARRIER_TIMEOUT_MS = 60_000;
+/** How long a worker waits for its next slice before it concludes the main thread is gone. */
+const IDLE_TIMEOUT_MS = 600_000;
 /** An open-loop operation starting later than this after its intended time counts as a late start. */
 const LATE_SLACK_MS = 1;
 
-function awaitBarrier(barrier: Int32Array, connections: number): void {
-  if (Atomics.add(barrier, 0, 1) + 1 === connections) {
-    Atomics.store(barrier, 1, 1);
-    Atomics.notify(barrier, 1);
-    return;
-  }
-  if (Atomics.wait(barrier, 1, 0, BARRIER_TIMEOUT_MS) === 'timed-out') {
-    throw new Error(`start barrier: only ${Atomics.load(barrier, 0)} of ${connections} connections arrived within ${BARRIER_TIMEOUT_MS} ms`);
-  }
+interface Arm {
+  conn: EngineConnection;
+  driver: Driver;
+  recorder: Recorder;
+  stream: OpStream;
 }
 
-export default async function runConnection(task: ConnectionTask): Promise<ConnectionResult> {
-  // The previous round's database and buffers are garbage by now: free them before this round starts.
+export default async function runGroup(task: GroupTask): Promise<{ connection: number }> {
+  // The previous group's databases and buffers are garbage by now: free them before this one starts.
   collectGarbage();
-  const recorder = new Recorder(task.connection, { sampleRatio: task.sample_ratio });
-  const conn = await connectEngine(task.engine, task.connection, { rows: task.field_records ? recorder.sink : null, count: (key, n) => recorder.count(key, n) });
-  const driver = new Driver(conn, task.spec, task.connection, (code) => recorder.count(`errors.${code}`));
-  const replay = task.trace_in === null ? null : traceStream(task.trace_in);
-  const stream: OpStream = replay ?? opStream(task.spec, task.seed, task.connection, task.connections);
+  const arms: Arm[] = [];
+  const sched = new SchedStat();
   const trace = task.trace_out === null ? null : new TraceWriter(task.trace_out, {
     workload: task.spec.name, seed: task.seed, connection: task.connection, connections: task.connections,
   });
-  const nap = new Int32Array(new SharedArrayBuffer(4));
-  const rate = task.spec.load.mode === 'open' ? task.spec.load.rate_per_sec : 0;
   const post = (m: WorkerMessage): void => task.port.postMessage(m);
-
-  /** Runs ops until the amount is spent; returns the number run. */
-  const phase = (amount: AmountSpec, measured: boolean): number => {
-    const t0 = performance.now();
-    const until = amount.duration_ms === undefined ? Infinity : t0 + amount.duration_ms;
-    const count = amount.operations ?? Infinity;
-    let windowStart = t0;
-    let n = 0;
-    // The previous operation's end doubles as the clock reading of the loop's bound.
-    let last = t0;
-    // A replay runs each phase to its recorded end, whatever the amounts say.
-    while (replay !== null || (n < count && last < until)) {
-      let intended = 0;
-      if (rate > 0) {
-        intended = t0 + (n * 1000) / rate;
-        const ahead = intended - performance.now();
-        if (ahead > 0) Atomics.wait(nap, 0, 0, ahead);
-        else if (-ahead > LATE_SLACK_MS && measured) recorder.count('op.late_starts');
-      }
-      const op = stream.next();
-      if (op === null) break;
-      trace?.append(op);
-      const start = performance.now();
-      const outcome = driver.execute(op);
-      const end = performance.now();
-      // Closed loop: an operation is intended the moment the previous one ends, so its latency is its service time.
-      recorder.op(op.kind, rate > 0 ? intended : start, start, end, outcome.error, outcome.retries);
-      n++;
-      last = end;
-      if (measured && end - windowStart >= task.window_ms) {
-        post({ type: 'window', delta: recorder.flush() });
-        windowStart = end;
-      }
-    }
-    return n;
-  };
-
   try {
-    awaitBarrier(new Int32Array(task.barrier), task.connections);
-    if (task.warmup !== null || replay !== null) phase(task.warmup ?? { operations: 0 }, false);
-    trace?.markMeasured();
-    recorder.flush(); // drop anything from before the measured phase
-    recorder.active = true;
-    const m0 = performance.now();
-    const operations = phase(task.run, true);
-    const measured_ms = performance.now() - m0;
-    const final = recorder.flush();
-    recorder.active = false;
-    return { connection: task.connection, operations, measured_ms, final };
+    for (const handle of task.arms) {
+      const recorder = new Recorder(task.connection, { sampleRatio: task.sample_ratio });
+      const conn = await connectEngine(handle, task.connection, { rows: task.field_records ? recorder.sink : null, count: (key, n) => recorder.count(key, n) });
+      arms.push({
+        conn, recorder,
+        driver: new Driver(conn, task.spec, task.connection, (code) => recorder.count(`errors.${code}`)),
+        stream: task.trace_in === null ? opStream(task.spec, task.seed, task.connection, task.connections) : traceStream(task.trace_in),
+      });
+    }
+    const ctl = new Int32Array(task.control);
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    const rate = task.spec.load.mode === 'open' ? task.spec.load.rate_per_sec : 0;
+    post({ type: 'ready', connection: task.connection });
+    let seq = 0;
+    for (;;) {
+      if (Atomics.wait(ctl, SLICE.SEQ, seq, IDLE_TIMEOUT_MS) === 'timed-out') {
+        throw new Error(`no slice from the main thread within ${IDLE_TIMEOUT_MS / 1000} s`);
+      }
+      seq = Atomics.load(ctl, SLICE.SEQ);
+      if (ctl[SLICE.CMD] === CMD_STOP) break;
+      const armIndex = ctl[SLICE.ARM]!;
+      const arm = arms[armIndex]!;
+      const count = ctl[SLICE.OPS]! > 0 ? ctl[SLICE.OPS]! : Infinity;
+      const measured = ctl[SLICE.MEASURED] === 1;
+      const round = ctl[SLICE.ROUND]!;
+      // An empty young generation at every slice start: each slice's collections fall at the same points of its work.
+      collectYoung();
+      arm.recorder.active = measured;
+      const s0 = sched.read();
+      const t0 = performance.now();
+      const until = ctl[SLICE.DURATION_MS]! > 0 ? t0 + ctl[SLICE.DURATION_MS]! : Infinity;
+      let n = 0;
+      // The previous operation's end doubles as the clock reading of the bound.
+      let last = t0;
+      while (n < count && last < until) {
+        let intended = 0;
+        if (rate > 0) {
+          intended = t0 + (n * 1000) / rate;
+          const ahead = intended - performance.now();
+          if (ahead > 0) Atomics.wait(nap, 0, 0, ahead);
+          else if (-ahead > LATE_SLACK_MS && measured) arm.recorder.count('op.late_starts');
+        }
+        const op = arm.stream.next();
+        if (op === null) break;
+        if (armIndex === 0) trace?.append(op);
+        const start = performance.now();
+        const outcome = arm.driver.execute(op);
+        const end = performance.now();
+        // Closed loop: an operation is due when it starts, so its latency is its service time.
+        arm.recorder.op(op.kind, rate > 0 ? intended : start, start, end, outcome.error, outcome.retries);
+        n++;
+        last = end;
+      }
+      if (armIndex === 0) trace?.markSliceEnd();
+      const wall = last - t0;
+      const s1 = sched.read();
+      const delta = arm.recorder.flush();
+      arm.recorder.active = false;
+      post({ type: 'slice', seq, connection: task.connection, arm: armIndex, round, operations: n, wall_ms: wall, sched: schedDelta(s0, s1), delta: measured ? delta : null });
+    }
+    return { connection: task.connection };
   } finally {
     trace?.close();
-    conn.close();
+    sched.close();
+    for (const a of arms) a.conn.close();
   }
 }
-

@@ -75,9 +75,12 @@ export function openCellDatabase(spec: WorkloadSpec, fixture: Fixture, options: 
     copyFileSync(`${fixture.path}-wal`, `${path}-wal`);
     return openDatabase({ ...base, path });
   }
-  // Sized from the workload: the fixture's rows and the schema page, not the spec's file-sized page count.
-  const db = openDatabase({ ...base, path: null, pageCount: Math.min(base.pageCount ?? Infinity, spec.fixture.rows + 1) });
+  // The spec's page count, even where the fixture uses fewer pages: the pinned hash covers the
+  // freelist count it implies, and pages no version was written to are never resident anyway.
+  // Loaded without the cell's faults (they are the experiment, not the starting state), then armed.
+  const db = openDatabase({ ...base, path: null, faults: {} });
   const sha256 = load(db, spec);
   if (sha256 !== fixture.sha256) throw new FixtureError(`${spec.name}: the memory fixture hashes to ${sha256}, the file fixture to ${fixture.sha256}`);
+  db.armFaults(options.faults ?? {});
   return db;
 }

@@ -1,6 +1,8 @@
-// Runs a planned matrix: fixtures once per workload and engine variant, one piscina pool per
-// concurrency level (per mode set under `--schedule concurrent`), rounds
-// interleaved across each group's mode sets, results folded per cell.
+// Runs a planned matrix: fixtures once per workload and engine variant, one
+// piscina pool per concurrency level, and each group (the cells that differ
+// only in their mode set) as paired slices (group.ts): every round runs one
+// slice per arm, in a balanced order, the same operations from the same
+// state. Results are folded per cell.
 
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,25 +18,40 @@ import { Accumulator, initHistograms, summarize, type HistogramSummary } from '.
 import { DEFAULT_SAMPLE_RATIO, type WindowDelta } from '../record/recorder.ts';
 import { collectGarbage } from '../runtime/gc.ts';
 import { findGaps } from './gaps.ts';
-import { runRound, type RoundResult } from './round.ts';
+import { runGroup, type GroupPlan, type RoundResult, type RoundSched } from './group.ts';
 import { DEFAULT_TRIGGER_CONFIG, type FallbackEvent, type TriggerConfig } from '../cards/evaluator.ts';
 import { counterexample, replayCommand, type Counterexample } from '../cards/counterexample.ts';
 
-export type Schedule = 'interleaved' | 'concurrent';
+/** Arms interleaved slice by slice in a balanced order (the only schedule: see group.ts). */
+export type Schedule = 'interleaved';
+
+/** The slice length operation counts are calibrated to: 100 ms slices measured a per-pair sd of ~0.05 here, 20 ms ones 0.16-0.28. */
+export const DEFAULT_SLICE_MS = 100;
 
 export interface RunOptions {
   groups: Group[];
   rounds: number;
+  /** The slice length operation counts are calibrated to (ms); DEFAULT_SLICE_MS when absent. */
+  sliceMs?: number;
+  /**
+   * After measured round `round` of a group (at least `rounds` of them):
+   * whether to run another (the target-MDE loop). Sees the group's cells.
+   */
+  more?: (group: Group, round: number, results: ReadonlyMap<string, CellResult>) => boolean;
+  /** Operations per slice of each group from a recorded run (replay), by group key. */
+  opsPerSlice?: ReadonlyMap<string, number>;
   seed: number;
   /** Run-wide faults; a mode set's own are added for its cells. */
   faults: FaultConfig;
-  schedule: Schedule;
+  /** Arms interleaved slice by slice (the only schedule; recorded in the run record). */
+  schedule?: Schedule;
   runDir: string;
-  window_ms?: number;
   traceOut?: string | null;
   traceIn?: string | null;
   onWindow?: (cell: Cell, delta: WindowDelta) => void;
   onRound?: (cell: Cell, round: RoundResult | null, done: number, total: number) => void;
+  /** A group started (its cells, the matrix's progress so far). */
+  onGroup?: (group: Group, done: number, total: number) => void;
   /** Sees every pool the runner starts (diagnostics; tests kill its threads). */
   onPool?: (pool: Piscina) => void;
   /** Trigger thresholds and kill-switch profiles (the cards' defaults when absent). */
@@ -48,9 +65,8 @@ export interface RunOptions {
   /** The adapter of each variant the groups use (default: the reference engine's). */
   engines?: EngineAdapters;
   /**
-   * Unmeasured rounds of every cell of a group before its measured ones
-   * (default 0). The first round after a pool starts runs cold (JIT, caches)
-   * and would pull its pair apart; statistical runs want one.
+   * Unmeasured rounds of every group after its calibration slices, before
+   * its measured ones (default 0).
    */
   warmupRounds?: number;
 }
@@ -62,6 +78,11 @@ export interface RoundSummary {
   throughput_ops_s: number;
   /** Per operation kind: latency (from the intended start) of successful operations. */
   latency_ns: Record<string, HistogramSummary>;
+  /** On-CPU time per operation (ns) and the share of the connections' wall time spent waiting for a CPU; null where unavailable (absent in runs before slices). */
+  cpu_ns_per_op?: number | null;
+  runq_share?: number | null;
+  /** This round's run-queue wait share is far above its siblings' (the machine, not the code). */
+  contended?: boolean;
   state_hash: string | null;
   failures: string[];
 }
@@ -87,10 +108,9 @@ export interface CellResult {
   engine: CellEngineDescription | null;
   /** The faults the cell ran with: run-wide and its mode set's own. */
   faults: FaultConfig;
+  /** How its group was scheduled: the bound, operations per slice, every round's arm order. */
+  plan: GroupPlan | null;
 }
-
-/** Window deltas stream this often: live enough for trigger evaluation, cheap to merge. */
-export const DEFAULT_WINDOW_MS = 500;
 
 const WORKER = fileURLToPath(new URL('../pool/worker.mjs', import.meta.url));
 
@@ -100,11 +120,26 @@ function roundSummary(r: RoundResult): RoundSummary {
     const m = /^op\.([a-z_]+)\.latency_ns$/.exec(name);
     if (m !== null) latency_ns[m[1]!] = summarize(h);
   }
+  const s: RoundSched | null = r.sched;
   return {
     round: r.round, operations: r.operations, measured_ms: Math.round(r.measured_ms * 1000) / 1000,
     throughput_ops_s: r.measured_ms > 0 ? Math.round((r.operations / r.measured_ms) * 1e5) / 100 : 0,
-    latency_ns, state_hash: r.state_hash, failures: r.failures,
+    latency_ns,
+    cpu_ns_per_op: s === null || r.operations === 0 ? null : Math.round((s.cpu_ms * 1e6) / r.operations),
+    runq_share: s === null || s.wall_ms <= 0 ? null : Math.round((s.runq_ms / s.wall_ms) * 1e4) / 1e4,
+    contended: false, state_hash: null, failures: r.failures,
   };
+}
+
+/**
+ * Marks rounds whose run-queue wait share is far above their siblings': more
+ * than 3x the cell's median share and above 5% of its wall time.
+ */
+export function markContended(rounds: RoundSummary[]): void {
+  const shares = rounds.map((r) => r.runq_share).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
+  if (shares.length === 0) return;
+  const median = shares[shares.length >> 1]!;
+  for (const r of rounds) r.contended = typeof r.runq_share === 'number' && r.runq_share > 0.05 && r.runq_share > 3 * median;
 }
 
 export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
@@ -112,7 +147,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
   const workDir = join(o.runDir, 'work');
   mkdirSync(workDir, { recursive: true });
   const fixtures = new Map<string, Fixture>();
-  const pools = new Map<string, Piscina>();
+  const pools = new Map<number, Piscina>();
   const results = new Map<string, CellResult>();
   const total = o.groups.reduce((n, g) => n + g.cells.length, 0) * o.rounds;
   let done = 0;
@@ -120,11 +155,10 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
   if (o.traceOut != null) mkdirSync(o.traceOut, { recursive: true });
 
   const poolFor = (cell: Cell): Piscina => {
-    const key = o.schedule === 'concurrent' ? `${cell.concurrency}:${cell.modeSet.label}` : String(cell.concurrency);
-    let pool = pools.get(key);
+    let pool = pools.get(cell.concurrency);
     if (pool === undefined) {
       pool = new Piscina({ filename: WORKER, minThreads: cell.concurrency, maxThreads: cell.concurrency, concurrentTasksPerWorker: 1, idleTimeout: 60_000 });
-      pools.set(key, pool);
+      pools.set(cell.concurrency, pool);
       o.onPool?.(pool);
     }
     return pool;
@@ -132,7 +166,10 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
   const resultOf = (cell: Cell): CellResult => {
     let r = results.get(cell.id);
     if (r === undefined) {
-      r = { cell, status: 'ok', failures: [], rounds: [], aggregate: new Accumulator(), operations: 0, measured_ms: 0, gaps: [], not_reported: [], correctness: [], notes: [], events: [], counterexamples: [], engine: null, faults: faultsOf(o.faults, cell.modeSet) };
+      r = {
+        cell, status: 'ok', failures: [], rounds: [], aggregate: new Accumulator(), operations: 0, measured_ms: 0, gaps: [], not_reported: [],
+        correctness: [], notes: [], events: [], counterexamples: [], engine: null, faults: faultsOf(o.faults, cell.modeSet), plan: null,
+      };
       results.set(cell.id, r);
     }
     return r;
@@ -152,71 +189,62 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
     }
     return f;
   };
-  const reportedOf = new Map<string, RoundResult['reported']>();
 
-  const roundOf = async (cell: Cell, round: number, traceOut: string | null, onWindow: RunOptions['onWindow']): Promise<RoundResult> => runRound(cell, round, {
-    pool: poolFor(cell), engine: engineOf(cell), fixture: await fixtureOf(cell), seed: o.seed, faults: resultOf(cell).faults, workDir,
-    window_ms: o.window_ms ?? DEFAULT_WINDOW_MS, traceOut, traceIn: o.traceIn ?? null,
-    onWindow: onWindow ?? (() => {}), triggers: o.triggers ?? DEFAULT_TRIGGER_CONFIG, sampleRatio: o.sampleRatio ?? DEFAULT_SAMPLE_RATIO, fieldRecords: o.fieldRecords ?? true, shadowSampleRatio: o.shadowSampleRatio ?? 1,
-  });
-
-  /** Round 0: run and thrown away (no windows, no events kept), so no measured round is the cold one. */
-  const warmOne = async (cell: Cell): Promise<void> => {
-    try {
-      (await roundOf(cell, 0, null, () => {})).aggregate.destroy();
-    } catch (err) {
-      resultOf(cell).notes.push(`warm-up round: ${(err as Error).message}`);
-    }
-  };
-
-  const runOne = async (cell: Cell, round: number): Promise<RoundResult | null> => {
+  /** Folds one arm's measured round into its cell. */
+  const onRound = (cell: Cell, r: RoundResult): void => {
     const res = resultOf(cell);
-    let r: RoundResult | null = null;
-    // Record the stream once per workload and concurrency: it is the same for every backend and mode.
-    const traceKey = `${cell.workload.spec.name}.c${cell.concurrency}`;
-    const traceOut = o.traceOut != null && !traced.has(traceKey) ? o.traceOut : null;
-    if (traceOut !== null) traced.add(traceKey);
-    try {
-      r = await roundOf(cell, round, traceOut, o.onWindow);
-      res.rounds.push(roundSummary(r));
-      res.aggregate.merge(r.aggregate);
-      res.operations += r.operations;
-      res.measured_ms += r.measured_ms;
-      res.engine ??= r.engine;
-      reportedOf.set(cell.id, r.reported);
-      res.events.push(...r.events);
-      const replay = replayCommand({
-        workloadFile: cell.workload.file, backend: cell.backend, concurrency: cell.concurrency, modes: modeSetArg(cell.modeSet), seed: o.seed,
-        durationMs: cell.run.duration_ms ?? null, inject: injectArgs(res.faults), traceDir: o.traceOut ?? null, runDir: o.runDir,
-      });
-      for (const e of r.events) res.counterexamples.push(counterexample(e, r.aggregate.anomalies, r.aggregate.samples, replay));
-      for (const f of r.failures) res.failures.push(`round ${round}: ${f}`);
-      if (r.hash_skipped !== null) res.notes.push(`round ${round}: final state not compared across modes: ${r.hash_skipped}`);
-      r.aggregate.destroy();
-      // The round's database is garbage now; this thread would otherwise keep it until a collection came due.
-      collectGarbage();
-    } catch (err) {
-      res.failures.push(`round ${round}: ${(err as Error).message}`);
-    }
-    o.onRound?.(cell, r, ++done, total);
-    return r;
+    res.rounds.push(roundSummary(r));
+    res.aggregate.merge(r.aggregate);
+    res.operations += r.operations;
+    res.measured_ms += r.measured_ms;
+    res.engine ??= r.engine;
+    res.events.push(...r.events);
+    const replay = replayCommand({
+      workloadFile: cell.workload.file, backend: cell.backend, concurrency: cell.concurrency, modes: modeSetArg(cell.modeSet), seed: o.seed,
+      rounds: r.round, durationMs: o.sliceMs ?? DEFAULT_SLICE_MS, inject: injectArgs(res.faults), traceDir: o.traceOut ?? null, runDir: o.runDir,
+    });
+    for (const e of r.events) res.counterexamples.push(counterexample(e, r.aggregate.anomalies, r.aggregate.samples, replay));
+    reported.set(cell.id, r.reported);
+    r.aggregate.destroy();
+    o.onRound?.(cell, r, ++done, Math.max(total, done));
   };
+  const reported = new Map<string, RoundResult['reported']>();
 
   try {
-    // A replay runs exactly the recorded rounds; warm-up rounds would replay the trace once more.
-    const warmups = o.traceIn == null ? o.warmupRounds ?? 0 : 0;
     for (const group of o.groups) {
-      for (let w = 0; w < warmups; w++) for (const c of group.cells) await warmOne(c);
-      for (let round = 1; round <= o.rounds; round++) {
-        const hashes = new Map<string, string | null>();
-        if (o.schedule === 'concurrent') {
-          const rs = await Promise.all(group.cells.map((c) => runOne(c, round)));
-          rs.forEach((r, i) => hashes.set(group.cells[i]!.id, r?.state_hash ?? null));
-        } else {
-          for (const c of group.cells) hashes.set(c.id, (await runOne(c, round))?.state_hash ?? null);
-        }
-        checkHashes(group, round, hashes, resultOf);
+      const first = group.cells[0]!;
+      o.onGroup?.(group, done, total);
+      // Record each workload and concurrency's streams once: every backend and mode runs the same ones.
+      const traceKey = `${first.workload.spec.name}.c${first.concurrency}`;
+      const traceOut = o.traceOut != null && !traced.has(traceKey) ? o.traceOut : null;
+      if (traceOut !== null) traced.add(traceKey);
+      let outcome;
+      try {
+        outcome = await runGroup(group, {
+          pool: poolFor(first), engine: engineOf(first), fixture: await fixtureOf(first), seed: o.seed,
+          faultsOf: (cell) => resultOf(cell).faults, workDir, traceOut, traceIn: o.traceIn ?? null,
+          triggers: o.triggers ?? DEFAULT_TRIGGER_CONFIG, sampleRatio: o.sampleRatio ?? DEFAULT_SAMPLE_RATIO, fieldRecords: o.fieldRecords ?? true,
+          shadowSampleRatio: o.shadowSampleRatio ?? 1, rounds: o.rounds, warmupRounds: o.warmupRounds ?? 0,
+          sliceMs: o.sliceMs ?? DEFAULT_SLICE_MS, ...(o.opsPerSlice?.get(group.key) === undefined ? {} : { opsPerSlice: o.opsPerSlice.get(group.key)! }),
+          onWindow: o.onWindow ?? (() => {}), onRound,
+          ...(o.more === undefined ? {} : { more: (round: number) => o.more!(group, round, results) }),
+        });
+      } catch (err) {
+        outcome = { plan: null, failures: [(err as Error).message], hashes: [] };
       }
+      group.cells.forEach((cell, i) => {
+        const res = resultOf(cell);
+        res.plan = outcome.plan;
+        for (const f of outcome.failures) res.failures.push(f);
+        const h = outcome.hashes[i];
+        if (h?.failure != null) res.failures.push(h.failure);
+        if (h?.hash_skipped != null) res.notes.push(`final state not compared across modes: ${h.hash_skipped}`);
+        const last = res.rounds.at(-1);
+        if (last !== undefined && h !== undefined) last.state_hash = h.state_hash;
+      });
+      checkHashes(group, resultOf);
+      // The group's databases are garbage now; this thread would otherwise keep them until a collection came due.
+      collectGarbage();
     }
   } finally {
     await Promise.all([...pools.values()].map((p) => p.destroy()));
@@ -224,7 +252,8 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
   }
 
   return [...results.values()].map((r) => {
-    ({ gaps: r.gaps, not_reported: r.not_reported } = findGaps(r.cell.workload.spec, r.cell.backend, r.aggregate.counters, reportedOf.get(r.cell.id)));
+    markContended(r.rounds);
+    ({ gaps: r.gaps, not_reported: r.not_reported } = findGaps(r.cell.workload.spec, r.cell.backend, r.aggregate.counters, reported.get(r.cell.id)));
     r.status = r.failures.length === 0 ? 'ok' : 'failed';
     return r;
   });
@@ -235,17 +264,17 @@ function injectArgs(faults: FaultConfig): string[] {
   return Object.entries(faults).flatMap(([cls, f]) => Object.entries(f ?? {}).map(([name, v]) => `${cls}.${name}=${String(v)}`));
 }
 
-/** Deterministic cells of one group must end each round in the same state, whatever their modes. */
-function checkHashes(group: Group, round: number, hashes: Map<string, string | null>, resultOf: (c: Cell) => CellResult): void {
-  const known = group.cells.filter((c) => c.deterministic && hashes.get(c.id) !== null && hashes.get(c.id) !== undefined);
+/** Deterministic cells of one group ran the same operations: they must end in the same state, whatever their modes. */
+function checkHashes(group: Group, resultOf: (c: Cell) => CellResult): void {
+  const hashOf = (c: Cell): string | null => resultOf(c).rounds.at(-1)?.state_hash ?? null;
+  const known = group.cells.filter((c) => c.deterministic && hashOf(c) !== null);
   const reference = known[0];
   if (reference === undefined) return;
-  const want = hashes.get(reference.id)!;
+  const want = hashOf(reference)!;
   for (const c of known.slice(1)) {
-    if (hashes.get(c.id) !== want) {
-      const msg = `round ${round}: final state hash ${hashes.get(c.id)!.slice(0, 16)} differs from ${reference.modeSet.label}'s ${want.slice(0, 16)}`;
-      resultOf(c).correctness.push(msg);
-      resultOf(reference).correctness.push(`round ${round}: final state differs from ${c.modeSet.label}'s`);
+    if (hashOf(c) !== want) {
+      resultOf(c).correctness.push(`final state hash ${hashOf(c)!.slice(0, 16)} differs from ${reference.modeSet.label}'s ${want.slice(0, 16)}`);
+      resultOf(reference).correctness.push(`final state differs from ${c.modeSet.label}'s`);
     }
   }
 }

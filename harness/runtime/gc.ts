@@ -9,8 +9,13 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+const gc = runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
 
 export function collectGarbage(): void {
   gc();
+}
+
+/** A young-generation collection only (a scavenge: well under a millisecond). */
+export function collectYoung(): void {
+  gc({ type: 'minor' });
 }

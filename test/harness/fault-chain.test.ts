@@ -23,8 +23,9 @@ async function chain(workload: string, faults: FaultConfig) {
     const groups = planMatrix({ workloads: loadSuite().filter((w) => w.spec.name === workload), modeSets: parseModeSets('legacy,shadow_compare,new'), backends: ['memory'], concurrency: [2], duration_ms: 400 });
     const runDir = join(dir, 'run');
     const start = Date.now();
-    const results = await runMatrix({ groups, rounds: 1, seed: 4, faults, schedule: 'interleaved', runDir, window_ms: 100 });
-    const run = runRecordOf({ run_id: 'chain', started: new Date(start), ended: new Date(), results, config: { seed: 4, rounds: 1, faults } });
+    // Shadow comparisons happen at fresh begins (writes mostly reuse their retained transaction): a few slices' worth.
+    const results = await runMatrix({ groups, rounds: 3, seed: 4, faults, schedule: 'interleaved', runDir, sliceMs: 200 });
+    const run = runRecordOf({ run_id: 'chain', started: new Date(start), ended: new Date(), results, config: { seed: 4, rounds: 3, faults } });
     writeRun(runDir, run, results, start, Date.now());
     for (const r of results) r.aggregate.destroy();
     const input = loadGateInput(runDir);

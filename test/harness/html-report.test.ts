@@ -57,7 +57,7 @@ test('the HTML report renders every chart in Chromium with no console error', as
   const runDir = join(tmp, 'run');
   const start = Date.now();
   // A stale M6 publication under shadow_compare: a fallback for the time line.
-  const results = await runMatrix({ groups, rounds: 1, seed: 1, faults: { M6: { stale_publish: 0.5 } }, schedule: 'interleaved', runDir, window_ms: 100 });
+  const results = await runMatrix({ groups, rounds: 1, seed: 1, faults: { M6: { stale_publish: 0.5 } }, schedule: 'interleaved', runDir, sliceMs: 100 });
   const end = Date.now();
   const run = runRecordOf({ run_id: 'html-test', started: new Date(start), ended: new Date(end), results, config: { seed: 1, rounds: 1, faults: { M6: { stale_publish: 0.5 } }, window_ms: 100 } });
   writeRun(runDir, run, results, start, end);

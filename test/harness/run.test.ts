@@ -1,8 +1,8 @@
 // End to end through the CLI, real piscina pools and worker threads: a small
 // deterministic run (memory, c2, operation-bound, 2 rounds, legacy and new)
 // writes a complete run folder whose mode sets reach the same final state;
-// its recorded trace is exactly the generated op stream, and replaying it
-// reaches that state again.
+// its recorded trace is exactly the generated op stream, slice by slice, and
+// replaying it reaches that state again.
 
 import { test } from 'uvu';
 import { runCli as cli, type CliResult } from '../support/cli.ts';
@@ -58,8 +58,9 @@ writeFileSync(specFile, JSON.stringify(workload, null, 2));
 
 let recorded: { dir: string; run: RunRecord } | null = null;
 
+/** Each cell's final state (taken after its group's last round). */
 function stateHashes(run: RunRecord): (string | null)[] {
-  return run.cells.flatMap((c) => c.rounds.map((r) => r.state_hash));
+  return run.cells.map((c) => c.rounds.at(-1)?.state_hash ?? null);
 }
 
 test('run: c2 memory, 2 rounds, legacy+new, --record -> a complete run folder', async () => {
@@ -91,15 +92,18 @@ test('run: c2 memory, 2 rounds, legacy+new, --record -> a complete run folder', 
   assert.equal(run.config.mode_sets, ['legacy', 'new']);
   assert.equal([run.config.seed, run.config.rounds, run.config.trace_recorded, run.config.replay_of], [7, 2, true, null]);
 
-  // Both mode sets, every round: the same final state (each round starts from the fixture).
+  // Both mode sets ran the same operations from the same fixture: the same final state.
   const hashes = stateHashes(run);
-  assert.is(hashes.length, 4);
+  assert.is(hashes.length, 2);
   assert.ok(hashes.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)), JSON.stringify(hashes));
   assert.is(new Set(hashes).size, 1, `one final state: ${JSON.stringify(hashes)}`);
   assert.equal(run.cells.map((c) => c.control_modes), [{ M1: 'legacy', M6: 'legacy', M11: 'legacy' }, { M1: 'polling', M6: 'snapshot', M11: 'sharded' }]);
   for (const c of run.cells) {
     assert.ok(c.deterministic);
     assert.equal(c.rounds.map((r) => r.round), [1, 2]);
+    // Operation-bound slices: the spec's count per slice, every round's order recorded.
+    assert.equal([c.schedule?.bound, c.schedule?.ops_per_slice, c.schedule?.warmup_rounds], ['operations', OPS, 1]);
+    assert.equal(c.schedule?.rounds.map((r) => [...r.order].sort()), [['legacy', 'new'], ['legacy', 'new']]);
     for (const r of c.rounds) {
       assert.is(r.operations, OPS * CONNECTIONS, `${c.id} round ${r.round}`);
       assert.equal(r.failures, []);
@@ -146,26 +150,26 @@ test('run: c2 memory, 2 rounds, legacy+new, --record -> a complete run folder', 
   recorded = { dir, run };
 });
 
-test('the recorded trace is the generated op stream, per connection, warm-up then measured', () => {
+test('the recorded trace is the generated op stream, per connection, slice by slice', () => {
   assert.ok(recorded !== null, 'needs the recorded run');
   const { spec } = loadSpecFile(specFile);
   const traces = readdirSync(join(recorded.dir, 'trace')).sort();
   assert.equal(traces, [0, 1].map((c) => `tiny-mixed.c2.conn${c}.trace`), 'one trace per connection, recorded once for every mode and round');
   for (let conn = 0; conn < CONNECTIONS; conn++) {
     const t = traceStream(join(recorded.dir, 'trace', `tiny-mixed.c2.conn${conn}.trace`));
-    assert.equal(t.header, { format: 'shadowbench-trace', version: 1, workload: 'tiny-mixed', seed: 7, connection: conn, connections: CONNECTIONS });
+    assert.equal(t.header, { format: 'shadowbench-trace', version: 2, workload: 'tiny-mixed', seed: 7, connection: conn, connections: CONNECTIONS });
     const gen = opStream(spec, 7, conn, CONNECTIONS);
-    const phase = (): Op[] => {
+    const slice = (): Op[] => {
       const ops: Op[] = [];
       for (let op = t.next(); op !== null; op = t.next()) ops.push(op);
       return ops;
     };
-    const warm = phase();
-    const measured = phase();
-    assert.is(warm.length, WARMUP, `connection ${conn}: warm-up length`);
-    assert.is(measured.length, OPS, `connection ${conn}: measured length`);
-    assert.equal(warm, Array.from({ length: WARMUP }, () => gen.next()), `connection ${conn}: warm-up ops`);
-    assert.equal(measured, Array.from({ length: OPS }, () => gen.next()), `connection ${conn}: measured ops`);
+    // Calibration (the spec's warm-up), the warm-up round, then two measured rounds.
+    for (const [i, n] of [WARMUP, OPS, OPS, OPS].entries()) {
+      const ops = slice();
+      assert.is(ops.length, n, `connection ${conn}: slice ${i} length`);
+      assert.equal(ops, Array.from({ length: n }, () => gen.next()), `connection ${conn}: slice ${i} ops`);
+    }
     assert.is(t.next(), null);
   }
 });
@@ -173,7 +177,7 @@ test('the recorded trace is the generated op stream, per connection, warm-up the
 test('replay --modes shadow_compare: same operations, same final state', async () => {
   assert.ok(recorded !== null, 'needs the recorded run');
   const out = join(tmp, 'replay-out');
-  const res = parseJson(await cli(['replay', recorded.dir, '--modes', 'shadow_compare', '--rounds', '1', '--json', '--out', out, '-q']));
+  const res = parseJson(await cli(['replay', recorded.dir, '--modes', 'shadow_compare', '--json', '--out', out, '-q']));
   assert.is(res.exit_code, 0);
   assert.equal(res.cells.map((c) => [c.id, c.status]), [['reference.tiny-mixed.memory.c2.shadow_compare', 'ok']]);
   assert.equal(res.totals, { cells: 1, failed: 0, with_gaps: 0, correctness_failures: 0, fallbacks: 0 });
@@ -183,7 +187,7 @@ test('replay --modes shadow_compare: same operations, same final state', async (
   assert.is(run.config.trace_recorded, false);
   const cell = run.cells[0]!;
   assert.equal(cell.control_modes, { M1: 'shadow_compare', M6: 'shadow_compare', M11: 'shadow_compare' });
-  assert.is(cell.operations, OPS * CONNECTIONS, 'the measured phase replays exactly the recorded measured ops');
+  assert.is(cell.operations, 2 * OPS * CONNECTIONS, 'the measured rounds replay exactly the recorded measured ops');
   assert.equal(stateHashes(run), [stateHashes(recorded.run)[0]!], 'the replay ends in the recorded run\'s state');
   // Shadow comparison ran, and agreed.
   const summary = JSON.parse(readFileSync(join(res.run_dir, 'summary.json'), 'utf8')) as { cells: CellSummary[] };

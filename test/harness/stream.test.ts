@@ -138,7 +138,7 @@ test('zipfian: rank-1 key is the most frequent, and frequency falls with rank', 
   assert.ok(c(1) > c(2) && c(2) > c(10) && c(10) > c(500), `1:${c(1)} 2:${c(2)} 10:${c(10)} 500:${c(500)}`);
 });
 
-test('trace round trip: same ops in order, null at the warm-up mark and at the end', () => {
+test('trace round trip: same ops in order, null at each slice mark and at the end', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sb-trace-'));
   try {
     const s = spec({ mix: { read: 2, write: 1, concurrent_write: 1, prepare: 1, wait: 0.5, ddl: 0.2, checkpoint: 0.2 }, transaction: { statements: 5 } });
@@ -149,12 +149,12 @@ test('trace round trip: same ops in order, null at the warm-up mark and at the e
     const path = join(dir, 'conn2.trace');
     const w = new TraceWriter(path, { workload: s.name, seed: 77, connection: 2, connections: 3 });
     for (const op of warm) w.append(op);
-    w.markMeasured();
+    w.markSliceEnd();
     for (const op of measured) w.append(op);
     w.close();
 
     const r = traceStream(path);
-    assert.equal(r.header, { format: 'shadowbench-trace', version: 1, workload: s.name, seed: 77, connection: 2, connections: 3 });
+    assert.equal(r.header, { format: 'shadowbench-trace', version: 2, workload: s.name, seed: 77, connection: 2, connections: 3 });
     assert.equal(take(r, warm.length), warm);
     assert.is(r.next(), null, 'null at the warm-up mark');
     assert.equal(take(r, measured.length), measured);
@@ -164,7 +164,7 @@ test('trace round trip: same ops in order, null at the warm-up mark and at the e
     // No warm-up: the mark comes first.
     const p2 = join(dir, 'nowarm.trace');
     const w2 = new TraceWriter(p2, { workload: s.name, seed: 1, connection: 0, connections: 1 });
-    w2.markMeasured();
+    w2.markSliceEnd();
     w2.append(measured[0]!);
     w2.close();
     const r2 = traceStream(p2);
@@ -184,7 +184,7 @@ test('a trace round-trips the largest transaction a spec allows (255 statements)
     assert.is(ops[0]!.keys.length, 255);
     const path = join(dir, 'wide.trace');
     const w = new TraceWriter(path, { workload: s.name, seed: 5, connection: 0, connections: 1 });
-    w.markMeasured();
+    w.markSliceEnd();
     for (const op of ops) w.append(op);
     w.close();
     const r = traceStream(path);
@@ -216,7 +216,7 @@ test('a corrupt header or body is rejected', () => {
     assert.throws(() => traceStream(wrongFormat), /not a shadowbench trace/);
 
     const wrongVersion = join(dir, 'wrong-version.trace');
-    writeFileSync(wrongVersion, Buffer.concat([Buffer.from(JSON.stringify({ format: 'shadowbench-trace', version: 2 })), bytes.subarray(nl)]));
+    writeFileSync(wrongVersion, Buffer.concat([Buffer.from(JSON.stringify({ format: 'shadowbench-trace', version: 3 })), bytes.subarray(nl)]));
     assert.throws(() => traceStream(wrongVersion), /not a shadowbench trace/);
 
     const noNewline = join(dir, 'no-newline.trace');

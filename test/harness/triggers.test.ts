@@ -96,7 +96,7 @@ test('ratio and skew rules: M6 allocation churn over 5% of commit time, M11 shar
   assert.ok(hot.events.some((e) => e.trigger === 'M11.shard_skew' && e.observation.value > 3));
 });
 
-test('a run with an injected misroute falls back live: the audit event is recorded and the round ends in legacy', async () => {
+test('a run with an injected misroute falls back live: the audit event is recorded and the next slices run legacy', async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'sb-trig-'));
   const spec: WorkloadInput = {
     name: 'misroute', description: 'sharded registry with injected misroutes', serves: { classes: ['M11'], verification: ['M11 fallback'] },
@@ -106,19 +106,21 @@ test('a run with an injected misroute falls back live: the audit event is record
   const file = join(tmp, 'misroute.json');
   writeFileSync(file, JSON.stringify(spec));
   const groups = planMatrix({ workloads: [loadSpecFile(file)], modeSets: parseModeSets('new') });
-  const [cell] = await runMatrix({ groups, rounds: 1, seed: 2, faults: { M11: { misroute: 0.2 } }, schedule: 'interleaved', runDir: join(tmp, 'run'), window_ms: 100 });
+  // A fallback lands between slices: a slice sees the misroutes, the following ones run legacy.
+  const [cell] = await runMatrix({ groups, rounds: 4, seed: 2, faults: { M11: { misroute: 0.2 } }, schedule: 'interleaved', runDir: join(tmp, 'run'), sliceMs: 200 });
   assert.ok(cell !== undefined && cell.status === 'ok', JSON.stringify(cell?.failures));
   const fired = cell.events.find((e) => e.trigger === 'M11.session_not_found');
   assert.ok(fired !== undefined, 'the trigger fired');
   assert.is(fired.action, 'force_legacy');
   assert.ok(fired.evidence['M11.session_not_found.true']! > 0, 'the window evidence is attached');
+  assert.ok(fired.round < 4, `fired in round ${fired.round}, with rounds after it`);
   assert.is(cell.engine !== null && 'control_modes' in cell.engine ? cell.engine.control_modes.M11 : null, 'legacy', 'the round ended in legacy');
   assert.ok((cell.aggregate.counters.get('M11.control_mode.legacy') ?? 0) > 0, 'workers ran legacy after the fallback');
   assert.ok((cell.aggregate.counters.get('M11.control_mode.sharded') ?? 0) > 0, 'and sharded before it');
   const bundle = cell.counterexamples.find((x) => x.event.trigger === 'M11.session_not_found');
   assert.ok(bundle !== undefined, 'a counterexample bundle per fired trigger');
   assert.ok(bundle.records.some((r) => r.metadata_class === 'M11' && (r as { session_not_found?: boolean }).session_not_found === true), 'with the anomalous records');
-  assert.match(bundle.replay, /^shadowbench run --workload \S+misroute\.json --backend memory --concurrency 2 --modes new --seed 2 --rounds 1 --duration 600 --inject M11\.misroute=0\.2 --record$/);
+  assert.match(bundle.replay, /^shadowbench run --workload \S+misroute\.json --backend memory --concurrency 2 --modes new --seed 2 --rounds \d --duration 200 --inject M11\.misroute=0\.2 --record$/);
   cell.aggregate.destroy();
 });
 

@@ -63,7 +63,7 @@ test('a live run exports one span per sampled record to a real OTLP/HTTP receive
     const sink = new SpanSink({ run: 'spantest', otlp: rx.url, file: join(tmp, 'unused.jsonl'), scheduledDelayMillis: 200 });
     const samples: { cell: Cell; r: FieldRecord }[] = [];
     const results = await runMatrix({
-      groups: groups(), rounds: 1, seed: 3, faults: {}, schedule: 'interleaved', runDir: join(tmp, 'run'), window_ms: 200,
+      groups: groups(), rounds: 1, seed: 3, faults: {}, schedule: 'interleaved', runDir: join(tmp, 'run'), sliceMs: 200,
       onWindow: (cell, d) => {
         for (const r of d.samples) samples.push({ cell, r });
         sink.onWindow(cell, d);
@@ -156,7 +156,7 @@ test('anomalies are never sampled away: with a head ratio of 0, every diverged r
   let diverged = 0;
   let droppedAnomalies = 0;
   const results = await runMatrix({
-    groups: groups('shadow_compare'), rounds: 1, seed: 5, faults: { M6: { stale_publish: 0.5 } }, schedule: 'interleaved', runDir: join(tmp, 'run-anomalies'), window_ms: 200,
+    groups: groups('shadow_compare'), rounds: 1, seed: 5, faults: { M6: { stale_publish: 0.5 } }, schedule: 'interleaved', runDir: join(tmp, 'run-anomalies'), sliceMs: 200,
     sampleRatio: 0, triggers: { thresholds: new Map(), profiles: new Map([['M6.shadow_mismatch', { kind: 'k_of_n', k: 1_000_000, n: 1 }]]) },
     onWindow: (cell, d) => {
       diverged += d.counters['M6.shadow_verdict.diverged'] ?? 0;
