@@ -34,10 +34,11 @@ export function tinySpec(name: string, overrides: Partial<WorkloadInput> = {}): 
 }
 
 /** The state after every connection's warm-up and measured operations: `key,balance` rows in key order. */
-export function expectedRowsHash(w: LoadedSpec, seed: number, connections: number): string {
+/** The state after the calibration slice (the spec's warm-up) and `slices` more of the spec's run count, per connection. */
+export function expectedRowsHash(w: LoadedSpec, seed: number, connections: number, slices = 1): string {
   const { spec } = w;
   const balances = new Array<number>(spec.fixture.rows + 1).fill(spec.fixture.initial_balance);
-  const total = (spec.warmup?.operations ?? 0) + spec.run.operations!;
+  const total = (spec.warmup?.operations ?? 0) + slices * spec.run.operations!;
   for (let c = 0; c < connections; c++) {
     const s = opStream(spec, seed, c, connections);
     for (let i = 0; i < total; i++) {

@@ -121,7 +121,7 @@ test('a real Prometheus scraping a live run answers every dashboard expression',
   for (const g of groups) for (const c of g.cells) metrics.addCell(c);
   const scrapesBefore = server.scrapes();
   const results: CellResult[] = await runMatrix({
-    groups, rounds: 1, seed: 7, faults: {}, schedule: 'interleaved', runDir: join(tmp, 'run'), sliceMs: 250,
+    groups, rounds: 6, seed: 7, faults: {}, schedule: 'interleaved', runDir: join(tmp, 'run'), sliceMs: 300,
     onWindow: (cell, delta) => metrics.onWindow(cell, delta),
     onRound: (cell, r) => metrics.onRound(cell, r),
   });
