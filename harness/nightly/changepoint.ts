@@ -172,10 +172,3 @@ export function detectChange(xs: readonly number[], o: ChangePointOptions = DEFA
   const [s, d] = found as [ChangePoint, ChangePoint];
   return sse(xs, s.at) <= lineSse(xs) ? s : d;
 }
-
-/** Whether tonight's value stands apart from the previous nights (beyond `k` scaled MADs of them). */
-export function outsideNightNoise(history: readonly number[], tonight: number, k = 3): { outside: boolean; median: number; mad: number } {
-  const m = median([...history]);
-  const mad = 1.4826 * median(history.map((x) => Math.abs(x - m)));
-  return { outside: Math.abs(tonight - m) > k * mad, median: m, mad };
-}

@@ -1,9 +1,10 @@
-// The nightly's shape: the quick canonical suite with enough interleaved
-// rounds for an exact rank test to reach significance after Holm (with five
-// rounds a side the smallest two-sided p is 2/252 = 0.008, above the Holm
-// level of a family of seven metrics; six give 2/924 = 0.002), and
-// duration-bound cells capped so the whole suite, with its warm-up round,
-// takes under three minutes on two cores (2 min 43 s measured).
+// The nightly's shape: the quick canonical suite with six interleaved
+// rounds per cell (every comparison reports the minimum detectable effect
+// this gives), duration-bound cells capped so the whole suite, with its
+// warm-up round, takes under three minutes on two cores (2 min 43 s
+// measured), and the night's families and their alphas.
+
+import { DEFAULT_GATE, type GateOptions } from '../gate/options.ts';
 
 export const NIGHTLY_SHAPE = { defaultRounds: 6, max_duration_ms: 200 } as const;
 
@@ -14,3 +15,13 @@ export const DEFAULT_BASELINE_NAME = 'nightly';
 
 /** Nights of history before a regression against the baseline can fail a night (the noise must be known first). */
 export const DEFAULT_NOISE_NIGHTS = 5;
+
+/**
+ * A night fails on a gate rollback or on a regression against the baseline:
+ * its false-alarm rate is at most the sum of the two families' alphas, so
+ * the night's alpha (0.05) is split between them, each a Holm family over
+ * every deciding comparison of its kind (not per cell). Change points are
+ * judged per series on their own (changepoint.ts).
+ */
+export const NIGHT_ALPHA = 0.05;
+export const NIGHT_GATE: GateOptions = { ...DEFAULT_GATE, alpha: NIGHT_ALPHA / 2 };
