@@ -3,7 +3,8 @@
 // and every metric's history of nights (change points). The night's
 // families are explicit: throughput and median latency decide (tails are
 // reported), the gate's deciding comparisons form one Holm family and the
-// baseline's another, each at half the night's alpha (shape.ts). A
+// baseline's another, and the histories' change points a third, their
+// alphas adding up to the night's (shape.ts). A
 // regression against the baseline's rounds must also stand outside the
 // night-to-night noise of the history (a t prediction interval held to the
 // family's alpha over its size, noise.ts); until the history holds
@@ -23,8 +24,8 @@ import { isDeciding, metricsOf } from '../gate/series.ts';
 import type { GateReport } from '../gate/report.ts';
 import type { RunRecord } from '../output/write.ts';
 import { stableJson } from '../cli/verb.ts';
-import { DEFAULT_NOISE_NIGHTS, NIGHT_ALPHA, NIGHT_GATE } from './shape.ts';
-import { DEFAULT_CHANGE_POINT, detectChange, type ChangePoint, type ChangePointOptions } from './changepoint.ts';
+import { DEFAULT_NOISE_NIGHTS, NIGHT_ALPHA, NIGHT_CHANGE_POINT, NIGHT_GATE } from './shape.ts';
+import { MIN_NIGHTS, detectChange, type ChangePoint, type ChangePointOptions } from './changepoint.ts';
 import { nightNoise, type NightNoise } from './noise.ts';
 
 /** A user's word on a metric, as the store keeps it (oldest first). */
@@ -122,7 +123,7 @@ export interface NightlyReport {
   /** Why the night is inconclusive: what it could not see (empty when it could see everything it judges). */
   inconclusive: string[];
   /** The night's families and the alphas they were held to. */
-  families: { night_alpha: number; gate_alpha: number; baseline_alpha: number; baseline_deciding: number; night_noise_alpha: number | null; change_point_alpha_per_series: number; max_mde: number };
+  families: { night_alpha: number; gate_alpha: number; baseline_alpha: number; baseline_deciding: number; night_noise_alpha: number | null; change_point_alpha: number; change_point_series: number; max_mde: number };
   run: { exit_code: number; cells: number; failed: number; correctness_failures: number };
   gate: { metadata_class: string; verdict: string; inconclusive: boolean; largest_mde: number | null; baseline_verdict: string | null; reasons: string[] }[];
   /** Standing conditions the baseline already had (reported, not failed). */
@@ -165,7 +166,7 @@ const seen = (r: BaselineRow): number => (r.mde === null || (r.night_noise_judge
 export function judgeNight(input: NightlyInput): NightlyReport {
   const { tonight, annotations } = input;
   const gateOptions = input.options?.gate ?? NIGHT_GATE;
-  const cpOptions = input.options?.change_point ?? DEFAULT_CHANGE_POINT;
+  const cpOptions = input.options?.change_point ?? NIGHT_CHANGE_POINT;
   const minNoiseNights = input.options?.min_noise_nights ?? DEFAULT_NOISE_NIGHTS;
   const nights = [...input.history, tonight];
   const nightIds = nights.map((r) => r.run_id);
@@ -248,10 +249,12 @@ export function judgeNight(input: NightlyInput): NightlyReport {
 
   // Every metric's history.
   const change_points: ChangeFinding[] = [];
-  for (const [key, e] of series) {
-    if (!isDeciding(e.metric) || e.values.at(-1) === null) continue;
-    const h = judgedHistory(key);
-    const cp = detectChange(h.values, cpOptions);
+  // The deciding series long enough to judge form one family: each is held to its alpha over their number.
+  const histories = [...series].filter(([, e]) => isDeciding(e.metric) && e.values.at(-1) !== null)
+    .map(([key, e]) => ({ key, e, h: judgedHistory(key) })).filter((x) => x.h.values.length >= MIN_NIGHTS);
+  const perSeries = { ...cpOptions, alpha: cpOptions.alpha / Math.max(1, histories.length) };
+  for (const { key, e, h } of histories) {
+    const cp = detectChange(h.values, perSeries);
     if (cp === null) continue;
     const worse = e.better === 'higher' ? cp.relative_change < 0 : cp.relative_change > 0;
     const at_run = h.runs[cp.at]!;
@@ -294,7 +297,7 @@ export function judgeNight(input: NightlyInput): NightlyReport {
     exit_code: exit, outcome: reasons.length > 0 ? 'regression' : inconclusive.length > 0 ? 'inconclusive' : 'no_regression', reasons, inconclusive,
     families: {
       night_alpha: NIGHT_ALPHA, gate_alpha: input.gate.options.alpha, baseline_alpha: gateOptions.alpha, baseline_deciding: deciding,
-      night_noise_alpha: minNoiseNights > 0 && deciding > 0 ? gateOptions.alpha / deciding : null, change_point_alpha_per_series: cpOptions.alpha, max_mde: gateOptions.max_mde,
+      night_noise_alpha: minNoiseNights > 0 && deciding > 0 ? gateOptions.alpha / deciding : null, change_point_alpha: cpOptions.alpha, change_point_series: histories.length, max_mde: gateOptions.max_mde,
     },
     run: { exit_code: input.run_exit_code, cells: tonight.totals.cells, failed: tonight.totals.failed, correctness_failures: tonight.totals.correctness_failures },
     gate: input.gate.verdicts.map((v) => ({ metadata_class: v.metadata_class, verdict: v.verdict, inconclusive: v.inconclusive, largest_mde: v.largest_mde, baseline_verdict: input.baseline_verdicts?.[v.metadata_class] ?? null, reasons: v.reasons })),

@@ -5,6 +5,7 @@
 // measured), and the night's families and their alphas.
 
 import { DEFAULT_GATE, type GateOptions } from '../gate/options.ts';
+import { DEFAULT_CHANGE_POINT, type ChangePointOptions } from './changepoint.ts';
 
 export const NIGHTLY_SHAPE = { defaultRounds: 6, max_duration_ms: 200 } as const;
 
@@ -17,11 +18,13 @@ export const DEFAULT_BASELINE_NAME = 'nightly';
 export const DEFAULT_NOISE_NIGHTS = 5;
 
 /**
- * A night fails on a gate rollback or on a regression against the baseline:
- * its false-alarm rate is at most the sum of the two families' alphas, so
- * the night's alpha (0.05) is split between them, each a Holm family over
- * every deciding comparison of its kind (not per cell). Change points are
- * judged per series on their own (changepoint.ts).
+ * A night fails on a gate rollback, a regression against the baseline or a
+ * change point for the worse: its false-alarm rate is at most the sum of the
+ * three families' alphas, so the night's alpha (0.05) is split among them:
+ * 0.02 for the gate's deciding comparisons and 0.02 for the baseline's (each
+ * one Holm family over every deciding comparison of its kind, not per cell),
+ * 0.01 for the change points of every deciding series (Bonferroni).
  */
 export const NIGHT_ALPHA = 0.05;
-export const NIGHT_GATE: GateOptions = { ...DEFAULT_GATE, alpha: NIGHT_ALPHA / 2 };
+export const NIGHT_GATE: GateOptions = { ...DEFAULT_GATE, alpha: 0.02 };
+export const NIGHT_CHANGE_POINT: ChangePointOptions = { ...DEFAULT_CHANGE_POINT, alpha: 0.01 };
