@@ -6,7 +6,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArmsError, compareArms } from '../../harness/gate/compare.ts';
@@ -74,6 +74,21 @@ test('bad arms exit 2 naming the cause; so do arms that share no cell', async ()
   const y = run.cells.find((c) => c.id === 'reference.hot-page-contention.memory.c1.legacy')!;
   run.cells = [{ ...x, mode_set: 'x' }, { ...y, mode_set: 'y' }];
   assert.throws(() => compareArms(run, 'x', 'y'), (e: Error) => e instanceof ArmsError && /share no cell .*x ran reference\.commutative-inserts\.memory\.c1; y ran reference\.hot-page-contention\.memory\.c1/.test(e.message));
+});
+
+test('gate on a run whose pairs cannot see 10%: inconclusive, exit 3 (0 with --accept-inconclusive); the hold says how blind', async () => {
+  const run = syntheticNight('blind', 3, QUICK);
+  const folder = join(dir, 'blind');
+  mkdirSync(folder);
+  writeFileSync(join(folder, 'run.json'), JSON.stringify(run));
+  writeFileSync(join(folder, 'summary.json'), JSON.stringify({ cells: run.cells.map((c) => ({ id: c.id, throughput_ops_s: c.throughput_ops_s, counters: {}, histograms: {} })) }));
+  const r = await runCli(['gate', folder, '--json']);
+  assert.is(r.code, 3, r.stderr);
+  const verdicts = (JSON.parse(r.stdout) as { verdicts: { verdict: string; inconclusive: boolean; reasons: string[] }[] }).verdicts;
+  assert.ok(verdicts.some((v) => v.inconclusive && v.reasons.some((x) => /^hold: inconclusive — .* could miss a change larger than 10\.0% \(minimum detectable effect up to \d/.test(x))), JSON.stringify(verdicts.map((v) => v.reasons)));
+  assert.is((await runCli(['gate', folder, '--accept-inconclusive'])).code, 0);
+  const help = await runCli(['gate', '--help']);
+  for (const x of ['--max-mde', '--accept-inconclusive', '3 inconclusive']) assert.ok(help.stdout.includes(x), x);
 });
 
 test('--help documents the arms, the JSON and every exit status', async () => {
