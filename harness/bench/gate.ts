@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compareCells } from '../gate/compare.ts';
-import { DEFAULT_GATE } from '../gate/gate.ts';
+import { DEFAULT_GATE } from '../gate/options.ts';
 import { runRecordOf, type CellRecord } from '../output/write.ts';
 import { planMatrix } from '../plan/matrix.ts';
 import { applyInjections, parseModeSets } from '../plan/modes.ts';
@@ -57,7 +57,8 @@ async function run(seed: number, arms: string, inject: string[], nRounds: number
 
 interface Judgement { flagged: boolean; regressed: string[]; improved: string[] }
 const judge = (a: CellRecord, b: CellRecord, sameRun: boolean): Judgement => {
-  const cs = compareCells('bench', a, b, DEFAULT_GATE, sameRun);
+  // Deciding metrics only: tails are reported by the gate, never a verdict.
+  const cs = compareCells('bench', a, b, DEFAULT_GATE, sameRun).filter((c) => c.deciding);
   return {
     flagged: cs.some((c) => c.outcome === 'regressed' || c.outcome === 'improved'),
     regressed: cs.filter((c) => c.outcome === 'regressed').map((c) => c.metric),

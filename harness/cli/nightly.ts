@@ -10,7 +10,7 @@ import { reportHtml } from '../gate/html.ts';
 import { judgeNight, type Annotation } from '../nightly/judge.ts';
 import { nightlyJson, nightlyMarkdown } from '../nightly/report.ts';
 import { nightlyHtml } from '../nightly/html.ts';
-import { DEFAULT_BASELINE_NAME, DEFAULT_HISTORY_NIGHTS, DEFAULT_NOISE_NIGHTS, NIGHTLY_SHAPE } from '../nightly/shape.ts';
+import { DEFAULT_BASELINE_NAME, DEFAULT_HISTORY_NIGHTS, DEFAULT_NOISE_NIGHTS, NIGHT_ALPHA, NIGHT_GATE, NIGHTLY_SHAPE } from '../nightly/shape.ts';
 import { acceptRun, annotate, annotationsOf, baselineRun, nightlyHistory, recordGateDecisions, storedRun, verdictsOf } from '../nightly/stored.ts';
 import { runEnvironment } from '../output/environment.ts';
 import { StoreError, describeTarget, openStore, redactUrl, storeTarget, type Store } from '../store/connect.ts';
@@ -18,12 +18,13 @@ import { importRunFolder } from '../store/ingest.ts';
 import { ensureReady } from '../store/migrate.ts';
 import { RUN_OPTIONS, executeRun } from './run.ts';
 import { intArg } from './run-args.ts';
-import { UsageError, parseVerbArgs, stableJson, type Io, type Verb } from './verb.ts';
+import { fractionArg } from './verdict-args.ts';
+import { EXIT_INCONCLUSIVE, UsageError, parseVerbArgs, stableJson, type Io, type Verb } from './verb.ts';
 
 const OPTIONS = {
   ...RUN_OPTIONS,
   store: { type: 'string' }, baseline: { type: 'string' }, accept: { type: 'boolean' }, history: { type: 'string' },
-  summary: { type: 'string' }, 'noise-nights': { type: 'string' }, at: { type: 'string' }, reason: { type: 'string' }, by: { type: 'string' }, hardware: { type: 'string' },
+  summary: { type: 'string' }, 'noise-nights': { type: 'string' }, 'max-mde': { type: 'string' }, 'accept-inconclusive': { type: 'boolean' }, at: { type: 'string' }, reason: { type: 'string' }, by: { type: 'string' }, hardware: { type: 'string' },
 } as const;
 
 const USAGE = `Usage: shadowbench nightly [run options] [--store URL] [--baseline NAME] [--accept] [--json] [--summary FILE]
@@ -35,14 +36,19 @@ const USAGE = `Usage: shadowbench nightly [run options] [--store URL] [--baselin
 
 Runs the quick canonical suite (${NIGHTLY_SHAPE.defaultRounds} rounds of ${NIGHTLY_SHAPE.sliceMs} ms slices per mode set after a calibration
 and a warm-up round: under three minutes on two cores), imports it into the results store, and judges it:
-  - against the accepted baseline of this machine's hardware signature, cell by cell (Mann-Whitney
-    per round with Holm, 95% bootstrap interval, Cliff's delta); throughput and median latency
-    decide, tail percentiles are reported; a significant regression that lies within the
-    night-to-night noise of the history is reported as suspect, not failed;
+  - against the accepted baseline of this machine's hardware signature, cell by cell (Welch's t on
+    the log values of the rounds, 95% interval, Cliff's delta); throughput and median latency
+    decide, tail percentiles are reported; a significant regression must also stand outside the
+    night-to-night noise of the history (a t prediction interval over the past nights), else it
+    is reported as suspect, not failed;
   - against the history of every metric (throughput and median latency of each cell): a step
     (Pettitt, permutation test) or a slow drift (Mann-Kendall, Sen's slope) is a change point;
     one noisy night never is;
   - by the promotion gate (a rollback verdict fails the night, unless the baseline had it too).
+The night's false-alarm rate is held to ${NIGHT_ALPHA}: half for the gate's deciding comparisons, half for
+the baseline's, each one Holm family over every deciding comparison of the night. Every comparison
+carries its minimum detectable effect (MDE, 80% power); one that saw no regression but could have
+missed a change larger than --max-mde (its own MDE, or the history's) makes the night inconclusive.
 Writes nightly.json, nightly.md, nightly.html (each moved metric night by night), gate.json, gate.md and gate.html into the run folder, and records
 the gate's decisions in the store's decision journal.
 
@@ -58,6 +64,9 @@ Options (besides every 'shadowbench run' option; --rounds defaults to ${NIGHTLY_
   --history N        nights of history judged for change points (default ${DEFAULT_HISTORY_NIGHTS})
   --noise-nights N   nights of history before a regression against the baseline can fail a night
                      (default ${DEFAULT_NOISE_NIGHTS}; until then it is reported as suspect; 0 = fail from the first)
+  --max-mde R        largest change a comparison may miss and still count as seen (default ${NIGHT_GATE.max_mde})
+  --accept-inconclusive
+                     exit 0 instead of ${EXIT_INCONCLUSIVE} on an inconclusive night (the report still says so)
   --summary FILE     append the Markdown report to FILE (e.g. "$GITHUB_STEP_SUMMARY")
   --at RUN           ack: the first night of the new level (each change point in a report gives it)
   --reason TEXT      ack, mute, unmute: why; every report shows it
@@ -68,7 +77,10 @@ Options (besides every 'shadowbench run' option; --rounds defaults to ${NIGHTLY_
 
 Exit status: 0 no regression, 1 a regression, a new change point for the worse, a rollback verdict
 or a failed cell, 2 could not run (bad input, store unreachable or at another schema version) or
-could not write a report (the report is still printed).
+could not write a report (the report is still printed), ${EXIT_INCONCLUSIVE} inconclusive: no regression, but a
+deciding comparison (with the baseline, or the gate's) could have missed a change larger than
+--max-mde, e.g. while the history is shorter than --noise-nights; CI fails closed on it unless
+--accept-inconclusive, then 0.
 `;
 
 type Values = ReturnType<typeof parseVerbArgs<typeof OPTIONS>>['values'];
@@ -99,6 +111,7 @@ async function runNightly(v: Values, io: Io, argv: readonly string[]): Promise<n
   const name = v.baseline ?? DEFAULT_BASELINE_NAME;
   const nights = intArg('history', v.history, DEFAULT_HISTORY_NIGHTS, 1, 'nightly');
   const noiseNights = intArg('noise-nights', v['noise-nights'], DEFAULT_NOISE_NIGHTS, 0, 'nightly');
+  const options = { ...NIGHT_GATE, max_mde: fractionArg('nightly', 'max-mde', v['max-mde'], NIGHT_GATE.max_mde) };
   // The store must be usable before two minutes go into a run it could not keep.
   if ((await withStore(v.store, io, 'before the run', async () => true)) === null) return 2;
   const outcome = await executeRun({ ...v, json: false }, io, argv, null, { ...NIGHTLY_SHAPE, print: false, nightly: name });
@@ -121,7 +134,7 @@ async function runNightly(v: Values, io: Io, argv: readonly string[]): Promise<n
     io.err(`shadowbench nightly: the run folder cannot be judged: ${err.message}\n`);
     return 2;
   }
-  const gate = buildReport(gateInput);
+  const gate = buildReport(gateInput, options);
   save(join(runDir, 'gate.json'), reportJson(gate));
   save(join(runDir, 'gate.md'), reportMarkdown(gate));
   save(join(runDir, 'gate.html'), reportHtml(gate, gateInput.run, gateInput.summaries ?? []));
@@ -134,7 +147,7 @@ async function runNightly(v: Values, io: Io, argv: readonly string[]): Promise<n
       tonight: run, run_exit_code: outcome.exitCode, baseline_name: name, baseline,
       baseline_verdicts: baseline === null ? {} : await verdictsOf(store, baseline.run_id),
       history: await nightlyHistory(store, name, hw, run.run_id, nights - 1), annotations: await annotationsOf(store, hw), gate,
-      options: { min_noise_nights: noiseNights },
+      options: { gate: options, min_noise_nights: noiseNights, accept_inconclusive: v['accept-inconclusive'] === true },
     });
     if (v.accept === true) {
       const n = await acceptRun(store, run, name, who(v));

@@ -24,6 +24,13 @@ export interface Verb {
 /** Exit code for a command line that could not be understood. */
 export const EXIT_USAGE = 2;
 
+/**
+ * Exit code of gate, compare and nightly when a deciding comparison could
+ * not see a change of the threshold size and nothing regressed: CI fails
+ * closed on a blind verdict unless --accept-inconclusive is given.
+ */
+export const EXIT_INCONCLUSIVE = 3;
+
 /** A bad command line: main prints the message on stderr and exits with EXIT_USAGE. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';

@@ -1,10 +1,13 @@
-// Comparing two runs cell by cell: the same statistics as the gate, with run
-// A as the baseline. Runs from different hardware signatures are not
-// comparable, and saying so is the answer.
+// Comparing cells: two runs cell by cell (run A the baseline, unpaired), or
+// two arms (mode sets) of one run, paired round by round. The deciding
+// comparisons of the whole comparison form one Holm family, the tails
+// another (reported, never deciding). Runs from different hardware
+// signatures are not comparable, and saying so is the answer.
 
-import type { RunRecord } from '../output/write.ts';
-import { DEFAULT_GATE, compare, holm, type Comparison, type GateOptions } from './gate.ts';
-import { metricsOf, valuesToCompare } from './series.ts';
+import type { CellRecord, RunRecord } from '../output/write.ts';
+import { judgeFamily, measure, type Comparison } from './comparison.ts';
+import { DEFAULT_GATE, type GateOptions } from './options.ts';
+import { isDeciding, metricsOf, valuesToCompare } from './series.ts';
 
 export interface RunComparison {
   comparable: boolean;
@@ -14,42 +17,90 @@ export interface RunComparison {
   comparisons: Comparison[];
   only_in_baseline: string[];
   only_in_candidate: string[];
+  /** Deciding comparisons only: tails are in `comparisons`, never counted here. */
   regressions: number;
   improvements: number;
+  inconclusive: number;
 }
 
-/**
- * One cell against another (baseline first): every metric both have, as one
- * Holm family. `sameRun`: both are cells of one interleaved run, so their
- * rounds are compared pair by pair, round number to round number.
- */
-export function compareCells(label: string, a: RunRecord['cells'][number], b: RunRecord['cells'][number], o: GateOptions = DEFAULT_GATE, sameRun = false): Comparison[] {
+/** Every metric two cells both have, measured (not yet judged). `sameRun`: cells of one interleaved run, paired round by round. */
+function measureCells(label: string, a: CellRecord, b: CellRecord, sameRun: boolean): Comparison[] {
   const mb = metricsOf(b);
-  const family: Comparison[] = [];
-  for (const [metric, sa] of metricsOf(a)) {
+  return [...metricsOf(a)].flatMap(([metric, sa]) => {
     const sb = mb.get(metric);
-    if (sb !== undefined) family.push(compare(label, metric, sa.better, ...valuesToCompare(sa, sb, sameRun), o, sameRun));
-  }
-  return holm(family, o.alpha);
+    return sb === undefined ? [] : [measure(label, metric, sa.better, isDeciding(metric), ...valuesToCompare(sa, sb, sameRun), sameRun)];
+  });
+}
+
+/** Judges measured comparisons as two families, the deciding metrics and the tails. */
+export function judgeAll(name: string, comparisons: Comparison[], o: GateOptions): Comparison[] {
+  judgeFamily(`${name}: deciding`, comparisons.filter((c) => c.deciding), o);
+  judgeFamily(`${name}: tails (reported, not deciding)`, comparisons.filter((c) => !c.deciding), o);
+  return comparisons;
+}
+
+/** One cell against another (baseline first), judged on its own. */
+export const compareCells = (label: string, a: CellRecord, b: CellRecord, o: GateOptions = DEFAULT_GATE, sameRun = false): Comparison[] =>
+  judgeAll(label, measureCells(label, a, b, sameRun), o);
+
+function counted(base: Omit<RunComparison, 'regressions' | 'improvements' | 'inconclusive'>): RunComparison {
+  const deciding = base.comparisons.filter((c) => c.deciding);
+  const n = (o: Comparison['outcome']): number => deciding.filter((c) => c.outcome === o).length;
+  return { ...base, regressions: n('regressed'), improvements: n('improved'), inconclusive: n('inconclusive') };
 }
 
 export function compareRuns(a: RunRecord, b: RunRecord, o: GateOptions = DEFAULT_GATE): RunComparison {
-  const base: Omit<RunComparison, 'comparable' | 'why_not'> = {
-    baseline_run: a.run_id, candidate_run: b.run_id, comparisons: [],
+  const base = {
+    baseline_run: a.run_id, candidate_run: b.run_id, comparisons: [] as Comparison[],
     only_in_baseline: a.cells.filter((c) => !b.cells.some((d) => d.id === c.id)).map((c) => c.id),
     only_in_candidate: b.cells.filter((c) => !a.cells.some((d) => d.id === c.id)).map((c) => c.id),
-    regressions: 0, improvements: 0,
   };
   if (a.environment.hardware_signature !== b.environment.hardware_signature) {
-    return { ...base, comparable: false, why_not: `hardware signatures differ (${a.environment.hardware_signature} vs ${b.environment.hardware_signature}): not comparable` };
+    return counted({ ...base, comparable: false, why_not: `hardware signatures differ (${a.environment.hardware_signature} vs ${b.environment.hardware_signature}): not comparable` });
   }
   for (const ca of a.cells) {
     const cb = b.cells.find((c) => c.id === ca.id);
     if (cb === undefined || !ca.usable_for_gate || !cb.usable_for_gate) continue;
-    base.comparisons.push(...compareCells(ca.id, ca, cb, o));
+    base.comparisons.push(...measureCells(ca.id, ca, cb, false));
   }
-  if (base.comparisons.length === 0) return { ...base, comparable: false, why_not: 'no usable cell appears in both runs' };
-  base.regressions = base.comparisons.filter((c) => c.outcome === 'regressed').length;
-  base.improvements = base.comparisons.filter((c) => c.outcome === 'improved').length;
-  return { ...base, comparable: true, why_not: null };
+  if (base.comparisons.length === 0) return counted({ ...base, comparable: false, why_not: 'no usable cell appears in both runs' });
+  judgeAll(`${a.run_id} -> ${b.run_id}`, base.comparisons, o);
+  return counted({ ...base, comparable: true, why_not: null });
+}
+
+/** An arm comparison that cannot be made: bad input (exit 2), with the reason. */
+export class ArmsError extends Error {
+  override readonly name = 'ArmsError';
+}
+
+/** The cell's place without its arm: variant, workload, backend and concurrency. */
+export const cellGroup = (c: CellRecord): string => `${c.variant}.${c.workload}.${c.backend}.c${c.concurrency}`;
+
+/**
+ * Arm `b` against arm `a` (mode-set labels) of one run, cell group by cell
+ * group, paired round by round. Throws ArmsError for an unknown arm, the
+ * same arm twice, or arms that share no cell group.
+ */
+export function compareArms(run: RunRecord, a: string, b: string, o: GateOptions = DEFAULT_GATE): RunComparison {
+  const arms = [...new Set(run.cells.map((c) => c.mode_set))];
+  for (const arm of [a, b]) if (!arms.includes(arm)) throw new ArmsError(`--arms: no arm '${arm}' in run ${run.run_id} (its arms: ${arms.join(', ')})`);
+  if (a === b) throw new ArmsError(`--arms: '${a}' is named twice; name two different arms`);
+  const ofArm = (arm: string): CellRecord[] => run.cells.filter((c) => c.mode_set === arm);
+  const other = (c: CellRecord, arm: string): CellRecord | undefined => ofArm(arm).find((d) => cellGroup(d) === cellGroup(c));
+  const pairs = ofArm(a).flatMap((ca) => {
+    const cb = other(ca, b);
+    return cb === undefined ? [] : [[ca, cb] as const];
+  });
+  if (pairs.length === 0) {
+    throw new ArmsError(`--arms ${a},${b}: the arms share no cell (workload, backend, concurrency): ${a} ran ${ofArm(a).map(cellGroup).join(', ')}; ${b} ran ${ofArm(b).map(cellGroup).join(', ')}`);
+  }
+  const comparisons = pairs.filter(([ca, cb]) => ca.usable_for_gate && cb.usable_for_gate).flatMap(([ca, cb]) => measureCells(cellGroup(ca), ca, cb, true));
+  const base = {
+    baseline_run: `${run.run_id}:${a}`, candidate_run: `${run.run_id}:${b}`, comparisons,
+    only_in_baseline: ofArm(a).filter((c) => other(c, b) === undefined).map((c) => c.id),
+    only_in_candidate: ofArm(b).filter((c) => other(c, a) === undefined).map((c) => c.id),
+  };
+  if (comparisons.length === 0) return counted({ ...base, comparable: false, why_not: 'no cell of both arms is usable (failures, observability gaps or state mismatch)' });
+  judgeAll(`${a} -> ${b}`, comparisons, o);
+  return counted({ ...base, comparable: true, why_not: null });
 }

@@ -5,6 +5,7 @@
 
 import type { CellSummary, RunRecord } from '../output/write.ts';
 import type { HistogramSummary } from '../record/aggregate.ts';
+import { mdeText } from './comparison.ts';
 import type { GateReport } from './report.ts';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
@@ -142,20 +143,33 @@ function engines(r: GateReport): string {
   return `<h2>Engines side by side</h2><p>Ratios: the reference engine's best mode / the comparator.</p><table><tr><th>cells</th><th>reference best</th><th>ops/s</th><th>p99</th><th>comparator</th><th>ops/s</th><th>p99</th><th>ops/s ratio</th><th>p99 ratio</th></tr>${rows.join('')}</table>`;
 }
 
+/** Every comparison behind the verdicts, with the change each could have missed (MDE). */
+function comparisons(r: GateReport): string {
+  // A comparison serving several classes is one object: list it once.
+  const rows = [...new Set(r.verdicts.flatMap((v) => v.comparisons))].map((c) =>
+    `<tr class="${c.outcome}"><td>${esc(c.cell_group)}</td><td>${esc(c.metric)}</td><td>${c.deciding ? 'yes' : 'no (tail)'}</td><td>${(c.relative_diff * 100).toFixed(1)}%</td>` +
+    `<td>${c.ci === null ? '–' : `[${(c.ci.lower * 100).toFixed(1)}%, ${(c.ci.upper * 100).toFixed(1)}%]`}</td><td>${c.p_adjusted === null ? '–' : c.p_adjusted.toFixed(4)}</td>` +
+    `<td>${esc(mdeText(c.mde))}</td><td>${c.outcome}${c.inconclusive_reason === null ? '' : ` (${c.inconclusive_reason.replace(/_/g, ' ')})`}</td></tr>`);
+  if (rows.length === 0) return '';
+  return `<h2>Comparisons</h2><p>Throughput and median latency decide (one Holm family at alpha ${r.options.alpha}); tails are reported. MDE: the smallest change the comparison could detect with ${Math.round(r.options.power * 100)}% power.</p>` +
+    `<table><tr><th>cells</th><th>metric</th><th>decides</th><th>change</th><th>95% CI</th><th>p (Holm)</th><th>MDE</th><th>outcome</th></tr>${rows.join('')}</table>`;
+}
+
 export function reportHtml(r: GateReport, run: RunRecord, summaries: readonly CellSummary[]): string {
   const byId = new Map(summaries.map((s) => [s.id, s]));
-  const verdictRows = r.verdicts.map((v) => `<tr class="${v.verdict}"><td>${v.metadata_class}</td><td><strong>${v.verdict}</strong></td><td><ul>${v.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>${v.not_run.length > 0 ? `<p class="notrun">Not run: ${v.not_run.map(esc).join('; ')}</p>` : ''}</td></tr>`).join('');
+  const verdictRows = r.verdicts.map((v) => `<tr class="${v.verdict}"><td>${v.metadata_class}</td><td><strong>${v.verdict}</strong>${v.inconclusive ? ' (inconclusive)' : ''}<br><small>largest MDE ${esc(mdeText(v.largest_mde))}</small></td><td><ul>${v.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>${v.not_run.length > 0 ? `<p class="notrun">Not run: ${v.not_run.map(esc).join('; ')}</p>` : ''}</td></tr>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>shadowbench gate — ${esc(r.run_id)}</title>
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1180px;color:#222}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #eee;padding:6px 8px;text-align:left;vertical-align:top}
-tr.promote td:nth-child(2){color:#2ca02c}tr.hold td:nth-child(2){color:#b8860b}tr.rollback td:nth-child(2){color:#d62728}
+tr.regressed td:last-child{color:#d62728}tr.inconclusive td:last-child{color:#b8860b}tr.promote td:nth-child(2){color:#2ca02c}tr.hold td:nth-child(2){color:#b8860b}tr.rollback td:nth-child(2){color:#d62728}
 .grid{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}figcaption{font-weight:600;margin:8px 0 4px}.notrun{color:#777}
 </style></head><body>
 <h1>shadowbench gate</h1>
 <p>run <code>${esc(r.run_id)}</code> · hardware <code>${esc(r.hardware_signature)}</code> · commit <code>${esc(r.git_commit ?? 'unknown')}</code>${r.fault_injection ? ' · <strong>fault injection on</strong>' : ''}</p>
 <h2>Verdicts</h2><table><tr><th>class</th><th>verdict</th><th>reasons</th></tr>${verdictRows}</table>
+${comparisons(r)}
 ${engines(r)}
 <h2>Latency percentile curves per mode</h2><div class="grid">${latencyCurves(run, byId)}</div>
 <h2>Throughput by concurrency</h2><div class="grid">${throughputByConcurrency(run)}</div>

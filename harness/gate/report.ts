@@ -9,7 +9,9 @@ import type { CellRecord, CellSummary, RunRecord } from '../output/write.ts';
 import { stableJson } from '../cli/verb.ts';
 import { compareEngines, type EngineComparison } from '../output/versus.ts';
 import { ns } from '../output/table.ts';
-import { DEFAULT_GATE, gate, type GateInput, type GateOptions, type Verdict } from './gate.ts';
+import { mdeText, type Comparison } from './comparison.ts';
+import { gate, type GateInput, type Verdict } from './gate.ts';
+import { DEFAULT_GATE, type GateOptions } from './options.ts';
 
 export interface GateReport {
   format: 'shadowbench-gate';
@@ -68,19 +70,30 @@ export const reportJson = (r: GateReport): string => `${stableJson(r)}\n`;
 
 const ICON: Record<Verdict['verdict'], string> = { promote: 'PROMOTE', hold: 'HOLD', rollback: 'ROLLBACK' };
 
+const fixed = (x: number | null, digits: number): string => (x === null ? '–' : x.toFixed(digits));
+const interval = (ci: Comparison['ci']): string => (ci === null ? '–' : `[${(ci.lower * 100).toFixed(1)}%, ${(ci.upper * 100).toFixed(1)}%]`);
+
+/** Every comparison with its test, its Holm-adjusted p and the change it could have missed (MDE at 80% power). */
+export function comparisonTable(cs: readonly Comparison[]): string[] {
+  const rows = ['| cells | metric | decides | baseline | candidate | change | 95% CI | p (Holm) | MDE | rank test p (smallest possible) | Cliff δ | outcome |', '|---|---|---|---|---|---|---|---|---|---|---|---|'];
+  for (const c of cs) {
+    const outcome = c.inconclusive_reason === null ? c.outcome : `${c.outcome} (${c.inconclusive_reason.replace(/_/g, ' ')})`;
+    rows.push(`| ${c.cell_group} | ${c.metric} | ${c.deciding ? 'yes' : 'no (tail)'} | ${c.baseline_median.toFixed(0)} | ${c.candidate_median.toFixed(0)} | ${(c.relative_diff * 100).toFixed(1)}% | ${interval(c.ci)} | ` +
+      `${fixed(c.test?.p_value ?? null, 4)} (${fixed(c.p_adjusted, 4)}) | ${mdeText(c.mde)} | ${c.rank_test.p_value.toFixed(3)} (${c.rank_test.min_p_value.toFixed(3)}) | ${c.effect_size.value.toFixed(2)} | ${outcome} |`);
+  }
+  return rows;
+}
+
 export function reportMarkdown(r: GateReport): string {
   const out = [`## shadowbench gate — run \`${r.run_id}\``, '', `hardware \`${r.hardware_signature}\`, commit \`${r.git_commit ?? 'unknown'}\`${r.fault_injection ? ', **fault injection on**' : ''}`, ''];
+  out.push(`Deciding metrics: throughput and median latency, one Holm family over the run at alpha ${r.options.alpha}; tails are reported, never deciding. ` +
+    `MDE: the smallest change each comparison could detect with ${Math.round(r.options.power * 100)}% power; not significant with an MDE above ${(r.options.max_mde * 100).toFixed(0)}% is inconclusive.`, '');
   out.push('| class | verdict | selected primitive |', '|---|---|---|');
-  for (const v of r.verdicts) out.push(`| ${v.metadata_class} | **${ICON[v.verdict]}** | ${v.card.selected_primitive} |`);
+  for (const v of r.verdicts) out.push(`| ${v.metadata_class} | **${ICON[v.verdict]}**${v.inconclusive ? ' (inconclusive)' : ''} | ${v.card.selected_primitive} |`);
   for (const v of r.verdicts) {
     out.push('', `### ${v.metadata_class}: ${ICON[v.verdict]}`, '');
     for (const reason of v.reasons) out.push(`- ${reason}`);
-    if (v.comparisons.length > 0) {
-      out.push('', '| cells | metric | baseline | candidate | change | 95% CI | U test p | Cliff δ | outcome |', '|---|---|---|---|---|---|---|---|---|');
-      for (const c of v.comparisons) {
-        out.push(`| ${c.cell_group} | ${c.metric} | ${c.baseline_median.toFixed(0)} | ${c.candidate_median.toFixed(0)} | ${(c.relative_diff * 100).toFixed(1)}% | [${(c.ci.lower * 100).toFixed(1)}%, ${(c.ci.upper * 100).toFixed(1)}%] | ${c.rank_test.p_value.toFixed(3)} | ${c.effect_size.value.toFixed(2)} | ${c.outcome} |`);
-      }
-    }
+    if (v.comparisons.length > 0) out.push('', ...comparisonTable(v.comparisons));
     const zeros = v.zero_contracts.map((z) => `\`${z.counter}\` = ${z.count}`).join(', ');
     if (zeros !== '') out.push('', `Zero-tolerance counts: ${zeros}`);
     for (const n of v.not_run) out.push(`- not run: ${n}`);

@@ -25,6 +25,14 @@ export function metricsOf(c: CellRecord): Map<string, Series> {
   return out;
 }
 
+/**
+ * The metrics that decide a verdict: throughput and median latency, the
+ * steadiest figures. Tail percentiles swing far more between identical runs
+ * (an A/A night once rolled back M1 and M6 on one c4 cell's read p99), so
+ * they are reported beside, in their own family, and never decide.
+ */
+export const isDeciding = (metric: string): boolean => metric === 'throughput_ops_s' || metric.endsWith('.latency_p50_ns');
+
 /** The operation kind with the most operations over the cell's rounds that did not fail. */
 export function busiestKind(c: CellRecord): string | undefined {
   const kinds = new Map<string, number>();

@@ -20,6 +20,7 @@ export const MIN_SEGMENT = 3;
 export const MIN_NIGHTS = 2 * MIN_SEGMENT;
 
 export interface ChangePointOptions {
+  /** Two-sided level of one series' tests (a night divides its family's alpha by the series it judges). */
   alpha: number;
   /** Smallest relative change of the level that counts. */
   min_effect: number;
@@ -27,10 +28,11 @@ export interface ChangePointOptions {
 }
 
 /**
- * alpha 0.01 with a 3% floor: on synthetic flat histories (±3% uniform noise,
- * 14–30 nights) about 0.1–0.5% of series raise a false change point; a 10%
- * step is confirmed about five nights after it (tonight's baseline comparison
- * flags it the first night).
+ * alpha 0.01 per series with a 3% floor: on synthetic flat histories (±3%
+ * uniform noise, 14–30 nights) about 0.1–0.5% of series raise a false change
+ * point; a 10% step is confirmed about five nights after it. A night judges
+ * about a hundred series, so the nightly holds the family to this alpha
+ * (Bonferroni: alpha / series per series; judge.ts).
  */
 export const DEFAULT_CHANGE_POINT: ChangePointOptions = { alpha: 0.01, min_effect: 0.03, permutations: 999 };
 
@@ -92,26 +94,29 @@ function step(xs: readonly number[], o: ChangePointOptions): ChangePoint | null 
   const r = ranks(xs);
   const observed = bestSplit(r);
   if (observed.at < 0) return null;
-  // Seeded by the values: the same history always gives the same p-value (and report).
-  const rng = new Xorshift32(xs.reduce((h, x) => (Math.imul(h, 31) + Math.round(x * 1000)) | 0, 17) || 1);
-  const perm = [...r];
-  let extreme = 0;
-  for (let p = 0; p < o.permutations; p++) {
-    for (let i = perm.length - 1; i > 0; i--) {
-      const j = Math.floor(rng.next() * (i + 1));
-      [perm[i], perm[j]] = [perm[j]!, perm[i]!];
-    }
-    if (bestSplit(perm).z >= observed.z - 1e-12) extreme++;
-  }
   const left = xs.slice(0, observed.at);
   const right = xs.slice(observed.at);
   const before = median(left);
   const after = median(right);
   // The shift must also stand clear of the night-to-night noise inside each level.
   if (Math.abs(after - before) <= NOISE_MULTIPLE * pooledMad([left, right])) return null;
+  // Enough permutations for p to reach alpha (a night judges many series, each at a small alpha);
+  // a series stops as soon as it can no longer get there, so only real steps pay for them all.
+  const total = Math.max(o.permutations, Math.ceil(3 / o.alpha));
+  // Seeded by the values: the same history always gives the same p-value (and report).
+  const rng = new Xorshift32(xs.reduce((h, x) => (Math.imul(h, 31) + Math.round(x * 1000)) | 0, 17) || 1);
+  const perm = [...r];
+  let extreme = 0;
+  for (let p = 0; p < total; p++) {
+    for (let i = perm.length - 1; i > 0; i--) {
+      const j = Math.floor(rng.next() * (i + 1));
+      [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+    }
+    if (bestSplit(perm).z >= observed.z - 1e-12 && ++extreme + 1 >= o.alpha * (total + 1)) return null;
+  }
   return {
     kind: 'step', at: observed.at, relative_change: before === 0 ? 0 : (after - before) / Math.abs(before),
-    p_value: (extreme + 1) / (o.permutations + 1), statistic: observed.z, test: 'pettitt_permutation',
+    p_value: (extreme + 1) / (total + 1), statistic: observed.z, test: 'pettitt_permutation',
   };
 }
 
@@ -171,11 +176,4 @@ export function detectChange(xs: readonly number[], o: ChangePointOptions = DEFA
   if (found.length === 1) return found[0]!;
   const [s, d] = found as [ChangePoint, ChangePoint];
   return sse(xs, s.at) <= lineSse(xs) ? s : d;
-}
-
-/** Whether tonight's value stands apart from the previous nights (beyond `k` scaled MADs of them). */
-export function outsideNightNoise(history: readonly number[], tonight: number, k = 3): { outside: boolean; median: number; mad: number } {
-  const m = median([...history]);
-  const mad = 1.4826 * median(history.map((x) => Math.abs(x - m)));
-  return { outside: Math.abs(tonight - m) > k * mad, median: m, mad };
 }

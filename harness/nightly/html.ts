@@ -3,6 +3,7 @@
 // change point, night by night, with the baseline night and the change point
 // marked, so a reader sees a step, a drift or one wild night at a glance.
 
+import { mdeText } from '../gate/comparison.ts';
 import { esc, fmtNs, lineChart } from '../gate/html.ts';
 import type { NightlyReport } from './judge.ts';
 
@@ -24,17 +25,22 @@ function chart(r: NightlyReport, s: NightlyReport['series'][number]): string {
 }
 
 export function nightlyHtml(r: NightlyReport): string {
-  const status = (k: string): string => r.findings.find((f) => f.key === k)?.status ?? (r.change_points.some((c) => c.key === k) ? 'change point' : '');
+  const status = (k: string): string => {
+    const f = r.findings.find((x) => x.key === k);
+    return f === undefined ? (r.change_points.some((c) => c.key === k) ? 'change point' : '') : `${f.status} (MDE ${mdeText(f.mde)})`;
+  };
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>shadowbench nightly — ${esc(r.run_id)}</title>
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1180px;color:#222}
-.regression{color:#d62728}.no_regression{color:#2ca02c}.grid{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}
+.regression{color:#d62728}.inconclusive{color:#b8860b}.no_regression{color:#2ca02c}.grid{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}
 figcaption{font-weight:600;margin:8px 0 4px;font-size:12px}.muted{color:#777}
 </style></head><body>
-<h1 class="${r.outcome}">shadowbench nightly — ${r.outcome === 'regression' ? 'regression' : 'no regression'}</h1>
+<h1 class="${r.outcome}">shadowbench nightly — ${r.outcome.replace('_', ' ')}</h1>
 <p>run <code>${esc(r.run_id)}</code> · hardware <code>${esc(r.hardware_signature)}</code> · commit <code>${esc(r.git_commit ?? 'unknown')}</code> · baseline <code>${esc(r.baseline.run_id ?? 'none')}</code> · ${r.history.nights} night(s)</p>
 ${r.reasons.length > 0 ? `<h2>Why it failed</h2><ul>${r.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : ''}
+${r.inconclusive.length > 0 ? `<h2>Could not see (inconclusive)</h2><ul>${r.inconclusive.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : ''}
+<p>${r.comparisons.total} comparisons with the baseline (${r.comparisons.deciding} deciding): ${r.comparisons.no_change} no change, ${r.comparisons.inconclusive} inconclusive, ${r.comparisons.moved} moved; median MDE of the deciding ones ${esc(mdeText(r.comparisons.median_deciding_mde))}.</p>
 ${r.known.length > 0 ? `<h2>Known, as at the baseline</h2><ul>${r.known.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : ''}
 <h2>Metrics that moved, night by night</h2>
 <div class="grid">${r.series.map((s) => `<div><p class="muted">${esc(status(s.key))}</p>${chart(r, s)}</div>`).join('') || '<p>Nothing moved.</p>'}</div>

@@ -1,26 +1,32 @@
 // The nightly verdict, as a pure function of what the store and the run hold:
 // tonight's run against the accepted baseline of the same hardware signature
-// (per-round statistics: Mann-Whitney with Holm, bootstrap interval, Cliff's
-// delta) and every metric's history of nights (change points). A metric a
-// user muted is shown and not judged; an acknowledged change point restarts
-// that metric's history at the acknowledged night. A regression against the
-// baseline that lies within the night-to-night noise of the history is
-// `suspect`, not a regression: one noisy night does not fail a build. Until
-// the history holds `min_noise_nights` nights, that noise is unknown and a
-// regression against the baseline is `suspect` too (measured here: two A/A
-// nights of the quick suite differ by up to 60% in whole workloads).
+// and every metric's history of nights (change points). The night's
+// families are explicit: throughput and median latency decide (tails are
+// reported), the gate's deciding comparisons form one Holm family and the
+// baseline's another, and the histories' change points a third, their
+// alphas adding up to the night's (shape.ts). A
+// regression against the baseline's rounds must also stand outside the
+// night-to-night noise of the history (a t prediction interval held to the
+// family's alpha over its size, noise.ts); until the history holds
+// `min_noise_nights` nights that noise is unknown and such a regression is
+// `suspect`. A comparison that could have missed a change larger than
+// max_mde (its MDE, or the history's, above it) is inconclusive, and so is
+// the night, which fails closed (exit 3) unless inconclusive is accepted. A
+// metric a user muted is shown and not judged; an acknowledged change point
+// restarts that metric's history at the acknowledged night.
 
 import { createHash } from 'node:crypto';
 import { median } from 'simple-statistics';
-import type { Comparison, GateOptions } from '../gate/gate.ts';
-import { DEFAULT_GATE } from '../gate/gate.ts';
 import { compareRuns } from '../gate/compare.ts';
-import { metricsOf } from '../gate/series.ts';
+import { mdeText, pct, type Comparison } from '../gate/comparison.ts';
+import type { GateOptions } from '../gate/options.ts';
+import { isDeciding, metricsOf } from '../gate/series.ts';
 import type { GateReport } from '../gate/report.ts';
 import type { RunRecord } from '../output/write.ts';
 import { stableJson } from '../cli/verb.ts';
-import { DEFAULT_NOISE_NIGHTS } from './shape.ts';
-import { DEFAULT_CHANGE_POINT, detectChange, outsideNightNoise, type ChangePoint, type ChangePointOptions } from './changepoint.ts';
+import { DEFAULT_NOISE_NIGHTS, NIGHT_ALPHA, NIGHT_CHANGE_POINT, NIGHT_GATE } from './shape.ts';
+import { MIN_NIGHTS, detectChange, type ChangePoint, type ChangePointOptions } from './changepoint.ts';
+import { nightNoise, type NightNoise } from './noise.ts';
 
 /** A user's word on a metric, as the store keeps it (oldest first). */
 export interface Annotation {
@@ -46,7 +52,14 @@ export interface NightlyInput {
   gate: GateReport;
   /** The gate's verdicts on the baseline run, by class: a rollback already there is known, not new. */
   baseline_verdicts?: Readonly<Record<string, string>>;
-  options?: { gate?: GateOptions; change_point?: ChangePointOptions; min_noise_nights?: number };
+  options?: {
+    /** The baseline family's options (default NIGHT_GATE: half the night's alpha). */
+    gate?: GateOptions;
+    change_point?: ChangePointOptions;
+    min_noise_nights?: number;
+    /** Exit 0 instead of 3 on an inconclusive night (the report still says inconclusive). */
+    accept_inconclusive?: boolean;
+  };
 }
 
 /** `tail`: a tail-latency regression, reported and not failed (tails swing night to night far more than medians). */
@@ -58,9 +71,29 @@ export interface MetricFinding {
   metric: string;
   status: MetricStatus;
   comparison: Comparison;
-  /** Tonight against the previous nights' medians; null with too short a history. */
-  night_noise: { nights: number; median: number; mad: number; outside: boolean } | null;
+  /** Tonight against the previous nights' values; null when not judged (too short a history, or min_noise_nights 0). */
+  night_noise: NightNoise | null;
+  /** What this night could see of the metric: the larger of the rounds' MDE and the history's; null: infinite. */
+  mde: number | null;
   note: string | null;
+}
+
+/** Every comparison with the baseline, in brief: what it found and what it could have missed. */
+export interface BaselineRow {
+  key: string;
+  deciding: boolean;
+  change: number;
+  p_adjusted: number | null;
+  /** MDE of the rounds' test (null: infinite). */
+  mde: number | null;
+  /** MDE of the night-noise test (null: infinite or not judged; see night_noise_judged). */
+  night_mde: number | null;
+  night_noise_judged: boolean;
+  outcome: Comparison['outcome'];
+  /** The night's reading: a finding's status, or no_change / inconclusive. */
+  status: MetricStatus | 'no_change' | 'inconclusive';
+  /** A deciding metric, not a regression, whose change up to max_mde could have gone unseen (rounds' or history's MDE): it makes the night inconclusive. */
+  blind: boolean;
 }
 
 export interface ChangeFinding extends ChangePoint {
@@ -83,16 +116,23 @@ export interface NightlyReport {
   hardware_signature: string;
   git_commit: string | null;
   baseline: { name: string; run_id: string | null; comparable: boolean; why_not: string | null };
-  exit_code: 0 | 1;
-  outcome: 'no_regression' | 'regression';
+  /** 0 no regression, 1 regression, 3 inconclusive (0 when accepted). */
+  exit_code: 0 | 1 | 3;
+  outcome: 'no_regression' | 'regression' | 'inconclusive';
   reasons: string[];
+  /** Why the night is inconclusive: what it could not see (empty when it could see everything it judges). */
+  inconclusive: string[];
+  /** The night's families and the alphas they were held to. */
+  families: { night_alpha: number; gate_alpha: number; baseline_alpha: number; baseline_deciding: number; night_noise_alpha: number | null; change_point_alpha: number; change_point_series: number; max_mde: number };
   run: { exit_code: number; cells: number; failed: number; correctness_failures: number };
-  gate: { metadata_class: string; verdict: string; baseline_verdict: string | null; reasons: string[] }[];
+  gate: { metadata_class: string; verdict: string; inconclusive: boolean; largest_mde: number | null; baseline_verdict: string | null; reasons: string[] }[];
   /** Standing conditions the baseline already had (reported, not failed). */
   known: string[];
-  /** Comparisons with the baseline that moved (every other one is no_change, noisy or too short). */
+  /** Comparisons with the baseline that moved (every other one is no_change or inconclusive). */
   findings: MetricFinding[];
-  comparisons: { total: number; no_change: number; noisy: number; insufficient_rounds: number };
+  comparisons: { total: number; deciding: number; no_change: number; inconclusive: number; moved: number; median_deciding_mde: number | null };
+  /** Every comparison with the baseline, with its MDE. */
+  baseline_comparisons: BaselineRow[];
   change_points: ChangeFinding[];
   acknowledged: (Annotation & { applies_to: string[] })[];
   muted: (Annotation & { applies_to: string[] })[];
@@ -115,19 +155,18 @@ function ackOf(annotations: readonly Annotation[], key: string, nights: readonly
   return annotations.filter((a) => a.kind === 'acknowledge' && matches(a.metric, key) && a.at_run !== null && nights.includes(a.at_run)).at(-1) ?? null;
 }
 
-/**
- * The night is judged on throughput and median latencies, the steadiest
- * figures: fewer series, fewer false alarms. Tail percentiles are reported.
- */
-export const JUDGED_METRIC = (metric: string): boolean => metric === 'throughput_ops_s' || metric.endsWith('.latency_p50_ns');
-
 /** A night's value of a metric: the median of its rounds. */
 const nightValue = (values: readonly number[]): number | null => (values.length === 0 ? null : median([...values]));
 
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** What a row could see: the larger of its MDEs (Infinity when either is infinite). */
+const seen = (r: BaselineRow): number => (r.mde === null || (r.night_noise_judged && r.night_mde === null) ? Infinity : Math.max(r.mde, r.night_mde ?? 0));
+
 export function judgeNight(input: NightlyInput): NightlyReport {
   const { tonight, annotations } = input;
-  const gateOptions = input.options?.gate ?? DEFAULT_GATE;
-  const cpOptions = input.options?.change_point ?? DEFAULT_CHANGE_POINT;
+  const gateOptions = input.options?.gate ?? NIGHT_GATE;
+  const cpOptions = input.options?.change_point ?? NIGHT_CHANGE_POINT;
   const minNoiseNights = input.options?.min_noise_nights ?? DEFAULT_NOISE_NIGHTS;
   const nights = [...input.history, tonight];
   const nightIds = nights.map((r) => r.run_id);
@@ -165,49 +204,57 @@ export function judgeNight(input: NightlyInput): NightlyReport {
 
   // Tonight against the baseline.
   const findings: MetricFinding[] = [];
-  const counts = { total: 0, no_change: 0, noisy: 0, insufficient_rounds: 0 };
+  const rows: BaselineRow[] = [];
   let baselineComparable = false;
+  let deciding = 0;
   let whyNot: string | null = input.baseline === null ? `no accepted baseline '${input.baseline_name}' for hardware signature ${tonight.environment.hardware_signature} (accept one with --accept)` : null;
   if (input.baseline !== null) {
     const cmp = compareRuns(input.baseline, tonight, gateOptions);
     baselineComparable = cmp.comparable;
     whyNot = cmp.why_not;
-    counts.total = cmp.comparisons.length;
+    deciding = cmp.comparisons.filter((c) => c.deciding && c.test !== null).length;
+    // The history test is one per deciding comparison: Bonferroni keeps the family within its alpha.
+    const noiseAlpha = gateOptions.alpha / Math.max(1, deciding);
     for (const c of cmp.comparisons) {
-      if (c.outcome === 'no_change' || c.outcome === 'noisy' || c.outcome === 'insufficient_rounds') {
-        counts[c.outcome]++;
-        continue;
-      }
       const key = `${c.cell_group}:${c.metric}`;
       const mute = muteOf(annotations, key);
       const past = judgedHistory(key).values.slice(0, -1);
       const tonightValue = series.get(key)?.values.at(-1) ?? null;
-      const noise = past.length >= Math.max(1, minNoiseNights) && tonightValue !== null ? { nights: past.length, ...outsideNightNoise(past, tonightValue) } : null;
-      let status: MetricStatus = c.outcome === 'improved' ? 'improved' : 'regressed';
+      const judgeNoise = c.deciding && minNoiseNights > 0;
+      const noise = judgeNoise && tonightValue !== null && past.length >= minNoiseNights ? nightNoise(past, tonightValue, noiseAlpha, gateOptions.power) : null;
+      const moved = c.outcome === 'regressed' || c.outcome === 'improved';
+      let status: BaselineRow['status'] = c.outcome === 'improved' ? 'improved' : c.outcome === 'regressed' ? 'regressed' : 'no_change';
       let note: string | null = null;
       if (mute !== null) {
         status = 'muted';
         note = `muted by ${mute.created_by} on ${mute.created_at}: ${mute.reason}`;
-      } else if (status === 'regressed' && !JUDGED_METRIC(c.metric)) {
+      } else if (status === 'regressed' && !c.deciding) {
         status = 'tail';
-      } else if (status === 'regressed' && noise !== null && !noise.outside) {
-        status = 'suspect';
-        note = `within the night-to-night noise of the last ${noise.nights} nights (median ${noise.median.toFixed(1)}, MAD ${noise.mad.toFixed(1)}): watch, not failed`;
-      } else if (status === 'regressed' && noise === null && minNoiseNights > 0) {
+      } else if (status === 'regressed' && judgeNoise && noise === null) {
         // Runs on one machine differ by far more than rounds within a run; until the history shows by how much, a change is not a verdict.
         status = 'suspect';
         note = `calibrating: ${past.length} of ${minNoiseNights} nights of history needed to know the night-to-night noise; watch, not failed`;
+      } else if (status === 'regressed' && noise !== null && !noise.outside) {
+        status = 'suspect';
+        note = `within the night-to-night noise of the last ${noise.nights} nights (level ${noise.level.toFixed(1)}, sd ${pct(noise.sd_log)}, p=${noise.p_value.toFixed(4)} against ${noise.alpha.toPrecision(2)}); watch, not failed`;
       }
-      findings.push({ key, cell: c.cell_group, metric: c.metric, status, comparison: c, night_noise: noise, note });
+      const row: BaselineRow = { key, deciding: c.deciding, change: c.relative_diff, p_adjusted: c.p_adjusted, mde: c.mde, night_mde: noise?.mde ?? null, night_noise_judged: judgeNoise, outcome: c.outcome, status, blind: false };
+      // Not a regression, yet a change larger than max_mde could have gone unseen: the night cannot vouch for this metric.
+      row.blind = c.deciding && (status === 'no_change' || status === 'suspect') && seen(row) > gateOptions.max_mde;
+      if (row.blind && status === 'no_change') row.status = 'inconclusive';
+      rows.push(row);
+      if (moved) findings.push({ key, cell: c.cell_group, metric: c.metric, status: status as MetricStatus, comparison: c, night_noise: noise, mde: finite(seen(row)), note });
     }
   }
 
   // Every metric's history.
   const change_points: ChangeFinding[] = [];
-  for (const [key, e] of series) {
-    if (!JUDGED_METRIC(e.metric) || e.values.at(-1) === null) continue;
-    const h = judgedHistory(key);
-    const cp = detectChange(h.values, cpOptions);
+  // The deciding series long enough to judge form one family: each is held to its alpha over their number.
+  const histories = [...series].filter(([, e]) => isDeciding(e.metric) && e.values.at(-1) !== null)
+    .map(([key, e]) => ({ key, e, h: judgedHistory(key) })).filter((x) => x.h.values.length >= MIN_NIGHTS);
+  const perSeries = { ...cpOptions, alpha: cpOptions.alpha / Math.max(1, histories.length) };
+  for (const { key, e, h } of histories) {
+    const cp = detectChange(h.values, perSeries);
     if (cp === null) continue;
     const worse = e.better === 'higher' ? cp.relative_change < 0 : cp.relative_change > 0;
     const at_run = h.runs[cp.at]!;
@@ -227,20 +274,38 @@ export function judgeNight(input: NightlyInput): NightlyReport {
     else reasons.push(`gate: ${v.metadata_class} rollback: ${v.reasons[0] ?? ''}`);
   }
   for (const f of findings.filter((x) => x.status === 'regressed')) {
-    reasons.push(`regression against baseline ${input.baseline?.run_id ?? ''}: ${f.key} ${(f.comparison.relative_diff * 100).toFixed(1)}% (p=${f.comparison.rank_test.p_value.toFixed(4)}, CI [${(f.comparison.ci.lower * 100).toFixed(1)}%, ${(f.comparison.ci.upper * 100).toFixed(1)}%])`);
+    const c = f.comparison;
+    reasons.push(`regression against baseline ${input.baseline?.run_id ?? ''}: ${f.key} ${pct(c.relative_diff)} (p=${c.test!.p_value.toFixed(4)}, Holm-adjusted ${c.p_adjusted!.toFixed(4)}, CI [${pct(c.ci!.lower)}, ${pct(c.ci!.upper)}], MDE ${mdeText(f.mde)})`);
   }
   for (const c of change_points.filter((x) => x.direction === 'regressed' && x.status === 'new')) {
     reasons.push(`${c.kind} in the history of ${c.key} at ${c.at_run}: ${(c.relative_change * 100).toFixed(1)}% (${c.test}, p=${c.p_value.toFixed(4)}, ${c.nights} nights)`);
   }
+  const inconclusive: string[] = [];
+  const blind = rows.filter((r) => r.blind);
+  if (blind.length > 0) {
+    const widest = [...blind].sort((a, b) => seen(b) - seen(a))[0]!;
+    inconclusive.push(`${blind.length} of ${rows.filter((r) => r.deciding).length} deciding comparisons with the baseline could have missed a change larger than ${pct(gateOptions.max_mde)}; widest: ${widest.key} (MDE ${mdeText(finite(seen(widest)))}${widest.night_noise_judged && widest.night_mde === null ? `, night-to-night noise not yet known: ${minNoiseNights} nights needed` : ''})`);
+  }
+  for (const v of input.gate.verdicts.filter((x) => x.inconclusive)) inconclusive.push(`gate: ${v.metadata_class} inconclusive: ${v.reasons.find((r) => r.startsWith('hold: inconclusive')) ?? ''}`);
+  const exit: NightlyReport['exit_code'] = reasons.length > 0 ? 1 : inconclusive.length > 0 && input.options?.accept_inconclusive !== true ? 3 : 0;
+  const decidingMdes = rows.filter((r) => r.deciding).map(seen).filter(Number.isFinite);
   const used = (a: Annotation): string[] => [...series.keys()].filter((k) => matches(a.metric, k));
   const body: Omit<NightlyReport, 'trace_correlation'> = {
     format: 'shadowbench-nightly', version: 1, run_id: tonight.run_id, hardware_signature: tonight.environment.hardware_signature,
     git_commit: tonight.environment.git_commit,
     baseline: { name: input.baseline_name, run_id: input.baseline?.run_id ?? null, comparable: baselineComparable, why_not: whyNot },
-    exit_code: reasons.length > 0 ? 1 : 0, outcome: reasons.length > 0 ? 'regression' : 'no_regression', reasons,
+    exit_code: exit, outcome: reasons.length > 0 ? 'regression' : inconclusive.length > 0 ? 'inconclusive' : 'no_regression', reasons, inconclusive,
+    families: {
+      night_alpha: NIGHT_ALPHA, gate_alpha: input.gate.options.alpha, baseline_alpha: gateOptions.alpha, baseline_deciding: deciding,
+      night_noise_alpha: minNoiseNights > 0 && deciding > 0 ? gateOptions.alpha / deciding : null, change_point_alpha: cpOptions.alpha, change_point_series: histories.length, max_mde: gateOptions.max_mde,
+    },
     run: { exit_code: input.run_exit_code, cells: tonight.totals.cells, failed: tonight.totals.failed, correctness_failures: tonight.totals.correctness_failures },
-    gate: input.gate.verdicts.map((v) => ({ metadata_class: v.metadata_class, verdict: v.verdict, baseline_verdict: input.baseline_verdicts?.[v.metadata_class] ?? null, reasons: v.reasons })),
-    known, findings, comparisons: counts, change_points,
+    gate: input.gate.verdicts.map((v) => ({ metadata_class: v.metadata_class, verdict: v.verdict, inconclusive: v.inconclusive, largest_mde: v.largest_mde, baseline_verdict: input.baseline_verdicts?.[v.metadata_class] ?? null, reasons: v.reasons })),
+    known, findings, change_points, baseline_comparisons: rows,
+    comparisons: {
+      total: rows.length, deciding: rows.filter((r) => r.deciding).length, no_change: rows.filter((r) => r.status === 'no_change').length,
+      inconclusive: rows.filter((r) => r.blind).length, moved: findings.length, median_deciding_mde: decidingMdes.length === 0 ? null : median(decidingMdes),
+    },
     acknowledged: annotations.filter((a) => a.kind === 'acknowledge').map((a) => ({ ...a, applies_to: used(a) })).filter((a) => a.applies_to.length > 0),
     muted: [...new Set(annotations.filter((a) => a.kind !== 'acknowledge').map((a) => a.metric))]
       .map((pattern) => annotations.filter((a) => a.kind !== 'acknowledge' && a.metric === pattern).at(-1)!)

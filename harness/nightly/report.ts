@@ -4,6 +4,7 @@
 // acknowledged, with their reasons.
 
 import { stableJson } from '../cli/verb.ts';
+import { mdeText } from '../gate/comparison.ts';
 import type { MetricFinding, NightlyReport } from './judge.ts';
 
 export const nightlyJson = (r: NightlyReport): string => `${stableJson(r)}\n`;
@@ -14,32 +15,42 @@ const esc = (s: string): string => s.replace(/\|/g, '\\|');
 
 function findingRow(f: MetricFinding): string {
   const c = f.comparison;
-  return `| \`${esc(f.key)}\` | ${num(c.baseline_median)} → ${num(c.candidate_median)} | ${pct(c.relative_diff)} | [${pct(c.ci.lower)}, ${pct(c.ci.upper)}] | ` +
-    `U=${c.rank_test.u} p=${c.rank_test.p_value.toFixed(4)} (Holm ${c.alpha_used.toFixed(4)}) | ${c.effect_size.value.toFixed(2)} | ${esc(f.note ?? '')} |`;
+  return `| \`${esc(f.key)}\` | ${num(c.baseline_median)} → ${num(c.candidate_median)} | ${pct(c.relative_diff)} | ${c.ci === null ? '–' : `[${pct(c.ci.lower)}, ${pct(c.ci.upper)}]`} | ` +
+    `${c.test === null ? '–' : `p=${c.test.p_value.toFixed(4)} (Holm-adjusted ${c.p_adjusted!.toFixed(4)})`} | ${mdeText(f.mde)} | ${c.effect_size.value.toFixed(2)} | ${esc(f.note ?? '')} |`;
 }
 
 export function nightlyMarkdown(r: NightlyReport): string {
   const out: string[] = [];
-  const head = r.outcome === 'regression' ? '❌ regression' : '✅ no regression';
+  const head = r.outcome === 'regression' ? '❌ regression' : r.outcome === 'inconclusive' ? `⚠️ inconclusive${r.exit_code === 0 ? ' (accepted)' : ''}` : '✅ no regression';
   out.push(`## shadowbench nightly — ${head}`, '');
   out.push(`Run \`${r.run_id}\`${r.git_commit === null ? '' : ` at commit \`${r.git_commit.slice(0, 12)}\``}, hardware signature \`${r.hardware_signature}\`, ${r.history.nights} night(s) of history.`);
   out.push(r.baseline.run_id === null || !r.baseline.comparable
     ? `Baseline \`${r.baseline.name}\`: ${r.baseline.why_not ?? 'none'}.`
-    : `Baseline \`${r.baseline.name}\`: run \`${r.baseline.run_id}\` — ${r.comparisons.total} comparisons: ${r.comparisons.no_change} no change, ${r.comparisons.noisy} too noisy, ${r.comparisons.insufficient_rounds} too few rounds, ${r.findings.length} moved.`);
+    : `Baseline \`${r.baseline.name}\`: run \`${r.baseline.run_id}\` — ${r.comparisons.total} comparisons (${r.comparisons.deciding} deciding): ${r.comparisons.no_change} no change, ` +
+      `${r.comparisons.inconclusive} inconclusive, ${r.comparisons.moved} moved; median MDE of the deciding ones ${mdeText(r.comparisons.median_deciding_mde)}.`);
+  const f = r.families;
+  out.push('', `Families: throughput and median latency decide, tails are reported. Night alpha ${f.night_alpha}: the gate's deciding comparisons at ${f.gate_alpha} (Holm), ` +
+    `the baseline's ${f.baseline_deciding} at ${f.baseline_alpha} (Holm; night-to-night noise test at ${f.night_noise_alpha === null ? 'off' : f.night_noise_alpha.toPrecision(2)} each); ` +
+    `change points at ${f.change_point_alpha} over ${f.change_point_series} series (Bonferroni). A comparison that could miss a change larger than ${(f.max_mde * 100).toFixed(0)}% (its MDE, 80% power) is inconclusive.`);
   out.push('');
   if (r.reasons.length > 0) {
     out.push('### Why it failed', '');
     for (const x of r.reasons) out.push(`- ${x}`);
     out.push('');
   }
+  if (r.inconclusive.length > 0) {
+    out.push(`### Could not see (inconclusive${r.exit_code === 0 ? ', accepted' : ': exit 3'})`, '');
+    for (const x of r.inconclusive) out.push(`- ${x}`);
+    out.push('');
+  }
   const table = (title: string, rows: MetricFinding[]): void => {
     if (rows.length === 0) return;
-    out.push(`### ${title}`, '', '| metric | median (baseline → tonight) | change | 95% bootstrap CI | Mann-Whitney | Cliff\'s δ | note |', '|---|---|---|---|---|---|---|');
+    out.push(`### ${title}`, '', '| metric | median (baseline → tonight) | change | 95% t interval | Welch t on log values | MDE | Cliff\'s δ | note |', '|---|---|---|---|---|---|---|---|');
     for (const f of rows) out.push(findingRow(f));
     out.push('');
   };
   table('Regressions against the baseline', r.findings.filter((f) => f.status === 'regressed'));
-  table('Suspect (significant, but within night-to-night noise)', r.findings.filter((f) => f.status === 'suspect'));
+  table('Suspect (significant against the baseline\'s rounds, but not beyond the night-to-night noise)', r.findings.filter((f) => f.status === 'suspect'));
   table('Tail latency regressions (reported, not failed)', r.findings.filter((f) => f.status === 'tail'));
   if (r.change_points.length > 0) {
     out.push('### Change points in the history', '', '| metric | kind | since night | change | test | p | status | acknowledge with |', '|---|---|---|---|---|---|---|---|');
@@ -49,8 +60,8 @@ export function nightlyMarkdown(r: NightlyReport): string {
     out.push('');
   }
   if (r.gate.length > 0) {
-    out.push('### Gate verdicts', '', '| class | verdict | at the baseline | first reason |', '|---|---|---|---|');
-    for (const g of r.gate) out.push(`| ${g.metadata_class} | ${g.verdict} | ${g.baseline_verdict ?? '–'} | ${esc(g.reasons[0] ?? '')} |`);
+    out.push('### Gate verdicts', '', '| class | verdict | largest MDE | at the baseline | first reason |', '|---|---|---|---|---|');
+    for (const g of r.gate) out.push(`| ${g.metadata_class} | ${g.verdict}${g.inconclusive ? ' (inconclusive)' : ''} | ${mdeText(g.largest_mde)} | ${g.baseline_verdict ?? '–'} | ${esc(g.reasons[0] ?? '')} |`);
     out.push('');
   }
   if (r.known.length > 0) {

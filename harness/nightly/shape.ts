@@ -1,9 +1,10 @@
-// The nightly's shape: the quick canonical suite with enough interleaved
-// rounds for an exact rank test to reach significance after Holm (with five
-// rounds a side the smallest two-sided p is 2/252 = 0.008, above the Holm
-// level of a family of seven metrics; six give 2/924 = 0.002), and
-// duration-bound cells capped so the whole suite, with its warm-up round,
-// takes under three minutes on two cores (2 min 43 s measured).
+// The nightly's shape: the quick canonical suite, each group's mode sets
+// as paired slices of 100 ms, 12 rounds (every comparison reports the
+// minimum detectable effect this gives), and the night's families and
+// their alphas.
+
+import { DEFAULT_GATE, type GateOptions } from '../gate/options.ts';
+import { DEFAULT_CHANGE_POINT, type ChangePointOptions } from './changepoint.ts';
 
 export const NIGHTLY_SHAPE = { defaultRounds: 12, sliceMs: 100 } as const;
 
@@ -14,3 +15,15 @@ export const DEFAULT_BASELINE_NAME = 'nightly';
 
 /** Nights of history before a regression against the baseline can fail a night (the noise must be known first). */
 export const DEFAULT_NOISE_NIGHTS = 5;
+
+/**
+ * A night fails on a gate rollback, a regression against the baseline or a
+ * change point for the worse: its false-alarm rate is at most the sum of the
+ * three families' alphas, so the night's alpha (0.05) is split among them:
+ * 0.02 for the gate's deciding comparisons and 0.02 for the baseline's (each
+ * one Holm family over every deciding comparison of its kind, not per cell),
+ * 0.01 for the change points of every deciding series (Bonferroni).
+ */
+export const NIGHT_ALPHA = 0.05;
+export const NIGHT_GATE: GateOptions = { ...DEFAULT_GATE, alpha: 0.02 };
+export const NIGHT_CHANGE_POINT: ChangePointOptions = { ...DEFAULT_CHANGE_POINT, alpha: 0.01 };

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Xorshift32 } from '../../engine/shared/random.ts';
-import { detectChange, MIN_NIGHTS, outsideNightNoise } from '../../harness/nightly/changepoint.ts';
+import { detectChange, MIN_NIGHTS } from '../../harness/nightly/changepoint.ts';
 
 /** `n` nights around `level` with ±`noise` relative uniform noise; `shape` adds a change. */
 function history(seed: number, n: number, noise: number, shape: (i: number) => number = () => 0, level = 1000): number[] {
@@ -67,12 +67,6 @@ test('too short a history, or a change smaller than min_effect, is not judged', 
 test('the same history gives the same answer (seeded permutations)', () => {
   const xs = history(9, 18, 0.03, (i) => (i >= 9 ? 0.06 : 0));
   assert.equal(detectChange(xs), detectChange([...xs]));
-});
-
-test('outsideNightNoise compares tonight with the spread of previous nights', () => {
-  const past = history(4, 10, 0.02);
-  assert.not.ok(outsideNightNoise(past, 1005).outside);
-  assert.ok(outsideNightNoise(past, 1200).outside);
 });
 
 test.run();

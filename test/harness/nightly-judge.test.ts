@@ -1,9 +1,10 @@
 // The nightly verdict on synthetic nights whose truth is known: a clear
 // regression against the baseline fails the night; a muted metric is shown
 // with its reason and does not; a regression within the night-to-night noise
-// is suspect; a step in the history is a change point until acknowledged; one
-// wild night is no change point; a rollback verdict fails the night; the
-// report is byte-stable.
+// is suspect, and a night that cannot see a 10% change is inconclusive (exit
+// 3, or 0 when accepted); a step in the history is a change point until
+// acknowledged; one wild night is no change point; a rollback verdict fails
+// the night; the report is byte-stable.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -30,8 +31,12 @@ test('no baseline: no regression, and the report says how to accept one', () => 
 
 test('20% lower throughput than the baseline is a regression with its numbers (once the noise is known)', () => {
   const calibrating = judgeNight(input(night('n2', 800), { baseline: night('n1', 1000), history: [night('n1', 1000)] }));
-  assert.is(calibrating.exit_code, 0, 'one night of history: the night-to-night noise is unknown');
+  assert.is(calibrating.exit_code, 3, 'one night of history: the night-to-night noise is unknown, so the night cannot tell (fails closed)');
+  assert.is(calibrating.outcome, 'inconclusive');
   assert.match(calibrating.findings.find((x) => x.key === KEY)!.note!, /calibrating: 1 of 5 nights of history/);
+  assert.match(calibrating.inconclusive[0]!, /could have missed a change larger than 10\.0%; widest: .* \(MDE ∞, night-to-night noise not yet known: 5 nights needed\)/);
+  assert.match(nightlyMarkdown(calibrating), /inconclusive/);
+  assert.is(judgeNight(input(night('n2', 800), { baseline: night('n1', 1000), history: [night('n1', 1000)], options: { accept_inconclusive: true } })).exit_code, 0, 'accepted');
   const steady = flat(5);
   const r = judgeNight(input(night('n6', 800), { baseline: steady[0]!, history: steady }));
   assert.is(r.exit_code, 1);
@@ -39,14 +44,15 @@ test('20% lower throughput than the baseline is a regression with its numbers (o
   const f = r.findings.find((x) => x.key === KEY)!;
   assert.is(f.status, 'regressed');
   assert.ok(Math.abs(f.comparison.relative_diff + 0.2) < 0.01);
-  assert.ok(r.reasons.some((x) => x.includes(KEY) && /-(19|20)\.\d%/.test(x) && /p=0\.0022/.test(x)), r.reasons.join('\n'));
+  assert.ok(r.reasons.some((x) => x.includes(KEY) && /-(19|20)\.\d%/.test(x) && /p=0\.0000, Holm-adjusted 0\.0000/.test(x) && /MDE \d+\.\d%/.test(x)), r.reasons.join('\n'));
+  assert.ok(f.night_noise!.outside && f.mde !== null, 'beyond the night-to-night noise of the steady history');
   assert.match(nightlyMarkdown(r), /Regressions against the baseline/);
 });
 
 test('a tail-latency regression alone is reported, not failed', () => {
   const tonight = night('n2', 1000);
   for (const r of tonight.cells[0]!.rounds) r.latency_ns['concurrent_write']!.p99 *= 3;
-  const r = judgeNight(input(tonight, { baseline: night('n1', 1000) }));
+  const r = judgeNight(input(tonight, { baseline: night('n1', 1000), options: { min_noise_nights: 0 } }));
   assert.is(r.findings.find((f) => f.key === `${CELL}:concurrent_write.latency_p99_ns`)!.status, 'tail');
   assert.is(r.exit_code, 0, r.reasons.join('\n'));
   assert.match(nightlyMarkdown(r), /Tail latency regressions \(reported, not failed\)/);
@@ -72,7 +78,8 @@ test('a significant drop within the night-to-night noise of the history is suspe
   const f = r.findings.find((x) => x.key === KEY)!;
   assert.is(f.status, 'suspect');
   assert.match(f.note!, /within the night-to-night noise of the last 7 nights/);
-  assert.is(r.exit_code, 0);
+  assert.is(r.exit_code, 3, 'nights this wild hide far more than 10%: inconclusive, not passed');
+  assert.ok(f.mde! > 0.5, `what such a history lets a night see: ${f.mde}`);
 });
 
 test('a step in the history is a change point for the worse until acknowledged', () => {
@@ -104,13 +111,14 @@ test('one wild night is not a change point', () => {
   history[6] = night('n7', 600);
   const r = judgeNight(input(night('n13', 1000), { baseline: history[0]!, history }));
   assert.equal(r.change_points, []);
-  assert.is(r.exit_code, 0, r.reasons.join('\n'));
+  assert.is(r.reasons.length, 0, r.reasons.join('\n'));
+  assert.is(r.exit_code, 3, 'no regression, but the wild night widens what the history can see beyond 10%');
 });
 
 test('a rollback verdict (new since the baseline) or a failed run fails the night', () => {
   assert.is(judgeNight(input(night('n1', 1000), { gate: gateOf('rollback') })).exit_code, 1);
   assert.is(judgeNight(input(night('n2', 1000), { gate: gateOf('rollback'), baseline: night('n1', 1000), baseline_verdicts: { M6: 'hold' } })).exit_code, 1);
-  const standing = judgeNight(input(night('n2', 1000), { gate: gateOf('rollback'), baseline: night('n1', 1000), baseline_verdicts: { M6: 'rollback' } }));
+  const standing = judgeNight(input(night('n2', 1000), { gate: gateOf('rollback'), baseline: night('n1', 1000), baseline_verdicts: { M6: 'rollback' }, options: { min_noise_nights: 0 } }));
   assert.is(standing.exit_code, 0, 'a rollback the baseline already had is known, not new');
   assert.match(standing.known[0]!, /^M6 rollback, as at the baseline: shadow_divergences = 3/);
   assert.match(nightlyMarkdown(standing), /Known \(already at the baseline, not failed\)/);

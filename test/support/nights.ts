@@ -1,7 +1,7 @@
 // Synthetic nights for the nightly's tests: one cell, six rounds around a
 // given throughput, deterministic spread, the fields a stored run has.
 
-import { DEFAULT_GATE } from '../../harness/gate/gate.ts';
+import { NIGHT_GATE } from '../../harness/nightly/shape.ts';
 import type { GateReport } from '../../harness/gate/report.ts';
 import type { CellRecord, RunRecord } from '../../harness/output/write.ts';
 
@@ -30,8 +30,8 @@ export function night(id: string, level: number, spread = 0.01): RunRecord {
 
 /** A gate report with one M6 verdict. */
 export const gateOf = (verdict: 'hold' | 'rollback' = 'hold'): GateReport => ({
-  format: 'shadowbench-gate', version: 1, run_id: 'x', hardware_signature: 'hw', git_commit: null, fault_injection: false, options: DEFAULT_GATE,
-  verdicts: [{ metadata_class: 'M6', verdict, reasons: [verdict === 'rollback' ? 'shadow_divergences = 3 (contract: exactly 0)' : 'hold: no gain'], comparisons: [], zero_contracts: [], triggers: [], not_run: [], card: { selected_primitive: '', baseline_comparator: '', promotion_criteria: [] } }],
+  format: 'shadowbench-gate', version: 1, run_id: 'x', hardware_signature: 'hw', git_commit: null, fault_injection: false, options: NIGHT_GATE,
+  verdicts: [{ metadata_class: 'M6', verdict, reasons: [verdict === 'rollback' ? 'shadow_divergences = 3 (contract: exactly 0)' : 'hold: no gain'], comparisons: [], inconclusive: false, largest_mde: null, zero_contracts: [], triggers: [], not_run: [], card: { selected_primitive: '', baseline_comparator: '', promotion_criteria: [] } }],
   keep_local_alerts: [], unusable_cells: [], engine_comparison: [], trace_correlation: 'x',
 });
 

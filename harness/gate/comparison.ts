@@ -1,0 +1,121 @@
+// One metric, baseline against candidate, and how a family of such
+// comparisons is judged together. A t test on log values decides (paired by
+// round within a run, Welch across runs); a rank test and Cliff's delta are
+// reported beside it. Holm's procedure holds the family to its alpha; every
+// comparison carries its minimum detectable effect (MDE) at α/m, the level a
+// lone change in a family of m must clear, so a comparison that saw nothing
+// says how large a change it could have missed. Not significant with an MDE
+// above `max_mde` is `inconclusive`, never `no_change`.
+
+import padjust from '@stdlib/stats-padjust';
+import { median } from 'simple-statistics';
+import { mdeLog, relativeMde } from './mde.ts';
+import type { GateOptions } from './options.ts';
+import { cliffsDelta, mannWhitney, signedRank, type RankTest } from './ranks.ts';
+import { pairedLogRatio, welchLogRatio, type TTest } from './ttests.ts';
+
+export type Outcome = 'improved' | 'regressed' | 'no_change' | 'inconclusive';
+
+/** Why a comparison could not say no_change: fewer than two rounds (pairs) a side, or an MDE above max_mde. */
+export type InconclusiveReason = 'too_few_rounds' | 'mde_above_threshold';
+
+export interface Comparison {
+  cell_group: string;
+  metric: string;
+  better: 'higher' | 'lower';
+  /** Throughput and median latency decide verdicts; tail percentiles are reported, never deciding. */
+  deciding: boolean;
+  baseline_rounds: number[];
+  candidate_rounds: number[];
+  baseline_median: number;
+  candidate_median: number;
+  /** The deciding test's change, exp(mean log difference) − 1; 0 without a test. */
+  relative_diff: number;
+  /** The deciding test's 95% interval of that change; null without a test. */
+  ci: { lower: number; upper: number; confidence: number } | null;
+  /** The deciding test (null: fewer than two rounds or pairs). */
+  test: TTest | null;
+  rank_test: RankTest;
+  effect_size: { measure: 'cliffs_delta'; value: number };
+  /** The family this comparison was judged in: its name, its number of tested comparisons and its family-wise alpha. */
+  family: { name: string; size: number; alpha: number };
+  /** Holm-adjusted p-value (significant below the family's alpha); null without a test. */
+  p_adjusted: number | null;
+  /** The level Holm's procedure held this test to at its rank. */
+  alpha_used: number;
+  /** Minimum detectable effect at α/m and the options' power, as a relative change; null: no change of any size could be seen. */
+  mde: number | null;
+  outcome: Outcome;
+  inconclusive_reason: InconclusiveReason | null;
+}
+
+/**
+ * The statistics of one metric, not yet judged (judgeFamily decides).
+ * `paired`: the rounds are of one interleaved run, index by index.
+ */
+export function measure(group: string, metric: string, better: 'higher' | 'lower', deciding: boolean, base: number[], cand: number[], paired: boolean): Comparison {
+  const test = paired ? pairedLogRatio(base, cand) : welchLogRatio(base, cand);
+  return {
+    cell_group: group, metric, better, deciding, baseline_rounds: base, candidate_rounds: cand,
+    baseline_median: base.length > 0 ? median(base) : 0, candidate_median: cand.length > 0 ? median(cand) : 0,
+    relative_diff: test?.relative_change ?? 0, ci: test?.ci ?? null, test,
+    rank_test: paired ? signedRank(base, cand) : mannWhitney(cand, base),
+    effect_size: { measure: 'cliffs_delta', value: cliffsDelta(cand, base) },
+    family: { name: '', size: 0, alpha: 0 }, p_adjusted: null, alpha_used: 0, mde: null, outcome: 'inconclusive', inconclusive_reason: 'too_few_rounds',
+  };
+}
+
+/**
+ * Judges a family: Holm over its tested comparisons (stdlib's padjust),
+ * then each outcome. Significant and at least min_effect: improved or
+ * regressed; significant but smaller: no_change; not significant: no_change
+ * only if its MDE is within max_mde, else inconclusive.
+ */
+export function judgeFamily(name: string, family: Comparison[], o: GateOptions): Comparison[] {
+  const tested = family.filter((c) => c.test !== null);
+  const m = tested.length;
+  const adjusted = m > 0 ? padjust(tested.map((c) => c.test!.p_value), 'holm') : [];
+  const rank = [...tested].sort((a, b) => a.test!.p_value - b.test!.p_value);
+  for (const c of family) {
+    c.family = { name, size: m, alpha: o.alpha };
+    c.alpha_used = c.test === null ? o.alpha : o.alpha / (m - rank.indexOf(c));
+    if (c.test === null) continue;
+    const t = c.test;
+    c.p_adjusted = adjusted[tested.indexOf(c)]!;
+    const mde = relativeMde(mdeLog(t.se_log, t.df, o.alpha / m, o.power));
+    c.mde = Number.isFinite(mde) ? mde : null;
+    const worse = c.better === 'higher' ? c.relative_diff < 0 : c.relative_diff > 0;
+    c.inconclusive_reason = null;
+    if (c.p_adjusted < o.alpha) c.outcome = Math.abs(c.relative_diff) < o.min_effect ? 'no_change' : worse ? 'regressed' : 'improved';
+    else if (c.mde !== null && c.mde <= o.max_mde) c.outcome = 'no_change';
+    else {
+      c.outcome = 'inconclusive';
+      c.inconclusive_reason = 'mde_above_threshold';
+    }
+  }
+  return family;
+}
+
+/** One metric judged alone (a family of one). */
+export const compare = (group: string, metric: string, better: 'higher' | 'lower', base: number[], cand: number[], o: GateOptions, paired = false): Comparison =>
+  judgeFamily(metric, [measure(group, metric, better, true, base, cand, paired)], o)[0]!;
+
+export const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+
+/** The MDE as people read it: a percentage, or ∞ when no change of any size could be seen. */
+export const mdeText = (mde: number | null): string => (mde === null ? '∞' : pct(mde));
+
+/** One line with every number behind a comparison. */
+export function describe(c: Comparison): string {
+  const rounds = `${c.baseline_rounds.length} vs ${c.candidate_rounds.length} rounds`;
+  if (c.test === null) return `${c.cell_group} ${c.metric}: ${rounds}, too few for a test (MDE ∞)`;
+  const t = c.test;
+  const how = t.test === 'paired_t_log_ratio' ? `paired by round (${t.n_baseline} pairs)` : 'Welch t on log values';
+  const rank = c.rank_test;
+  const blind = rank.min_p_value >= c.alpha_used ? `, which this design can never bring below ${c.alpha_used.toFixed(4)}` : '';
+  return `${c.cell_group} ${c.metric}: median ${c.baseline_median.toFixed(0)} -> ${c.candidate_median.toFixed(0)}, ${how}: ${pct(c.relative_diff)}, ` +
+    `${Math.round(t.ci.confidence * 100)}% t interval [${pct(t.ci.lower)}, ${pct(t.ci.upper)}], t=${t.t.toFixed(2)} df=${t.df.toFixed(1)} p=${t.p_value.toFixed(4)} ` +
+    `(Holm-adjusted ${c.p_adjusted!.toFixed(4)} over ${c.family.size}, family alpha ${c.family.alpha}), MDE ${mdeText(c.mde)}; ` +
+    `${rank.test === 'wilcoxon_signed_rank' ? 'Wilcoxon signed-rank' : 'Mann-Whitney'} p=${rank.p_value.toFixed(4)} (smallest possible ${rank.min_p_value.toFixed(4)}${blind}), ` +
+    `Cliff's delta ${c.effect_size.value.toFixed(2)}, ${rounds}`;
+}

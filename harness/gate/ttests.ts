@@ -1,0 +1,65 @@
+// The tests that decide a comparison, on log values (a change is a ratio,
+// and per-round figures are skewed): within one run, the rounds of two
+// mode sets ran back to back, so round i of each saw the same machine and
+// Student's paired t on ln(candidate/baseline) cancels what drifts between
+// rounds; across runs there is no pairing and Welch's t compares the log
+// values of each side. Both from @stdlib; the change and interval are the
+// t interval of the mean log difference, back-transformed.
+
+import ttest from '@stdlib/stats-ttest';
+import ttest2 from '@stdlib/stats-ttest2';
+import { variance, welchDf } from './mde.ts';
+
+export interface TTest {
+  test: 'paired_t_log_ratio' | 'welch_t_log';
+  /** Pairs (paired) or values per side. */
+  n_baseline: number;
+  n_candidate: number;
+  t: number;
+  df: number;
+  /** Two-sided. */
+  p_value: number;
+  /** Standard error of the mean log difference: with df, what the MDE is computed from. */
+  se_log: number;
+  /** exp(mean log difference) − 1: the typical relative change. */
+  relative_change: number;
+  ci: { lower: number; upper: number; confidence: number };
+}
+
+const logs = (xs: readonly number[]): number[] => xs.filter((x) => x > 0).map(Math.log);
+
+function result(test: TTest['test'], nb: number, nc: number, diff: number, se: number, df: number, p: number, t: number, ci: readonly number[], confidence: number): TTest {
+  return {
+    test, n_baseline: nb, n_candidate: nc, t, df, p_value: p, se_log: se, relative_change: Math.expm1(diff),
+    ci: { lower: Math.expm1(ci[0]!), upper: Math.expm1(ci[1]!), confidence },
+  };
+}
+
+/** A difference with no spread at all: exactly significant unless it is zero (stdlib yields NaN there). */
+const degenerate = (test: TTest['test'], nb: number, nc: number, diff: number, df: number, confidence: number): TTest =>
+  result(test, nb, nc, diff, 0, df, diff === 0 ? 1 : 0, diff === 0 ? 0 : Math.sign(diff) * Infinity, [diff, diff], confidence);
+
+/** Paired t on ln(candidate/baseline), pair by pair (non-positive values dropped); null with fewer than 2 pairs. */
+export function pairedLogRatio(baseline: readonly number[], candidate: readonly number[], confidence = 0.95): TTest | null {
+  if (baseline.length !== candidate.length) return null;
+  const d = baseline.flatMap((b, i) => (b > 0 && candidate[i]! > 0 ? [Math.log(candidate[i]! / b)] : []));
+  const n = d.length;
+  if (n < 2) return null;
+  if (variance(d) === 0) return degenerate('paired_t_log_ratio', n, n, d[0]!, n - 1, confidence);
+  const r = ttest(d, { alpha: 1 - confidence });
+  return result('paired_t_log_ratio', n, n, r.mean, r.sd, r.df, r.pValue, r.statistic, r.ci, confidence);
+}
+
+/** Welch's t on the log values of each side; null with fewer than 2 positive values on a side. */
+export function welchLogRatio(baseline: readonly number[], candidate: readonly number[], confidence = 0.95): TTest | null {
+  const a = logs(baseline);
+  const b = logs(candidate);
+  if (a.length < 2 || b.length < 2) return null;
+  const va = variance(a);
+  const vb = variance(b);
+  const df = welchDf(va, a.length, vb, b.length);
+  const diff = b.reduce((s, x) => s + x, 0) / b.length - a.reduce((s, x) => s + x, 0) / a.length;
+  if (va + vb === 0) return degenerate('welch_t_log', a.length, b.length, diff, df, confidence);
+  const r = ttest2(b, a, { alpha: 1 - confidence, variance: 'unequal' });
+  return result('welch_t_log', a.length, b.length, diff, Math.sqrt(va / a.length + vb / b.length), r.df, r.pValue, r.statistic, r.ci, confidence);
+}
