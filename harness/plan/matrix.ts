@@ -42,8 +42,6 @@ export interface PlanOptions {
   quick?: boolean;
   /** Overrides every workload's measured duration. */
   duration_ms?: number;
-  /** Caps duration-bound runs (count-bound ones, deterministic, are left whole): the nightly's shape. */
-  max_duration_ms?: number;
 }
 
 /**
@@ -67,7 +65,6 @@ export function planMatrix(o: PlanOptions): Group[] {
       const levels = o.concurrency ?? (o.quick === true ? spec.quick?.concurrency : undefined) ?? spec.concurrency;
       let run: AmountSpec = (o.quick === true ? spec.quick?.run : undefined) ?? spec.run;
       if (o.duration_ms !== undefined) run = { duration_ms: o.duration_ms };
-      else if (o.max_duration_ms !== undefined && run.duration_ms !== undefined && run.duration_ms > o.max_duration_ms) run = { ...run, duration_ms: o.max_duration_ms };
       const warmup = (o.quick === true ? spec.quick?.warmup : undefined) ?? spec.warmup ?? null;
       for (const backend of backends) {
         for (const c of levels) {
