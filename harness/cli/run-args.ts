@@ -8,6 +8,7 @@ import { DEFAULT_EXTERNAL_TIMEOUT_MS, ENGINE_VARIANTS, engineAdapters, isEngineV
 import { planMatrix, type Group } from '../plan/matrix.ts';
 import { applyInjections, ModeSetError, parseModeSets, type ModeSet } from '../plan/modes.ts';
 import { DEFAULT_SLICE_MS } from '../run/runner.ts';
+import type { TargetMde } from '../run/target.ts';
 import { DEFAULT_SAMPLE_RATIO } from '../record/recorder.ts';
 import { SpecError, resolveWorkloads, type LoadedSpec } from '../spec/load.ts';
 import { TRIGGERS } from '../cards/cards.ts';
@@ -29,6 +30,8 @@ export const RUN_OPTIONS = {
   'warmup-rounds': { type: 'string' },
   seed: { type: 'string' },
   duration: { type: 'string' },
+  'target-mde': { type: 'string' },
+  'max-time': { type: 'string' },
   inject: { type: 'string', multiple: true },
   threshold: { type: 'string', multiple: true },
   'kill-switch': { type: 'string', multiple: true },
@@ -74,6 +77,8 @@ export interface RunSettings {
   duration_ms: number | undefined;
   /** The slice length operation counts are calibrated to (ms). */
   sliceMs: number;
+  /** --target-mde / --max-time, or null. */
+  target: TargetMde | null;
   quick: boolean;
   rounds: number;
   warmupRounds: number;
@@ -91,9 +96,29 @@ export function intArg(name: string, v: string | undefined, fallback: number, mi
 
 function durationArg(v: string | undefined, name = 'duration'): number | undefined {
   if (v === undefined) return undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(v.trim());
-  if (m === null || Number(m[1]) <= 0) throw new UsageError(`shadowbench run: --${name} must be a positive number of ms (or with an s suffix), got '${v}'`);
-  return Math.round(Number(m[1]) * (m[2] === 's' ? 1000 : 1));
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
+  if (m === null || Number(m[1]) <= 0) throw new UsageError(`shadowbench run: --${name} must be a positive number of ms (or with an s or m suffix), got '${v}'`);
+  return Math.round(Number(m[1]) * (m[2] === 'm' ? 60_000 : m[2] === 's' ? 1000 : 1));
+}
+
+/** The default budget of --target-mde. */
+const DEFAULT_MAX_TIME_MS = 600_000;
+
+/** `--target-mde R --max-time T`, checked against the run's shape: T must hold two rounds of every group. */
+function targetArg(values: RunValues, groups: readonly Group[], sliceMs: number): TargetMde | null {
+  const raw = values['target-mde'];
+  if (raw === undefined) {
+    if (values['max-time'] !== undefined) throw new UsageError('shadowbench run: --max-time is the budget of --target-mde, which is not given');
+    return null;
+  }
+  const mde = Number(raw);
+  if (!(mde > 0 && mde < 1)) throw new UsageError(`shadowbench run: --target-mde must be a fraction in (0, 1), e.g. 0.05 for 5%, got '${raw}'`);
+  const maxTimeMs = durationArg(values['max-time'], 'max-time') ?? DEFAULT_MAX_TIME_MS;
+  const twoRounds = groups.reduce((ms, g) => ms + 2 * g.cells.length * sliceMs, 0);
+  if (maxTimeMs < twoRounds) {
+    throw new UsageError(`shadowbench run: --max-time ${values['max-time']} cannot hold two rounds of this run (${groups.length} groups of slices of ${sliceMs} ms need at least ${Math.ceil(twoRounds / 1000)} s)`);
+  }
+  return { mde, maxTimeMs };
 }
 
 function listArg(values: readonly string[] | undefined): string[] | undefined {
@@ -198,8 +223,9 @@ export function parseRunSettings(values: RunValues, shape: RunShape = {}): RunSe
     throw err;
   }
   if (groups.length === 0) throw new UsageError('shadowbench run: the matrix is empty (no workload runs on the requested backends)');
+  const target = targetArg(values, groups, sliceMs);
   return {
     faults, variants, engines, triggers, sampleRatio, shadowSampleRatio, backends: backends as Backend[] | undefined, concurrency, seed,
-    metricsPort, pushUrl, otlp, duration_ms, sliceMs, quick, rounds, warmupRounds, modeSets, workloads, groups,
+    metricsPort, pushUrl, otlp, duration_ms, sliceMs, target, quick, rounds, warmupRounds, modeSets, workloads, groups,
   };
 }

@@ -8,6 +8,7 @@ import { EngineError } from '../../engine/index.ts';
 import { runRecordOf, writeRun, type RunRecord } from '../output/write.ts';
 import { FixtureError } from '../run/fixture.ts';
 import { runMatrix } from '../run/runner.ts';
+import { targetMdeLoop } from '../run/target.ts';
 import { SpecError } from '../spec/load.ts';
 import { RunMetrics } from '../telemetry/metrics.ts';
 import { pushMetrics, serveMetrics, type MetricsServer, type PushResult } from '../telemetry/serve.ts';
@@ -20,9 +21,12 @@ export { RUN_OPTIONS } from './run-args.ts';
 
 export const RUN_USAGE = `Usage: shadowbench run [options]
 
-Runs workloads against the engine in every requested control mode, rounds
-interleaved, and writes results/<run-id>/ (run.json, summary.json,
-summary.txt, histograms/*.hlog).
+Runs workloads against the engine in every requested control mode and writes
+results/<run-id>/ (run.json, summary.json, summary.txt, histograms/*.hlog).
+The mode sets of a workload, backend and concurrency run as paired slices on
+the same warmed threads: each round runs every mode set once, in a seeded
+balanced order, the same number of operations of the same stream (calibrated
+once to the slice length); rounds pair up for the gate.
 
 Options:
   --workload NAME|FILE   a canonical workload or a spec file (repeatable; default: the quick canonical suite)
@@ -38,16 +42,18 @@ Options:
   --modes LIST           mode sets, comma-separated: legacy, shadow_compare, new, or CLASS=MODE joined by +
                          (e.g. M6=snapshot+M11=sharded), optionally named NAME:MODES (a:legacy,b:legacy for an A/A pair);
                          default: legacy,shadow_compare,new
-  --rounds N             interleaved rounds per cell (default 3; 2 for the quick suite)
-  --warmup-rounds N      unmeasured rounds of each cell before the measured ones (default 1 with 4+ rounds, else 0):
-                         the first round after a pool starts runs cold and would skew its pair
-  --seed N               seed of the operation streams and faults (default 1)
-  --duration MS          measured duration of every cell, in ms (e.g. 2000, or 2s)
-  --schedule interleaved|concurrent
-                         concurrent runs one pool per mode set at the same time (figures share the machine)
+  --rounds N             measured rounds (pairs) per group (default 30; 12 for the quick suite)
+  --warmup-rounds N      unmeasured rounds after calibration, before the measured ones (default 1)
+  --seed N               seed of the operation streams, the round orders and the faults (default 1)
+  --duration MS          the slice length operation counts are calibrated to, in ms (default 100; e.g. 250, or 1s)
+  --target-mde R         after --rounds, keep adding rounds to a group until every deciding comparison
+                         (throughput and median latency of each mode set against its all-legacy one) can see
+                         a change of R (0 < R < 1, e.g. 0.05: 80% power at the gate's alpha), or --max-time is spent
+  --max-time T           the run's time budget for --target-mde (e.g. 3m, 90s; default 10m)
   --inject CLASS.FAULT=VALUE[@SET]
                          fault injection into the reference engine, repeatable (e.g. M6.stale_publish=0.01, M6.delay_ns=2000);
-                         @SET scopes it to one mode set (e.g. --modes base:legacy,slow:legacy --inject M6.delay_ns=900@slow)
+                         TXN.delay_ns=N adds N ns of CPU work to every transaction (a regression of known size);
+                         @SET scopes it to one mode set (e.g. --modes base:legacy,slow:legacy --inject TXN.delay_ns=900@slow)
   --threshold TRIGGER=VALUE
                          override a fallback trigger's threshold (e.g. M6.alloc_churn=0.1; see 'shadowbench list')
   --kill-switch TRIGGER=latch|K/N
@@ -110,7 +116,7 @@ export interface RunOptionsShape extends RunShape {
 /** Shared by `run`, `replay` and `nightly`: everything but where the operations come from. */
 export async function executeRun(values: ParsedRun['values'], io: Io, argv: readonly string[], replayOf: string | null, shape: RunOptionsShape = {}): Promise<RunOutcome> {
   const failed = (exitCode: number): RunOutcome => ({ exitCode, runDir: null, run: null });
-  const { faults, variants, engines, triggers, sampleRatio, shadowSampleRatio, backends, concurrency, seed, metricsPort, pushUrl, otlp, duration_ms, sliceMs, quick, rounds, warmupRounds, modeSets, workloads, groups } = parseRunSettings(values, shape);
+  const { faults, variants, engines, triggers, sampleRatio, shadowSampleRatio, backends, concurrency, seed, metricsPort, pushUrl, otlp, duration_ms, sliceMs, target, quick, rounds, warmupRounds, modeSets, workloads, groups } = parseRunSettings(values, shape);
 
   const started = new Date();
   const outDir = resolve(values.out ?? RESULTS_DIR);
@@ -135,6 +141,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   try {
     results = await runMatrix({
       groups, rounds, warmupRounds, sliceMs, seed, faults, runDir, triggers, sampleRatio, shadowSampleRatio, engines,
+      ...(target === null ? {} : { more: targetMdeLoop(target, groups) }),
       traceOut: values.record === true ? join(runDir, 'trace') : null,
       traceIn: replayOf === null ? null : join(replayOf, 'trace'),
       onWindow: (cell, delta) => {
@@ -178,6 +185,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
       workloads: workloads.map((w) => ({ name: w.spec.name, file: w.file, fixture_sha256: w.spec.fixture.sha256 ?? null })),
       backends: backends ?? null, concurrency: concurrency ?? null, faults,
       mode_set_faults: Object.fromEntries(modeSets.filter((m) => Object.keys(m.faults).length > 0).map((m) => [m.label, m.faults])),
+      target_mde: target?.mde ?? null, max_time_ms: target?.maxTimeMs ?? null,
       window_ms: sliceMs, trace_recorded: values.record === true, replay_of: replayOf, nightly: shape.nightly ?? null,
     },
   });

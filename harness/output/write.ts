@@ -34,6 +34,10 @@ export interface RunConfig {
   faults: FaultConfig;
   /** Faults scoped to one mode set (`--inject …@SET`), by set label. */
   mode_set_faults: Record<string, FaultConfig>;
+  /** --target-mde and --max-time, when the run added rounds until its comparisons could see that change (absent in older runs). */
+  target_mde?: number | null;
+  max_time_ms?: number | null;
+  /** The slice length operation counts were calibrated to (runs before slices: the window length). */
   window_ms: number;
   trace_recorded: boolean;
   replay_of: string | null;

@@ -1,0 +1,92 @@
+// The order of mode sets inside rounds is balanced (every mode set in every
+// position, and after every other, equally often per block of rounds) and
+// seeded; --target-mde keeps adding paired rounds until the comparisons can
+// see the target, within --max-time, and refuses what it cannot do.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { armOrder, balanceOf, williamsRows } from '../../harness/run/schedule.ts';
+import { decidingLogRatios } from '../../harness/run/target.ts';
+import { pairedMde } from '../../harness/gate/mde.ts';
+import { runVerb } from '../../harness/cli/run.ts';
+import { UsageError } from '../../harness/cli/verb.ts';
+import type { RunRecord } from '../../harness/output/write.ts';
+import { runCli as cli } from '../support/cli.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'sb-sched-'));
+
+test('Williams rows: every arm in every position once per row set, every ordered pair adjacent equally often', () => {
+  for (let k = 2; k <= 6; k++) {
+    const rows = williamsRows(k);
+    assert.is(rows.length, k % 2 === 0 ? k : 2 * k);
+    const { positions, followers } = balanceOf(rows, k);
+    const perPosition = rows.length / k;
+    for (const row of positions) assert.equal(row, new Array(k).fill(perPosition), `k=${k} positions`);
+    const adjacent = followers.flatMap((row, a) => row.filter((_, b) => a !== b));
+    assert.ok(adjacent.every((n) => n === adjacent[0]), `k=${k}: each ordered pair follows equally often: ${JSON.stringify(followers)}`);
+    for (const row of rows) assert.equal([...row].sort(), [...Array(k).keys()], `k=${k}: a row is a permutation`);
+  }
+});
+
+test('arm orders: balanced per block, seeded, a longer schedule extends a shorter one', () => {
+  for (const arms of [2, 3, 4]) {
+    const block = williamsRows(arms).length;
+    const orders = armOrder(arms, 4 * block, 7, 'g');
+    const { positions } = balanceOf(orders, arms);
+    for (const row of positions) assert.equal(row, new Array(arms).fill(4 * block / arms), `${arms} arms: each arm ${4 * block / arms} times in each position`);
+    assert.equal(armOrder(arms, 2 * block + 1, 7, 'g'), orders.slice(0, 2 * block + 1), 'prefix-stable: rounds added later do not reorder earlier ones');
+  }
+  assert.equal(armOrder(3, 6, 1, 'g'), armOrder(3, 6, 1, 'g'), 'deterministic for a seed');
+  assert.not.equal(armOrder(3, 12, 1, 'g'), armOrder(3, 12, 2, 'g'), 'another seed, another schedule');
+  assert.not.equal(armOrder(3, 12, 1, 'g'), armOrder(3, 12, 1, 'h'), 'another group, another schedule');
+});
+
+test('--target-mde adds rounds until its budget, and the run records both', async () => {
+  const out = join(tmp, 'target');
+  // A target no A/A pair of three rounds can reach: the group runs on until its share of the budget is spent.
+  const r = await cli(['run', '--workload', 'commutative-inserts', '--backend', 'memory', '--concurrency', '1', '--modes', 'a:legacy,b:legacy',
+    '--rounds', '3', '--duration', '20', '--target-mde', '0.0001', '--max-time', '3s', '--json', '--out', out, '-q']);
+  assert.is(r.code, 0, r.stderr);
+  const run = JSON.parse(readFileSync(join((JSON.parse(r.stdout) as { run_dir: string }).run_dir, 'run.json'), 'utf8')) as RunRecord;
+  assert.equal([run.config.target_mde, run.config.max_time_ms], [0.0001, 3000]);
+  const rounds = run.cells[0]!.rounds.length;
+  assert.ok(rounds > 3, `rounds were added: ${rounds}`);
+  assert.is(run.cells[1]!.rounds.length, rounds, 'both arms, pair by pair');
+  assert.is(run.cells[0]!.schedule?.rounds.length, rounds, 'every round\'s order is recorded');
+  // A reachable target: rounds stop at the first one where every deciding comparison can see it.
+  const easy = await cli(['run', '--workload', 'commutative-inserts', '--backend', 'memory', '--concurrency', '1', '--modes', 'a:legacy,b:legacy',
+    '--rounds', '3', '--duration', '20', '--target-mde', '0.5', '--json', '--out', out, '-q']);
+  assert.is(easy.code, 0, easy.stderr);
+  const [a, b] = (JSON.parse(readFileSync(join((JSON.parse(easy.stdout) as { run_dir: string }).run_dir, 'run.json'), 'utf8')) as RunRecord).cells;
+  const mdeAt = (n: number): number => Math.max(...decidingLogRatios(a!.rounds.slice(0, n), b!.rounds.slice(0, n)).map((lr) => pairedMde(lr, 0.05 / 2)));
+  const n = a!.rounds.length;
+  assert.ok(mdeAt(n) <= 0.5, `the target is met at round ${n}: MDE ${mdeAt(n)}`);
+  assert.ok(n === 3 || mdeAt(n - 1) > 0.5, `and not one round earlier: MDE ${mdeAt(n - 1)}`);
+});
+
+test('bad --target-mde and --max-time are usage errors naming the flag and the reason', async () => {
+  const io = { out: () => {}, err: () => {} };
+  const cases: [string[], RegExp][] = [
+    [['--target-mde', '0'], /--target-mde must be a fraction in \(0, 1\)/],
+    [['--target-mde', '1.5'], /--target-mde must be a fraction in \(0, 1\)/],
+    [['--target-mde', 'five'], /--target-mde must be a fraction in \(0, 1\)/],
+    [['--target-mde', '0.05', '--max-time', '1ms'], /--max-time 1ms cannot hold two rounds of this run/],
+    [['--max-time', '3m'], /--max-time is the budget of --target-mde, which is not given/],
+  ];
+  for (const [args, message] of cases) {
+    try {
+      await runVerb.run([...args, '--out', join(tmp, 'bad'), '-q'], io);
+      assert.unreachable(`${args.join(' ')} was accepted`);
+    } catch (err) {
+      assert.instance(err, UsageError, args.join(' '));
+      assert.match((err as Error).message, message);
+    }
+  }
+});
+
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test.run();
