@@ -148,6 +148,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
         telemetry?.onWindow(cell, delta);
         spans.onWindow(cell, delta);
       },
+      onGroup: () => spans.flush(),
       onRound: (cell, r, done, total) => {
         telemetry?.onRound(cell, r);
         if (r !== null) spans.onEvents(cell, r.events);

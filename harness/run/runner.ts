@@ -50,8 +50,8 @@ export interface RunOptions {
   traceIn?: string | null;
   onWindow?: (cell: Cell, delta: WindowDelta) => void;
   onRound?: (cell: Cell, round: RoundResult | null, done: number, total: number) => void;
-  /** A group started (its cells, the matrix's progress so far). */
-  onGroup?: (group: Group, done: number, total: number) => void;
+  /** Before each group, when nothing is measured: the time for exports and other work (awaited). */
+  onGroup?: (group: Group, done: number, total: number) => void | Promise<void>;
   /** Sees every pool the runner starts (diagnostics; tests kill its threads). */
   onPool?: (pool: Piscina) => void;
   /** Trigger thresholds and kill-switch profiles (the cards' defaults when absent). */
@@ -213,7 +213,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
   try {
     for (const group of o.groups) {
       const first = group.cells[0]!;
-      o.onGroup?.(group, done, total);
+      await o.onGroup?.(group, done, total);
       // Record each workload and concurrency's streams once: every backend and mode runs the same ones.
       const traceKey = `${first.workload.spec.name}.c${first.concurrency}`;
       const traceOut = o.traceOut != null && !traced.has(traceKey) ? o.traceOut : null;

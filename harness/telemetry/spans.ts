@@ -35,6 +35,11 @@ export interface SpanSinkOptions {
   file: string;
   /** BatchSpanProcessor queue size (default 65536: sampled records are bounded per window). */
   maxQueueSize?: number;
+  /**
+   * How often the processor exports on its own (default: once an hour). A run
+   * calls `flush()` between groups instead, so no export competes with a
+   * measured slice.
+   */
   scheduledDelayMillis?: number;
 }
 
@@ -182,6 +187,11 @@ export class SpanSink {
     }
   }
 
+  /** Exports what is queued now (between groups, when nothing is measured). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.tracers.values()].map((t) => t.provider.forceFlush().catch(() => undefined)));
+  }
+
   /** Flushes and shuts every provider down; the report says what was exported and dropped. */
   async shutdown(): Promise<SpanReport> {
     this.closed = true;
@@ -204,7 +214,7 @@ export class SpanSink {
     });
     const maxQueueSize = this.o.maxQueueSize ?? 65_536;
     const processor = new tracing.BatchSpanProcessor(exporter, {
-      maxQueueSize, maxExportBatchSize: Math.min(2048, maxQueueSize), scheduledDelayMillis: this.o.scheduledDelayMillis ?? 1000, exportTimeoutMillis: 10_000,
+      maxQueueSize, maxExportBatchSize: Math.min(2048, maxQueueSize), scheduledDelayMillis: this.o.scheduledDelayMillis ?? 3_600_000, exportTimeoutMillis: 10_000,
     });
     const provider = new tracing.BasicTracerProvider({ resource, spanProcessors: [processor] });
     t = { provider, tracer: provider.getTracer('shadowbench'), exporter };
