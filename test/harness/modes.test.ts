@@ -48,18 +48,26 @@ test('--inject FAULT@SET scopes to that set; without @ it is run-wide; an unknow
   assert.throws(() => applyInjections(['M6.delay_ns=oops@b'], sets), /^--inject M6\.delay_ns=oops@b: /, 'the whole argument is named, scope included');
 });
 
-test('a delay scoped to arm b slows b\'s M6 path only, in one interleaved run', async () => {
+test('TXN.delay_ns: CPU work on every transaction, delay_ns only, scoped like any fault', () => {
+  const { faults, modeSets } = applyInjections(['TXN.delay_ns=2000@b'], parseModeSets('a:legacy,b:legacy'));
+  assert.equal(faults, {});
+  assert.equal(modeSets[1]!.faults, { TXN: { delay_ns: 2000 } });
+  assert.throws(() => applyInjections(['TXN.stale_publish=0.1'], parseModeSets('a:legacy')), /faults\.TXN\.stale_publish TXN takes delay_ns only/);
+  assert.throws(() => applyInjections(['TXX.delay_ns=1'], parseModeSets('a:legacy')), /expected CLASS\.FAULT=VALUE/);
+});
+
+for (const [fault, slows] of [['M6', 'M6 path'], ['TXN', 'transactions']] as const) test(`a ${fault} delay scoped to arm b slows b's ${slows} only, in one interleaved run`, async () => {
   const DELAY_NS = 50_000;
   const dir = mkdtempSync(join(tmpdir(), 'sb-modes-'));
   try {
     const workload = loadSuite().find((w) => w.spec.name === 'commutative-inserts')!;
-    const { faults, modeSets } = applyInjections([`M6.delay_ns=${DELAY_NS}@b`], parseModeSets('a:legacy,b:legacy'));
+    const { faults, modeSets } = applyInjections([`${fault}.delay_ns=${DELAY_NS}@b`], parseModeSets('a:legacy,b:legacy'));
     const groups = planMatrix({ workloads: [workload], modeSets, backends: ['memory'], concurrency: [1], duration_ms: 150 });
     const results = await runMatrix({ groups, rounds: 2, seed: 5, faults, schedule: 'interleaved', runDir: join(dir, 'run'), sampleRatio: 1 });
     const run = runRecordOf({ run_id: 'modes', started: new Date(), ended: new Date(), results, config: { seed: 5, rounds: 2 } });
     const [a, b] = run.cells;
     assert.equal(a!.faults, {});
-    assert.equal(b!.faults, { M6: { delay_ns: DELAY_NS } });
+    assert.equal(b!.faults, { [fault]: { delay_ns: DELAY_NS } });
     const p50 = (i: number): number => results[i]!.aggregate.summaries()['op.concurrent_write.latency_ns']!.p50;
     assert.ok(p50(1) >= DELAY_NS, `arm b's transactions include the delay: p50 ${p50(1)} ns`);
     assert.ok(p50(0) < DELAY_NS, `arm a's do not: p50 ${p50(0)} ns`);
