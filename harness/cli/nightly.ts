@@ -34,8 +34,9 @@ const USAGE = `Usage: shadowbench nightly [run options] [--store URL] [--baselin
        shadowbench nightly unmute <metric> --reason TEXT [--by WHO]
        shadowbench nightly status [--json]
 
-Runs the quick canonical suite (${NIGHTLY_SHAPE.defaultRounds} rounds of ${NIGHTLY_SHAPE.sliceMs} ms slices per mode set after a calibration
-and a warm-up round: under three minutes on two cores), imports it into the results store, and judges it:
+Runs the quick canonical suite and the cards' one-machine E2E cells (M1's c8 mixed file-backed, M11's c8 hot-page
+contention: ${NIGHTLY_SHAPE.defaultRounds} rounds of ${NIGHTLY_SHAPE.sliceMs} ms slices per mode set after a calibration and a warm-up round: under
+three minutes on two cores), imports it into the results store, and judges it:
   - against the accepted baseline of this machine's hardware signature, cell by cell (Welch's t on
     the log values of the rounds, 95% interval, Cliff's delta); throughput and median latency
     decide, tail percentiles are reported; a significant regression must also stand outside the

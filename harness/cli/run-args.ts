@@ -3,7 +3,7 @@
 // starts clinic, and refuse bad input without profiling anything).
 
 import { fileURLToPath } from 'node:url';
-import { BACKENDS, EngineError, type Backend, type FaultConfig } from '../../engine/index.ts';
+import { BACKENDS, EngineError, SWITCHABLE_CLASSES, type Backend, type FaultConfig } from '../../engine/index.ts';
 import { DEFAULT_EXTERNAL_TIMEOUT_MS, ENGINE_VARIANTS, engineAdapters, isEngineVariant, type EngineAdapters, type EngineVariant } from '../engines/index.ts';
 import { planMatrix, type Group } from '../plan/matrix.ts';
 import { applyInjections, ModeSetError, parseModeSets, type ModeSet } from '../plan/modes.ts';
@@ -11,7 +11,7 @@ import { DEFAULT_SLICE_MS } from '../run/runner.ts';
 import type { TargetMde } from '../run/target.ts';
 import { DEFAULT_SAMPLE_RATIO } from '../record/recorder.ts';
 import { SpecError, resolveWorkloads, type LoadedSpec } from '../spec/load.ts';
-import { TRIGGERS } from '../cards/cards.ts';
+import { CARDS, TRIGGERS } from '../cards/cards.ts';
 import { parseProfile, type TriggerConfig } from '../cards/evaluator.ts';
 import type { KillSwitchProfile } from '../cards/types.ts';
 import { parsePushUrl, PushUrlError } from '../telemetry/serve.ts';
@@ -57,6 +57,8 @@ export interface RunShape {
   defaultRounds?: number;
   /** The slice length when --duration is absent. */
   sliceMs?: number;
+  /** Add a group for every one-machine E2E requirement of a switchable class's card the planned matrix does not cover (the nightly). */
+  cardRequirements?: boolean;
 }
 
 /** Everything a run needs from its command line, checked. */
@@ -165,6 +167,31 @@ function triggerConfig(thresholds: readonly string[], profiles: readonly string[
   return { thresholds: t, profiles: p };
 }
 
+/**
+ * Groups for the switchable classes' one-machine E2E requirements (e.g. M1's
+ * c8 mixed file-backed run) that `planned` does not cover, so the gate never
+ * reports them as not run. A requirement that names no backend takes its
+ * workload's first.
+ */
+function requirementGroups(planned: readonly Group[], modeSets: ModeSet[], variants: EngineVariant[], quick: boolean, duration_ms: number | undefined): Group[] {
+  if (!variants.includes('reference')) return [];
+  const suite = resolveWorkloads([]);
+  const out: Group[] = [];
+  for (const cls of SWITCHABLE_CLASSES) {
+    for (const r of CARDS[cls].requirements) {
+      if (r.cross_node === true) continue;
+      const w = suite.find((x) => x.spec.name === r.workload);
+      if (w === undefined) continue;
+      const backend = r.backend ?? w.spec.backends[0]!;
+      const concurrency = r.concurrency ?? w.spec.concurrency[0]!;
+      const covered = (g: Group): boolean => g.cells[0]!.variant === 'reference' && g.cells[0]!.workload.spec.name === r.workload && g.cells[0]!.backend === backend && g.cells[0]!.concurrency === concurrency;
+      if ([...planned, ...out].some(covered)) continue;
+      out.push(...planMatrix({ workloads: [w], modeSets, quick, backends: [backend], concurrency: [concurrency], ...(duration_ms === undefined ? {} : { duration_ms }) }));
+    }
+  }
+  return out;
+}
+
 /** Checks every option and plans the matrix; bad input is a UsageError naming it. */
 export function parseRunSettings(values: RunValues, shape: RunShape = {}): RunSettings {
   const { variants, engines } = enginesArg(values);
@@ -222,6 +249,7 @@ export function parseRunSettings(values: RunValues, shape: RunShape = {}): RunSe
     if (err instanceof EngineError) throw new UsageError(`shadowbench run: ${err.message}`);
     throw err;
   }
+  if (shape.cardRequirements === true) groups.push(...requirementGroups(groups, modeSets, variants, quick, duration_ms));
   if (groups.length === 0) throw new UsageError('shadowbench run: the matrix is empty (no workload runs on the requested backends)');
   const target = targetArg(values, groups, sliceMs);
   return {

@@ -6,7 +6,7 @@
 import { DEFAULT_GATE, type GateOptions } from '../gate/options.ts';
 import { DEFAULT_CHANGE_POINT, type ChangePointOptions } from './changepoint.ts';
 
-export const NIGHTLY_SHAPE = { defaultRounds: 12, sliceMs: 100 } as const;
+export const NIGHTLY_SHAPE = { defaultRounds: 12, sliceMs: 100, cardRequirements: true } as const;
 
 /** Nights of history judged for change points. */
 export const DEFAULT_HISTORY_NIGHTS = 30;
