@@ -1,116 +1,251 @@
-// `npm run bench:gate`: how far the regression verdict can be trusted on this
-// machine, at the nightly's shape per cell (rounds × duration, one warm-up
-// round).
+// `npm run bench:gate [-- --json]`: how far the verdicts can be trusted on
+// this machine, measured the way they are made. Every figure of issue 14's
+// table, re-measured:
 //
-// Every run holds named arms of the same mode set, interleaved round by
-// round: `a` and `b` identical (A/A), and `s2`, `s5`, `s10`, `s20` (or
-// `--levels`) with a delay on M6's path scoped to them, sized to slow a
-// transaction by 2%, 5%, 10% and 20%. Within a run an arm is compared with `a` round by round
-// (paired, as the gate compares modes); across runs, with the previous run's
-// `a` (unpaired, as a nightly compares with its baseline). A comparison
-// flags when any metric of the cell is a regression or an improvement after
-// Holm. Every comparison is `compareCells`, the statistics of `compare`,
-// `nightly` and the gate.
+// - within a run (paired slices, as the gate compares mode sets): arms `a`
+//   and `b` identical (A/A), `t5` and `t10` with TXN.delay_ns sized from `a`'s
+//   measured operation time to add 5% and 10%; commutative-inserts memory c1
+//   and hot-page-contention memory c4;
+// - across runs (unpaired, as a nightly compares with its baseline): each
+//   run's `a` against the previous run's `a` (A/A) and its `t10` (+10%);
+// - consecutive nightlies of the same commit into a fresh store: wall time,
+//   exit status, rollbacks held, and the median MDE of the c1 cells.
+//
+// A comparison is flagged when a deciding metric is a regression or an
+// improvement after Holm (`compareCells`, the statistics of `compare`, the
+// nightly and the gate). A benchmark: it prints figures, never asserts.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { median } from 'simple-statistics';
+import { stableJson } from '../cli/verb.ts';
 import { compareCells } from '../gate/compare.ts';
+import type { Comparison } from '../gate/comparison.ts';
 import { DEFAULT_GATE } from '../gate/options.ts';
+import { busiestKind } from '../gate/series.ts';
+import { NIGHTLY_SHAPE } from '../nightly/shape.ts';
 import { runRecordOf, type CellRecord } from '../output/write.ts';
 import { planMatrix } from '../plan/matrix.ts';
 import { applyInjections, parseModeSets } from '../plan/modes.ts';
 import { runMatrix } from '../run/runner.ts';
 import { loadSuite } from '../spec/load.ts';
-import { NIGHTLY_SHAPE } from '../nightly/shape.ts';
+
+const USAGE = `Usage: npm run bench:gate -- [options]
+
+Re-measures how far shadowbench's verdicts can be trusted on this machine:
+A/A and TXN-delay slowdowns of 5% and 10% within a run and across runs, and
+consecutive nightlies of the same commit (wall time, exit, rollbacks, MDE).
+Takes about 20 minutes with the defaults.
+
+Options:
+  --runs N        runs per within-run scenario (default 20)
+  --rounds N      measured rounds per run (default ${NIGHTLY_SHAPE.defaultRounds}, the nightly's)
+  --duration MS   slice length (default ${NIGHTLY_SHAPE.sliceMs}, the nightly's)
+  --nights N      consecutive nightlies of this commit (default 5; 0 skips them)
+  --json          print the figures as one JSON object on stdout
+  -h, --help      show this help
+Progress goes to stderr.
+`;
 
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '20' }, rounds: { type: 'string', default: String(NIGHTLY_SHAPE.defaultRounds) },
-    duration: { type: 'string', default: String(NIGHTLY_SHAPE.sliceMs) }, concurrency: { type: 'string', default: '1' }, json: { type: 'boolean' },
-    levels: { type: 'string', default: '0.02,0.05,0.1,0.2' },
+    duration: { type: 'string', default: String(NIGHTLY_SHAPE.sliceMs) }, nights: { type: 'string', default: '5' },
+    json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   },
 });
-const runs = Number(values.runs);
-const rounds = Number(values.rounds);
-const duration = Number(values.duration);
-const concurrency = Number(values.concurrency);
+if (values.help === true) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const int = (name: string, v: string, min: number): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`bench:gate: --${name} must be an integer >= ${min}, got '${v}'\n\n${USAGE}`);
+    process.exit(2);
+  }
+  return n;
+};
+const runs = int('runs', values.runs, 2);
+const rounds = int('rounds', values.rounds, 2);
+const sliceMs = int('duration', values.duration, 1);
+const nights = int('nights', values.nights, 0);
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
-const workload = loadSuite().find((w) => w.spec.name === 'commutative-inserts')!;
 const dir = mkdtempSync(join(tmpdir(), 'sb-bench-gate-'));
-const LEVELS = values.levels.split(',').map(Number);
-if (LEVELS.some((l) => !(l > 0 && l < 10))) throw new Error(`--levels: slowdowns as fractions, e.g. 0.02,0.05, got '${values.levels}'`);
-const arm = (slowdown: number): string => `s${Math.round(slowdown * 100)}`;
+const suite = loadSuite();
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** One interleaved run of the given arms with their scoped injections; its cells by arm. */
-async function run(seed: number, arms: string, inject: string[], nRounds: number): Promise<Map<string, CellRecord>> {
+interface Scenario {
+  name: string;
+  workload: string;
+  concurrency: number;
+}
+const C1: Scenario = { name: 'commutative-inserts memory c1', workload: 'commutative-inserts', concurrency: 1 };
+const C4: Scenario = { name: 'hot-page-contention memory c4', workload: 'hot-page-contention', concurrency: 4 };
+
+/** One run of the given arms with their scoped injections; its cells by arm. */
+async function run(s: Scenario, seed: number, arms: string, inject: string[], nRounds: number): Promise<Map<string, CellRecord>> {
   const { faults, modeSets } = applyInjections(inject, parseModeSets(arms));
-  const groups = planMatrix({ workloads: [workload], modeSets, backends: ['memory'], concurrency: [concurrency], duration_ms: duration });
-  const runDir = join(dir, `s${seed}`);
-  const results = await runMatrix({ groups, rounds: nRounds, warmupRounds: 1, seed, faults, runDir, sliceMs: duration });
+  const workload = suite.find((w) => w.spec.name === s.workload)!;
+  const groups = planMatrix({ workloads: [workload], modeSets, backends: ['memory'], concurrency: [s.concurrency], duration_ms: sliceMs });
+  const runDir = join(dir, `${s.workload}-${seed}`);
+  const results = await runMatrix({ groups, rounds: nRounds, warmupRounds: 1, sliceMs, seed, faults, runDir });
   const record = runRecordOf({ run_id: `s${seed}`, started: new Date(), ended: new Date(), results, config: { seed, rounds: nRounds } });
   for (const r of results) r.aggregate.destroy();
   rmSync(runDir, { recursive: true, force: true });
   return new Map(record.cells.map((c) => [c.mode_set, c]));
 }
 
-interface Judgement { flagged: boolean; regressed: string[]; improved: string[] }
-const judge = (a: CellRecord, b: CellRecord, sameRun: boolean): Judgement => {
-  // Deciding metrics only: tails are reported by the gate, never a verdict.
-  const cs = compareCells('bench', a, b, DEFAULT_GATE, sameRun).filter((c) => c.deciding);
+interface Judgement {
+  flagged: boolean;
+  regressed: boolean;
+  comparisons: { metric: string; change: number; p_adjusted: number | null; mde: number | null; outcome: string }[];
+}
+
+/** The deciding comparisons of `b` against `a`, judged together (paired by round when they share a run). */
+function judge(a: CellRecord, b: CellRecord, sameRun: boolean): Judgement {
+  const cs: Comparison[] = compareCells('bench', a, b, DEFAULT_GATE, sameRun).filter((c) => c.deciding);
   return {
     flagged: cs.some((c) => c.outcome === 'regressed' || c.outcome === 'improved'),
-    regressed: cs.filter((c) => c.outcome === 'regressed').map((c) => c.metric),
-    improved: cs.filter((c) => c.outcome === 'improved').map((c) => c.metric),
+    regressed: cs.some((c) => c.outcome === 'regressed'),
+    comparisons: cs.map((c) => ({ metric: c.metric, change: c.relative_diff, p_adjusted: c.p_adjusted, mde: c.mde, outcome: c.outcome })),
   };
-};
-
-// The median transaction time sets the delay per M6 operation.
-const calibration = (await run(99, 'a:legacy', [], 3)).get('a')!;
-const p50s = calibration.rounds.map((r) => r.latency_ns['concurrent_write']?.p50 ?? 0).sort((x, y) => x - y);
-const p50 = p50s[Math.floor(p50s.length / 2)]!;
-// A concurrent write transaction binds M6 once and publishes once: two M6 operations.
-const M6_OPS_PER_TXN = 2;
-const delays = LEVELS.map((s) => ({ slowdown: s, delay_ns: Math.round((p50 * s) / M6_OPS_PER_TXN) }));
-const arms = ['a:legacy', 'b:legacy', ...LEVELS.map((s) => `${arm(s)}:legacy`)].join(',');
-const inject = delays.map((d) => `M6.delay_ns=${d.delay_ns}@${arm(d.slowdown)}`);
-
-const cells: Map<string, CellRecord>[] = [];
-for (let i = 0; i < runs; i++) {
-  cells.push(await run(100 + i, arms, inject, rounds));
-  log(`run ${i + 1}/${runs}`);
 }
+
+/** The median operation time (ns) of an arm: the median over rounds of its busiest kind's p50. */
+function opTimeNs(c: CellRecord): number {
+  const kind = busiestKind(c)!;
+  return median(c.rounds.map((r) => r.latency_ns[kind]!.p50));
+}
+
+/** The paired change an arm's busiest kind's median latency measured against `a`'s, over one run. */
+function measuredChange(a: CellRecord, b: CellRecord): number {
+  const kind = busiestKind(a)!;
+  const byRound = new Map(a.rounds.map((r) => [r.round, r.latency_ns[kind]?.p50 ?? NaN]));
+  const lr = b.rounds.map((r) => Math.log((r.latency_ns[kind]?.p50 ?? NaN) / byRound.get(r.round)!)).filter(Number.isFinite);
+  return Math.expm1(lr.reduce((s, x) => s + x, 0) / lr.length);
+}
+
+interface WithinRun {
+  scenario: string;
+  op_time_ns: number;
+  delays_ns: Record<string, number>;
+  aa_flagged: number;
+  slowdowns: { arm: string; nominal: number; delay_ns: number; measured_change: number; flagged: number }[];
+  runs: number;
+  mde_median: number | null;
+  judgements: { run: number; aa: Judgement; slowdowns: Record<string, Judgement> }[];
+  cells: Map<string, CellRecord>[];
+}
+
+/** Within-run figures of one scenario, with TXN delays sized from a calibration run's operation time. */
+async function withinRun(s: Scenario, levels: readonly number[]): Promise<WithinRun> {
+  const opTime = opTimeNs((await run(s, 99, 'a:legacy', [], 6)).get('a')!);
+  const arm = (l: number): string => `t${Math.round(l * 100)}`;
+  const delays = Object.fromEntries(levels.map((l) => [arm(l), Math.round(opTime * l)]));
+  const arms = ['a:legacy', 'b:legacy', ...levels.map((l) => `${arm(l)}:legacy`)].join(',');
+  const inject = levels.map((l) => `TXN.delay_ns=${delays[arm(l)]}@${arm(l)}`);
+  const cells: Map<string, CellRecord>[] = [];
+  const judgements: WithinRun['judgements'] = [];
+  for (let i = 0; i < runs; i++) {
+    const c = await run(s, 100 + i, arms, inject, rounds);
+    cells.push(c);
+    judgements.push({ run: i, aa: judge(c.get('a')!, c.get('b')!, true), slowdowns: Object.fromEntries(levels.map((l) => [arm(l), judge(c.get('a')!, c.get(arm(l))!, true)])) });
+    log(`  ${s.name}: run ${i + 1}/${runs}`);
+  }
+  const mdes = judgements.flatMap((j) => j.aa.comparisons.map((c) => c.mde ?? Infinity));
+  return {
+    scenario: s.name, op_time_ns: opTime, delays_ns: delays, runs,
+    aa_flagged: judgements.filter((j) => j.aa.flagged).length,
+    slowdowns: levels.map((l) => ({
+      arm: arm(l), nominal: l, delay_ns: delays[arm(l)]!,
+      measured_change: median(cells.map((c) => measuredChange(c.get('a')!, c.get(arm(l))!))),
+      flagged: judgements.filter((j) => j.slowdowns[arm(l)]!.regressed).length,
+    })),
+    mde_median: mdes.length === 0 ? null : median(mdes),
+    judgements, cells,
+  };
+}
+
+interface Night {
+  night: number;
+  exit_code: number;
+  wall_s: number;
+  rollbacks: string[];
+  c1_mde_median: number | null;
+}
+
+/** Consecutive nightlies of this commit into a fresh store, the first accepted as the baseline. */
+async function nightlies(n: number): Promise<Night[]> {
+  const out: Night[] = [];
+  const store = join(dir, 'nightly.db');
+  for (let i = 0; i < n; i++) {
+    const t0 = Date.now();
+    const args = [join(ROOT, 'bin/shadowbench.js'), 'nightly', '--store', store, '--out', join(dir, 'nights'), '--json', '-q', ...(i === 0 ? ['--accept'] : [])];
+    const { code, stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 256 * 1024 * 1024 }).then(
+      (r) => ({ code: 0, stdout: r.stdout }), (e: { code?: number; stdout?: string }) => ({ code: e.code ?? -1, stdout: e.stdout ?? '' }));
+    const wall = (Date.now() - t0) / 1000;
+    let rollbacks: string[] = [];
+    let mde: number | null = null;
+    try {
+      const report = JSON.parse(stdout) as { run_id: string };
+      const gate = JSON.parse(readFileSync(join(dir, 'nights', report.run_id, 'gate.json'), 'utf8')) as { verdicts: { metadata_class: string; verdict: string; comparisons: { cell_group: string; deciding: boolean; mde: number | null }[] }[] };
+      rollbacks = gate.verdicts.filter((v) => v.verdict === 'rollback').map((v) => v.metadata_class);
+      const c1 = gate.verdicts.flatMap((v) => v.comparisons).filter((c) => c.deciding && /\.c1$/.test(c.cell_group)).map((c) => c.mde ?? Infinity);
+      mde = c1.length === 0 ? null : median(c1);
+    } catch (err) {
+      log(`  night ${i + 1}: no report (${(err as Error).message})`);
+    }
+    out.push({ night: i + 1, exit_code: code, wall_s: Math.round(wall), rollbacks, c1_mde_median: mde });
+    log(`  night ${i + 1}/${n}: exit ${code}, ${Math.round(wall)} s, rollbacks [${rollbacks.join(', ')}], c1 MDE ${mde === null ? '-' : `${(mde * 100).toFixed(1)}%`}`);
+  }
+  return out;
+}
+
+log(`bench:gate: ${runs} runs per scenario, ${rounds} rounds of ${sliceMs} ms slices, ${nights} nightlies`);
+const c1 = await withinRun(C1, [0.05, 0.1]);
+const c4 = await withinRun(C4, [0.05]);
+// Across runs: run i+1 against run i's `a`, unpaired, as a nightly against its baseline.
+const across = c1.cells.slice(1).map((c, i) => ({ aa: judge(c1.cells[i]!.get('a')!, c.get('a')!, false), t10: judge(c1.cells[i]!.get('a')!, c.get('t10')!, false) }));
+const nightsOut = await nightlies(nights);
 rmSync(dir, { recursive: true, force: true });
 
-const within = (name: string): Judgement[] => cells.map((c) => judge(c.get('a')!, c.get(name)!, true));
-const across = (name: string): Judgement[] => cells.slice(1).map((c, i) => judge(cells[i]!.get('a')!, c.get(name)!, false));
-const clean = (js: Judgement[]): number => js.filter((j) => !j.flagged).length;
-const caught = (js: Judgement[]): number => js.filter((j) => j.regressed.length > 0).length;
-const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-const aaWithin = within('b');
-const aaAcross = across('a');
-const sensitivity = delays.map((d) => ({
-  ...d,
-  measured_p50_change: median(cells.map((c) => c.get(arm(d.slowdown))!.rounds.reduce((s, r, k) => s + Math.log((r.latency_ns['concurrent_write']?.p50 ?? 1) / (c.get('a')!.rounds[k]!.latency_ns['concurrent_write']?.p50 ?? 1)), 0) / rounds).map(Math.exp)) - 1,
-  within: caught(within(arm(d.slowdown))), across: caught(across(arm(d.slowdown))),
-}));
+const pct = (x: number | null): string => (x === null ? '-' : Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '∞');
+const t5 = (w: WithinRun): WithinRun['slowdowns'][number] => w.slowdowns.find((s) => s.arm === 't5')!;
+const t10c1 = c1.slowdowns.find((s) => s.arm === 't10')!;
+const nightMdes = nightsOut.map((n) => n.c1_mde_median).filter((x): x is number => x !== null);
+const rows: { what: string; reached: string; target: string; met: boolean | null }[] = [
+  { what: 'A/A within a run (paired), pairs flagged either way', reached: `${c1.aa_flagged}/${runs}`, target: `≤ ${Math.floor(runs / 20)}/${runs}`, met: c1.aa_flagged <= Math.floor(runs / 20) },
+  { what: `+5% TXN delay flagged within a run, ${C1.name} (measured ${pct(t5(c1).measured_change)})`, reached: `${t5(c1).flagged}/${runs}`, target: `≥ ${Math.ceil(runs * 0.9)}/${runs}`, met: t5(c1).flagged >= Math.ceil(runs * 0.9) },
+  { what: `same, ${C4.name} (measured ${pct(t5(c4).measured_change)})`, reached: `${t5(c4).flagged}/${runs}`, target: `≥ ${Math.ceil(runs * 0.8)}/${runs}`, met: t5(c4).flagged >= Math.ceil(runs * 0.8) },
+  { what: 'A/A across runs (as nightly vs baseline) flagged', reached: `${across.filter((x) => x.aa.flagged).length}/${across.length}`, target: `≤ ${Math.floor(across.length * 2 / 19)}/${across.length}`, met: across.filter((x) => x.aa.flagged).length <= Math.floor(across.length * 2 / 19) },
+  { what: `+10% flagged across runs (measured within a run ${pct(t10c1.measured_change)})`, reached: `${across.filter((x) => x.t10.regressed).length}/${across.length}`, target: `≥ ${Math.ceil(across.length * 17 / 19)}/${across.length}`, met: across.filter((x) => x.t10.regressed).length >= Math.ceil(across.length * 17 / 19) },
+  { what: 'median MDE of the nightly\'s c1 cells', reached: nightMdes.length === 0 ? '-' : pct(median(nightMdes)), target: '≤ 5%', met: nightMdes.length === 0 ? null : median(nightMdes) <= 0.05 },
+  { what: 'nightly wall time, 2 cores (longest night)', reached: nightsOut.length === 0 ? '-' : `${Math.floor(Math.max(...nightsOut.map((n) => n.wall_s)) / 60)} min ${Math.max(...nightsOut.map((n) => n.wall_s)) % 60} s`, target: '≤ 3 min', met: nightsOut.length === 0 ? null : Math.max(...nightsOut.map((n) => n.wall_s)) <= 180 },
+  { what: 'consecutive A/A nights of the quick suite (same commit) that fail or hold a rollback', reached: `${nightsOut.filter((n) => n.exit_code === 1 || n.rollbacks.length > 0).length} of ${nightsOut.length}`, target: `0 of ${nightsOut.length}`, met: nightsOut.length === 0 ? null : nightsOut.every((n) => n.exit_code !== 1 && n.rollbacks.length === 0) },
+];
 
-const out = {
-  workload: 'commutative-inserts', backend: 'memory', concurrency, rounds, warmup_rounds: 1, duration_ms: duration, runs, baseline_p50_ns: p50,
-  aa: { within_clean: clean(aaWithin), within_pairs: aaWithin.length, across_clean: clean(aaAcross), across_pairs: aaAcross.length, within: aaWithin, across: aaAcross },
-  sensitivity,
+const strip = (w: WithinRun): Omit<WithinRun, 'cells'> => {
+  const { cells: _cells, ...rest } = w;
+  return rest;
 };
-if (values.json === true) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+const report = {
+  schema: 'shadowbench.bench.gate/2', runs, rounds, slice_ms: sliceMs, warmup_rounds: 1,
+  within: [strip(c1), strip(c4)],
+  across: { pairs: across.length, aa_flagged: across.filter((x) => x.aa.flagged).length, t10_flagged: across.filter((x) => x.t10.regressed).length, judgements: across },
+  nights: nightsOut,
+  targets: rows,
+};
+if (values.json === true) process.stdout.write(`${stableJson(report)}\n`);
 else {
-  const w = process.stdout.write.bind(process.stdout);
-  w(`bench:gate — commutative-inserts, memory, c${concurrency}; ${runs} runs of ${2 + LEVELS.length} interleaved arms, ${rounds} rounds of ${duration} ms each (+1 warm-up)\n`);
-  w(`A/A within a run (paired):   ${clean(aaWithin)} of ${aaWithin.length} pairs with nothing flagged\n`);
-  w(`A/A across runs (unpaired):  ${clean(aaAcross)} of ${aaAcross.length} pairs with nothing flagged\n`);
-  w(`median write transaction: ${(p50 / 1000).toFixed(1)} µs\n`);
-  w(`injected slowdown | delay per M6 op | measured p50 change | regression flagged within a run | across runs\n`);
-  for (const s of sensitivity) {
-    w(`${`${(s.slowdown * 100).toFixed(0)}%`.padStart(17)} | ${`${s.delay_ns} ns`.padStart(15)} | ${`${(s.measured_p50_change * 100).toFixed(1)}%`.padStart(19)} | ${`${s.within}/${runs}`.padStart(31)} | ${`${s.across}/${runs - 1}`.padStart(11)}\n`);
-  }
+  const w = (s: string): void => void process.stdout.write(`${s}\n`);
+  w(`bench:gate — ${runs} runs per scenario of ${rounds} paired rounds of ${sliceMs} ms slices (+1 warm-up round), ${nights} nightlies`);
+  w(`operation time: ${C1.name} ${(c1.op_time_ns / 1000).toFixed(1)} µs, ${C4.name} ${(c4.op_time_ns / 1000).toFixed(1)} µs; A/A MDE (median of deciding comparisons): ${pct(c1.mde_median)} and ${pct(c4.mde_median)}`);
+  w('');
+  for (const r of rows) w(`${r.met === null ? ' ' : r.met ? '✓' : '✗'} ${r.what}: ${r.reached} (target ${r.target})`);
 }
 process.exit(0);
