@@ -8,20 +8,29 @@ import { formatTable, stableJson, UsageError, parseVerbArgs, type Verb } from '.
 
 const USAGE = `Usage: shadowbench compare <run-a> <run-b> [--json]
 
-Compares two run folders cell by cell (A is the baseline): per round,
-Mann-Whitney U, a bootstrap interval of the median change and Cliff's delta
-for throughput and each operation kind's p50 and p99. Runs with different
+Compares two run folders cell by cell, matched by cell id (A is the
+baseline): throughput and each operation kind's p50 and p99 over the rounds
+of each run, by Mann-Whitney U (which decides), a 95% bootstrap interval of
+the median change and Cliff's delta; each cell's metrics are held to a Holm
+correction, and fewer than 4 rounds a side cannot decide. Runs with different
 hardware signatures are not comparable.
+
+Options:
+  --json      one JSON object on stdout (the comparisons and exit_code, keys sorted)
+  -h, --help  show this help
 
 Exit status: 0 no regression, 1 a regression, 2 could not compare or not comparable.
 `;
+
+const OPTIONS = { json: { type: 'boolean' } } as const;
 
 export const compareVerb: Verb = {
   name: 'compare',
   summary: 'compare two runs cell by cell (exit 1 on a regression)',
   usage: USAGE,
+  options: OPTIONS,
   async run(argv, io) {
-    const { values, positionals } = parseVerbArgs('compare', argv, { json: { type: 'boolean' } }, true);
+    const { values, positionals } = parseVerbArgs('compare', argv, OPTIONS, true);
     if (values.help === true) {
       io.out(USAGE);
       return 0;

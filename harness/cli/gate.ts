@@ -11,10 +11,15 @@ import { UsageError, parseVerbArgs, type Verb } from './verb.ts';
 const USAGE = `Usage: shadowbench gate <run-dir> [--json | --format json|md|html] [--out FILE]
 
 Judges a run: for M1, M6 and M11, the candidate mode against the card's
-baseline comparator on the workloads the card names — exact zero-tolerance
-counts (divergences, session_not_found), fired fallback triggers, and per
-round: Mann-Whitney U test, 95% bootstrap interval of the median change,
-Cliff's delta. Requirements the run could not exercise are listed as not run.
+baseline comparator (the all-legacy cell) on the workloads the card names:
+exact zero-tolerance counts (divergences, session_not_found), fired fallback
+triggers, final states that differ, and performance. Performance is
+throughput and the p50 and p99 of the cell's busiest operation kind, paired
+round by round (the rounds were interleaved, so each pair saw the same
+machine): Student's t on the log ratios decides, with its 95% interval;
+Mann-Whitney U and Cliff's delta are reported beside it. A class's tests are
+held to a Holm correction; fewer than 4 rounds cannot decide. Requirements
+the run could not exercise are listed as not run.
 
 Options:
   --json            the canonical JSON report (same as --format json)
@@ -22,21 +27,24 @@ Options:
                     JSON (with trace_correlation), Markdown for a pull request (default),
                     or a self-contained HTML page with charts
   --out FILE        write the report to FILE instead of stdout
-  --alpha P         significance level (default ${DEFAULT_GATE.alpha})
+  --alpha P         significance level, before the Holm correction (default ${DEFAULT_GATE.alpha})
   --min-effect R    smallest relative change that counts (default ${DEFAULT_GATE.min_effect})
   -h, --help        show this help
 
 Exit status: 0 no rollback verdict, 1 a rollback verdict, 2 bad input.
 `;
 
+const OPTIONS = {
+  json: { type: 'boolean' }, format: { type: 'string' }, out: { type: 'string' }, alpha: { type: 'string' }, 'min-effect': { type: 'string' },
+} as const;
+
 export const gateVerb: Verb = {
   name: 'gate',
   summary: 'promote / hold / rollback verdicts per class for a run folder',
   usage: USAGE,
+  options: OPTIONS,
   async run(argv, io) {
-    const { values, positionals } = parseVerbArgs('gate', argv, {
-      json: { type: 'boolean' }, format: { type: 'string' }, out: { type: 'string' }, alpha: { type: 'string' }, 'min-effect': { type: 'string' },
-    }, true);
+    const { values, positionals } = parseVerbArgs('gate', argv, OPTIONS, true);
     if (values.help === true) {
       io.out(USAGE);
       return 0;

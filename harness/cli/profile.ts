@@ -137,5 +137,7 @@ export const profileVerb: Verb = {
   name: 'profile',
   summary: 'run one cell under clinic (doctor, flame, bubbleprof) and keep its HTML report in the run folder',
   usage: PROFILE_USAGE,
+  options: OPTIONS,
+  runOptions: true,
   run: profile,
 };

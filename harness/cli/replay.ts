@@ -17,14 +17,28 @@ Replays the operation streams recorded by 'shadowbench run --record' into
 a new run folder: the same operations, in the same order per connection, for
 the recorded workloads and concurrency levels.
 
-Options:
+Options (as in 'shadowbench run --help'; the workloads, seed and duration are the recorded run's):
   --modes LIST           mode sets to replay against (default: legacy,shadow_compare,new)
+  --variant LIST         engine variants to replay against (default: reference)
+  --engine-cmd CMD       the external variant's peer command line
+  --engine-timeout MS    how long the external peer may take to answer one request (default 10000)
   --backend memory|file  backends (default: each workload's own)
   --concurrency LIST     a subset of the recorded concurrency levels
   --rounds N             rounds per cell (default 3)
+  --warmup-rounds N      unmeasured rounds of each cell first (default 1 with 4+ rounds, else 0)
   --schedule interleaved|concurrent
-  --inject CLASS.FAULT=VALUE   fault injection, repeatable
+  --inject CLASS.FAULT=VALUE[@SET]
+                         fault injection, repeatable
+  --threshold TRIGGER=VALUE
+                         override a fallback trigger's threshold
+  --kill-switch TRIGGER=latch|K/N
+                         when a fallback trigger fires
   --out DIR              where the new run folder goes (default: results/)
+  --metrics-port N       serve Prometheus metrics on 127.0.0.1:N while it runs
+  --push URL             push the final metrics to this Pushgateway
+  --otlp URL             export spans over OTLP/HTTP (default: <run-dir>/spans.jsonl)
+  --sample-ratio P       head-sampling ratio of field records exported as spans (default 0.01)
+  --shadow-sample P      the fraction of transactions shadow_compare compares (default 1)
   --json                 one JSON object on stdout
   -q, --quiet            no progress output
   -h, --help             show this help
@@ -36,6 +50,7 @@ export const replayVerb: Verb = {
   name: 'replay',
   summary: 'replay a recorded run\'s operation streams against other modes or variants',
   usage: USAGE,
+  options: REPLAY_OPTIONS,
   async run(argv, io) {
     const { values, positionals } = parseVerbArgs('replay', argv, REPLAY_OPTIONS, true);
     if (values.help === true) {

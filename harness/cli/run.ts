@@ -201,6 +201,7 @@ export const runVerb: Verb = {
   name: 'run',
   summary: 'run workloads in every control mode and write a run folder',
   usage: RUN_USAGE,
+  options: RUN_OPTIONS,
   async run(argv, io) {
     const { values } = parseVerbArgs('run', argv, RUN_OPTIONS);
     if (values.help === true) {
