@@ -41,6 +41,7 @@ Options (as in 'shadowbench run --help'; the workloads, seed and duration are th
   --shadow-sample P      the fraction of transactions shadow_compare compares (default 1)
   --json                 one JSON object on stdout
   -q, --quiet            no progress output
+  -v, --verbose          after the overview, every cell's table and card fields (summary.txt)
   -h, --help             show this help
 
 Exit status: 0 all cells ran, 1 a cell failed, 2 bad input (not a run folder, no trace).
