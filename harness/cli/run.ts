@@ -33,7 +33,7 @@ Options:
   --variant LIST         engine variants, comma-separated (default: reference):
                            reference  this repository's engine, every requested mode set
                            sqlite     SQLite (better-sqlite3): WAL file; memory = WAL file on /dev/shm; one mode set, n/a
-                           external   an engine in another process over the line protocol (README: External engines)
+                           external   an engine in another process over the line protocol (docs/variants.md)
                          with several, the summary shows them side by side (reference best mode / comparator ratios)
   --engine-cmd CMD       the external variant's peer command line, run by /bin/sh (e.g. "node test/fixtures/line-engine.mjs")
   --engine-timeout MS    how long the external peer may take to answer one request (default 10000; e.g. 2s)
