@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { reportHtml } from '../gate/html.ts';
 import { GateInputError, buildReport, loadGateInput, reportJson, reportMarkdown, type GateReport } from '../gate/report.ts';
 
-export const GATE_REPORT_FILES = ['gate.json', 'gate.md', 'gate.html'] as const;
+const GATE_REPORT_FILES = ['gate.json', 'gate.md', 'gate.html'] as const;
 
 export interface GateReports {
   /** Null when the run folder could not be judged (see problems). */

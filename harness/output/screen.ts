@@ -105,19 +105,19 @@ function problemLines(i: ScreenInput, width: number): string[] {
   for (const v of i.gate.report?.verdicts ?? []) {
     for (const z of v.zero_contracts.filter((n) => n.count > 0)) lines.push(`${z.counter} = ${z.count} (must be 0) in ${z.cells.map((c) => c.replace(/^reference\./, '')).join(', ')}`);
   }
-  if (lines.length === 0) return ['Failed or diverged: none (every cell ran, no divergence, no fallback, every final state agreed)'];
+  if (lines.length === 0) return ['Failed or diverged: none (every cell ran; no divergence, fallback or state mismatch)'];
   const shown = lines.length > MAX_PROBLEM_LINES ? MAX_PROBLEM_LINES - 1 : lines.length;
   return [
     `Failed or diverged (${lines.length}):`,
     ...lines.slice(0, shown).map((l) => cut(`  ${l}`, width)),
-    ...(shown < lines.length ? [`  … ${lines.length - shown} more: summary.txt`] : []),
+    ...(shown < lines.length ? [`  … ${lines.length - shown} more: summary.txt, gate.md`] : []),
   ];
 }
 
 export function firstScreen(i: ScreenInput): string {
   const width = Math.max(80, i.width ?? 120);
   const { run } = i;
-  const failed = run.totals.failed + run.totals.correctness_failures;
+  const failed = run.cells.filter((c) => c.status === 'failed' || c.correctness.length > 0).length;
   const variants = run.config.variants ?? ['reference'];
   const out = [
     `shadowbench run ${run.run_id}: ${run.totals.cells} cells (${variants.join(', ')}), ${run.config.rounds} rounds each, ${duration(run)}; ${failed === 0 ? 'every cell ran' : `${failed} cell(s) failed or disagreed`}`,

@@ -9,7 +9,9 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { detectable } from '../../harness/output/screen.ts';
+import { detectable, firstScreen } from '../../harness/output/screen.ts';
+import { writeGateReports } from '../../harness/output/gate-reports.ts';
+import type { RunRecord } from '../../harness/output/write.ts';
 import { DEFAULT_GATE, compare } from '../../harness/gate/gate.ts';
 import type { WorkloadInput } from '../../harness/spec/schema.ts';
 import { runCli } from '../support/cli.ts';
@@ -56,6 +58,14 @@ test('run prints one screen: verdicts, engines side by side, problems, where the
     assert.match(summary, /M6\.snapshot_age_commits/);
     for (const f of ['gate.json', 'gate.md', 'gate.html']) assert.ok(existsSync(join(dir, f)), f);
     assert.is((JSON.parse(readFileSync(join(dir, 'gate.json'), 'utf8')) as { run_id: string }).run_id, dir.split('/').pop());
+
+    // A failed cell is named on the screen with its cause.
+    const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
+    const failed = { ...run, cells: run.cells.map((c, k) => (k === 0 ? { ...c, status: 'failed' as const, failures: ['worker 1 died'] } : c)) };
+    const text = firstScreen({ run: failed, runDir: dir, gate: writeGateReports(dir), engineComparison: [] });
+    assert.match(text, /; 1 cell\(s\) failed or disagreed\n/);
+    assert.match(text, /^Failed or diverged \(1\):\n {2}tiny\.memory\.c2\.legacy {2}failed: worker 1 died$/m);
+    assert.match(text, /^ {2}tiny +memory +c2 +FAILED +\d+ +\d+$/m);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
