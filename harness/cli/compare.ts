@@ -54,14 +54,17 @@ function row(c: Comparison) {
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
+const OPTIONS = {
+  json: { type: 'boolean' }, arms: { type: 'string' }, alpha: { type: 'string' }, 'max-mde': { type: 'string' }, 'accept-inconclusive': { type: 'boolean' },
+} as const;
+
 export const compareVerb: Verb = {
   name: 'compare',
   summary: 'compare two runs, or two arms of one run (exit 1 on a regression, 3 inconclusive)',
   usage: USAGE,
+  options: OPTIONS,
   async run(argv, io) {
-    const { values, positionals } = parseVerbArgs('compare', argv, {
-      json: { type: 'boolean' }, arms: { type: 'string' }, alpha: { type: 'string' }, 'max-mde': { type: 'string' }, 'accept-inconclusive': { type: 'boolean' },
-    }, true);
+    const { values, positionals } = parseVerbArgs('compare', argv, OPTIONS, true);
     if (values.help === true) {
       io.out(USAGE);
       return 0;

@@ -30,7 +30,7 @@ Options:
                     JSON (with trace_correlation), Markdown for a pull request (default),
                     or a self-contained HTML page with charts
   --out FILE        write the report to FILE instead of stdout
-  --alpha P         significance level (default ${DEFAULT_GATE.alpha})
+  --alpha P         significance level, before the Holm correction (default ${DEFAULT_GATE.alpha})
   --min-effect R    smallest relative change that counts (default ${DEFAULT_GATE.min_effect})
   --max-mde R       largest change a comparison may miss and still say no change (default ${DEFAULT_GATE.max_mde})
   --accept-inconclusive
@@ -42,15 +42,18 @@ ${EXIT_INCONCLUSIVE} inconclusive (no rollback, but a deciding comparison could 
 --max-mde; CI fails closed on it unless --accept-inconclusive, then 0).
 `;
 
+const OPTIONS = {
+  json: { type: 'boolean' }, format: { type: 'string' }, out: { type: 'string' }, alpha: { type: 'string' }, 'min-effect': { type: 'string' },
+  'max-mde': { type: 'string' }, 'accept-inconclusive': { type: 'boolean' },
+} as const;
+
 export const gateVerb: Verb = {
   name: 'gate',
   summary: 'promote / hold / rollback verdicts per class for a run folder',
   usage: USAGE,
+  options: OPTIONS,
   async run(argv, io) {
-    const { values, positionals } = parseVerbArgs('gate', argv, {
-      json: { type: 'boolean' }, format: { type: 'string' }, out: { type: 'string' }, alpha: { type: 'string' }, 'min-effect': { type: 'string' },
-      'max-mde': { type: 'string' }, 'accept-inconclusive': { type: 'boolean' },
-    }, true);
+    const { values, positionals } = parseVerbArgs('gate', argv, OPTIONS, true);
     if (values.help === true) {
       io.out(USAGE);
       return 0;

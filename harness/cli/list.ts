@@ -177,6 +177,8 @@ export function renderListing(l: Listing): string {
   ].join('\n');
 }
 
+const OPTIONS = { json: { type: 'boolean' } } as const;
+
 const USAGE = `Usage: shadowbench list [--json]
 
 Lists the metadata classes M1-M12 (title, control modes, required card
@@ -191,8 +193,9 @@ export const listVerb: Verb = {
   name: 'list',
   summary: 'list metadata classes, control modes, faults, backends, engines, workloads',
   usage: USAGE,
+  options: OPTIONS,
   async run(argv: readonly string[], io: Io): Promise<number> {
-    const { values } = parseVerbArgs('list', argv, { json: { type: 'boolean' } });
+    const { values } = parseVerbArgs('list', argv, OPTIONS);
     if (values.help === true) {
       io.out(USAGE);
       return 0;

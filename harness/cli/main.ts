@@ -1,17 +1,8 @@
 // shadowbench's command line: `shadowbench <verb> [options]`. Each verb is one
-// file in harness/cli/ exporting a Verb; register it in VERBS below.
+// file in harness/cli/ exporting a Verb; register it in verbs.ts.
 
-import { listVerb } from './list.ts';
-import { runVerb } from './run.ts';
-import { replayVerb } from './replay.ts';
-import { gateVerb } from './gate.ts';
-import { compareVerb } from './compare.ts';
-import { storeVerb } from './store.ts';
-import { nightlyVerb } from './nightly.ts';
-import { profileVerb } from './profile.ts';
-import { EXIT_USAGE, UsageError, formatTable, type Io, type Verb } from './verb.ts';
-
-const VERBS: readonly Verb[] = [runVerb, replayVerb, gateVerb, compareVerb, nightlyVerb, profileVerb, listVerb, storeVerb];
+import { VERBS } from './verbs.ts';
+import { EXIT_USAGE, UsageError, formatTable, type Io } from './verb.ts';
 
 const io: Io = {
   out: (text) => void process.stdout.write(text),

@@ -219,6 +219,8 @@ export const nightlyVerb: Verb = {
   name: 'nightly',
   summary: 'run the suite, store it, judge it against the baseline and the history (exit 0/1/2)',
   usage: USAGE,
+  options: OPTIONS,
+  runOptions: true,
   async run(argv, io) {
     const { values, positionals } = parseVerbArgs('nightly', argv, OPTIONS, true);
     if (values.help === true) {

@@ -55,7 +55,7 @@ clinic watches the main thread.
               histogram merging, writing results): V8 writes one profile log
               per thread and clinic profiles one; profile makes sure it is the
               main thread's. The engine work done by the connections is not in
-              the graph (for that: node --cpu-prof, see README, Profiling).
+              the graph (for that: node --cpu-prof, see docs/profiling.md).
   doctor      the CPU graph is the whole process (every thread); event-loop
               delay, heap and handles are the main thread's.
   bubbleprof  the main thread's asynchronous operations only.
@@ -137,5 +137,7 @@ export const profileVerb: Verb = {
   name: 'profile',
   summary: 'run one cell under clinic (doctor, flame, bubbleprof) and keep its HTML report in the run folder',
   usage: PROFILE_USAGE,
+  options: OPTIONS,
+  runOptions: true,
   run: profile,
 };

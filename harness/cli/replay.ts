@@ -18,14 +18,28 @@ a new run folder: the same operations, in the same order per connection,
 slice by slice as recorded (calibration, warm-up and measured rounds), for
 the recorded workloads and concurrency levels.
 
-Options:
+Options (as in 'shadowbench run --help'; the workloads, seed and duration are the recorded run's):
   --modes LIST           mode sets to replay against (default: legacy,shadow_compare,new)
+  --variant LIST         engine variants to replay against (default: reference)
+  --engine-cmd CMD       the external variant's peer command line
+  --engine-timeout MS    how long the external peer may take to answer one request (default 10000)
   --backend memory|file  backends (default: each workload's own)
   --concurrency LIST     a subset of the recorded concurrency levels
-  --inject CLASS.FAULT=VALUE   fault injection, repeatable
+  --inject CLASS.FAULT=VALUE[@SET]
+                         fault injection, repeatable
+  --threshold TRIGGER=VALUE
+                         override a fallback trigger's threshold
+  --kill-switch TRIGGER=latch|K/N
+                         when a fallback trigger fires
   --out DIR              where the new run folder goes (default: results/)
+  --metrics-port N       serve Prometheus metrics on 127.0.0.1:N while it runs
+  --push URL             push the final metrics to this Pushgateway
+  --otlp URL             export spans over OTLP/HTTP (default: <run-dir>/spans.jsonl)
+  --sample-ratio P       head-sampling ratio of field records exported as spans (default 0.01)
+  --shadow-sample P      the fraction of transactions shadow_compare compares (default 1)
   --json                 one JSON object on stdout
   -q, --quiet            no progress output
+  -v, --verbose          after the overview, every cell's table and card fields (summary.txt)
   -h, --help             show this help
 
 Exit status: 0 all cells ran, 1 a cell failed, 2 bad input (not a run folder, no trace).
@@ -35,6 +49,7 @@ export const replayVerb: Verb = {
   name: 'replay',
   summary: 'replay a recorded run\'s operation streams against other modes or variants',
   usage: USAGE,
+  options: REPLAY_OPTIONS,
   async run(argv, io) {
     const { values, positionals } = parseVerbArgs('replay', argv, REPLAY_OPTIONS, true);
     if (values.help === true) {

@@ -40,6 +40,7 @@ export const RUN_OPTIONS = {
   record: { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
+  verbose: { type: 'boolean', short: 'v' },
   'metrics-port': { type: 'string' },
   push: { type: 'string' },
   otlp: { type: 'string' },

@@ -6,6 +6,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EngineError } from '../../engine/index.ts';
 import { runRecordOf, writeRun, type RunRecord } from '../output/write.ts';
+import { writeGateReports } from '../output/gate-reports.ts';
+import { firstScreen } from '../output/screen.ts';
 import { FixtureError } from '../run/fixture.ts';
 import { runMatrix } from '../run/runner.ts';
 import { targetMdeLoop } from '../run/target.ts';
@@ -22,18 +24,21 @@ export { RUN_OPTIONS } from './run-args.ts';
 export const RUN_USAGE = `Usage: shadowbench run [options]
 
 Runs workloads against the engine in every requested control mode and writes
-results/<run-id>/ (run.json, summary.json, summary.txt, histograms/*.hlog).
-The mode sets of a workload, backend and concurrency run as paired slices on
-the same warmed threads: each round runs every mode set once, in a seeded
-balanced order, the same number of operations of the same stream (calibrated
-once to the slice length); rounds pair up for the gate.
+results/<run-id>/ (run.json, summary.json, summary.txt, histograms/*.hlog, and
+the gate's reports gate.json, gate.md, gate.html). The mode sets of a
+workload, backend and concurrency run as paired slices on the same warmed
+threads: each round runs every mode set once, in a seeded balanced order, the
+same number of operations of the same stream (calibrated once to the slice
+length); rounds pair up for the gate. Prints one screen: the gate's verdict
+per class, the engines and modes side by side, the cells that failed or
+diverged, and where the rest is.
 
 Options:
   --workload NAME|FILE   a canonical workload or a spec file (repeatable; default: the quick canonical suite)
   --variant LIST         engine variants, comma-separated (default: reference):
                            reference  this repository's engine, every requested mode set
                            sqlite     SQLite (better-sqlite3): WAL file; memory = WAL file on /dev/shm; one mode set, n/a
-                           external   an engine in another process over the line protocol (README: External engines)
+                           external   an engine in another process over the line protocol (docs/variants.md)
                          with several, the summary shows them side by side (reference best mode / comparator ratios)
   --engine-cmd CMD       the external variant's peer command line, run by /bin/sh (e.g. "node test/fixtures/line-engine.mjs")
   --engine-timeout MS    how long the external peer may take to answer one request (default 10000; e.g. 2s)
@@ -69,8 +74,9 @@ Options:
   --sample-ratio P       head-sampling ratio of field records exported as spans (default 0.01); diverged,
                          session_not_found, torn and slower-than-running-p99.9 records are always kept
   --shadow-sample P      the fraction of transactions shadow_compare compares, chosen by trace_id (default 1: all)
-  --json                 print one JSON object on stdout ({ run_dir, exit_code, cells: [...] })
+  --json                 print one JSON object on stdout ({ run_dir, exit_code, gate, cells: [...] })
   -q, --quiet            no progress output
+  -v, --verbose          after the overview, every cell's table and card fields (summary.txt)
   -h, --help             show this help
 
 Exit status: 0 all cells ran, 1 a cell failed, 2 bad input.
@@ -194,14 +200,17 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
   const engineComparison = writeRun(runDir, run, results, startMs, endMs);
   for (const r of results) r.aggregate.destroy();
   const exitCode = run.totals.failed > 0 || run.totals.correctness_failures > 0 ? 1 : 0;
-  if (shape.print === false) {
-    // The caller reports.
-  } else if (values.json === true) {
+  // The caller (print: false) reports, gate included.
+  if (shape.print === false) return { exitCode, runDir, run };
+  const gate = writeGateReports(runDir);
+  if (values.json === true) {
     const telemetryOut = { spans: spanReport, push: pushed, metrics_port: metricsPort === 0 ? null : metricsPort };
-    io.out(`${stableJson({ run_dir: runDir, exit_code: exitCode, telemetry: telemetryOut, totals: run.totals, engine_comparison: engineComparison, cells: cells.map((c) => ({ id: c.id, variant: c.variant, status: c.status, throughput_ops_s: c.throughput_ops_s, usable_for_gate: c.usable_for_gate, failures: c.failures, gaps: c.gaps, not_reported: c.not_reported, correctness: c.correctness })) })}\n`);
+    const gateOut = { files: gate.written, problems: gate.problems, verdicts: gate.report?.verdicts.map((v) => ({ metadata_class: v.metadata_class, verdict: v.verdict, reasons: v.reasons })) ?? null };
+    io.out(`${stableJson({ run_dir: runDir, exit_code: exitCode, telemetry: telemetryOut, totals: run.totals, engine_comparison: engineComparison, gate: gateOut, cells: cells.map((c) => ({ id: c.id, variant: c.variant, status: c.status, throughput_ops_s: c.throughput_ops_s, usable_for_gate: c.usable_for_gate, failures: c.failures, gaps: c.gaps, not_reported: c.not_reported, correctness: c.correctness })) })}\n`);
   } else {
-    io.out(readFileSync(join(runDir, 'summary.txt'), 'utf8'));
-    io.out(`\nresults: ${runDir}\n`);
+    io.out(firstScreen({ run, runDir, gate, engineComparison, ...(process.stdout.isTTY === true ? { width: process.stdout.columns } : {}) }));
+    if (values.verbose === true) io.out(`\n${readFileSync(join(runDir, 'summary.txt'), 'utf8')}`);
+    io.out(`results: ${runDir}\n`);
   }
   return { exitCode, runDir, run };
 }
@@ -210,6 +219,7 @@ export const runVerb: Verb = {
   name: 'run',
   summary: 'run workloads in every control mode and write a run folder',
   usage: RUN_USAGE,
+  options: RUN_OPTIONS,
   async run(argv, io) {
     const { values } = parseVerbArgs('run', argv, RUN_OPTIONS);
     if (values.help === true) {

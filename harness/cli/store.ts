@@ -34,6 +34,8 @@ Options:
   -h, --help    show this help
 `;
 
+const OPTIONS = { store: { type: 'string' }, json: { type: 'boolean' }, to: { type: 'string' } } as const;
+
 function statusText(s: MigrationStatus): string {
   const rows = [
     ...s.applied.map((a) => [`  ${a.version}`, a.name, `applied ${a.applied_at}`]),
@@ -60,8 +62,9 @@ export const storeVerb: Verb = {
   name: 'store',
   summary: 'results store: migrate, status, check (drift gate), import a run',
   usage: USAGE,
+  options: OPTIONS,
   async run(argv: readonly string[], io: Io): Promise<number> {
-    const { values, positionals } = parseVerbArgs('store', argv, { store: { type: 'string' }, json: { type: 'boolean' }, to: { type: 'string' } }, true);
+    const { values, positionals } = parseVerbArgs('store', argv, OPTIONS, true);
     if (values.help === true) {
       io.out(USAGE);
       return 0;

@@ -3,7 +3,7 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+export type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
 /** Where a verb writes: stdout for results, stderr for diagnostics. */
 export interface Io {
@@ -17,6 +17,10 @@ export interface Verb {
   summary: string;
   /** The verb's full usage text (printed by `shadowbench <verb> --help`). */
   usage: string;
+  /** The options its parser accepts (besides --help); test/harness/cli-help.test.ts holds `usage` to them. */
+  options: OptionsConfig;
+  /** True when it also accepts every `run` option, which its usage leaves to 'shadowbench run --help'. */
+  runOptions?: boolean;
   /** Runs with the arguments after the verb; resolves to the exit code. */
   run(argv: readonly string[], io: Io): Promise<number>;
 }

@@ -1,6 +1,7 @@
 // Writes a run folder: run.json (what ran, where, how it ended), summary.json
 // (figures per cell), histograms/<cell>.hlog (HdrHistogram log format, one
-// tagged interval histogram per field), and summary.txt (the printed table).
+// tagged interval histogram per field), and summary.txt (every cell's table and
+// card fields; `run --verbose` prints it after the first screen).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

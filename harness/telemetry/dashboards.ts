@@ -2,7 +2,9 @@
 // and PromQL expressions over the metric names of ./metrics.ts. The JSON files
 // in dashboards/ are generated from here (`node --import tsx
 // harness/telemetry/dashboards.ts`), and test/telemetry checks they are up to
-// date and that every expression returns data from a real Prometheus.
+// date and that every expression returns data from a real Prometheus. The
+// rendered JSON is typed by Grafana's published schema (@grafana/schema), so a
+// dashboard Grafana's schema rejects does not typecheck.
 //
 // Every expression filters on the dashboard variables ($run, $workload,
 // $backend, $concurrency, $mode_set: multi-value regexes, "All" = .*) and uses
@@ -11,6 +13,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  BigValueColorMode, BigValueGraphMode, BigValueJustifyMode, BigValueTextMode, DashboardCursorSync, LegendDisplayMode, PercentChangeColorMode,
+  SortOrder, TooltipDisplayMode, VariableHide, VariableRefresh, VariableSort, VizOrientation,
+  type Dashboard, type DataQuery, type DataSourceRef, type Panel, type VariableModel,
+} from '@grafana/schema';
+import type { Options as StatOptions } from '@grafana/schema/dist/esm/raw/composable/stat/panelcfg/x/StatPanelCfg_types.gen';
+import type { Options as TimeSeriesOptions } from '@grafana/schema/dist/esm/raw/composable/timeseries/panelcfg/x/TimeSeriesPanelCfg_types.gen';
 
 export const DASHBOARD_VARIABLES = ['run', 'workload', 'backend', 'concurrency', 'mode_set'] as const;
 
@@ -228,33 +237,65 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
   },
 ];
 
-const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
+const DATASOURCE: DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
+
+/**
+ * A Prometheus query of a panel. @grafana/schema types a target only as
+ * DataQuery (refId, datasource, hide, queryType): the Prometheus query model
+ * lives in the Prometheus data source plugin, whose fields these are.
+ */
+interface PrometheusTarget extends DataQuery {
+  datasource: DataSourceRef;
+  expr: string;
+  legendFormat: string;
+}
+
+/** The two panel plugins used here, with their published option schemas. */
+type GrafanaPanel = Omit<Panel, 'type' | 'options' | 'targets'> & { targets: PrometheusTarget[] } & (
+  | { type: 'timeseries'; options: TimeSeriesOptions }
+  | { type: 'stat'; options: StatOptions }
+);
+
+/** A dashboard as Grafana's published schema (@grafana/schema) types it: a field Grafana would not accept fails the typecheck. */
+export type GrafanaDashboard = Omit<Dashboard, 'panels'> & { panels: GrafanaPanel[] };
+
+type PanelBase = Omit<GrafanaPanel, 'type' | 'options'>;
+
+const STAT_OPTIONS: StatOptions = {
+  reduceOptions: { calcs: ['lastNotNull'] }, orientation: VizOrientation.Auto, colorMode: BigValueColorMode.Value, graphMode: BigValueGraphMode.Area,
+  justifyMode: BigValueJustifyMode.Auto, textMode: BigValueTextMode.Auto, percentChangeColorMode: PercentChangeColorMode.Standard, showPercentChange: false, wideLayout: true,
+};
+
+const TIMESERIES_OPTIONS: TimeSeriesOptions = {
+  legend: { displayMode: LegendDisplayMode.List, placement: 'bottom', showLegend: true, calcs: [] },
+  tooltip: { mode: TooltipDisplayMode.Multi, sort: SortOrder.None },
+};
+
+const panelOf = (kind: PanelSpec['kind'], base: PanelBase): GrafanaPanel =>
+  kind === 'stat' ? { type: 'stat', options: STAT_OPTIONS, ...base } : { type: 'timeseries', options: TIMESERIES_OPTIONS, ...base };
 
 /** Grafana dashboard JSON (schema 39) for one spec. */
-export function renderDashboard(d: DashboardSpec): Record<string, unknown> {
-  const variables: Record<string, unknown>[] = [
-    { name: 'datasource', label: 'Prometheus', type: 'datasource', query: 'prometheus', current: {}, hide: 0 },
-    ...DASHBOARD_VARIABLES.map((v) => ({
+export function renderDashboard(d: DashboardSpec): GrafanaDashboard {
+  const variables: VariableModel[] = [
+    { name: 'datasource', label: 'Prometheus', type: 'datasource', query: 'prometheus', hide: VariableHide.dontHide },
+    ...DASHBOARD_VARIABLES.map((v): VariableModel => ({
       name: v, label: v, type: 'query', datasource: DATASOURCE,
-      definition: `label_values(shadowbench_run_info, ${v})`,
       query: { query: `label_values(shadowbench_run_info, ${v})`, refId: `${v}-variable` },
-      includeAll: true, multi: true, allValue: '.*', refresh: 2, sort: 1, current: {}, hide: 0,
+      includeAll: true, multi: true, allValue: '.*', refresh: VariableRefresh.onTimeRangeChanged, sort: VariableSort.alphabeticalAsc, hide: VariableHide.dontHide,
     })),
   ];
-  const panels = d.panels.map((p, i) => ({
+  const panels = d.panels.map((p, i) => panelOf(p.kind, {
     id: i + 1,
-    type: p.kind ?? 'timeseries',
     title: p.title,
     ...(p.description === undefined ? {} : { description: p.description }),
     datasource: DATASOURCE,
     gridPos: { h: 8, w: 12, x: (i % 2) * 12, y: Math.floor(i / 2) * 8 },
     fieldConfig: { defaults: { unit: p.unit }, overrides: [] },
-    options: p.kind === 'stat' ? { reduceOptions: { calcs: ['lastNotNull'] } } : { legend: { displayMode: 'list', placement: 'bottom' }, tooltip: { mode: 'multi' } },
     targets: p.targets.map(([expr, legendFormat], j) => ({ refId: String.fromCharCode(65 + j), datasource: DATASOURCE, expr, legendFormat })),
   }));
   return {
     uid: d.uid, title: d.title, description: d.description, tags: ['shadowbench'],
-    schemaVersion: 39, version: 1, editable: true, graphTooltip: 1,
+    schemaVersion: 39, version: 1, editable: true, graphTooltip: DashboardCursorSync.Crosshair,
     time: { from: 'now-30m', to: 'now' }, refresh: '10s',
     templating: { list: variables }, annotations: { list: [] }, panels,
   };

@@ -1,5 +1,5 @@
-// The HTML gate and nightly reports in a real headless Chromium (Debian's package; .ci/run
-// installs it): it renders its charts and logs no console error. A missing
+// The HTML gate and nightly reports in a real headless Chromium (Debian's package;
+// npm test installs it): it renders its charts and logs no console error. A missing
 // browser fails the test: an unchecked report is not a passed one.
 
 import { test } from 'uvu';
@@ -44,7 +44,7 @@ async function inChromium(page: string, check: (tab: Page) => Promise<void>): Pr
 
 
 test('the HTML report renders every chart in Chromium with no console error', async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (npm test does as root: scripts/provision-test-deps.sh)`);
   const tmp = mkdtempSync(join(tmpdir(), 'sb-html-'));
   const spec: WorkloadInput = {
     name: 'html', description: 'a small run to draw', serves: { classes: ['M1', 'M6'], verification: ['report'] },

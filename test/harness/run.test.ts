@@ -29,6 +29,7 @@ interface CliJson {
   run_dir: string;
   exit_code: number;
   totals: RunRecord['totals'];
+  gate: { files: string[]; problems: string[]; verdicts: { metadata_class: string; verdict: string; reasons: string[] }[] };
   cells: { id: string; status: string; failures: string[]; gaps: string[]; correctness: string[]; usable_for_gate: boolean }[];
 }
 
@@ -77,7 +78,9 @@ test('run: c2 memory, 2 rounds, legacy+new, --record -> a complete run folder', 
   }
 
   const dir = res.run_dir;
-  for (const f of ['run.json', 'summary.json', 'summary.txt']) assert.ok(existsSync(join(dir, f)), f);
+  for (const f of ['run.json', 'summary.json', 'summary.txt', 'gate.json', 'gate.md', 'gate.html']) assert.ok(existsSync(join(dir, f)), f);
+  assert.equal(res.gate.files, ['gate.json', 'gate.md', 'gate.html'].map((f) => join(dir, f)));
+  assert.equal(res.gate.verdicts.map((v) => [v.metadata_class, v.verdict]), [['M1', 'hold'], ['M6', 'hold'], ['M11', 'hold']], 'two rounds cannot decide');
   assert.not.ok(existsSync(join(dir, 'work')), 'the work folder is removed');
   const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
   assert.is(run.format, 'shadowbench-run');

@@ -91,7 +91,7 @@ function dashboards(): { file: string; d: Dashboard }[] {
 
 test('a real Prometheus scraping a live run answers every dashboard expression', async () => {
   const which = spawnSync('sh', ['-c', 'command -v prometheus && command -v prometheus-pushgateway'], { encoding: 'utf8' });
-  assert.is(which.status, 0, 'prometheus and prometheus-pushgateway must be installed (apt-get install -y --no-install-recommends prometheus prometheus-pushgateway; .ci/run does this)');
+  assert.is(which.status, 0, 'prometheus and prometheus-pushgateway must be installed (npm test installs them as root: scripts/provision-test-deps.sh)');
 
   const metrics = new RunMetrics({ run: RUN });
   server = await serveMetrics(metrics, 0);

@@ -1,7 +1,7 @@
 // The line protocol between shadowbench and an external engine, version 1:
 // newline-delimited JSON on the peer's stdin/stdout, one request per line,
 // one answer per request, matched by `id` (answers may come out of order:
-// a `wait` answers when a commit lands or its timeout passes). README.md,
+// a `wait` answers when a commit lands or its timeout passes). docs/variants.md,
 // "External engines", documents it with a complete session.
 
 import { z } from 'zod';
