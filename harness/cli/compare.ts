@@ -16,8 +16,8 @@ const USAGE = `Usage: shadowbench compare <run-a> <run-b> [--json]
 
 With two run folders: cell by cell, A the baseline, Welch's t on the log values of
 each cell's rounds (the rounds of two runs do not pair). With --arms: arm B against
-arm A of one run (mode-set labels: a run of --modes a:legacy,b:legacy has arms a
-and b), cell by cell, paired round by round: Student's t on the per-round log
+arm A of one run (mode-set labels: a run whose mode sets are a:legacy,b:legacy has
+arms a and b), cell by cell, paired round by round: Student's t on the per-round log
 ratios. Throughput and the median latency of each operation kind decide, as one
 Holm family over the whole comparison; p99 is reported, never deciding. Each
 metric has its change, 95% interval, p, minimum detectable effect (MDE: the

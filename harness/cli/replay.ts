@@ -9,7 +9,8 @@ import type { RunRecord } from '../output/write.ts';
 import { RUN_OPTIONS, executeRun } from './run.ts';
 import { UsageError, parseVerbArgs, type Verb } from './verb.ts';
 
-const { workload: _w, record: _r, full: _f, duration: _d, seed: _s, rounds: _n, 'warmup-rounds': _wr, ...REPLAY_OPTIONS } = RUN_OPTIONS;
+// The trace decides the slices: rounds, warm-up and their lengths come from the recorded run.
+const { workload: _w, record: _r, full: _f, duration: _d, seed: _s, rounds: _n, 'warmup-rounds': _wr, 'target-mde': _t, 'max-time': _m, ...REPLAY_OPTIONS } = RUN_OPTIONS;
 
 const USAGE = `Usage: shadowbench replay <run-dir> [options]
 
