@@ -30,7 +30,7 @@ import { M5CachedWriteTxn, type WriteKind } from './classes/m5-cached-write-txn.
 import { M6CommittedState, emptyState, type CommittedState } from './classes/m6-committed-state.ts';
 import { M7WalFrameState } from './classes/m7-wal-frame-state.ts';
 import { M8WalGeneration } from './classes/m8-wal-generation.ts';
-import { M9MemdbGate } from './classes/m9-memdb-gate.ts';
+import { M9MemdbGate, type PageBuffers } from './classes/m9-memdb-gate.ts';
 import { M10CachedVdbe } from './classes/m10-cached-vdbe.ts';
 import { M11SessionRegistry, type Session } from './classes/m11-session-registry.ts';
 import { M12StatementCache } from './classes/m12-statement-cache.ts';
@@ -90,6 +90,22 @@ export class Connection implements PageAccess {
   private readonly m12: M12StatementCache;
   private readonly commitPath: CommitPath;
   private txn: Txn | null = null;
+  /**
+   * Page buffers nobody holds, reused: allocating a 4 KiB ArrayBuffer per
+   * written or cached page was most of a write's cost and, through the
+   * collector, most of its variance. Transactions hand theirs back at the
+   * end; the M9 cache owns copies.
+   */
+  private readonly pool: PageBuf[] = [];
+  private readonly buffers: PageBuffers<PageBuf> = {
+    take: () => this.pool.pop() ?? newPageBuf(this.config.pageSize),
+    give: (page) => void this.pool.push(page),
+    copy: (to, from) => to.bytes.set(from.bytes),
+  };
+  /** A page read that no cache keeps, used at once by its caller. */
+  private scratch: PageBuf | null = null;
+  /** The write set of the next transaction (one map per connection, emptied after each transaction). */
+  private readonly writeSet = new Map<number, PageBuf>();
   /** The TXN delay fault: CPU work at the start of every transaction, a regression of known size. */
   private readonly txnDelayNs: number;
   private schemaCache: { generation: number; schema: Schema } | null = null;
@@ -118,7 +134,7 @@ export class Connection implements PageAccess {
       const file = new FileStore(shared, this.config);
       this.wal = { file, m7: new M7WalFrameState(this.ctx, file), m8: new M8WalGeneration(this.ctx, file) };
     }
-    this.m9 = isMemory ? new M9MemdbGate(this.ctx) : null;
+    this.m9 = isMemory ? new M9MemdbGate<PageBuf>(this.ctx, this.buffers) : null;
     this.m10 = new M10CachedVdbe(this.ctx);
     this.m11 = new M11SessionRegistry(shared, this.ctx, this.config);
     this.m12 = new M12StatementCache(this.ctx);
@@ -145,7 +161,7 @@ export class Connection implements PageAccess {
     this.ctx.shadowSampled = key < this.config.shadowSampleRatio * 4294967296;
     this.ctx.sink?.beginTransaction(key, rng.nextU32(), rng.nextU32(), rng.nextU32());
     const state = emptyState();
-    const txn: Txn = { kind, state, session: null, writes: new Map(), ddl: null, holdsWriterLock: false, bornAt: null };
+    const txn: Txn = { kind, state, session: null, writes: this.writeSet, ddl: null, holdsWriterLock: false, bornAt: null };
     try {
       if (kind === 'read') {
         txn.bornAt = this.m4.tryReuse(this.slot, this.m2.statementCount, state);
@@ -368,7 +384,11 @@ export class Connection implements PageAccess {
   }
 
   private endTxn(txn: Txn): void {
-    for (const pgno of txn.writes.keys()) this.locks.release(pgno, txn.session!.session_id);
+    for (const [pgno, page] of txn.writes) {
+      this.locks.release(pgno, txn.session!.session_id);
+      this.buffers.give(page);
+    }
+    txn.writes.clear();
     if (txn.ddl !== null) this.locks.release(0, txn.session!.session_id);
     this.m6.release();
     this.pages.clearHorizon(this.slot);
@@ -381,7 +401,7 @@ export class Connection implements PageAccess {
     let page = txn.writes.get(pgno);
     if (page === undefined) {
       this.lockPage(txn, pgno);
-      page = newPageBuf(this.config.pageSize);
+      page = this.buffers.take();
       this.pages.read(pgno, txn.state.commit_seq, page.bytes);
       txn.writes.set(pgno, page);
     }
@@ -398,7 +418,12 @@ export class Connection implements PageAccess {
   private cachedPage(pgno: number, seq: number): PageBuf {
     const hit = this.m9!.get(pgno, seq);
     if (hit !== undefined) return hit;
-    const page = newPageBuf(this.config.pageSize);
+    if (!this.m9!.accepts(seq)) {
+      const page = (this.scratch ??= newPageBuf(this.config.pageSize));
+      this.pages.read(pgno, seq, page.bytes);
+      return page;
+    }
+    const page = this.buffers.take();
     this.pages.read(pgno, seq, page.bytes);
     this.m9!.put(pgno, seq, page);
     return page;

@@ -18,12 +18,19 @@ const SCHEMA_CHANGE = 3;
 
 const CAPACITY = 512;
 
-/** `P` is the connection's page representation; the gate never looks inside. */
+/** Where the gate gets page buffers and gives them back (the connection's pool). */
+export interface PageBuffers<P> {
+  take(): P;
+  give(page: P): void;
+  copy(to: P, from: P): void;
+}
+
+/** `P` is the connection's page representation; the gate never looks inside. It owns the pages it caches. */
 export class M9MemdbGate<P> {
   visible_commit_seq = -1;
   private schemaCookie = -1;
   private readonly cache = new Map<number, P>();
-  constructor(private readonly ctx: ClassContext) {}
+  constructor(private readonly ctx: ClassContext, private readonly buffers: PageBuffers<P>) {}
 
   /** Checks the gate against the state a transaction bound; refreshes the local view if stale. */
   check(commitSeq: number, schemaCookie: number): void {
@@ -35,7 +42,7 @@ export class M9MemdbGate<P> {
     if (stale) reason = this.visible_commit_seq < 0 ? INITIAL : schemaCookie !== this.schemaCookie ? SCHEMA_CHANGE : REMOTE_COMMIT;
     if (sink !== null) row(sink, CHECK, t0, this.visible_commit_seq, stale, reason);
     if (stale) {
-      this.cache.clear();
+      this.clear();
       this.visible_commit_seq = commitSeq;
       this.schemaCookie = schemaCookie;
       if (sink !== null) row(sink, REFRESH, t0, commitSeq, true, reason);
@@ -47,10 +54,26 @@ export class M9MemdbGate<P> {
     return snapshotSeq === this.visible_commit_seq ? this.cache.get(pgno) : undefined;
   }
 
+  /** Whether a page read at `snapshotSeq` may be cached. */
+  accepts(snapshotSeq: number): boolean {
+    return snapshotSeq === this.visible_commit_seq;
+  }
+
+  /** Caches `page` (taken from the buffers; the gate owns it now) when `accepts(snapshotSeq)`, else gives it back. */
   put(pgno: number, snapshotSeq: number, page: P): void {
-    if (snapshotSeq !== this.visible_commit_seq) return;
-    if (this.cache.size >= CAPACITY) this.cache.clear();
+    if (snapshotSeq !== this.visible_commit_seq) {
+      this.buffers.give(page);
+      return;
+    }
+    const old = this.cache.get(pgno);
+    if (old !== undefined) this.buffers.give(old);
+    else if (this.cache.size >= CAPACITY) this.clear();
     this.cache.set(pgno, page);
+  }
+
+  private clear(): void {
+    for (const page of this.cache.values()) this.buffers.give(page);
+    this.cache.clear();
   }
 
   /**
@@ -62,7 +85,12 @@ export class M9MemdbGate<P> {
   localCommit(snapshotSeq: number, commitSeq: number, schemaCookie: number, written: Map<number, P>): void {
     if (this.visible_commit_seq !== snapshotSeq || commitSeq !== snapshotSeq + 1 || schemaCookie !== this.schemaCookie) return;
     this.visible_commit_seq = commitSeq;
-    for (const [pgno, page] of written) this.put(pgno, commitSeq, page);
+    // Copies: the transaction's buffers go back to the connection.
+    for (const [pgno, page] of written) {
+      const copy = this.buffers.take();
+      this.buffers.copy(copy, page);
+      this.put(pgno, commitSeq, copy);
+    }
   }
 }
 
