@@ -7,7 +7,7 @@
 
 import { faultOf, type ClassFaults, type DatabaseConfig } from '../config.ts';
 import type { FieldDiff, ModeIndex } from '../fields.ts';
-import { COL, kindOf } from '../records/columns.ts';
+import { CLASS_INDEX, COL, kindOf } from '../records/columns.ts';
 import type { RecordSink } from '../records/sink.ts';
 import { nowMs } from '../shared/clock.ts';
 import { CTL, M6, SNAP, ringSize, type SharedDatabase } from '../shared/layout.ts';
@@ -29,6 +29,7 @@ export const emptyState = (): CommittedState => ({
   commit_seq: 0, db_size: 0, freelist_count: 0, schema_cookie: 0, schema_generation: 0, generation: 0,
 });
 
+const CI = CLASS_INDEX.M6;
 const C = COL.M6;
 const PUBLISH = kindOf('M6', 'publish');
 const READ = kindOf('M6', 'read');
@@ -69,7 +70,7 @@ export class M6CommittedState {
   bind(slot: number, out: CommittedState): void {
     const mode = this.mode();
     const sink = this.ctx.sink;
-    const t0 = sink === null ? 0 : sink.start();
+    const t0 = sink === null ? 0 : sink.start(CI);
     injectDelay(this.ctx, 'M6');
     let verdict = NONE;
     let diffs: FieldDiff[] | null = null;
@@ -189,7 +190,7 @@ export class M6CommittedState {
    */
   commit(next: Omit<CommittedState, 'generation'>): void {
     const sink = this.ctx.sink;
-    const t0 = sink === null ? 0 : sink.start();
+    const t0 = sink === null ? 0 : sink.start(CI);
     injectDelay(this.ctx, 'M6');
     lock(this.w, M6.MUTEX);
     const prev = emptyState();

@@ -14,6 +14,8 @@ export interface RecordSinkOptions {
   sampleRatio?: number;
   /** Fraction of transactions whose records are timed (start and end), decided by trace id (default 1). */
   timeRatio?: number;
+  /** Classes (a bit per CLASS_INDEX) whose records are timed in every transaction. */
+  alwaysTimed?: number;
   /** Called with the sink when its buffer is full: read rows [0, length), then `consumed()`. */
   onFull: (sink: RecordSink) => void;
 }
@@ -37,6 +39,7 @@ export class RecordSink {
   private readonly onFull: (sink: RecordSink) => void;
   private readonly sampleBelow: number;
   private readonly timeBelow: number;
+  private readonly alwaysTimed: number;
   /** What was decided for the current transaction at begin: sampled, and whether its records are timed. */
   private flags = 0;
   timed: boolean;
@@ -50,6 +53,7 @@ export class RecordSink {
     this.sampleBelow = clamp01(o.sampleRatio ?? 0) * U32;
     this.timeBelow = clamp01(o.timeRatio ?? 1) * U32;
     this.timed = this.timeBelow >= U32;
+    this.alwaysTimed = o.alwaysTimed ?? 0;
   }
 
   /**
@@ -71,9 +75,12 @@ export class RecordSink {
     this.timed = sampled || w2 < this.timeBelow;
   }
 
-  /** The start time of a record: now when the transaction is timed, else 0 (no clock read). */
-  start(): number {
-    return this.timed ? nowMs() : 0;
+  /**
+   * The start time of a record: now when the transaction is timed, or the
+   * record's class (`classIndex`) always is; else 0 (no clock read).
+   */
+  start(classIndex = -1): number {
+    return this.timed || (classIndex >= 0 && ((this.alwaysTimed >> classIndex) & 1) === 1) ? nowMs() : 0;
   }
 
   /**

@@ -14,7 +14,7 @@
 // operation, an operation slower than its kind's running p99.9, or a timed
 // record slower than its (class, operation)'s.
 
-import { FLAG_SAMPLED, FLAG_TIMED, KIND_MASK, ROW, RecordSink, decodeRow, writeRecord, type FieldRecord } from '../../engine/index.ts';
+import { CLASS_INDEX, FLAG_SAMPLED, FLAG_TIMED, KIND_MASK, ROW, RecordSink, decodeRow, writeRecord, type FieldRecord } from '../../engine/index.ts';
 import { OP_KINDS, type OpKind } from '../spec/schema.ts';
 import type { SparseCounts } from './bucket-counts.ts';
 import { LATENCY_MAX_NS } from './fields.ts';
@@ -39,8 +39,8 @@ export interface RecorderOptions {
   sampleRatio?: number;
   /**
    * Fraction of transactions whose records are timed (start and end, two
-   * clock reads each; default DEFAULT_TIME_RATIO). Sampled transactions are
-   * always timed. Card fields that are waits or rare costs (wait_ns,
+   * clock reads each; default DEFAULT_TIME_RATIO). Sampled transactions and
+   * M6's records are always timed. Card fields that are waits or rare costs (wait_ns,
    * lock_wait_ns when contended, alloc_ns, refresh_ns) are always measured;
    * reset_ns, shorter than two clock reads, only in timed transactions.
    */
@@ -60,6 +60,12 @@ export const DEFAULT_SAMPLE_RATIO = 0.01;
  * duration histograms thousands of values a second.
  */
 export const DEFAULT_TIME_RATIO = 1 / 32;
+/**
+ * M6's records are timed in every transaction: its bind time is summed by the
+ * alloc_churn trigger, and a sampled sum scaled up turns one stalled bind
+ * into dozens (a 1 ms stall in 1 of 32 timed binds fired it falsely).
+ */
+const ALWAYS_TIMED = 1 << CLASS_INDEX.M6;
 /** How often (rows or operations of one kind) a running p99.9 is recomputed. */
 const P999_EVERY = 1024;
 
@@ -98,7 +104,7 @@ export class Recorder {
 
   constructor(readonly connection: number, options: RecorderOptions = {}) {
     this.sink = new RecordSink({
-      sampleRatio: options.sampleRatio ?? DEFAULT_SAMPLE_RATIO, timeRatio: options.timeRatio ?? DEFAULT_TIME_RATIO,
+      sampleRatio: options.sampleRatio ?? DEFAULT_SAMPLE_RATIO, timeRatio: options.timeRatio ?? DEFAULT_TIME_RATIO, alwaysTimed: ALWAYS_TIMED,
       // Mid-operation (a buffer's worth of records in one operation): placed at the moment of the drain.
       onFull: () => {
         const now = performance.now();
