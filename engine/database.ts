@@ -7,7 +7,7 @@ import { resolveConfig, validateFaults, type DatabaseConfig, type DatabaseOption
 import { Connection, type ConnectionOptions } from './connection.ts';
 import { isSwitchable, modeName, MODE_INDEX, NEW_MODE, SWITCHABLE_CLASSES, type ControlMode, type ModeIndex, type SwitchableClass } from './fields.ts';
 import { EngineError } from './errors.ts';
-import { CTL, allocateShared, type SharedDatabase } from './shared/layout.ts';
+import { CTL, M6, allocateShared, type SharedDatabase } from './shared/layout.ts';
 import { PageStore } from './store/page-store.ts';
 import { FileStore, type RecoveryReport } from './store/file-store.ts';
 import { encodeSchema } from './schema.ts';
@@ -130,6 +130,38 @@ export function openDatabase(options: DatabaseOptions = {}): Database {
   initCommittedState(shared, { ...state, freelist_count: config.pageCount - state.db_size, generation: 0 });
   initSummary(shared, { sequence_value: state.commit_seq, db_size: state.db_size, schema_cookie: state.schema_cookie, checkpoint_seq: state.checkpoint_seq });
   return new Database(shared, recovery);
+}
+
+/** What a copy may change of its source's configuration: who runs it, not what it holds or how big it is. */
+export type CloneOptions = Pick<DatabaseOptions, 'modes' | 'faults' | 'seed' | 'shadowSampleRatio' | 'shadowAllowedDifferences'>;
+
+/**
+ * A memory database holding exactly `source`'s committed state, in memory of
+ * its own: every shared buffer is copied (so every page is touched now, not at
+ * its first write), then the copy takes its own control modes and faults.
+ * `source` must have no connection open.
+ */
+export function cloneDatabase(source: Database, options: CloneOptions = {}): Database {
+  const from = source.shared;
+  if (from.config.backend !== 'memory') throw new EngineError('config', 'cloneDatabase: only a memory database can be copied', { field: 'backend' });
+  const slots = new Int32Array(from.ctl).subarray(CTL.SLOTS, CTL.SLOTS + from.config.maxConnections);
+  if (slots.some((s) => s !== 0)) throw new EngineError('misuse', 'cloneDatabase: the source has connections open', {});
+  const config = resolveConfig({ ...from.config, ...options, modes: { M1: 0, M6: 0, M11: 0 } });
+  const shared = allocateShared(config);
+  for (const key of ['ctl', 'm6', 'm1', 'registry', 'pageLocks', 'versions', 'wal'] as const) new Uint8Array(shared[key]).set(new Uint8Array(from[key]));
+  // Pages past the database's size were never written (zero, as fresh memory is): every version slot of
+  // the pages in use is copied, so none faults in later, and nothing past them is touched.
+  const used = Atomics.load(new Int32Array(from.m6), M6.DB_SIZE) * config.versionsPerPage * config.pageSize;
+  new Uint8Array(shared.pages, 0, used).set(new Uint8Array(from.pages, 0, used));
+  const clone = new Database(shared, null);
+  const modes = options.modes ?? from.config.modes;
+  for (const cls of SWITCHABLE_CLASSES) if (modes[cls] !== controlModesIndex(shared, cls)) setControlMode(shared, cls, modes[cls]);
+  shared.config = { ...shared.config, modes: { ...modes } };
+  return clone;
+}
+
+function controlModesIndex(shared: SharedDatabase, cls: SwitchableClass): ModeIndex {
+  return Atomics.load(new Int32Array(shared.ctl), MODE_WORD[cls]) as ModeIndex;
 }
 
 /** Opens a connection in this thread onto a database opened elsewhere. */

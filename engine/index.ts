@@ -1,7 +1,7 @@
 // The engine's public surface. engine/ imports nothing from harness/ and no
 // telemetry library: it reports through plain field records.
 
-export { openDatabase, connect, Database, setControlMode, controlModes, modeIndexOf, type EngineDescription } from './database.ts';
+export { openDatabase, cloneDatabase, connect, Database, setControlMode, controlModes, modeIndexOf, type EngineDescription, type CloneOptions } from './database.ts';
 export { Connection, type ConnectionOptions, type TxnKind, type PreparedStatement } from './connection.ts';
 export { EngineError, isRetryable, type EngineErrorCode } from './errors.ts';
 export {

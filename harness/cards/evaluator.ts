@@ -61,12 +61,17 @@ export class LiveEvaluator {
   /** The round the next windows belong to (one evaluator watches an arm for all its rounds). */
   round: number;
 
-  constructor(private readonly cellId: string, round: number, private readonly shared: SharedDatabase, config: TriggerConfig = DEFAULT_TRIGGER_CONFIG) {
+  constructor(private readonly cellId: string, round: number, private shared: SharedDatabase, config: TriggerConfig = DEFAULT_TRIGGER_CONFIG) {
     this.round = round;
     this.armed = [...TRIGGERS.values()].map(({ card, rule }) => ({
       card, rule, threshold: config.thresholds.get(rule.id) ?? rule.threshold,
       profile: config.profiles.get(rule.id) ?? rule.profile, recent: [], done: false,
     }));
+  }
+
+  /** The arm's database was reopened: fallbacks apply to the new one. */
+  rebind(shared: SharedDatabase): void {
+    this.shared = shared;
   }
 
   observe(delta: WindowDelta): void {

@@ -53,4 +53,10 @@ export interface EngineAdapter {
   readonly variant: EngineVariant;
   buildFixture(spec: WorkloadSpec, specFile: string, dir: string): Promise<Fixture>;
   openCell(spec: WorkloadSpec, fixture: Fixture, options: CellOptions, dir: string): Promise<CellDatabase>;
+  /**
+   * A fresh database holding exactly `template`'s state (a cell database no
+   * connection uses), with `options`' modes and faults, in memory of its own;
+   * null where this engine cannot copy one (then the runner opens a new cell).
+   */
+  cloneCell?(template: CellDatabase, options: CellOptions): CellDatabase | null;
 }

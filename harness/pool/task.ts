@@ -20,7 +20,7 @@ export interface GroupTask {
   connections: number;
   /** Int32 words (see SLICE): the slice the main thread released and what it asks. */
   control: SharedArrayBuffer;
-  /** Slice reports are posted here. */
+  /** Slice reports are posted here; OpenMessages arrive here. */
   port: MessagePort;
   /** Record the operation stream (every arm runs the same one) to this trace file. */
   trace_out: string | null;
@@ -49,6 +49,16 @@ export const SLICE = {
 } as const;
 export const CMD_RUN = 1;
 export const CMD_STOP = 2;
+/** Reconnect to the databases of the OpenMessage waiting on the port, then report ready. */
+export const CMD_OPEN = 3;
+
+/** Sent on the port before CMD_OPEN: the arms' fresh databases. */
+export interface OpenMessage {
+  type: 'open';
+  arms: EngineHandle[];
+  /** Replays continue their trace; generated streams restart from their first operation. */
+  keep_streams: boolean;
+}
 
 /** What a connection measured in one slice. */
 export interface SliceReport {

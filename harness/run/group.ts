@@ -7,20 +7,18 @@
 // threads, doing identical work from identical states, and the main thread
 // merges, evaluates triggers and reports only between slices.
 
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
-import { SWITCHABLE_CLASSES, type FaultConfig, type MetadataClass } from '../../engine/index.ts';
+import type { FaultConfig, MetadataClass } from '../../engine/index.ts';
 import type { CellDatabase, CellEngineDescription, EngineAdapter, Fixture } from '../engines/adapter.ts';
-import { CARDS } from '../cards/cards.ts';
 import { LiveEvaluator, type FallbackEvent, type TriggerConfig } from '../cards/evaluator.ts';
 import type { Cell, Group } from '../plan/matrix.ts';
 import { RoundAggregate } from '../record/aggregate.ts';
 import type { WindowDelta } from '../record/recorder.ts';
-import { CMD_RUN, CMD_STOP, SLICE, type GroupTask, type SliceReport, type WorkerMessage } from '../pool/task.ts';
+import type { SliceReport } from '../pool/task.ts';
+import { ArmDatabases } from './arms.ts';
 import { armOrder } from './schedule.ts';
-import { SliceInbox } from './inbox.ts';
+import { SliceControl, type SliceCommand } from './slices.ts';
 
 export interface GroupContext {
   pool: Piscina;
@@ -99,122 +97,111 @@ export interface GroupOutcome {
   hashes: (ArmHash | undefined)[];
 }
 
-/** The cards' allowed-difference policies, handed to the engine's shadow comparisons as they are declared. */
-const ALLOWED_DIFFERENCES = Object.fromEntries(SWITCHABLE_CLASSES.map((c) => [c, [...CARDS[c].allowed_differences]]));
-
 /** One trace per workload, concurrency and connection: every backend and mode replays the same one. */
 export const traceFile = (dir: string, cell: Cell, connection: number): string => join(dir, `${cell.workload.spec.name}.c${cell.concurrency}.conn${connection}.trace`);
 
-/** A slice that takes this much longer than its target is stuck (a connection died holding an engine lock). */
-const SLICE_TIMEOUT_MS = 120_000;
 /** Calibration sizes slices so the slowest arm's run this long, at least this many operations. */
 const MIN_OPS_PER_SLICE = 1;
+/** After a reopen, each arm runs this share of a slice unmeasured first: its fresh database's memory is touched before any clock starts. */
+const WARM_SHARE = 0.25;
+
+/** One measured round while it runs: each arm's aggregate and totals, and whether its slice completed. */
+class RoundBook {
+  readonly aggregates: RoundAggregate[];
+  readonly totals: { operations: number; measured_ms: number; sched: RoundSched | null }[];
+  readonly ran: boolean[];
+
+  constructor(arms: number) {
+    this.aggregates = Array.from({ length: arms }, () => new RoundAggregate());
+    this.totals = Array.from({ length: arms }, () => ({ operations: 0, measured_ms: 0, sched: { cpu_ms: 0, runq_ms: 0, wall_ms: 0 } }));
+    this.ran = new Array<boolean>(arms).fill(false);
+  }
+
+  add(arm: number, r: SliceReport): void {
+    const t = this.totals[arm]!;
+    t.operations += r.operations;
+    t.measured_ms = Math.max(t.measured_ms, r.wall_ms);
+    if (r.sched === null || t.sched === null) t.sched = null;
+    else {
+      t.sched.cpu_ms += r.sched.cpu_ns / 1e6;
+      t.sched.runq_ms += r.sched.runq_ns / 1e6;
+      t.sched.wall_ms += r.wall_ms;
+    }
+    if (r.delta !== null) this.aggregates[arm]!.add(r.delta);
+  }
+}
 
 export async function runGroup(group: Group, ctx: GroupContext): Promise<GroupOutcome> {
   const cells = group.cells;
-  const first = cells[0]!;
-  const spec = first.workload.spec;
-  const n = first.concurrency;
   const plan: GroupPlan = {
     group: group.key, arms: cells.map((c) => c.modeSet.label), bound: 'operations', ops_per_slice: 0,
     slice_target_ms: null, calibration: [], warmup_rounds: ctx.warmupRounds, rounds: [],
   };
-  const dbs: CellDatabase[] = [];
-  const dir = (i: number): string => join(ctx.workDir, `${cells[i]!.id}`);
+  const arms = new ArmDatabases(cells, ctx);
   const failures: string[] = [];
   const hashes: (ArmHash | undefined)[] = [];
   try {
-    for (let i = 0; i < cells.length; i++) {
-      const c = cells[i]!;
-      dbs.push(await ctx.engine.openCell(spec, ctx.fixture, {
-        backend: c.backend, concurrency: n, modes: c.modeSet.modes, faults: ctx.faultsOf(c), seed: ctx.seed,
-        shadowSampleRatio: ctx.shadowSampleRatio, shadowAllowedDifferences: ALLOWED_DIFFERENCES,
-      }, dir(i)));
-    }
-    await conduct(cells, dbs, ctx, plan, failures, hashes);
+    await arms.open();
+    await conduct(cells, arms, ctx, plan, failures, hashes);
+  } catch (err) {
+    if (failures.length === 0) failures.push(`opening the databases: ${(err as Error).message}`);
   } finally {
-    for (const db of dbs) await db.close();
-    for (let i = 0; i < cells.length; i++) rmSync(dir(i), { recursive: true, force: true });
+    await arms.closeAll();
   }
   return { plan, failures, hashes };
 }
 
-async function conduct(cells: Cell[], dbs: CellDatabase[], ctx: GroupContext, plan: GroupPlan, failures: string[], hashes: (ArmHash | undefined)[]): Promise<void> {
+async function conduct(cells: Cell[], arms: ArmDatabases, ctx: GroupContext, plan: GroupPlan, failures: string[], hashes: (ArmHash | undefined)[]): Promise<void> {
   const first = cells[0]!;
   const n = first.concurrency;
-  const control = new SharedArrayBuffer(SLICE.WORDS * 4);
-  const ctl = new Int32Array(control);
-  const inbox = new SliceInbox(n);
-  const channels: MessageChannel[] = [];
-  const aborts: AbortController[] = [];
-  const tasks = Array.from({ length: n }, (_, connection) => {
-    const ch = new MessageChannel();
-    channels.push(ch);
-    ch.port1.on('message', (m: WorkerMessage) => inbox.take(m));
-    const task: GroupTask = {
-      arms: dbs.map((d) => d.handle), spec: first.workload.spec, seed: ctx.seed, connection, connections: n, control, port: ch.port2,
-      trace_out: ctx.traceOut === null ? null : traceFile(ctx.traceOut, first, connection),
-      trace_in: ctx.traceIn === null ? null : traceFile(ctx.traceIn, first, connection),
-      sample_ratio: ctx.sampleRatio, field_records: ctx.fieldRecords,
-    };
-    const abort = new AbortController();
-    aborts.push(abort);
-    const run = ctx.pool.run(task, { transferList: [ch.port2], signal: abort.signal }) as Promise<unknown>;
-    run.catch((err: unknown) => inbox.fail(connection, err));
-    return run;
-  });
-  const stopAll = (why: string): void => {
-    for (const a of aborts) if (!a.signal.aborted) a.abort(new Error(why));
-  };
-
-  let seq = 0;
+  const control = new SliceControl(ctx.pool, n, (connection, ctl, port) => ({
+    arms: arms.dbs.map((d) => d.handle), spec: first.workload.spec, seed: ctx.seed, connection, connections: n, control: ctl, port,
+    trace_out: ctx.traceOut === null ? null : traceFile(ctx.traceOut, first, connection),
+    trace_in: ctx.traceIn === null ? null : traceFile(ctx.traceIn, first, connection),
+    sample_ratio: ctx.sampleRatio, field_records: ctx.fieldRecords,
+  }), ctx.sliceMs);
   // A replay's slices are unbounded: each ends at the recorded slice's end mark.
   const replay = ctx.traceIn !== null;
-  const slice = async (arm: number, ops: number, durationMs: number, measured: boolean, round: number): Promise<SliceReport[]> => {
-    if (replay) {
-      ops = 0;
-      durationMs = 0;
-    }
-    ctl[SLICE.CMD] = CMD_RUN;
-    ctl[SLICE.ARM] = arm;
-    ctl[SLICE.OPS] = ops;
-    ctl[SLICE.DURATION_MS] = durationMs;
-    ctl[SLICE.MEASURED] = measured ? 1 : 0;
-    ctl[SLICE.ROUND] = round;
-    Atomics.store(ctl, SLICE.SEQ, ++seq);
-    Atomics.notify(ctl, SLICE.SEQ);
-    return inbox.slice(seq, (durationMs > 0 ? durationMs : ctx.sliceMs) + SLICE_TIMEOUT_MS);
+  const slice = (c: SliceCommand): Promise<SliceReport[]> => control.run(replay ? { ...c, ops: 0, durationMs: 0 } : c);
+  /** Fresh databases for every arm (same state, new place in memory); the old ones are closed once nobody uses them. */
+  const reopen = async (): Promise<void> => {
+    const previous = await arms.open();
+    await control.open(arms.dbs.map((d) => d.handle), replay);
+    await ArmDatabases.close(previous);
+    arms.removeGeneration(arms.current - 1);
+    arms.dbs.forEach((d, i) => evaluators[i]?.rebind(d.shared!));
+    failedOps.fill(0);
   };
 
-  const evaluators = dbs.map((d, i) => (d.shared === null ? null : new LiveEvaluator(cells[i]!.id, 0, d.shared, ctx.triggers)));
-  const failedOps: number[] = [];
+  const evaluators = arms.dbs.map((d, i) => (d.shared === null ? null : new LiveEvaluator(cells[i]!.id, 0, d.shared, ctx.triggers)));
+  const failedOps = new Array<number>(cells.length).fill(0);
   let round = 0;
-  /** The round in progress: its arms' aggregates, totals and whether each arm's slice completed. */
-  let current: { aggregates: RoundAggregate[]; totals: { operations: number; measured_ms: number; sched: RoundSched | null }[]; ran: boolean[] } | null = null;
+  let book: RoundBook | null = null;
+  /** Folds the round's arms into their cells; a failed round keeps what its arms measured, marked with the failure. */
   const emit = (failure: string | null): void => {
-    if (current === null) return;
+    if (book === null) return;
     for (let i = 0; i < cells.length; i++) {
-      if (!current.ran[i]) {
-        current.aggregates[i]!.destroy();
+      if (!book.ran[i]) {
+        book.aggregates[i]!.destroy();
         continue;
       }
-      const t = current.totals[i]!;
+      const t = book.totals[i]!;
       ctx.onRound(cells[i]!, {
-        round, aggregate: current.aggregates[i]!.finish(), operations: t.operations, measured_ms: t.measured_ms, sched: t.sched,
+        round, aggregate: book.aggregates[i]!.finish(), operations: t.operations, measured_ms: t.measured_ms, sched: t.sched,
         failures: failure === null ? [] : [failure], events: evaluators[i]?.events.filter((e) => e.round === round) ?? [],
-        engine: dbs[i]!.describe(), reported: dbs[i]!.reported,
+        engine: arms.dbs[i]!.describe(), reported: arms.dbs[i]!.reported,
       });
     }
-    current = null;
+    book = null;
   };
   try {
-    await inbox.ready(SLICE_TIMEOUT_MS);
+    await control.ready();
     // Calibration: one unmeasured slice per arm, bounded as the spec's warm-up (or the slice length);
     // it also touches each fresh database's memory and warms the threads before anything is measured.
     const warm = first.warmup;
     const rates: number[] = [];
     for (const arm of armOrder(cells.length, 1, ctx.seed, plan.group)[0]!) {
-      const reports = await slice(arm, warm?.operations ?? 0, warm?.operations !== undefined ? 0 : warm?.duration_ms ?? ctx.sliceMs, false, 0);
+      const reports = await slice({ arm, ops: warm?.operations ?? 0, durationMs: warm?.operations !== undefined ? 0 : warm?.duration_ms ?? ctx.sliceMs, measured: false, round: 0 });
       rates[arm] = Math.min(...reports.map((r) => (r.wall_ms > 0 ? (r.operations / r.wall_ms) * 1000 : Infinity)));
     }
     plan.calibration = cells.map((c, i) => ({ arm: c.modeSet.label, ops_per_s: Math.round(rates[i]!) }));
@@ -225,64 +212,48 @@ async function conduct(cells: Cell[], dbs: CellDatabase[], ctx: GroupContext, pl
       const slowest = Math.min(...rates.filter((r) => Number.isFinite(r)));
       plan.ops_per_slice = Math.max(MIN_OPS_PER_SLICE, Math.round((Number.isFinite(slowest) ? slowest : 1000) * (ctx.sliceMs / 1000)));
     }
-    const orders = (rounds: number): number[][] => armOrder(cells.length, ctx.warmupRounds + rounds, ctx.seed, plan.group).slice(ctx.warmupRounds);
-    for (const order of armOrder(cells.length, ctx.warmupRounds, ctx.seed, plan.group)) {
-      for (const arm of order) await slice(arm, plan.ops_per_slice, 0, false, 0);
-    }
-    for (round = 1; ; round++) {
-      const order = orders(round)[round - 1]!;
-      plan.rounds.push({ round, order: order.map((a) => plan.arms[a]!) });
-      current = {
-        aggregates: cells.map(() => new RoundAggregate()),
-        totals: cells.map(() => ({ operations: 0, measured_ms: 0, sched: { cpu_ms: 0, runq_ms: 0, wall_ms: 0 } as RoundSched | null })),
-        ran: cells.map(() => false),
-      };
-      const { aggregates, totals, ran } = current;
+    const warmOps = Math.max(1, Math.round(plan.ops_per_slice * WARM_SHARE));
+    /** Every round: fresh databases, each arm warmed in the round's order, then each arm's slice in that order. */
+    const play = async (order: number[], measuredRound: number): Promise<void> => {
+      await reopen();
+      for (const arm of order) await slice({ arm, ops: warmOps, durationMs: 0, measured: false, round: measuredRound });
       for (const arm of order) {
-        const reports = await slice(arm, plan.ops_per_slice, 0, true, round);
-        const cell = cells[arm]!;
+        const reports = await slice({ arm, ops: plan.ops_per_slice, durationMs: 0, measured: measuredRound > 0, round: measuredRound });
+        if (book === null) continue;
         const ev = evaluators[arm] ?? null;
-        if (ev !== null) ev.round = round;
-        const t = totals[arm]!;
+        if (ev !== null) ev.round = measuredRound;
         for (const r of reports) {
-          t.operations += r.operations;
-          t.measured_ms = Math.max(t.measured_ms, r.wall_ms);
-          if (r.sched === null || t.sched === null) t.sched = null;
-          else {
-            t.sched.cpu_ms += r.sched.cpu_ns / 1e6;
-            t.sched.runq_ms += r.sched.runq_ns / 1e6;
-            t.sched.wall_ms += r.wall_ms;
-          }
+          book.add(arm, r);
           if (r.delta === null) continue;
-          failedOps[arm] = (failedOps[arm] ?? 0) + failedIn(r.delta);
-          aggregates[arm]!.add(r.delta);
+          failedOps[arm] = failedOps[arm]! + failedIn(r.delta);
           ev?.observe(r.delta);
-          ctx.onWindow(cell, r.delta);
+          ctx.onWindow(cells[arm]!, r.delta);
         }
-        ran[arm] = true;
+        book.ran[arm] = true;
       }
+    };
+    const orders = (rounds: number): number[][] => armOrder(cells.length, ctx.warmupRounds + rounds, ctx.seed, plan.group);
+    for (const order of orders(0)) await play(order, 0);
+    for (round = 1; ; round++) {
+      const order = orders(round)[ctx.warmupRounds + round - 1]!;
+      plan.rounds.push({ round, order: order.map((a) => plan.arms[a]!) });
+      book = new RoundBook(cells.length);
+      await play(order, round);
       emit(null);
       if (round >= ctx.rounds && !(ctx.more?.(round) ?? false)) break;
     }
-    // Every arm ran the same operations: deterministic cells must end in the same state.
-    for (let i = 0; i < cells.length; i++) hashes[i] = await stateHashOf(cells[i]!, dbs[i]!, failedOps[i] ?? 0);
+    // Every arm ran the same operations from the same state: deterministic cells must end in the same state.
+    for (let i = 0; i < cells.length; i++) hashes[i] = await stateHashOf(cells[i]!, arms.dbs[i]!, failedOps[i]!);
   } catch (err) {
     const failure = `${round === 0 ? 'calibration' : `round ${round}`}: ${(err as Error).message}`;
     failures.push(failure);
-    stopAll('the group stopped after a failure');
-    // What the arms measured before the failure is kept, marked with it.
+    control.stopAll('the group stopped after a failure');
     emit(failure);
   } finally {
-    ctl[SLICE.CMD] = CMD_STOP;
-    Atomics.store(ctl, SLICE.SEQ, ++seq);
-    Atomics.notify(ctl, SLICE.SEQ);
-    const settled = await settleWithin(tasks, SLICE_TIMEOUT_MS, stopAll);
+    const settled = await control.stop();
     settled.forEach((s, connection) => {
       if (s.status === 'rejected' && failures.length === 0) failures.push(`connection ${connection}: ${describe(s.reason)}`);
     });
-    // Let reports already queued on the ports arrive before closing them.
-    await new Promise((resolve) => setImmediate(resolve));
-    for (const ch of channels) ch.port1.close();
   }
 }
 
@@ -313,14 +284,4 @@ function failedIn(delta: WindowDelta): number {
 function describe(err: unknown): string {
   const e = err as { message?: unknown; code?: unknown };
   return `${typeof e.message === 'string' ? e.message : String(err)}${typeof e.code === 'string' ? ` (${e.code})` : ''}`;
-}
-
-/** Settles every task; those still running after `ms` are stopped (piscina terminates their threads). */
-async function settleWithin<T>(tasks: Promise<T>[], ms: number, stopAll: (why: string) => void): Promise<PromiseSettledResult<T>[]> {
-  const timer = setTimeout(() => stopAll(`a connection did not stop within ${ms / 1000} s`), ms);
-  try {
-    return await Promise.allSettled(tasks);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -34,6 +34,11 @@ export class SliceInbox {
     this.check();
   }
 
+  /** The next `ready()` waits for every connection to report ready again (after a reopen). */
+  expectReady(): void {
+    this.readyCount = 0;
+  }
+
   /** Resolves once every connection is connected to every arm. */
   ready(timeoutMs: number): Promise<void> {
     return this.wait(() => this.readyCount >= this.connections, timeoutMs, `connections ready: ${this.readyCount} of ${this.connections} within ${timeoutMs / 1000} s`);

@@ -3,8 +3,8 @@
 // minimum detectable effect at or below R (80% power, the gate's alpha over
 // the run's family of deciding comparisons), or its share of T is spent.
 // A group offers one comparison per arm against its all-legacy arm (the
-// gate's baseline comparator), on throughput and the busiest kind's median
-// latency: the gate's deciding metrics.
+// gate's baseline comparator), on the busiest kind's median latency: the
+// gate's deciding metric.
 
 import { pairedMde } from '../gate/mde.ts';
 import { DEFAULT_GATE } from '../gate/options.ts';
@@ -24,26 +24,24 @@ export function baselineArm(group: Group): number {
   return (legacy.find(({ c }) => Object.keys(c.modeSet.faults).length === 0) ?? legacy[0])?.i ?? -1;
 }
 
-/** The deciding comparisons a group offers: every other arm against its baseline, two metrics each. */
-export const decidingComparisons = (group: Group): number => (baselineArm(group) < 0 ? 0 : 2 * (group.cells.length - 1));
+/** The deciding comparisons a group offers: every other arm against its baseline. */
+export const decidingComparisons = (group: Group): number => (baselineArm(group) < 0 ? 0 : group.cells.length - 1);
 
-/** The paired per-round log ratios of the deciding metrics (throughput, busiest kind's p50) of `cand` against `base`. */
+/** The paired per-round log ratios of the deciding metric (the busiest kind's p50) of `cand` against `base`. */
 export function decidingLogRatios(base: readonly RoundSummary[], cand: readonly RoundSummary[]): number[][] {
   const byRound = new Map(base.filter((r) => r.failures.length === 0).map((r) => [r.round, r]));
   const kinds = new Map<string, number>();
   for (const r of base) for (const [k, s] of Object.entries(r.latency_ns)) kinds.set(k, (kinds.get(k) ?? 0) + s.count);
   const busiest = [...kinds].sort((a, b) => b[1] - a[1])[0]?.[0];
-  const tput: number[] = [];
   const p50: number[] = [];
   for (const c of cand) {
     const b = byRound.get(c.round);
     if (b === undefined || c.failures.length > 0) continue;
-    if (b.throughput_ops_s > 0 && c.throughput_ops_s > 0) tput.push(Math.log(c.throughput_ops_s / b.throughput_ops_s));
     const bp = busiest === undefined ? undefined : b.latency_ns[busiest]?.p50;
     const cp = busiest === undefined ? undefined : c.latency_ns[busiest]?.p50;
     if (bp !== undefined && cp !== undefined && bp > 0 && cp > 0) p50.push(Math.log(cp / bp));
   }
-  return [tput, p50];
+  return [p50];
 }
 
 /** The largest MDE of a group's deciding comparisons so far (Infinity when one cannot be computed yet). */

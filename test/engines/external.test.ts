@@ -34,7 +34,7 @@ test('line-engine: every op kind, the implied final state, its declared fields r
   const w = tinySpec('ext-tiny');
   const groups = planMatrix({ workloads: [w], modeSets: parseModeSets(undefined), variants: ['external', 'sqlite'] });
   const results = await runMatrix({ groups, rounds: 2, seed: 9, faults: {}, schedule: 'interleaved', runDir: join(tmp, 'ok'), engines: engineAdapters(['external', 'sqlite'], { command: PEER, timeoutMs: 10_000 }) });
-  const want = expectedRowsHash(w, 9, 2, 2);
+  const want = expectedRowsHash(w, 9, 2);
   assert.is(results.length, 4);
   for (const r of results) {
     assert.equal(r.failures, [], r.cell.id);

@@ -13,7 +13,8 @@ import { nightlyJson, nightlyMarkdown } from '../../harness/nightly/report.ts';
 import type { RunRecord } from '../../harness/output/write.ts';
 import { CELL, gateOf, night } from '../support/nights.ts';
 
-const KEY = `${CELL}:throughput_ops_s`;
+/** The deciding metric: the cell's median latency (its throughput is reported beside, never deciding). */
+const KEY = `${CELL}:concurrent_write.latency_p50_ns`;
 
 const input = (tonight: RunRecord, o: Partial<NightlyInput> = {}): NightlyInput => ({
   tonight, run_exit_code: 0, baseline_name: 'nightly', baseline: null, history: [], annotations: [], gate: gateOf(), ...o,
@@ -29,7 +30,7 @@ test('no baseline: no regression, and the report says how to accept one', () => 
   assert.match(nightlyMarkdown(r), /no regression/);
 });
 
-test('20% lower throughput than the baseline is a regression with its numbers (once the noise is known)', () => {
+test('20% lower throughput (25% higher median latency) than the baseline is a regression with its numbers (once the noise is known)', () => {
   const calibrating = judgeNight(input(night('n2', 800), { baseline: night('n1', 1000), history: [night('n1', 1000)] }));
   assert.is(calibrating.exit_code, 3, 'one night of history: the night-to-night noise is unknown, so the night cannot tell (fails closed)');
   assert.is(calibrating.outcome, 'inconclusive');
@@ -43,8 +44,8 @@ test('20% lower throughput than the baseline is a regression with its numbers (o
   assert.is(r.outcome, 'regression');
   const f = r.findings.find((x) => x.key === KEY)!;
   assert.is(f.status, 'regressed');
-  assert.ok(Math.abs(f.comparison.relative_diff + 0.2) < 0.01);
-  assert.ok(r.reasons.some((x) => x.includes(KEY) && /-(19|20)\.\d%/.test(x) && /p=0\.0000, Holm-adjusted 0\.0000/.test(x) && /MDE \d+\.\d%/.test(x)), r.reasons.join('\n'));
+  assert.ok(Math.abs(f.comparison.relative_diff - 0.25) < 0.01);
+  assert.ok(r.reasons.some((x) => x.includes(KEY) && /(24|25)\.\d%/.test(x) && /p=0\.0000, Holm-adjusted 0\.0000/.test(x) && /MDE \d+\.\d%/.test(x)), r.reasons.join('\n'));
   assert.ok(f.night_noise!.outside && f.mde !== null, 'beyond the night-to-night noise of the steady history');
   assert.match(nightlyMarkdown(r), /Regressions against the baseline/);
 });
@@ -95,7 +96,7 @@ test('a step in the history is a change point for the worse until acknowledged',
   assert.is(cp.at_run, 'n11');
   assert.is(cp.direction, 'regressed');
   assert.is(cp.status, 'new');
-  assert.ok(cp.relative_change < -0.1);
+  assert.ok(cp.relative_change > 0.1, `the median rose: ${cp.relative_change}`);
   assert.is(cp.acknowledge, `shadowbench nightly ack '${KEY}' --at n11 --reason '…'`);
   assert.is(r.exit_code, 1);
   assert.ok(r.reasons.some((x) => x.startsWith(`step in the history of ${KEY} at n11`)), r.reasons.join('\n'));
@@ -103,7 +104,7 @@ test('a step in the history is a change point for the worse until acknowledged',
   const acked = judgeNight(input(tonight, { ...o, annotations: [ann({ kind: 'acknowledge', metric: KEY, at_run: 'n11', reason: 'new allocator, expected' })] }));
   assert.not.ok(acked.change_points.some((c) => c.key === KEY), 'the history restarts at the acknowledged night');
   assert.is(acked.acknowledged[0]!.reason, 'new allocator, expected');
-  assert.match(nightlyMarkdown(acked), /acknowledged `.*:throughput_ops_s` from night `n11` by alice .*: new allocator, expected/);
+  assert.match(nightlyMarkdown(acked), /acknowledged `.*:concurrent_write\.latency_p50_ns` from night `n11` by alice .*: new allocator, expected/);
 });
 
 test('one wild night is not a change point', () => {
