@@ -55,6 +55,8 @@ export default async function runGroup(task: GroupTask): Promise<{ connection: n
   };
   try {
     await connect(task.arms, false);
+    // Reopens replace these databases: the task must not keep the first ones alive for the group's life.
+    task.arms = [];
     const ctl = new Int32Array(task.control);
     const nap = new Int32Array(new SharedArrayBuffer(4));
     const rate = task.spec.load.mode === 'open' ? task.spec.load.rate_per_sec : 0;
@@ -123,5 +125,8 @@ export default async function runGroup(task: GroupTask): Promise<{ connection: n
     trace?.close();
     sched.close();
     for (const a of arms) a.conn.close();
+    arms.length = 0;
+    // Once this task has returned, its databases are garbage here: an idle pool thread would keep them until its next task.
+    setImmediate(collectGarbage);
   }
 }

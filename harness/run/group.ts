@@ -16,6 +16,7 @@ import type { Cell, Group } from '../plan/matrix.ts';
 import { RoundAggregate } from '../record/aggregate.ts';
 import type { WindowDelta } from '../record/recorder.ts';
 import type { SliceReport } from '../pool/task.ts';
+import { collectGarbage } from '../runtime/gc.ts';
 import { ArmDatabases } from './arms.ts';
 import { armOrder } from './schedule.ts';
 import { SliceControl, type SliceCommand } from './slices.ts';
@@ -102,8 +103,12 @@ export const traceFile = (dir: string, cell: Cell, connection: number): string =
 
 /** Calibration sizes slices so the slowest arm's run this long, at least this many operations. */
 const MIN_OPS_PER_SLICE = 1;
-/** After a reopen, each arm runs this share of a slice unmeasured first: its fresh database's memory is touched before any clock starts. */
-const WARM_SHARE = 0.25;
+/**
+ * After a reopen, each arm runs this share of a slice unmeasured first, so the
+ * measured slice starts on warm caches (a copied database's pages are already
+ * touched; an opened one's are touched here).
+ */
+const WARM_SHARE = 0.1;
 
 /** One measured round while it runs: each arm's aggregate and totals, and whether its slice completed. */
 class RoundBook {
@@ -169,6 +174,8 @@ async function conduct(cells: Cell[], arms: ArmDatabases, ctx: GroupContext, pla
     await control.open(arms.dbs.map((d) => d.handle), replay);
     await ArmDatabases.close(previous);
     arms.removeGeneration(arms.current - 1);
+    // The previous databases' memory is garbage in this thread too: free it now, between slices.
+    collectGarbage();
     arms.dbs.forEach((d, i) => evaluators[i]?.rebind(d.shared!));
     failedOps.fill(0);
   };

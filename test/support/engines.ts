@@ -36,13 +36,13 @@ export function tinySpec(name: string, overrides: Partial<WorkloadInput> = {}): 
 /** The state after every connection's warm-up and measured operations: `key,balance` rows in key order. */
 /**
  * The state a group's last round leaves: fresh databases from the fixture,
- * then per connection a warm slice (a quarter of the spec's run count) and
+ * then per connection a warm slice (a tenth of the spec's run count) and
  * the measured slice, from the start of the stream.
  */
 export function expectedRowsHash(w: LoadedSpec, seed: number, connections: number): string {
   const { spec } = w;
   const balances = new Array<number>(spec.fixture.rows + 1).fill(spec.fixture.initial_balance);
-  const total = Math.max(1, Math.round(spec.run.operations! / 4)) + spec.run.operations!;
+  const total = Math.max(1, Math.round(spec.run.operations! / 10)) + spec.run.operations!;
   for (let c = 0; c < connections; c++) {
     const s = opStream(spec, seed, c, connections);
     for (let i = 0; i < total; i++) {
