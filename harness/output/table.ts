@@ -1,8 +1,9 @@
 // The summary table a person reads: one line per cell (throughput, operation
-// latency percentiles, errors), engines side by side when several ran, then
-// per cell the card fields' percentiles.
+// latency percentiles, what the scheduler saw, errors), engines side by side
+// when several ran, then per cell the card fields' percentiles.
 
-import type { CellSummary, RunRecord } from './write.ts';
+import type { RoundSummary } from '../run/runner.ts';
+import type { CellRecord, CellSummary, RunRecord } from './write.ts';
 import { headline, type EngineComparison } from './versus.ts';
 
 /** ns → a short human figure. */
@@ -31,9 +32,23 @@ function versusTable(comparisons: readonly EngineComparison[]): string {
   return align(rows);
 }
 
+/** The median of a cell's rounds' figure, or null where no round has it. */
+function medianOf(rounds: readonly RoundSummary[], figure: (r: RoundSummary) => number | null | undefined): number | null {
+  const xs = rounds.map(figure).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
+  return xs.length === 0 ? null : xs[xs.length >> 1]!;
+}
+
+/** What the scheduler saw of a cell: median CPU per operation and run-queue share, and the rounds marked contended. */
+function machineColumns(c: CellRecord): string[] {
+  const cpu = medianOf(c.rounds, (r) => r.cpu_ns_per_op);
+  const runq = medianOf(c.rounds, (r) => r.runq_share);
+  const contended = c.rounds.filter((r) => r.contended === true).map((r) => r.round);
+  return [cpu === null ? '-' : ns(cpu), runq === null ? '-' : `${(runq * 100).toFixed(1)}%`, contended.length === 0 ? '-' : contended.join(',')];
+}
+
 export function summaryTable(run: RunRecord, summaries: CellSummary[], comparisons: readonly EngineComparison[] = []): string {
   const byId = new Map(summaries.map((s) => [s.id, s]));
-  const rows: string[][] = [['cell', 'status', 'ops/s', 'p50', 'p90', 'p99', 'p99.9', 'max', 'errors', 'notes']];
+  const rows: string[][] = [['cell', 'status', 'ops/s', 'p50', 'p90', 'p99', 'p99.9', 'max', 'cpu/op', 'runq', 'contended', 'errors', 'notes']];
   for (const c of run.cells) {
     const h = headline(byId.get(c.id)!);
     const errors = Object.entries(c.errors).reduce((n, [, v]) => n + v, 0);
@@ -47,13 +62,14 @@ export function summaryTable(run: RunRecord, summaries: CellSummary[], compariso
     rows.push([
       c.id.replace(/^reference\./, ''), c.status, c.throughput_ops_s.toFixed(0),
       ...(h === null ? ['-', '-', '-', '-', '-'] : [h.p50, h.p90, h.p99, h.p999, h.max].map(ns)),
-      String(errors), notes,
+      ...machineColumns(c), String(errors), notes,
     ]);
   }
   const out = [`run ${run.run_id}  seed ${run.config.seed}  rounds ${run.config.rounds}  schedule ${run.config.schedule}`];
   if (run.schedule_note !== null) out.push(run.schedule_note);
   if (run.engine?.fault_injection_active === true) out.push(`FAULT INJECTION ON: ${JSON.stringify(run.engine.faults)}`);
   out.push('', align(rows), '');
+  out.push('cpu/op and runq: the median round\'s on-CPU time per operation and share of wall time spent waiting for a CPU (/proc/thread-self/schedstat; - where unreadable); contended: rounds whose share was over 3x the cell\'s median and 5%', '');
   if (comparisons.length > 0) {
     out.push('engines side by side (* the reference engine\'s best mode; ratios: that mode / this engine; p99 of the busiest operation kind)', '', versusTable(comparisons), '');
   }
