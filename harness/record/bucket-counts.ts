@@ -81,6 +81,22 @@ export class BucketCounts {
     return bucketValue(this.hi) + bucketWidth(this.hi) - 1;
   }
 
+  /**
+   * The sum of the values with those above the p-th percentile counted at it
+   * (a winsorized sum, each value as its bucket's lowest): what a share-of-time
+   * trigger can add up without one preempted operation deciding it.
+   */
+  winsorizedSum(p: number): number {
+    if (this.total === 0) return 0;
+    const cap = this.valueAtPercentile(p);
+    let sum = 0;
+    for (let i = this.lo; i <= this.hi; i++) {
+      const c = this.counts[i]!;
+      if (c !== 0) sum += c * Math.min(bucketValue(i), cap);
+    }
+    return sum;
+  }
+
   /** The non-zero buckets, then zero: one window's delta. Null when empty. */
   take(): SparseCounts | null {
     if (this.total === 0) return null;

@@ -168,9 +168,10 @@ export class Recorder {
     if (this.active) this.drain(0, 0, false, false);
     else this.sink.consumed();
     const end = performance.timeOrigin + performance.now();
+    const counters = this.takeCounters();
     const delta: WindowDelta = {
       connection: this.connection, window: this.window++, start_ms: this.windowStart, end_ms: end,
-      counters: this.takeCounters(), histograms: this.reg.takeHistograms(), samples: this.samples,
+      counters, histograms: this.reg.takeHistograms(counters), samples: this.samples,
     };
     this.samples = [];
     this.anomalies = 0;

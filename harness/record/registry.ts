@@ -5,6 +5,9 @@
 
 import { BucketCounts, type SparseCounts } from './bucket-counts.ts';
 
+/** The percentile a window's histograms are winsorized at for their `.wsum` counters. */
+const WINSORIZE_AT = 99;
+
 export class Registry {
   private readonly counterIds = new Map<string, number>();
   private readonly counterNames: string[] = [];
@@ -51,12 +54,18 @@ export class Registry {
     return out;
   }
 
-  /** The window's non-empty histograms by name, then empty. */
-  takeHistograms(): Record<string, SparseCounts> {
+  /**
+   * The window's non-empty histograms by name, then empty; each one's
+   * winsorized sum (at its p99) goes into `counters` as `<name>.wsum`.
+   */
+  takeHistograms(counters: Record<string, number>): Record<string, SparseCounts> {
     const out: Record<string, SparseCounts> = {};
     for (let id = 0; id < this.histograms.length; id++) {
-      const s = this.histograms[id]!.take();
-      if (s !== null) out[this.histogramNames[id]!] = s;
+      const h = this.histograms[id]!;
+      if (h.total === 0) continue;
+      const name = this.histogramNames[id]!;
+      counters[`${name}.wsum`] = h.winsorizedSum(WINSORIZE_AT);
+      out[name] = h.take()!;
     }
     return out;
   }
