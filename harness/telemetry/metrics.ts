@@ -59,13 +59,65 @@ export interface RunMetricsOptions {
   registry?: Registry;
 }
 
+
+const CLASS_EXTRA = ['metadata_class', 'control_mode'] as const;
+
+/** The run's counters, by what they count (each a prom-client Counter over the cell labels and its own). */
+function makeCounters(r: Registry[]) {
+  const counter = (name: string, help: string, extra: readonly string[] = []): Counter<string> => new Counter({ name, help, labelNames: [...CELL_LABELS, ...extra], registers: r });
+  const cls = CLASS_EXTRA;
+  return {
+    operations: counter('shadowbench_operations_total', 'Driver operations that completed successfully.', ['op_kind']),
+    operationErrors: counter('shadowbench_operation_errors_total', 'Driver operations that failed after all retries, by the last error code.', ['op_kind', 'error']),
+    retries: counter('shadowbench_operation_retries_total', 'Retried attempts of driver operations.', ['op_kind']),
+    attemptErrors: counter('shadowbench_attempt_errors_total', 'Failed attempts (retried or not), by engine error code.', ['error']),
+    busy: counter('shadowbench_busy_total', 'Attempts that failed with busy (a lock not had within the busy timeout).'),
+    conflicts: counter('shadowbench_conflicts_total', 'Attempts that failed with write_conflict.'),
+    lateStarts: counter('shadowbench_late_starts_total', 'Operations that started later than scheduled (open loop).'),
+    records: counter('shadowbench_field_records_total', 'Field records emitted by the engine, by card operation.', [...cls, 'operation']),
+    verdicts: counter('shadowbench_shadow_verdicts_total', 'Field records by shadow_verdict.', [...cls, 'shadow_verdict']),
+    modeRecords: counter('shadowbench_control_mode_records_total', 'Field records by the control_mode they ran in (record_control_mode) against the configured one (control_mode).', [...cls, 'record_control_mode']),
+    flags: counter('shadowbench_field_flags_total', 'Boolean card fields of field records, by field and value.', [...cls, 'field', 'value']),
+    sessionNotFound: counter('shadowbench_session_not_found_total', 'M11 lookups that did not find the session on the shard it routes to.', [...cls]),
+    torn: counter('shadowbench_torn_reads_total', 'M1 seqlock reads that returned fields of two publications.', [...cls]),
+    shardSessions: counter('shadowbench_shard_sessions_total', 'M11: sessions begun per shard_id (the registry shard a session routes to).', [...cls, 'shard_id']),
+    refreshReasons: counter('shadowbench_refresh_reasons_total', 'M9 field records by refresh_reason.', [...cls, 'refresh_reason']),
+    gaps: counter('shadowbench_field_gaps_total', 'Required card fields missing from a (class, operation) first record.', [...cls, 'field']),
+    fallbacks: counter('shadowbench_fallbacks_total', 'Fallbacks: a class forced from its configured mode back to legacy while the run went on (counted when its round ends).', [...cls]),
+    triggerEvents: counter('shadowbench_trigger_events_total', 'Fired fallback triggers, by trigger and the action taken (force_legacy, already_legacy, alert).', [...cls, 'trigger', 'action']),
+    windows: counter('shadowbench_windows_total', 'Window deltas received from connections.'),
+    rounds: counter('shadowbench_rounds_total', 'Rounds finished, by outcome.', ['outcome']),
+  };
+}
+
+/** The run's gauges. */
+function makeGauges(r: Registry[]) {
+  const gauge = (name: string, help: string, extra: readonly string[] = []): Gauge<string> => new Gauge({ name, help, labelNames: [...CELL_LABELS, ...extra], registers: r });
+  const cls = CLASS_EXTRA;
+  return {
+    info: new Gauge({ name: 'shadowbench_run_info', help: 'Constant 1 per planned cell of the run.', labelNames: [...CELL_LABELS], registers: r }),
+    snapshotAge: gauge('shadowbench_snapshot_age_commits', 'M6: largest snapshot_age_commits (commits a read snapshot is behind the latest publication) in the latest window, max over connections.', cls),
+    activeSessions: gauge('shadowbench_active_sessions_in_shard', 'M11: largest active_sessions_in_shard in the latest window, max over connections.', cls),
+    snapshotGeneration: gauge('shadowbench_snapshot_generation', 'M6: highest snapshot_generation among sampled field records.', cls),
+    visibleCommitSeq: gauge('shadowbench_visible_commit_seq', 'Highest visible_commit_seq among sampled field records.', cls),
+    shardSessions: gauge('shadowbench_shard_active_sessions', 'M11: active_sessions_in_shard of the latest sampled record per shard.', [...cls, 'shard_id']),
+    shardLockWait: gauge('shadowbench_shard_lock_wait_seconds', 'M11: lock_wait_ns (in s) of the latest sampled record per shard.', [...cls, 'shard_id']),
+    throughput: gauge('shadowbench_round_throughput_ops_per_second', 'Operations per second of the latest finished round.'),
+    activeConnections: gauge('shadowbench_connections', 'Connections (worker threads) of the cell.'),
+  };
+}
+
+type Counters = ReturnType<typeof makeCounters>;
+type Gauges = ReturnType<typeof makeGauges>;
+
 export class RunMetrics {
   readonly registry: Registry;
   readonly run: string;
   private readonly hists = new Map<string, HdrHistogramMetric>();
   private readonly cellLabels = new Map<string, Labels>();
-  private readonly counters: Record<string, Counter<string>>;
-  private readonly gauges: Record<string, Gauge<string>>;
+  private readonly declared = new Set<string>();
+  private readonly counters: Counters;
+  private readonly gauges: Gauges;
   /** Latest window max per (cell, gauge, connection), so a gauge is the max over connections. */
   private readonly latest = new Map<string, Map<number, number>>();
   windows = 0;
@@ -74,42 +126,9 @@ export class RunMetrics {
     this.run = o.run;
     this.registry = o.registry ?? new Registry();
     const r = [this.registry];
-    const counter = (name: string, help: string, extra: readonly string[] = []): Counter<string> => new Counter({ name, help, labelNames: [...CELL_LABELS, ...extra], registers: r });
-    const gauge = (name: string, help: string, extra: readonly string[] = []): Gauge<string> => new Gauge({ name, help, labelNames: [...CELL_LABELS, ...extra], registers: r });
+    this.counters = makeCounters(r);
+    this.gauges = makeGauges(r);
     const cls = ['metadata_class', 'control_mode'] as const;
-    this.counters = {
-      operations: counter('shadowbench_operations_total', 'Driver operations that completed successfully.', ['op_kind']),
-      operationErrors: counter('shadowbench_operation_errors_total', 'Driver operations that failed after all retries, by the last error code.', ['op_kind', 'error']),
-      retries: counter('shadowbench_operation_retries_total', 'Retried attempts of driver operations.', ['op_kind']),
-      attemptErrors: counter('shadowbench_attempt_errors_total', 'Failed attempts (retried or not), by engine error code.', ['error']),
-      busy: counter('shadowbench_busy_total', 'Attempts that failed with busy (a lock not had within the busy timeout).'),
-      conflicts: counter('shadowbench_conflicts_total', 'Attempts that failed with write_conflict.'),
-      lateStarts: counter('shadowbench_late_starts_total', 'Operations that started later than scheduled (open loop).'),
-      records: counter('shadowbench_field_records_total', 'Field records emitted by the engine, by card operation.', [...cls, 'operation']),
-      verdicts: counter('shadowbench_shadow_verdicts_total', 'Field records by shadow_verdict.', [...cls, 'shadow_verdict']),
-      modeRecords: counter('shadowbench_control_mode_records_total', 'Field records by the control_mode they ran in (record_control_mode) against the configured one (control_mode).', [...cls, 'record_control_mode']),
-      flags: counter('shadowbench_field_flags_total', 'Boolean card fields of field records, by field and value.', [...cls, 'field', 'value']),
-      sessionNotFound: counter('shadowbench_session_not_found_total', 'M11 lookups that did not find the session on the shard it routes to.', [...cls]),
-      torn: counter('shadowbench_torn_reads_total', 'M1 seqlock reads that returned fields of two publications.', [...cls]),
-      shardSessions: counter('shadowbench_shard_sessions_total', 'M11: sessions begun per shard_id (the registry shard a session routes to).', [...cls, 'shard_id']),
-      refreshReasons: counter('shadowbench_refresh_reasons_total', 'M9 field records by refresh_reason.', [...cls, 'refresh_reason']),
-      gaps: counter('shadowbench_field_gaps_total', 'Required card fields missing from a (class, operation) first record.', [...cls, 'field']),
-      fallbacks: counter('shadowbench_fallbacks_total', 'Fallbacks: a class forced from its configured mode back to legacy while the run went on (counted when its round ends).', [...cls]),
-      triggerEvents: counter('shadowbench_trigger_events_total', 'Fired fallback triggers, by trigger and the action taken (force_legacy, already_legacy, alert).', [...cls, 'trigger', 'action']),
-      windows: counter('shadowbench_windows_total', 'Window deltas received from connections.'),
-      rounds: counter('shadowbench_rounds_total', 'Rounds finished, by outcome.', ['outcome']),
-    };
-    this.gauges = {
-      info: new Gauge({ name: 'shadowbench_run_info', help: 'Constant 1 per planned cell of the run.', labelNames: [...CELL_LABELS], registers: r }),
-      snapshotAge: gauge('shadowbench_snapshot_age_commits', 'M6: largest snapshot_age_commits (commits a read snapshot is behind the latest publication) in the latest window, max over connections.', cls),
-      activeSessions: gauge('shadowbench_active_sessions_in_shard', 'M11: largest active_sessions_in_shard in the latest window, max over connections.', cls),
-      snapshotGeneration: gauge('shadowbench_snapshot_generation', 'M6: highest snapshot_generation among sampled field records.', cls),
-      visibleCommitSeq: gauge('shadowbench_visible_commit_seq', 'Highest visible_commit_seq among sampled field records.', cls),
-      shardSessions: gauge('shadowbench_shard_active_sessions', 'M11: active_sessions_in_shard of the latest sampled record per shard.', [...cls, 'shard_id']),
-      shardLockWait: gauge('shadowbench_shard_lock_wait_seconds', 'M11: lock_wait_ns (in s) of the latest sampled record per shard.', [...cls, 'shard_id']),
-      throughput: gauge('shadowbench_round_throughput_ops_per_second', 'Operations per second of the latest finished round.'),
-      activeConnections: gauge('shadowbench_connections', 'Connections (worker threads) of the cell.'),
-    };
     const hist = (name: string, help: string, extra: readonly string[], buckets: readonly number[], divisor: number): void => {
       this.hists.set(name, new HdrHistogramMetric({ name, help, labelNames: [...CELL_LABELS, ...extra], buckets, divisor, registry: this.registry }));
     };
@@ -128,28 +147,31 @@ export class RunMetrics {
     for (const field of valueFields) hist(VALUE_METRIC(field), `Per-record distribution of the card field ${field}.`, cls, COUNT_BUCKETS, 1);
   }
 
-  /** Declares a planned cell: its info series and the zero-valued series dashboards rely on. */
-  addCell(cell: Cell): void {
+  /** Declares a cell (once): its info series and the zero-valued series dashboards rely on. Returns its labels. */
+  addCell(cell: Cell): Labels {
     const base = this.labelsOf(cell);
-    this.gauges.info!.set(base, 1);
-    this.gauges.activeConnections!.set(base, cell.concurrency);
-    for (const name of ['busy', 'conflicts', 'lateStarts', 'windows']) this.counters[name]!.inc(base, 0);
-    for (const error of ['busy', 'write_conflict', 'schema_changed', 'session_not_found']) this.counters.attemptErrors!.inc({ ...base, error }, 0);
-    for (const outcome of ['ok', 'failed']) this.counters.rounds!.inc({ ...base, outcome }, 0);
+    if (this.declared.has(cell.id)) return base;
+    this.declared.add(cell.id);
+    this.gauges.info.set(base, 1);
+    this.gauges.activeConnections.set(base, cell.concurrency);
+    for (const c of [this.counters.busy, this.counters.conflicts, this.counters.lateStarts, this.counters.windows]) c.inc(base, 0);
+    for (const error of ['busy', 'write_conflict', 'schema_changed', 'session_not_found']) this.counters.attemptErrors.inc({ ...base, error }, 0);
+    for (const outcome of ['ok', 'failed']) this.counters.rounds.inc({ ...base, outcome }, 0);
     for (const c of SWITCHABLE_CLASSES) {
       const cl = this.classLabels(cell, c);
-      for (const v of ['match', 'diverged', 'inconclusive']) this.counters.verdicts!.inc({ ...cl, shadow_verdict: v }, 0);
-      this.counters.fallbacks!.inc(cl, 0);
+      for (const v of ['match', 'diverged', 'inconclusive']) this.counters.verdicts.inc({ ...cl, shadow_verdict: v }, 0);
+      this.counters.fallbacks.inc(cl, 0);
     }
-    this.counters.sessionNotFound!.inc(this.classLabels(cell, 'M11'), 0);
-    this.counters.torn!.inc(this.classLabels(cell, 'M1'), 0);
+    this.counters.sessionNotFound.inc(this.classLabels(cell, 'M11'), 0);
+    this.counters.torn.inc(this.classLabels(cell, 'M1'), 0);
+    return base;
   }
 
   /** One window delta of one connection (the runner's onWindow). */
   onWindow(cell: Cell, delta: WindowDelta): void {
-    const base = this.labelsOf(cell);
+    const base = this.addCell(cell);
     this.windows++;
-    this.counters.windows!.inc(base);
+    this.counters.windows.inc(base);
     for (const [k, v] of Object.entries(delta.counters)) this.counter(cell, base, k, v);
     for (const [k, buckets] of Object.entries(delta.histograms)) this.histogram(cell, base, delta.connection, k, buckets);
     this.samples(cell, delta.samples);
@@ -157,19 +179,19 @@ export class RunMetrics {
 
   /** A finished round (the runner's onRound), with the triggers that fired during it. */
   onRound(cell: Cell, round: { operations: number; measured_ms: number; failures: readonly string[]; events?: readonly TriggerEventLike[] } | null): void {
-    const base = this.labelsOf(cell);
+    const base = this.addCell(cell);
     for (const e of round?.events ?? []) {
       const cl = this.classLabels(cell, e.metadata_class);
-      this.counters.triggerEvents!.inc({ ...cl, trigger: e.trigger, action: e.action });
-      if (e.action === 'force_legacy' && isSwitchable(e.metadata_class)) this.counters.fallbacks!.inc(cl);
+      this.counters.triggerEvents.inc({ ...cl, trigger: e.trigger, action: e.action });
+      if (e.action === 'force_legacy' && isSwitchable(e.metadata_class)) this.counters.fallbacks.inc(cl);
     }
-    this.counters.rounds!.inc({ ...base, outcome: round === null || round.failures.length > 0 ? 'failed' : 'ok' });
-    if (round !== null && round.measured_ms > 0) this.gauges.throughput!.set(base, round.operations / (round.measured_ms / 1000));
+    this.counters.rounds.inc({ ...base, outcome: round === null || round.failures.length > 0 ? 'failed' : 'ok' });
+    if (round !== null && round.measured_ms > 0) this.gauges.throughput.set(base, round.operations / (round.measured_ms / 1000));
   }
 
   /** A class forced back to legacy while the run goes on (the cards' fallback action), reported live. */
   onFallback(cell: Cell, cls: SwitchableClass): void {
-    this.counters.fallbacks!.inc(this.classLabels(cell, cls));
+    this.counters.fallbacks.inc(this.classLabels(cell, cls));
   }
 
   async text(): Promise<string> {
@@ -184,12 +206,12 @@ export class RunMetrics {
     return this.hists.get(name);
   }
 
+  /** The cell's labels (computed once). */
   labelsOf(cell: Cell): Labels {
     let l = this.cellLabels.get(cell.id);
     if (l === undefined) {
       l = { run: this.run, variant: cell.variant, backend: cell.backend, workload: cell.workload.spec.name, concurrency: String(cell.concurrency), mode_set: cell.modeSet.label };
       this.cellLabels.set(cell.id, l);
-      this.addCell(cell);
     }
     return l;
   }
@@ -202,20 +224,20 @@ export class RunMetrics {
     const parts = key.split('.');
     const c = this.counters;
     if (parts[0] === 'op') {
-      if (parts.length === 2 && parts[1] === 'late_starts') c.lateStarts!.inc(base, v);
-      else if (parts.length === 3 && parts[2] === 'ok') c.operations!.inc({ ...base, op_kind: parts[1]! }, v);
-      else if (parts.length === 3 && parts[2] === 'retries') c.retries!.inc({ ...base, op_kind: parts[1]! }, v);
-      else if (parts.length === 4 && parts[2] === 'error') c.operationErrors!.inc({ ...base, op_kind: parts[1]!, error: parts[3]! }, v);
+      if (parts.length === 2 && parts[1] === 'late_starts') c.lateStarts.inc(base, v);
+      else if (parts.length === 3 && parts[2] === 'ok') c.operations.inc({ ...base, op_kind: parts[1]! }, v);
+      else if (parts.length === 3 && parts[2] === 'retries') c.retries.inc({ ...base, op_kind: parts[1]! }, v);
+      else if (parts.length === 4 && parts[2] === 'error') c.operationErrors.inc({ ...base, op_kind: parts[1]!, error: parts[3]! }, v);
       return;
     }
     if (parts[0] === 'errors' && parts.length === 2) {
-      c.attemptErrors!.inc({ ...base, error: parts[1]! }, v);
-      if (parts[1] === 'busy') c.busy!.inc(base, v);
-      if (parts[1] === 'write_conflict') c.conflicts!.inc(base, v);
+      c.attemptErrors.inc({ ...base, error: parts[1]! }, v);
+      if (parts[1] === 'busy') c.busy.inc(base, v);
+      if (parts[1] === 'write_conflict') c.conflicts.inc(base, v);
       return;
     }
     if (parts[0] === 'gap' && parts.length === 3 && CLASS_SET.has(parts[1]!)) {
-      c.gaps!.inc({ ...this.classLabels(cell, parts[1] as MetadataClass), field: parts[2]! }, v);
+      c.gaps.inc({ ...this.classLabels(cell, parts[1] as MetadataClass), field: parts[2]! }, v);
       return;
     }
     const cls = parts[0]!;
@@ -223,23 +245,23 @@ export class RunMetrics {
     const mc = cls as MetadataClass;
     const cl = this.classLabels(cell, mc);
     if (parts.length === 2) {
-      c.records!.inc({ ...cl, operation: parts[1]! }, v);
+      c.records.inc({ ...cl, operation: parts[1]! }, v);
       return;
     }
     if (parts.length !== 3) return;
     const [, field, value] = parts as [string, string, string];
     if (value === 'sum') return; // the per-record histograms carry the sums
     if (fieldNames(FLAG_FIELDS[mc]).includes(field) && (value === 'true' || value === 'false')) {
-      c.flags!.inc({ ...cl, field, value }, v);
-      if (value === 'true' && field === 'session_not_found') c.sessionNotFound!.inc(cl, v);
-      if (value === 'true' && field === 'torn') c.torn!.inc(cl, v);
+      c.flags.inc({ ...cl, field, value }, v);
+      if (value === 'true' && field === 'session_not_found') c.sessionNotFound.inc(cl, v);
+      if (value === 'true' && field === 'torn') c.torn.inc(cl, v);
       return;
     }
     if (fieldNames(ENUM_FIELDS[mc]).includes(field)) {
-      if (field === 'shard_id') c.shardSessions!.inc({ ...cl, shard_id: value }, v);
-      else if (field === 'shadow_verdict') c.verdicts!.inc({ ...cl, shadow_verdict: value }, v);
-      else if (field === 'control_mode') c.modeRecords!.inc({ ...cl, record_control_mode: value }, v);
-      else if (field === 'refresh_reason') c.refreshReasons!.inc({ ...cl, refresh_reason: value }, v);
+      if (field === 'shard_id') c.shardSessions.inc({ ...cl, shard_id: value }, v);
+      else if (field === 'shadow_verdict') c.verdicts.inc({ ...cl, shadow_verdict: value }, v);
+      else if (field === 'control_mode') c.modeRecords.inc({ ...cl, record_control_mode: value }, v);
+      else if (field === 'refresh_reason') c.refreshReasons.inc({ ...cl, refresh_reason: value }, v);
     }
   }
 
@@ -271,7 +293,7 @@ export class RunMetrics {
     }
   }
 
-  private windowMax(cell: Cell, gauge: string, labels: Labels, connection: number, max: number): void {
+  private windowMax(cell: Cell, gauge: keyof Gauges, labels: Labels, connection: number, max: number): void {
     const k = `${cell.id}\u0000${gauge}`;
     let m = this.latest.get(k);
     if (m === undefined) {
@@ -279,7 +301,7 @@ export class RunMetrics {
       this.latest.set(k, m);
     }
     m.set(connection, max);
-    this.gauges[gauge]!.set(labels, Math.max(...m.values()));
+    this.gauges[gauge].set(labels, Math.max(...m.values()));
   }
 
   private readonly sampledMax = new Map<string, number>();
@@ -289,19 +311,19 @@ export class RunMetrics {
       const cl = this.classLabels(cell, r.metadata_class);
       if (r.metadata_class === 'M11') {
         const l = { ...cl, shard_id: String(r.shard_id) };
-        this.gauges.shardSessions!.set(l, r.active_sessions_in_shard);
-        this.gauges.shardLockWait!.set(l, r.lock_wait_ns / 1e9);
+        this.gauges.shardSessions.set(l, r.active_sessions_in_shard);
+        this.gauges.shardLockWait.set(l, r.lock_wait_ns / 1e9);
       }
       if (r.metadata_class === 'M6') this.maxGauge(cell, 'snapshotGeneration', cl, r.snapshot_generation);
       if ('visible_commit_seq' in r) this.maxGauge(cell, 'visibleCommitSeq', cl, r.visible_commit_seq);
     }
   }
 
-  private maxGauge(cell: Cell, gauge: string, labels: Labels, v: number): void {
+  private maxGauge(cell: Cell, gauge: keyof Gauges, labels: Labels, v: number): void {
     const k = `${cell.id}\u0000${gauge}\u0000${labels['metadata_class']}`;
     const prev = this.sampledMax.get(k);
     if (prev !== undefined && prev >= v) return;
     this.sampledMax.set(k, v);
-    this.gauges[gauge]!.set(labels, v);
+    this.gauges[gauge].set(labels, v);
   }
 }
