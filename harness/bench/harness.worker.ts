@@ -10,6 +10,7 @@ import { Driver, type OpOutcome } from '../pool/driver.ts';
 import { engineOptions } from '../run/fixture.ts';
 import { Recorder, type WindowDelta } from '../record/recorder.ts';
 import type { WorkloadSpec } from '../spec/schema.ts';
+import { attemptErrorKey } from '../record/keys.ts';
 
 export type Scenario =
   | 'bare' // opStream + a no-op driver: the loop's own ceiling
@@ -167,7 +168,7 @@ async function run(task: BenchTask): Promise<BenchResult> {
   const discard = new Recorder(0, { sampleRatio: 0 }).sink;
   const sink = s === 'engine-rows' ? discard : s === 'engine-recorded' || s === 'engine-spans' ? recorder.sink : null;
   const conn = db?.connect({ sink }) ?? null;
-  const driver = conn === null ? null : new Driver(conn, task.spec, 0, (code) => recorder.count(`errors.${code}`));
+  const driver = conn === null ? null : new Driver(conn, task.spec, 0, (code) => recorder.count(attemptErrorKey(code)));
   const stream = opStream(task.spec, 1, 0, 1);
   const rng = new Xorshift32(99);
   const result: BenchResult = {

@@ -7,6 +7,7 @@
 
 import { controlModes, setControlMode, SWITCHABLE_CLASSES, type MetadataClass, type SharedDatabase, type SwitchableClass } from '../../engine/index.ts';
 import type { WindowDelta } from '../record/recorder.ts';
+import { classOfKey, parseKey } from '../record/keys.ts';
 import { TRIGGERS } from './cards.ts';
 import type { DecisionCard, KillSwitchProfile, Observation, TriggerRule } from './types.ts';
 
@@ -49,7 +50,10 @@ const isSwitchable = (c: MetadataClass): c is SwitchableClass => (SWITCHABLE_CLA
 
 function operationsIn(counters: Readonly<Record<string, number>>): number {
   let n = 0;
-  for (const [k, v] of Object.entries(counters)) if (/^op\.[a-z_]+\.(ok|error\.)/.test(k)) n += v;
+  for (const [k, v] of Object.entries(counters)) {
+    const key = parseKey(k);
+    if (key.kind === 'op_error' || (key.kind === 'op' && key.figure === 'ok')) n += v;
+  }
   return n;
 }
 
@@ -106,7 +110,7 @@ export class LiveEvaluator {
       }
     }
     const evidence: Record<string, number> = {};
-    for (const [k, v] of window) if (k.startsWith(`${cls}.`)) evidence[k] = v;
+    for (const [k, v] of window) if (classOfKey(parseKey(k)) === cls) evidence[k] = v;
     this.events.push({
       time: new Date().toISOString(), cell: this.cellId, round: this.round, connection: delta.connection, window: delta.window,
       metadata_class: cls, trigger: a.rule.id, wording: a.rule.wording, profile: a.profile, observation: obs, action,

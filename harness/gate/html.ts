@@ -5,6 +5,7 @@
 
 import type { CellSummary, RunRecord } from '../output/write.ts';
 import type { HistogramSummary } from '../record/aggregate.ts';
+import { latencyOpOf } from '../record/keys.ts';
 import { mdeText } from './comparison.ts';
 import type { GateReport } from './report.ts';
 
@@ -75,10 +76,10 @@ function latencyCurves(run: RunRecord, byId: Map<string, CellSummary>): string {
   const charts: string[] = [];
   for (const [group, cells] of groups) {
     const hist = (c: RunRecord['cells'][number]): [string, HistogramSummary] | undefined =>
-      Object.entries(byId.get(c.id)?.histograms ?? {}).filter(([n]) => /^op\.[a-z_]+\.latency_ns$/.test(n)).sort((a, b) => b[1].count - a[1].count)[0];
+      Object.entries(byId.get(c.id)?.histograms ?? {}).filter(([n]) => latencyOpOf(n) !== null).sort((a, b) => b[1].count - a[1].count)[0];
     const series = cells.flatMap((c) => {
       const h = hist(c);
-      return h === undefined ? [] : [{ label: `${seriesOf(c)} (${h[0].split('.')[1]})`, points: PERCENTILES.map(([, k], i): [number, number] => [i, h[1][k]]) }];
+      return h === undefined ? [] : [{ label: `${seriesOf(c)} (${latencyOpOf(h[0])})`, points: PERCENTILES.map(([, k], i): [number, number] => [i, h[1][k]]) }];
     });
     charts.push(lineChart(`Latency percentiles — ${group}`, PERCENTILES.map(([l]) => l), series, fmtNs, true));
   }

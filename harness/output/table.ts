@@ -4,6 +4,7 @@
 
 import type { RoundSummary } from '../run/runner.ts';
 import type { CellRecord, CellSummary, RunRecord } from './write.ts';
+import { parseKey } from '../record/keys.ts';
 import { headline, type EngineComparison } from './versus.ts';
 
 /** ns → a short human figure. */
@@ -75,7 +76,7 @@ export function summaryTable(run: RunRecord, summaries: CellSummary[], compariso
   }
   for (const c of run.cells) {
     const s = byId.get(c.id)!;
-    const fields = Object.entries(s.histograms).filter(([name]) => !name.startsWith('op.') && !name.endsWith('.duration_ns'));
+    const fields = Object.entries(s.histograms).filter(([name]) => parseKey(name).kind === 'field');
     if (fields.length === 0 && c.failures.length === 0 && (c.not_reported ?? []).length === 0) continue;
     out.push(`${c.id}`);
     const frows = [['  field', 'count', 'p50', 'p90', 'p99', 'p99.9', 'max']];

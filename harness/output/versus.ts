@@ -3,6 +3,7 @@
 // to each comparator's, with the ratio reference-best-mode / comparator.
 
 import type { HistogramSummary } from '../record/aggregate.ts';
+import { latencyOpOf } from '../record/keys.ts';
 import type { CellRecord, CellSummary } from './write.ts';
 
 export interface EngineFigures {
@@ -33,7 +34,7 @@ export interface EngineComparison {
 export function headline(s: CellSummary | undefined): HistogramSummary | null {
   let best: HistogramSummary | null = null;
   for (const [name, h] of Object.entries(s?.histograms ?? {})) {
-    if (/^op\.[a-z_]+\.latency_ns$/.test(name) && (best === null || h.count > best.count)) best = h;
+    if (latencyOpOf(name) !== null && (best === null || h.count > best.count)) best = h;
   }
   return best;
 }

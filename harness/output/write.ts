@@ -9,6 +9,7 @@ import * as hdr from 'hdr-histogram-js';
 import { modeName, SWITCHABLE_CLASSES, type ControlMode, type FaultConfig, type SwitchableClass } from '../../engine/index.ts';
 import type { CellEngineDescription } from '../engines/adapter.ts';
 import type { HistogramSummary } from '../record/aggregate.ts';
+import { parseKey } from '../record/keys.ts';
 import type { CellResult, RoundSummary, Schedule } from '../run/runner.ts';
 import type { GroupPlan } from '../run/group.ts';
 import { runEnvironment, type RunEnvironment } from './environment.ts';
@@ -135,9 +136,8 @@ export function cellRecord(r: CellResult): CellRecord {
   // `busy`, `write_conflict`, …: every failed attempt; `final.<code>`: operations that failed after all retries.
   const errors: Record<string, number> = {};
   for (const [k, v] of r.aggregate.counters) {
-    const attempt = /^errors\.(.+)$/.exec(k);
-    const final = /^op\.[a-z_]+\.error\.(.+)$/.exec(k);
-    const key = attempt !== null ? attempt[1]! : final !== null ? `final.${final[1]!}` : null;
+    const parsed = parseKey(k);
+    const key = parsed.kind === 'attempt_error' ? parsed.code : parsed.kind === 'op_error' ? `final.${parsed.code}` : null;
     if (key !== null) errors[key] = (errors[key] ?? 0) + v;
   }
   const control_modes = Object.fromEntries(SWITCHABLE_CLASSES.map((k) => [k, modeName(k, c.modeSet.modes[k])])) as Record<SwitchableClass, ControlMode>;

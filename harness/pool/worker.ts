@@ -16,6 +16,7 @@ import { TraceWriter, traceStream } from '../ops/trace.ts';
 import { SchedStat, schedDelta } from '../run/schedstat.ts';
 import { Driver } from './driver.ts';
 import { CMD_OPEN, CMD_STOP, SLICE, type GroupTask, type OpenMessage, type WorkerMessage } from './task.ts';
+import { attemptErrorKey, opKey } from '../record/keys.ts';
 
 /** How long a worker waits for its next slice before it concludes the main thread is gone. */
 const IDLE_TIMEOUT_MS = 600_000;
@@ -48,7 +49,7 @@ export default async function runGroup(task: GroupTask): Promise<{ connection: n
       const conn = await connectEngine(handle, task.connection, { rows: task.field_records ? recorder.sink : null, count: (key, n) => recorder.count(key, n) });
       arms.push({
         conn, recorder,
-        driver: new Driver(conn, task.spec, task.connection, (code) => recorder.count(`errors.${code}`)),
+        driver: new Driver(conn, task.spec, task.connection, (code) => recorder.count(attemptErrorKey(code))),
         stream: keepStreams && before[i] !== undefined ? before[i]!.stream : stream(),
       });
     }
@@ -100,7 +101,7 @@ export default async function runGroup(task: GroupTask): Promise<{ connection: n
           intended = t0 + (n * 1000) / rate;
           const ahead = intended - performance.now();
           if (ahead > 0) Atomics.wait(nap, 0, 0, ahead);
-          else if (-ahead > LATE_SLACK_MS && measured) arm.recorder.count('op.late_starts');
+          else if (-ahead > LATE_SLACK_MS && measured) arm.recorder.count(opKey.lateStarts);
         }
         const op = arm.stream.next();
         if (op === null) break;

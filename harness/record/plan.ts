@@ -9,6 +9,7 @@ import { COLUMNS, REFRESH_REASONS, REQUIRED_FIELDS, ROW, VERDICTS, classOfKind, 
 import { ENUM_FIELDS, FLAG_FIELDS, LATENCY_FIELDS, LATENCY_MAX_NS, VALUE_FIELDS, VALUE_MAX, type NumericField } from './fields.ts';
 import type { BucketCounts } from './bucket-counts.ts';
 import type { Registry } from './registry.ts';
+import { recordKey } from './keys.ts';
 
 /** Step opcodes; a step is four Int32 words: opcode, column offset, a, b. */
 export const STEP_HIST = 1; // a: histogram id, b: sum counter id
@@ -79,12 +80,12 @@ export function planOf(kind: number, reg: Registry, raw: RawCells, rows: Float64
   const operation = operationOfKind(kind);
   for (const field of REQUIRED_FIELDS[cls]) {
     const col = colOf(cls, field);
-    if (col >= 0 && Number.isNaN(rows[o + col]!)) reg.counts[reg.counter(`gap.${cls}.${field}`)]!++;
+    if (col >= 0 && Number.isNaN(rows[o + col]!)) reg.counts[reg.counter(recordKey.gap(cls, field))]!++;
   }
   const steps: number[] = [];
   const applies = (m: NumericField): boolean => m.operations === undefined || m.operations.includes(operation);
   const numeric = (fields: readonly NumericField[] | undefined, max: number): void => {
-    for (const m of (fields ?? []).filter(applies)) steps.push(STEP_HIST, colOf(cls, m.field), reg.histogram(`${cls}.${m.field}`, max), reg.counter(`${cls}.${m.field}.sum`));
+    for (const m of (fields ?? []).filter(applies)) steps.push(STEP_HIST, colOf(cls, m.field), reg.histogram(recordKey.field(cls, m.field), max), reg.counter(recordKey.fieldSum(cls, m.field)));
   };
   numeric(LATENCY_FIELDS[cls], LATENCY_MAX_NS);
   numeric(VALUE_FIELDS[cls], VALUE_MAX);
@@ -92,8 +93,8 @@ export function planOf(kind: number, reg: Registry, raw: RawCells, rows: Float64
     const cell = raw.alloc(1);
     steps.push(STEP_FLAG, colOf(cls, field), cell, 0);
     return {
-      raw: cell, field, yes: reg.counter(`${cls}.${field}.true`), no: reg.counter(`${cls}.${field}.false`),
-      opYes: reg.counter(`${cls}.${operation}.${field}.true`), opNo: reg.counter(`${cls}.${operation}.${field}.false`),
+      raw: cell, field, yes: reg.counter(recordKey.value(cls, field, true)), no: reg.counter(recordKey.value(cls, field, false)),
+      opYes: reg.counter(recordKey.opFlag(cls, operation, field, true)), opNo: reg.counter(recordKey.opFlag(cls, operation, field, false)),
     };
   });
   const enums: KindPlan['enums'] = [];
@@ -107,14 +108,14 @@ export function planOf(kind: number, reg: Registry, raw: RawCells, rows: Float64
     const values = vocabulary(cls, field);
     const cell = raw.alloc(values.length);
     steps.push(STEP_ENUM, colOf(cls, field), cell, values.length);
-    enums.push({ raw: cell, ids: values.map((v) => reg.counter(`${cls}.${field}.${v}`)) });
+    enums.push({ raw: cell, ids: values.map((v) => reg.counter(recordKey.value(cls, field, v))) });
   }
   return {
     cls, operation,
-    count: reg.counter(`${cls}.${operation}`),
-    duration: reg.histogram(`${cls}.${operation}.duration_ns`, LATENCY_MAX_NS),
-    durationSum: reg.counter(`${cls}.${operation}.duration_ns.sum`),
-    durationCount: reg.counter(`${cls}.${operation}.duration_ns.count`),
+    count: reg.counter(recordKey.count(cls, operation)),
+    duration: reg.histogram(recordKey.duration(cls, operation), LATENCY_MAX_NS),
+    durationSum: reg.counter(recordKey.durationSum(cls, operation)),
+    durationCount: reg.counter(recordKey.durationCount(cls, operation)),
     steps: Int32Array.from(steps),
     flags, enums, shards,
     verdictCol: colOf(cls, 'shadow_verdict'),
@@ -150,7 +151,7 @@ export function runSteps(p: KindPlan, rows: Float64Array, o: number, c: Float64A
       case STEP_SHARD:
         if (v >= 0) {
           const e = p.shards[s[i + 2]!]!;
-          c[e.ids[v] ?? (e.ids[v] = reg.counter(`${p.cls}.${e.field}.${v}`))]!++;
+          c[e.ids[v] ?? (e.ids[v] = reg.counter(recordKey.value(p.cls, e.field, v)))]!++;
         }
         break;
     }

@@ -20,6 +20,7 @@ import type { SparseCounts } from './bucket-counts.ts';
 import { LATENCY_MAX_NS } from './fields.ts';
 import { planOf, RawCells, runSteps, settle, type KindPlan } from './plan.ts';
 import { Registry } from './registry.ts';
+import { opKey } from './keys.ts';
 
 export interface WindowDelta {
   /** Connection index within the cell. */
@@ -113,9 +114,9 @@ export class Recorder {
     });
     const r = this.reg;
     this.ops = Object.fromEntries(OP_KINDS.map((k) => [k, {
-      ok: r.counter(`op.${k}.ok`), latency: r.histogram(`op.${k}.latency_ns`, LATENCY_MAX_NS),
-      service: r.histogram(`op.${k}.service_ns`, LATENCY_MAX_NS), serviceSum: r.counter(`op.${k}.service_ns.sum`),
-      retries: r.counter(`op.${k}.retries`), errors: new Map(), p999: 0, sinceP999: 0,
+      ok: r.counter(opKey.ok(k)), latency: r.histogram(opKey.latency(k), LATENCY_MAX_NS),
+      service: r.histogram(opKey.service(k), LATENCY_MAX_NS), serviceSum: r.counter(opKey.serviceSum(k)),
+      retries: r.counter(opKey.retries(k)), errors: new Map(), p999: 0, sinceP999: 0,
     } satisfies OpSlot])) as Record<OpKind, OpSlot>;
     this.droppedAnomalies = r.counter('samples.anomalies_dropped');
   }
@@ -188,7 +189,7 @@ export class Recorder {
   private errorId(kind: OpKind, s: OpSlot, error: string): number {
     let id = s.errors.get(error);
     if (id === undefined) {
-      id = this.reg.counter(`op.${kind}.error.${error}`);
+      id = this.reg.counter(opKey.error(kind, error));
       s.errors.set(error, id);
     }
     return id;

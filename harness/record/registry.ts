@@ -4,6 +4,7 @@
 // window is flushed.
 
 import { BucketCounts, type SparseCounts } from './bucket-counts.ts';
+import { winsorizedKey } from './keys.ts';
 
 /** The percentile a window's histograms are winsorized at for their `.wsum` counters. */
 const WINSORIZE_AT = 99;
@@ -64,7 +65,7 @@ export class Registry {
       const h = this.histograms[id]!;
       if (h.total === 0) continue;
       const name = this.histogramNames[id]!;
-      counters[`${name}.wsum`] = h.winsorizedSum(WINSORIZE_AT);
+      counters[winsorizedKey(name)] = h.winsorizedSum(WINSORIZE_AT);
       out[name] = h.take()!;
     }
     return out;

@@ -4,6 +4,7 @@
 // it does not report is no gap: it is listed as not reported by this engine.
 
 import { METADATA_CLASSES, REQUIRED_FIELDS, type Backend, type MetadataClass } from '../../engine/index.ts';
+import { parseKey } from '../record/keys.ts';
 import type { WorkloadSpec } from '../spec/schema.ts';
 
 /** The classes a workload on a backend necessarily drives. */
@@ -39,11 +40,15 @@ export function findGaps(spec: WorkloadSpec, backend: Backend, counters: Readonl
       not_reported.push(`${cls} (${REQUIRED_FIELDS[cls].join(', ')})`);
       continue;
     }
-    const seen = [...counters.entries()].some(([k, v]) => v > 0 && k.startsWith(`${cls}.`) && !k.includes('.', cls.length + 1));
+    const seen = [...counters.entries()].some(([k, v]) => {
+      const key = parseKey(k);
+      return v > 0 && key.kind === 'record_count' && key.cls === cls;
+    });
     if (!seen) gaps.push(`${cls}: no field record (fields ${REQUIRED_FIELDS[cls].join(', ')} never reported)`);
   }
   for (const [k, v] of counters) {
-    if (k.startsWith('gap.') && v > 0) gaps.push(`${k.slice(4).replace('.', ': required field ')} missing from its records`);
+    const key = parseKey(k);
+    if (key.kind === 'gap' && v > 0) gaps.push(`${key.cls}: required field ${key.field} missing from its records`);
   }
   return { gaps, not_reported };
 }

@@ -20,6 +20,7 @@ import { collectGarbage } from '../runtime/gc.ts';
 import { ArmDatabases } from './arms.ts';
 import { armOrder } from './schedule.ts';
 import { SliceControl, type SliceCommand } from './slices.ts';
+import { parseKey } from '../record/keys.ts';
 
 export interface GroupContext {
   pool: Piscina;
@@ -284,7 +285,7 @@ async function stateHashOf(cell: Cell, db: CellDatabase, failedOps: number): Pro
 /** Operations of a window that failed after all retries. */
 function failedIn(delta: WindowDelta): number {
   let n = 0;
-  for (const [k, v] of Object.entries(delta.counters)) if (k.startsWith('op.') && k.includes('.error.')) n += v;
+  for (const [k, v] of Object.entries(delta.counters)) if (parseKey(k).kind === 'op_error') n += v;
   return n;
 }
 

@@ -16,6 +16,7 @@ import type { Cell, Group } from '../plan/matrix.ts';
 import { faultsOf, modeSetArg } from '../plan/modes.ts';
 import { Accumulator, initHistograms, summarize, type HistogramSummary } from '../record/aggregate.ts';
 import { DEFAULT_SAMPLE_RATIO, type WindowDelta } from '../record/recorder.ts';
+import { latencyOpOf } from '../record/keys.ts';
 import { collectGarbage } from '../runtime/gc.ts';
 import { findGaps } from './gaps.ts';
 import { runGroup, type GroupPlan, type RoundResult, type RoundSched } from './group.ts';
@@ -117,8 +118,8 @@ const WORKER = fileURLToPath(new URL('../pool/worker.mjs', import.meta.url));
 function roundSummary(r: RoundResult): RoundSummary {
   const latency_ns: Record<string, HistogramSummary> = {};
   for (const [name, h] of r.aggregate.histograms) {
-    const m = /^op\.([a-z_]+)\.latency_ns$/.exec(name);
-    if (m !== null) latency_ns[m[1]!] = summarize(h);
+    const op = latencyOpOf(name);
+    if (op !== null) latency_ns[op] = summarize(h);
   }
   const s: RoundSched | null = r.sched;
   return {

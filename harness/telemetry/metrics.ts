@@ -17,9 +17,10 @@
 // as `record_control_mode`.
 
 import { Counter, Gauge, Registry } from 'prom-client';
-import { isSwitchable, METADATA_CLASSES, modeName, SWITCHABLE_CLASSES, type FieldRecord, type MetadataClass, type SwitchableClass } from '../../engine/index.ts';
+import { isSwitchable, modeName, SWITCHABLE_CLASSES, type FieldRecord, type MetadataClass, type SwitchableClass } from '../../engine/index.ts';
 import type { Cell } from '../plan/matrix.ts';
-import { ENUM_FIELDS, FLAG_FIELDS, LATENCY_FIELDS, VALUE_FIELDS } from '../record/fields.ts';
+import { FLAG_FIELDS, LATENCY_FIELDS, VALUE_FIELDS } from '../record/fields.ts';
+import { parseKey } from '../record/keys.ts';
 import type { WindowDelta } from '../record/recorder.ts';
 import type { SparseCounts } from '../record/bucket-counts.ts';
 import { COUNT_BUCKETS, HdrHistogramMetric, SECONDS_BUCKETS } from './hdr-histogram-metric.ts';
@@ -40,8 +41,6 @@ export const LATENCY_METRIC: Record<string, string> = {
 
 /** Count-like card fields → the histogram of their per-record values. */
 export const VALUE_METRIC = (field: string): string => `shadowbench_record_${field}`;
-
-const CLASS_SET = new Set<string>(METADATA_CLASSES);
 
 /** Field tables list names or { field } entries. */
 const fieldNames = (xs: readonly (string | { field: string })[] | undefined): string[] => (xs ?? []).map((x) => (typeof x === 'string' ? x : x.field));
@@ -220,73 +219,69 @@ export class RunMetrics {
     return { ...this.labelsOf(cell), metadata_class: cls, control_mode: isSwitchable(cls) ? modeName(cls, cell.modeSet.modes[cls]) : 'keep_local' };
   }
 
-  private counter(cell: Cell, base: Labels, key: string, v: number): void {
-    const parts = key.split('.');
+  private counter(cell: Cell, base: Labels, name: string, v: number): void {
+    const key = parseKey(name);
     const c = this.counters;
-    if (parts[0] === 'op') {
-      if (parts.length === 2 && parts[1] === 'late_starts') c.lateStarts.inc(base, v);
-      else if (parts.length === 3 && parts[2] === 'ok') c.operations.inc({ ...base, op_kind: parts[1]! }, v);
-      else if (parts.length === 3 && parts[2] === 'retries') c.retries.inc({ ...base, op_kind: parts[1]! }, v);
-      else if (parts.length === 4 && parts[2] === 'error') c.operationErrors.inc({ ...base, op_kind: parts[1]!, error: parts[3]! }, v);
-      return;
-    }
-    if (parts[0] === 'errors' && parts.length === 2) {
-      c.attemptErrors.inc({ ...base, error: parts[1]! }, v);
-      if (parts[1] === 'busy') c.busy.inc(base, v);
-      if (parts[1] === 'write_conflict') c.conflicts.inc(base, v);
-      return;
-    }
-    if (parts[0] === 'gap' && parts.length === 3 && CLASS_SET.has(parts[1]!)) {
-      c.gaps.inc({ ...this.classLabels(cell, parts[1] as MetadataClass), field: parts[2]! }, v);
-      return;
-    }
-    const cls = parts[0]!;
-    if (!CLASS_SET.has(cls)) return;
-    const mc = cls as MetadataClass;
-    const cl = this.classLabels(cell, mc);
-    if (parts.length === 2) {
-      c.records.inc({ ...cl, operation: parts[1]! }, v);
-      return;
-    }
-    if (parts.length !== 3) return;
-    const [, field, value] = parts as [string, string, string];
-    if (value === 'sum') return; // the per-record histograms carry the sums
-    if (fieldNames(FLAG_FIELDS[mc]).includes(field) && (value === 'true' || value === 'false')) {
-      c.flags.inc({ ...cl, field, value }, v);
-      if (value === 'true' && field === 'session_not_found') c.sessionNotFound.inc(cl, v);
-      if (value === 'true' && field === 'torn') c.torn.inc(cl, v);
-      return;
-    }
-    if (fieldNames(ENUM_FIELDS[mc]).includes(field)) {
-      if (field === 'shard_id') c.shardSessions.inc({ ...cl, shard_id: value }, v);
-      else if (field === 'shadow_verdict') c.verdicts.inc({ ...cl, shadow_verdict: value }, v);
-      else if (field === 'control_mode') c.modeRecords.inc({ ...cl, record_control_mode: value }, v);
-      else if (field === 'refresh_reason') c.refreshReasons.inc({ ...cl, refresh_reason: value }, v);
+    switch (key.kind) {
+      case 'late_starts':
+        c.lateStarts.inc(base, v);
+        return;
+      case 'op':
+        if (key.figure === 'ok') c.operations.inc({ ...base, op_kind: key.op }, v);
+        else if (key.figure === 'retries') c.retries.inc({ ...base, op_kind: key.op }, v);
+        return;
+      case 'op_error':
+        c.operationErrors.inc({ ...base, op_kind: key.op, error: key.code }, v);
+        return;
+      case 'attempt_error':
+        c.attemptErrors.inc({ ...base, error: key.code }, v);
+        if (key.code === 'busy') c.busy.inc(base, v);
+        if (key.code === 'write_conflict') c.conflicts.inc(base, v);
+        return;
+      case 'gap':
+        c.gaps.inc({ ...this.classLabels(cell, key.cls), field: key.field }, v);
+        return;
+      case 'record_count':
+        c.records.inc({ ...this.classLabels(cell, key.cls), operation: key.operation }, v);
+        return;
+      case 'value': {
+        const { cls, field, value } = key;
+        const cl = this.classLabels(cell, cls);
+        if (fieldNames(FLAG_FIELDS[cls]).includes(field) && (value === 'true' || value === 'false')) {
+          c.flags.inc({ ...cl, field, value }, v);
+          if (value === 'true' && field === 'session_not_found') c.sessionNotFound.inc(cl, v);
+          if (value === 'true' && field === 'torn') c.torn.inc(cl, v);
+        } else if (field === 'shard_id') c.shardSessions.inc({ ...cl, shard_id: value }, v);
+        else if (field === 'shadow_verdict') c.verdicts.inc({ ...cl, shadow_verdict: value }, v);
+        else if (field === 'control_mode') c.modeRecords.inc({ ...cl, record_control_mode: value }, v);
+        else if (field === 'refresh_reason') c.refreshReasons.inc({ ...cl, refresh_reason: value }, v);
+        return;
+      }
+      default:
+        // Sums ride on the histograms; per-operation flags and winsorized sums are the gate's.
+        return;
     }
   }
 
-  private histogram(cell: Cell, base: Labels, connection: number, key: string, buckets: SparseCounts): void {
-    const parts = key.split('.');
-    if (parts[0] === 'op' && parts.length === 3) {
-      const name = parts[2] === 'latency_ns' ? 'shadowbench_operation_latency_seconds' : parts[2] === 'service_ns' ? 'shadowbench_operation_service_seconds' : null;
-      if (name !== null) this.hists.get(name)!.addBuckets({ ...base, op_kind: parts[1]! }, buckets);
+  private histogram(cell: Cell, base: Labels, connection: number, name: string, buckets: SparseCounts): void {
+    const key = parseKey(name);
+    if (key.kind === 'op') {
+      const metric = key.figure === 'latency_ns' ? 'shadowbench_operation_latency_seconds' : key.figure === 'service_ns' ? 'shadowbench_operation_service_seconds' : null;
+      if (metric !== null) this.hists.get(metric)!.addBuckets({ ...base, op_kind: key.op }, buckets);
       return;
     }
-    const cls = parts[0]!;
-    if (!CLASS_SET.has(cls)) return;
-    const mc = cls as MetadataClass;
-    const cl = this.classLabels(cell, mc);
-    if (parts.length === 3 && parts[2] === 'duration_ns') {
-      this.hists.get('shadowbench_field_operation_duration_seconds')!.addBuckets({ ...cl, operation: parts[1]! }, buckets);
+    if (key.kind === 'duration' && key.figure === 'histogram') {
+      this.hists.get('shadowbench_field_operation_duration_seconds')!.addBuckets({ ...this.classLabels(cell, key.cls), operation: key.operation }, buckets);
       return;
     }
-    if (parts.length !== 2) return;
-    const field = parts[1]!;
-    if ((LATENCY_FIELDS[mc] ?? []).some((f) => f.field === field) && LATENCY_METRIC[field] !== undefined) {
+    if (key.kind !== 'field' || key.figure !== 'histogram') return;
+    const { cls, field } = key;
+    const cl = this.classLabels(cell, cls);
+    if ((LATENCY_FIELDS[cls] ?? []).some((f) => f.field === field) && LATENCY_METRIC[field] !== undefined) {
       this.hists.get(LATENCY_METRIC[field])!.addBuckets(cl, buckets);
       return;
     }
-    if ((VALUE_FIELDS[mc] ?? []).some((f) => f.field === field)) {
+    if ((VALUE_FIELDS[cls] ?? []).some((f) => f.field === field)) {
       const w = this.hists.get(VALUE_METRIC(field))!.addBuckets(cl, buckets);
       if (field === 'snapshot_age_commits') this.windowMax(cell, 'snapshotAge', cl, connection, w.max);
       if (field === 'active_sessions_in_shard') this.windowMax(cell, 'activeSessions', cl, connection, w.max);

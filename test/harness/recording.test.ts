@@ -12,6 +12,8 @@ import { openDatabase, REQUIRED_FIELDS, type FieldRecord, type Connection } from
 import { Xorshift32 } from '../../engine/shared/random.ts';
 import { bucketIndex, bucketValue, bucketWidth, BucketCounts } from '../../harness/record/bucket-counts.ts';
 import { Recorder } from '../../harness/record/recorder.ts';
+import { attemptErrorKey, opKey, parseKey, recordKey, winsorizedKey } from '../../harness/record/keys.ts';
+import { CARDS } from '../../harness/cards/cards.ts';
 
 test('bucket indexes are HdrHistogram\'s (3 significant digits), from 0 to 60 s in ns', () => {
   const h = hdr.build({ bitBucketSize: 64, numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: 60e9, autoResize: false, useWebAssembly: false }) as hdr.JsHistogram;
@@ -121,6 +123,34 @@ test('head sampling keeps whole transactions, chosen by trace id; unsampled ones
     const got = byTrace(samples);
     assert.ok(want.size > 3, `${want.size} sampled transactions`);
     assert.equal([...got].sort(), [...want].sort(), 'the sampled transactions, each with all its records');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('every figure a recorder names reads back as a typed key, and the cards name figures that exist', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-keys-'));
+  try {
+    const recorder = new Recorder(0, { sampleRatio: 1, timeRatio: 1 });
+    recorder.active = true;
+    const names = new Set<string>();
+    exercise((db) => db.connect({ sink: recorder.sink }), dir);
+    recorder.op('write', 1, 1, 1.001, 'busy', 1);
+    recorder.count(attemptErrorKey('busy'));
+    const w = recorder.flush();
+    for (const k of Object.keys(w.counters)) names.add(k);
+    for (const k of Object.keys(w.histograms)) names.add(k);
+    const unknown = [...names].filter((n) => parseKey(n).kind === 'other' && !n.startsWith('samples.'));
+    assert.equal(unknown, [], 'names parseKey cannot read');
+    const kinds = new Set([...names].map((n) => parseKey(n).kind));
+    for (const k of ['op', 'op_error', 'attempt_error', 'record_count', 'duration', 'field', 'value', 'op_flag'] as const) assert.ok(kinds.has(k), `a ${k} key was recorded`);
+    assert.equal(parseKey(opKey.error('write', 'busy')), { kind: 'op_error', op: 'write', code: 'busy' });
+    assert.equal(parseKey(winsorizedKey(recordKey.field('M6', 'alloc_ns'))), { kind: 'field', cls: 'M6', field: 'alloc_ns', figure: 'wsum' });
+    assert.equal(parseKey(recordKey.gap('M11', 'shard_id')), { kind: 'gap', cls: 'M11', field: 'shard_id' });
+    assert.equal(parseKey(recordKey.opFlag('M4', 'reuse', 'cookie_match', false)), { kind: 'op_flag', cls: 'M4', operation: 'reuse', field: 'cookie_match', value: false });
+    for (const card of Object.values(CARDS)) {
+      for (const z of card.zero_contracts ?? []) assert.is.not(parseKey(z).kind, 'other', `${card.metadata_class} zero contract ${z}`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
