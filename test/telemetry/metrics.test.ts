@@ -172,7 +172,7 @@ test('CLI: a run serves /metrics while it goes on; an unreachable --push is repo
     const spec = join(tmp, 'tiny-telemetry.json');
     writeFileSync(spec, JSON.stringify(telemetrySpec('tiny-telemetry', 1500)));
     const [metricsPort, deadPort] = [await freePort(), await freePort()];
-    const running = cli(['run', '--workload', spec, '--modes', 'legacy', '--rounds', '1', '--out', join(tmp, 'out'), '--json', '--metrics-port', String(metricsPort), '--push', `http://127.0.0.1:${deadPort}`]);
+    const running = cli(['run', '--workload', spec, '--modes', 'legacy', '--rounds', '4', '--out', join(tmp, 'out'), '--json', '--metrics-port', String(metricsPort), '--push', `http://127.0.0.1:${deadPort}`]);
     let scraped = '';
     let finished = false;
     void running.then(() => (finished = true));
