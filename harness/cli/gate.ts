@@ -15,8 +15,8 @@ Judges a run: for M1, M6 and M11, the candidate mode against the card's
 baseline comparator on the workloads the card names — exact zero-tolerance
 counts (divergences, session_not_found), fired fallback triggers, and per
 round, paired: Student's t on the log ratios with its 95% interval (the
-Wilcoxon signed-rank test and Cliff's delta beside it). Throughput and median
-latency decide, as one Holm family over the whole run; tail percentiles are
+Wilcoxon signed-rank test and Cliff's delta beside it). Median latency decides,
+as one Holm family over the whole run; throughput and tail percentiles are
 reported, never deciding. Every comparison carries its minimum detectable
 effect (MDE, 80% power at the Holm level of a lone change): one that saw no
 significant change but could have missed more than --max-mde is

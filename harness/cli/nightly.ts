@@ -38,11 +38,11 @@ Runs the quick canonical suite and the cards' one-machine E2E cells (M1's c8 mix
 contention: ${NIGHTLY_SHAPE.defaultRounds} rounds of ${NIGHTLY_SHAPE.sliceMs} ms slices per mode set after a calibration and a warm-up round: under
 three minutes on two cores), imports it into the results store, and judges it:
   - against the accepted baseline of this machine's hardware signature, cell by cell (Welch's t on
-    the log values of the rounds, 95% interval, Cliff's delta); throughput and median latency
-    decide, tail percentiles are reported; a significant regression must also stand outside the
+    the log values of the rounds, 95% interval, Cliff's delta); median latency decides,
+    throughput and tail percentiles are reported; a significant regression must also stand outside the
     night-to-night noise of the history (a t prediction interval over the past nights), else it
     is reported as suspect, not failed;
-  - against the history of every metric (throughput and median latency of each cell): a step
+  - against the history of every deciding metric (median latency of each cell): a step
     (Pettitt, permutation test) or a slow drift (Mann-Kendall, Sen's slope) is a change point;
     one noisy night never is;
   - by the promotion gate (a rollback verdict fails the night, unless the baseline had it too).

@@ -52,7 +52,7 @@ Options:
   --seed N               seed of the operation streams, the round orders and the faults (default 1)
   --duration MS          the slice length operation counts are calibrated to, in ms (default 100; e.g. 250, or 1s)
   --target-mde R         after --rounds, keep adding rounds to a group until every deciding comparison
-                         (throughput and median latency of each mode set against its all-legacy one) can see
+                         (median latency of each mode set against its all-legacy one) can see
                          a change of R (0 < R < 1, e.g. 0.05: 80% power at the gate's alpha), or --max-time is spent
   --max-time T           the run's time budget for --target-mde (e.g. 3m, 90s; default 10m)
   --inject CLASS.FAULT=VALUE[@SET]

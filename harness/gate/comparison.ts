@@ -23,7 +23,7 @@ export interface Comparison {
   cell_group: string;
   metric: string;
   better: 'higher' | 'lower';
-  /** Throughput and median latency decide verdicts; tail percentiles are reported, never deciding. */
+  /** Median latency decides verdicts; throughput and tail percentiles are reported, never deciding. */
   deciding: boolean;
   baseline_rounds: number[];
   candidate_rounds: number[];

@@ -2,8 +2,8 @@
 // the card's baseline comparator, on the workloads the card names, with the
 // numbers behind every reason. Zero-tolerance contracts are exact counts;
 // performance is judged per round, paired (comparison.ts). Every deciding
-// comparison of the run (throughput and median latency of every class's
-// candidate cells) is one Holm family, so the run's chance of any false
+// comparison of the run (the median latency of every class's candidate
+// cells; docs/measurement.md says why not throughput) is one Holm family, so the run's chance of any false
 // regression is alpha however many cells and classes it holds; tails are a
 // family of their own, reported and never deciding. Requirements the run
 // could not exercise are listed as not run.

@@ -152,7 +152,7 @@ function comparisons(r: GateReport): string {
     `<td>${c.ci === null ? '–' : `[${(c.ci.lower * 100).toFixed(1)}%, ${(c.ci.upper * 100).toFixed(1)}%]`}</td><td>${c.p_adjusted === null ? '–' : c.p_adjusted.toFixed(4)}</td>` +
     `<td>${esc(mdeText(c.mde))}</td><td>${c.outcome}${c.inconclusive_reason === null ? '' : ` (${c.inconclusive_reason.replace(/_/g, ' ')})`}</td></tr>`);
   if (rows.length === 0) return '';
-  return `<h2>Comparisons</h2><p>Throughput and median latency decide (one Holm family at alpha ${r.options.alpha}); tails are reported. MDE: the smallest change the comparison could detect with ${Math.round(r.options.power * 100)}% power.</p>` +
+  return `<h2>Comparisons</h2><p>Median latency decides (one Holm family at alpha ${r.options.alpha}); throughput and tails are reported. MDE: the smallest change the comparison could detect with ${Math.round(r.options.power * 100)}% power.</p>` +
     `<table><tr><th>cells</th><th>metric</th><th>decides</th><th>change</th><th>95% CI</th><th>p (Holm)</th><th>MDE</th><th>outcome</th></tr>${rows.join('')}</table>`;
 }
 

@@ -86,7 +86,7 @@ export function comparisonTable(cs: readonly Comparison[]): string[] {
 
 export function reportMarkdown(r: GateReport): string {
   const out = [`## shadowbench gate — run \`${r.run_id}\``, '', `hardware \`${r.hardware_signature}\`, commit \`${r.git_commit ?? 'unknown'}\`${r.fault_injection ? ', **fault injection on**' : ''}`, ''];
-  out.push(`Deciding metrics: throughput and median latency, one Holm family over the run at alpha ${r.options.alpha}; tails are reported, never deciding. ` +
+  out.push(`Deciding metric: median latency, one Holm family over the run at alpha ${r.options.alpha}; throughput and tails are reported, never deciding. ` +
     `MDE: the smallest change each comparison could detect with ${Math.round(r.options.power * 100)}% power; not significant with an MDE above ${(r.options.max_mde * 100).toFixed(0)}% is inconclusive.`, '');
   out.push('| class | verdict | selected primitive |', '|---|---|---|');
   for (const v of r.verdicts) out.push(`| ${v.metadata_class} | **${ICON[v.verdict]}**${v.inconclusive ? ' (inconclusive)' : ''} | ${v.card.selected_primitive} |`);

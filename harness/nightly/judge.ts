@@ -1,7 +1,7 @@
 // The nightly verdict, as a pure function of what the store and the run hold:
 // tonight's run against the accepted baseline of the same hardware signature
 // and every metric's history of nights (change points). The night's
-// families are explicit: throughput and median latency decide (tails are
+// families are explicit: median latency decides (throughput and tails are
 // reported), the gate's deciding comparisons form one Holm family and the
 // baseline's another, and the histories' change points a third, their
 // alphas adding up to the night's (shape.ts). A

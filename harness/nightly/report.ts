@@ -29,7 +29,7 @@ export function nightlyMarkdown(r: NightlyReport): string {
     : `Baseline \`${r.baseline.name}\`: run \`${r.baseline.run_id}\` — ${r.comparisons.total} comparisons (${r.comparisons.deciding} deciding): ${r.comparisons.no_change} no change, ` +
       `${r.comparisons.inconclusive} inconclusive, ${r.comparisons.moved} moved; median MDE of the deciding ones ${mdeText(r.comparisons.median_deciding_mde)}.`);
   const f = r.families;
-  out.push('', `Families: throughput and median latency decide, tails are reported. Night alpha ${f.night_alpha}: the gate's deciding comparisons at ${f.gate_alpha} (Holm), ` +
+  out.push('', `Families: median latency decides; throughput and tails are reported. Night alpha ${f.night_alpha}: the gate's deciding comparisons at ${f.gate_alpha} (Holm), ` +
     `the baseline's ${f.baseline_deciding} at ${f.baseline_alpha} (Holm; night-to-night noise test at ${f.night_noise_alpha === null ? 'off' : f.night_noise_alpha.toPrecision(2)} each); ` +
     `change points at ${f.change_point_alpha} over ${f.change_point_series} series (Bonferroni). A comparison that could miss a change larger than ${(f.max_mde * 100).toFixed(0)}% (its MDE, 80% power) is inconclusive.`);
   out.push('');
