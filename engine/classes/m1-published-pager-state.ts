@@ -9,13 +9,16 @@
 //                 under the publish lock and compared with the seqlock copy.
 
 import { faultOf, type ClassFaults, type DatabaseConfig } from '../config.ts';
-import type { ModeIndex, ShadowVerdict } from '../fields.ts';
+import { MODE_INDEX, type ModeIndex, type ShadowVerdict } from '../fields.ts';
 import { COL, kindOf } from '../records/columns.ts';
 import { nowMs } from '../shared/clock.ts';
 import { CTL, M1, type SharedDatabase } from '../shared/layout.ts';
 import { lock, unlock } from '../shared/mutex.ts';
 import { hash32 } from '../shared/random.ts';
 import { injectDelay, verdictIndex, type ClassContext } from './context.ts';
+
+// Mode indexes as plain constants: read on every operation.
+const { legacy: MODE_LEGACY, shadow_compare: MODE_SHADOW, new: MODE_NEW } = MODE_INDEX;
 
 export interface PagerSummary {
   sequence_value: number;
@@ -98,7 +101,7 @@ export class M1PublishedPagerState {
     unlock(this.w, M1.PUBLISH_LOCK);
     // Polling mode skips the wake-up, unless condvar waiters from before a
     // mode change are still asleep: they must not wait out their timeout.
-    if (mode !== 2 || Atomics.load(this.w, M1.WAITERS) > 0) Atomics.notify(this.w, M1.SEQ);
+    if (mode !== MODE_NEW || Atomics.load(this.w, M1.WAITERS) > 0) Atomics.notify(this.w, M1.SEQ);
     if (sink !== null) {
       const o = sink.open(PUBLISH, t0);
       const r = sink.rows;
@@ -122,7 +125,7 @@ export class M1PublishedPagerState {
     const retries = this.seqlockRead(out);
     let verdict: ShadowVerdict = 'none';
     const torn = checkWord(out) !== this.checkCopy;
-    if (mode === 1 && this.ctx.shadowSampled) verdict = this.compareLocked(out);
+    if (mode === MODE_SHADOW && this.ctx.shadowSampled) verdict = this.compareLocked(out);
     this.lastRetries = retries;
     if (sink !== null) {
       const o = sink.open(READ, t0);
@@ -214,11 +217,11 @@ export class M1PublishedPagerState {
     const mode = this.mode();
     const t0 = nowMs();
     const s = emptySummary();
-    const out: WaitOutcome = mode === 2 ? this.pollWait(target, timeoutMs, s, t0) : this.condvarWait(target, timeoutMs, s, t0);
+    const out: WaitOutcome = mode === MODE_NEW ? this.pollWait(target, timeoutMs, s, t0) : this.condvarWait(target, timeoutMs, s, t0);
     const t1 = nowMs();
     out.wait_ns = Math.round((t1 - t0) * 1e6);
     let verdict: ShadowVerdict = 'none';
-    if (mode === 1 && this.ctx.shadowSampled) {
+    if (mode === MODE_SHADOW && this.ctx.shadowSampled) {
       this.seqlockRead(s);
       verdict = this.compareLocked(s);
     }

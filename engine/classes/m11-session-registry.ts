@@ -6,13 +6,16 @@
 //                 shard; the global table's answer is the one used.
 
 import { faultOf, type ClassFaults, type DatabaseConfig } from '../config.ts';
-import type { ModeIndex } from '../fields.ts';
+import { MODE_INDEX, type ModeIndex } from '../fields.ts';
 import { COL, kindOf } from '../records/columns.ts';
 import { nowMs } from '../shared/clock.ts';
 import { CTL, REG, registryTableWords, type SharedDatabase } from '../shared/layout.ts';
 import { lock, tryLock, unlock } from '../shared/mutex.ts';
 import { hash32 } from '../shared/random.ts';
 import { injectDelay, type ClassContext } from './context.ts';
+
+// Mode indexes as plain constants: read on every operation.
+const { legacy: MODE_LEGACY, shadow_compare: MODE_SHADOW, new: MODE_NEW } = MODE_INDEX;
 
 const C = COL.M11;
 const BEGIN = kindOf('M11', 'begin');
@@ -70,15 +73,15 @@ export class M11SessionRegistry {
     const mode = this.mode();
     const expectedTable = 1 + shardOf(sessionId, this.shards);
     let actualTable = expectedTable;
-    if (mode !== 0 && this.faults.misroute !== undefined && this.shards > 1 && this.ctx.rng.chance(this.faults.misroute)) {
+    if (mode !== MODE_LEGACY && this.faults.misroute !== undefined && this.shards > 1 && this.ctx.rng.chance(this.faults.misroute)) {
       actualTable = 1 + ((expectedTable - 1 + 1 + (this.ctx.rng.nextU32() % (this.shards - 1))) % this.shards);
     }
     const session: Session = { session_id: sessionId, mode, expectedTable, actualTable };
     const t0 = this.startOp();
     let waitMs = 0;
     let active = 0;
-    if (mode !== 2) ({ waitMs, active } = this.insert(0, sessionId, slot, snapshotSeq));
-    if (mode !== 0) {
+    if (mode !== MODE_NEW) ({ waitMs, active } = this.insert(0, sessionId, slot, snapshotSeq));
+    if (mode !== MODE_LEGACY) {
       const r = this.insert(actualTable, sessionId, slot, snapshotSeq);
       waitMs += r.waitMs;
       active = r.active;
@@ -97,8 +100,8 @@ export class M11SessionRegistry {
     let found: boolean;
     let notFound: boolean;
     // shadow_compare outside its sampled fraction asks the global table (the oracle) alone.
-    const compared = session.mode === 1 && this.ctx.shadowSampled;
-    const routed = this.find(session.mode === 0 || (session.mode === 1 && !compared) ? 0 : session.expectedTable, session.session_id);
+    const compared = session.mode === MODE_SHADOW && this.ctx.shadowSampled;
+    const routed = this.find(session.mode === MODE_LEGACY || (session.mode === MODE_SHADOW && !compared) ? 0 : session.expectedTable, session.session_id);
     let waitMs = routed.waitMs;
     notFound = !routed.found;
     found = routed.found;
@@ -118,8 +121,8 @@ export class M11SessionRegistry {
     let waitMs = 0;
     let active = 0;
     let missing = false;
-    if (session.mode !== 2) ({ waitMs, active } = this.remove(0, session.session_id));
-    if (session.mode !== 0) {
+    if (session.mode !== MODE_NEW) ({ waitMs, active } = this.remove(0, session.session_id));
+    if (session.mode !== MODE_LEGACY) {
       const r = this.remove(session.expectedTable, session.session_id);
       waitMs += r.waitMs;
       active = r.active;
@@ -221,7 +224,7 @@ export class M11SessionRegistry {
     const o = sink.open(kind, t0);
     const r = sink.rows;
     r[o + C.session_id] = s.session_id;
-    r[o + C.shard_id] = s.mode === 0 ? 0 : s.expectedTable - 1;
+    r[o + C.shard_id] = s.mode === MODE_LEGACY ? 0 : s.expectedTable - 1;
     r[o + C.lock_wait_ns] = Math.round(waitMs * 1e6);
     r[o + C.active_sessions_in_shard] = active;
     r[o + C.control_mode] = s.mode;

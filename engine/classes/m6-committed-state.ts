@@ -6,7 +6,7 @@
 // shadow_compare: both; fields compared one by one; the legacy result is used.
 
 import { faultOf, type ClassFaults, type DatabaseConfig } from '../config.ts';
-import type { FieldDiff, ModeIndex } from '../fields.ts';
+import { MODE_INDEX, type FieldDiff, type ModeIndex } from '../fields.ts';
 import { CLASS_INDEX, COL, kindOf } from '../records/columns.ts';
 import type { RecordSink } from '../records/sink.ts';
 import { nowMs } from '../shared/clock.ts';
@@ -14,6 +14,9 @@ import { CTL, M6, SNAP, ringSize, type SharedDatabase } from '../shared/layout.t
 import { lock, unlock } from '../shared/mutex.ts';
 import type { PageStore } from '../store/page-store.ts';
 import { injectDelay, type ClassContext } from './context.ts';
+
+// Mode indexes as plain constants: read on every operation.
+const { legacy: MODE_LEGACY, shadow_compare: MODE_SHADOW, new: MODE_NEW } = MODE_INDEX;
 
 export interface CommittedState {
   commit_seq: number;
@@ -74,7 +77,7 @@ export class M6CommittedState {
     injectDelay(this.ctx, 'M6');
     let verdict = NONE;
     let diffs: FieldDiff[] | null = null;
-    if (mode === 1 && this.ctx.shadowSampled) {
+    if (mode === MODE_SHADOW && this.ctx.shadowSampled) {
       // Shadow: both reads under the mutex, so no publish can fall between them.
       lock(this.w, M6.MUTEX);
       this.readInner(out);
@@ -86,7 +89,7 @@ export class M6CommittedState {
       unlock(this.w, M6.MUTEX);
       diffs = diffStates(out, candidate, this.allowed);
       verdict = diffs.length === 0 ? MATCH : DIVERGED;
-    } else if (mode !== 2) {
+    } else if (mode !== MODE_NEW) {
       // legacy, or shadow_compare outside its sampled fraction: the oracle path alone.
       lock(this.w, M6.MUTEX);
       this.readInner(out);
@@ -178,7 +181,7 @@ export class M6CommittedState {
    * published (it may trail, e.g. under the stale-publish fault).
    */
   bindableFloor(committedSeq: number): number {
-    if (this.mode() === 0 && Atomics.load(this.ctl, CTL.M6_DIAGNOSTICS) === 0) return committedSeq;
+    if (this.mode() === MODE_LEGACY && Atomics.load(this.ctl, CTL.M6_DIAGNOSTICS) === 0) return committedSeq;
     const s = Atomics.load(this.w, M6.RING_CURRENT);
     return Math.min(committedSeq, Atomics.load(this.w, M6.RING + s * M6.RING_STRIDE + SNAP.VISIBLE_COMMIT_SEQ));
   }
@@ -205,7 +208,7 @@ export class M6CommittedState {
     const mode = this.mode();
     let allocMs = 0;
     let published: CommittedState | null = null;
-    if (mode !== 0 || Atomics.load(this.ctl, CTL.M6_DIAGNOSTICS) === 1) {
+    if (mode !== MODE_LEGACY || Atomics.load(this.ctl, CTL.M6_DIAGNOSTICS) === 1) {
       const stale = this.faults.stale_publish !== undefined && this.ctx.rng.chance(this.faults.stale_publish);
       published = stale ? { ...prev, generation } : { ...next, generation };
       const a0 = nowMs();
@@ -296,11 +299,11 @@ export function switchM6Mode(shared: SharedDatabase, config: DatabaseConfig, mod
   try {
     const old = Atomics.load(ctl, CTL.MODE_M6);
     const publishing = old !== 0 || Atomics.load(ctl, CTL.M6_DIAGNOSTICS) === 1;
-    if (mode !== 0 && !publishing) {
+    if (mode !== MODE_LEGACY && !publishing) {
       const cur = emptyStateFromWords(w);
       publishSlot(w, ringSize(config), cur, cur.commit_seq);
     }
-    if (mode === 0 && old !== 0) Atomics.store(ctl, CTL.M6_DIAGNOSTICS, 1);
+    if (mode === MODE_LEGACY && old !== 0) Atomics.store(ctl, CTL.M6_DIAGNOSTICS, 1);
     Atomics.store(ctl, CTL.MODE_M6, mode);
   } finally {
     unlock(w, M6.MUTEX);
