@@ -148,21 +148,24 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
   const workDir = join(o.runDir, 'work');
   mkdirSync(workDir, { recursive: true });
   const fixtures = new Map<string, Fixture>();
-  const pools = new Map<number, Piscina>();
   const results = new Map<string, CellResult>();
   const total = o.groups.reduce((n, g) => n + g.cells.length, 0) * o.rounds;
   let done = 0;
   const traced = new Set<string>();
   if (o.traceOut != null) mkdirSync(o.traceOut, { recursive: true });
 
-  const poolFor = (cell: Cell): Piscina => {
-    let pool = pools.get(cell.concurrency);
-    if (pool === undefined) {
-      pool = new Piscina({ filename: WORKER, minThreads: cell.concurrency, maxThreads: cell.concurrency, concurrentTasksPerWorker: 1, idleTimeout: 60_000 });
-      pools.set(cell.concurrency, pool);
-      o.onPool?.(pool);
+  // One pool for the whole run, as many threads as its largest group has connections: a pool thread holds
+  // ~45 MB (its heap and the harness's modules), and a pool per concurrency kept c1, c4 and c8's 13 threads
+  // alive together. Threads start on demand (minThreads 0), so a c1 group does not share the CPU with
+  // seven starting threads, and a larger group reuses the ones that exist.
+  const maxThreads = Math.max(1, ...o.groups.flatMap((g) => g.cells.map((c) => c.concurrency)));
+  const pool = { current: null as Piscina | null };
+  const poolFor = (): Piscina => {
+    if (pool.current === null) {
+      pool.current = new Piscina({ filename: WORKER, minThreads: 0, maxThreads, concurrentTasksPerWorker: 1, idleTimeout: 10 * 60_000 });
+      o.onPool?.(pool.current);
     }
-    return pool;
+    return pool.current;
   };
   const resultOf = (cell: Cell): CellResult => {
     let r = results.get(cell.id);
@@ -222,7 +225,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
       let outcome;
       try {
         outcome = await runGroup(group, {
-          pool: poolFor(first), engine: engineOf(first), fixture: await fixtureOf(first), seed: o.seed,
+          pool: poolFor(), engine: engineOf(first), fixture: await fixtureOf(first), seed: o.seed,
           faultsOf: (cell) => resultOf(cell).faults, workDir, traceOut, traceIn: o.traceIn ?? null,
           triggers: o.triggers ?? DEFAULT_TRIGGER_CONFIG, sampleRatio: o.sampleRatio ?? DEFAULT_SAMPLE_RATIO, fieldRecords: o.fieldRecords ?? true,
           shadowSampleRatio: o.shadowSampleRatio ?? 1, rounds: o.rounds, warmupRounds: o.warmupRounds ?? 0,
@@ -248,7 +251,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
       collectGarbage();
     }
   } finally {
-    await Promise.all([...pools.values()].map((p) => p.destroy()));
+    await pool.current?.destroy();
     rmSync(workDir, { recursive: true, force: true });
   }
 

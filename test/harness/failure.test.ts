@@ -84,7 +84,7 @@ test('a killed worker fails its group naming the connection; the next group runs
   const results = outcome as CellResult[];
 
   assert.ok(killed !== null, 'a worker was killed');
-  assert.is(pools.length, 2, 'one pool per concurrency level');
+  assert.is(pools.length, 1, 'one pool for the run: the next group runs on it, the dead thread replaced');
   const [legacy, fresh, c1legacy, c1new] = results;
   assert.ok(legacy !== undefined && fresh !== undefined && c1legacy !== undefined && c1new !== undefined);
   // The killed connection's group: both mode sets failed with the cause.
