@@ -10,7 +10,7 @@
 // baseline).
 
 import { Xorshift32 } from '../../engine/shared/random.ts';
-import type { CellRecord, RunRecord } from '../../harness/output/write.ts';
+import type { CellRecord, RunRecord } from '../../harness/results/record.ts';
 import type { RoundSummary } from '../../harness/run/runner.ts';
 
 const KINDS: Record<string, string[]> = {
