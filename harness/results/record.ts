@@ -29,7 +29,8 @@ export const ClassFaults = z.object({
   misroute: z.number().optional(),
   torn_read: z.number().optional(),
 });
-export const FaultConfig = z.partialRecord(metadataClass, ClassFaults);
+/** Faults by where they are injected: a metadata class's path, or every transaction (`TXN`). */
+export const FaultConfig = z.partialRecord(z.enum([...METADATA_CLASSES, 'TXN']), ClassFaults);
 
 export const RunConfig = z.object({
   seed: z.int(),

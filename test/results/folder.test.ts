@@ -22,7 +22,7 @@ test('a real run folder reads back as the run held it in memory', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sbtest-results-'));
   try {
     const workloads = loadSuite().filter((w) => w.spec.name === 'commutative-inserts');
-    const faults = { M6: { stale_publish: 0.3 } };
+    const faults = { M6: { stale_publish: 0.3 }, TXN: { delay_ns: 50 } };
     const groups = planMatrix({ workloads, modeSets: parseModeSets('legacy,shadow_compare'), variants: ['reference', 'sqlite'], backends: ['memory'], concurrency: [2], duration_ms: 300 });
     const start = Date.now();
     const results = await runMatrix({ groups, rounds: 3, seed: 3, faults, runDir: dir, sliceMs: 200, engines: engineAdapters(['reference', 'sqlite'], null) });
