@@ -4,7 +4,7 @@
 // URLs have their password redacted.
 //
 // JSON output (`--json`), keys sorted at every level:
-//   migrate  { schema: "shadowbench.store-migrate/1", store, steps: [{direction, version, name}], status }
+//   migrate  { schema: "shadowbench.store-migrate/1", store, steps: [{direction, version, name, note?}], status }
 //   status   { schema: "shadowbench.store-status/1", store, current, latest, applied, pending, unknown, empty }
 //   check    { schema: "shadowbench.store-check/1", store, events: [{code, level, domain, detail, trace_correlation}], summary }
 //   import   { schema: "shadowbench.store-import/1", store, run_id, cells, histograms, fallbacks }
