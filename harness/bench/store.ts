@@ -1,10 +1,12 @@
 // `npm run bench:store`: rows per second writing a nightly's results (run,
 // cells, per-field histograms) into the results store, SQLite and
-// PostgreSQL in one run. A real run of the harness provides the results; it
-// is imported again and again under fresh run ids. PostgreSQL is a
-// throwaway local cluster (the tests' own), so no server is needed.
+// PostgreSQL in one run. A real run of the harness provides the results,
+// read back from its folder once; they are imported again and again under
+// fresh run ids, from memory, as the nightly imports. PostgreSQL is a
+// throwaway local cluster (harness/store/throwaway-postgres.ts, the tests'
+// too), so no server is needed.
 
-import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,11 +14,12 @@ import { loadSuite } from '../spec/load.ts';
 import { planMatrix } from '../plan/matrix.ts';
 import { parseModeSets } from '../plan/modes.ts';
 import { runMatrix } from '../run/runner.ts';
-import { runRecordOf, writeRun, type RunRecord } from '../output/write.ts';
-import { runEnvironment } from '../output/environment.ts';
-import { importRunFolder } from '../store/ingest.ts';
+import { runRecordOf, writeRun } from '../output/write.ts';
+import { readRunFolder, type RunFolder } from '../results/folder.ts';
+import { openStore, type Store } from '../store/connect.ts';
+import { importRun } from '../store/ingest.ts';
 import { migrateTo } from '../store/migrate.ts';
-import { freshStore, type TestDialect } from '../../test/store/databases.ts';
+import { freshPgDatabase, startPostgres } from '../store/throwaway-postgres.ts';
 
 const { values } = parseArgs({ options: { imports: { type: 'string', default: '20' }, json: { type: 'boolean' } } });
 const imports = Number(values.imports);
@@ -35,24 +38,32 @@ async function makeRun(dir: string): Promise<string> {
   return runDir;
 }
 
-/** A copy of the run folder under a new run id. */
-function copyAs(src: string, dir: string, id: string): string {
-  const dst = join(dir, id);
-  cpSync(src, dst, { recursive: true });
-  const run = JSON.parse(readFileSync(join(dst, 'run.json'), 'utf8')) as RunRecord;
-  writeFileSync(join(dst, 'run.json'), JSON.stringify({ ...run, run_id: id }));
-  return dst;
+/** The run under a new run id. */
+const renamed = (f: RunFolder, id: string): RunFolder => ({ ...f, run: { ...f.run, run_id: id }, summary: { ...f.summary, run_id: id } });
+
+type Dialect = 'sqlite' | 'postgres';
+
+/** An empty store of the dialect: a SQLite file in `dir`, or a database on a throwaway PostgreSQL cluster. */
+async function emptyStore(dialect: Dialect, dir: string): Promise<{ store: Store; dispose(): Promise<void> }> {
+  if (dialect === 'sqlite') {
+    const store = openStore({ dialect: 'sqlite', path: join(dir, 'bench.db') });
+    return { store, dispose: () => store.close() };
+  }
+  const server = await startPostgres();
+  const db = await freshPgDatabase(server);
+  const store = openStore({ dialect: 'postgres', url: db.url });
+  return { store, async dispose() { await store.close(); await db.drop(); server.stop(); } };
 }
 
-async function bench(dialect: TestDialect, src: string, dir: string): Promise<{ dialect: string; imports: number; rows: number; seconds: number; rows_per_s: number; ms_per_nightly: number }> {
-  const { store, dispose } = await freshStore(dialect);
+async function bench(dialect: Dialect, src: RunFolder, dir: string): Promise<{ dialect: string; imports: number; rows: number; seconds: number; rows_per_s: number; ms_per_nightly: number }> {
+  const { store, dispose } = await emptyStore(dialect, dir);
   try {
     await migrateTo(store);
-    const folders = Array.from({ length: imports }, (_, i) => copyAs(src, dir, `${dialect}-${i}`));
+    const runs = Array.from({ length: imports }, (_, i) => renamed(src, `${dialect}-${i}`));
     let rows = 0;
     const t0 = performance.now();
-    for (const f of folders) {
-      const r = await importRunFolder(store, f);
+    for (const f of runs) {
+      const r = await importRun(store, f);
       rows += 1 + r.cells + r.histograms;
     }
     const seconds = (performance.now() - t0) / 1000;
@@ -64,8 +75,8 @@ async function bench(dialect: TestDialect, src: string, dir: string): Promise<{ 
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-bench-store-'));
 log('running a nightly-shaped harness run to import …');
-const src = await makeRun(dir);
-log(`run folder: ${readdirSync(join(src, 'histograms')).length} cells`);
+const src = readRunFolder(await makeRun(dir));
+log(`run folder: ${src.run.cells.length} cells`);
 const results = [];
 for (const d of ['sqlite', 'postgres'] as const) {
   log(`importing ${imports} times into ${d} …`);
@@ -77,4 +88,5 @@ else {
   for (const r of results) process.stdout.write(`${r.dialect.padEnd(9)} ${String(r.imports).padStart(7)} ${String(r.rows).padStart(6)} ${r.seconds.toFixed(2).padStart(9)} ${String(r.rows_per_s).padStart(8)} ${String(r.ms_per_nightly).padStart(16)}\n`);
   process.stdout.write('rows = 1 run + its cells + one histogram row per (cell, field); SQLite is a WAL file, PostgreSQL a local throwaway cluster (fsync off)\n');
 }
+rmSync(dir, { recursive: true, force: true });
 process.exit(0);

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { ArmsError, compareArms, compareRuns, type RunComparison } from '../gate/compare.ts';
 import { mdeText, type Comparison } from '../gate/comparison.ts';
 import { DEFAULT_GATE, type GateOptions } from '../gate/options.ts';
-import { GateInputError, loadGateInput } from '../gate/report.ts';
+import { RunFolderError, readRunRecord } from '../results/folder.ts';
 import { fractionArg } from './verdict-args.ts';
 import { EXIT_INCONCLUSIVE, formatTable, stableJson, UsageError, parseVerbArgs, type Verb } from './verb.ts';
 
@@ -74,14 +74,14 @@ export const compareVerb: Verb = {
     const options: GateOptions = { ...DEFAULT_GATE, alpha: fractionArg('compare', 'alpha', values.alpha, DEFAULT_GATE.alpha), max_mde: fractionArg('compare', 'max-mde', values['max-mde'], DEFAULT_GATE.max_mde) };
     let result: RunComparison;
     try {
-      if (values.arms === undefined) result = compareRuns(loadGateInput(resolve(positionals[0]!)).run, loadGateInput(resolve(positionals[1]!)).run, options);
+      if (values.arms === undefined) result = compareRuns(readRunRecord(resolve(positionals[0]!)), readRunRecord(resolve(positionals[1]!)), options);
       else {
         const arms = values.arms.split(',').map((s) => s.trim());
         if (arms.length !== 2 || arms.some((a) => a === '')) throw new UsageError(`shadowbench compare: --arms takes two arm labels A,B, got '${values.arms}'`);
-        result = compareArms(loadGateInput(resolve(positionals[0]!)).run, arms[0]!, arms[1]!, options);
+        result = compareArms(readRunRecord(resolve(positionals[0]!)), arms[0]!, arms[1]!, options);
       }
     } catch (err) {
-      if (err instanceof GateInputError || err instanceof ArmsError) {
+      if (err instanceof RunFolderError || err instanceof ArmsError) {
         io.err(`shadowbench compare: ${err.message}\n`);
         return 2;
       }

@@ -4,7 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_GATE } from '../gate/options.ts';
-import { GateInputError, buildReport, loadGateInput, reportJson, reportMarkdown } from '../gate/report.ts';
+import { buildReport, loadGateInput, reportJson, reportMarkdown } from '../gate/report.ts';
+import { RunFolderError } from '../results/folder.ts';
 import { reportHtml } from '../gate/html.ts';
 import { fractionArg } from './verdict-args.ts';
 import { EXIT_INCONCLUSIVE, UsageError, parseVerbArgs, type Verb } from './verb.ts';
@@ -71,7 +72,7 @@ export const gateVerb: Verb = {
       input = loadGateInput(resolve(positionals[0]!));
       report = buildReport(input, options);
     } catch (err) {
-      if (err instanceof GateInputError) throw new UsageError(`shadowbench gate: ${err.message}`);
+      if (err instanceof RunFolderError) throw new UsageError(`shadowbench gate: ${err.message}`);
       throw err;
     }
     const text = format === 'json' ? reportJson(report) : format === 'html' ? reportHtml(report, input.run, input.summaries ?? []) : reportMarkdown(report);

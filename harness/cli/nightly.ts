@@ -4,8 +4,8 @@
 // judgement: accept a baseline, acknowledge a change point, mute a metric.
 
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { GateInputError, buildReport, loadGateInput, reportJson, reportMarkdown } from '../gate/report.ts';
+import { join, resolve } from 'node:path';
+import { buildReport, gateInputOf, reportJson, reportMarkdown } from '../gate/report.ts';
 import { reportHtml } from '../gate/html.ts';
 import { judgeNight, type Annotation } from '../nightly/judge.ts';
 import { nightlyJson, nightlyMarkdown } from '../nightly/report.ts';
@@ -13,11 +13,13 @@ import { nightlyHtml } from '../nightly/html.ts';
 import { DEFAULT_BASELINE_NAME, DEFAULT_HISTORY_NIGHTS, DEFAULT_NOISE_NIGHTS, NIGHT_ALPHA, NIGHT_GATE, NIGHTLY_SHAPE } from '../nightly/shape.ts';
 import { acceptRun, annotate, annotationsOf, baselineRun, nightlyHistory, recordGateDecisions, storedRun, verdictsOf } from '../nightly/stored.ts';
 import { runEnvironment } from '../output/environment.ts';
-import { StoreError, describeTarget, openStore, redactUrl, storeTarget, type Store } from '../store/connect.ts';
-import { importRunFolder } from '../store/ingest.ts';
+import { executeRun } from '../run/execute.ts';
+import { StoreError, StoreUnavailableError, connectStore, describeTarget, redactUrl, storeTarget, type Store } from '../store/connect.ts';
+import { importRun } from '../store/ingest.ts';
 import { ensureReady } from '../store/migrate.ts';
-import { RUN_OPTIONS, executeRun } from './run.ts';
-import { intArg } from './run-args.ts';
+import { progress } from './progress.ts';
+import { RUN_OPTIONS } from './run.ts';
+import { RESULTS_DIR, intArg, parseRunSettings } from './run-args.ts';
 import { fractionArg } from './verdict-args.ts';
 import { EXIT_INCONCLUSIVE, UsageError, parseVerbArgs, stableJson, type Io, type Verb } from './verb.ts';
 
@@ -93,9 +95,16 @@ async function withStore<T>(url: string | undefined, io: Io, what: string, fn: (
   try {
     target = storeTarget(url);
   } catch (err) {
-    throw new UsageError(`shadowbench nightly: ${(err as Error).message}`);
+    throw new UsageError(`shadowbench nightly: ${(err as Error).message} (see 'shadowbench nightly --help')`);
   }
-  const store = openStore(target);
+  let store: Store;
+  try {
+    store = await connectStore(target);
+  } catch (err) {
+    if (!(err instanceof StoreUnavailableError)) throw err;
+    io.err(`shadowbench nightly: ${what}: ${err.message}\n`);
+    return null;
+  }
   try {
     await ensureReady(store);
     return await fn(store);
@@ -115,9 +124,14 @@ async function runNightly(v: Values, io: Io, argv: readonly string[]): Promise<n
   const options = { ...NIGHT_GATE, max_mde: fractionArg('nightly', 'max-mde', v['max-mde'], NIGHT_GATE.max_mde) };
   // The store must be usable before two minutes go into a run it could not keep.
   if ((await withStore(v.store, io, 'before the run', async () => true)) === null) return 2;
-  const outcome = await executeRun({ ...v, json: false }, io, argv, null, { ...NIGHTLY_SHAPE, print: false, nightly: name });
-  if (outcome.run === null || outcome.runDir === null) return 2;
-  const { run, runDir } = outcome;
+  const settings = parseRunSettings(v, NIGHTLY_SHAPE);
+  const outcome = await executeRun({
+    settings, outDir: resolve(v.out ?? RESULTS_DIR), argv, nightly: name, record: v.record === true,
+    log: (text) => io.err(text), quiet: v.quiet === true, progress: progress(io, v.quiet !== true),
+  });
+  if (outcome.folder === null) return 2;
+  const { folder, runDir } = outcome;
+  const { run } = folder;
   // A report that cannot be written (full disk, no permission) is said, and the night still judged and printed: nothing recorded is lost.
   const unwritten: string[] = [];
   const save = (file: string, text: string, append = false): void => {
@@ -127,20 +141,13 @@ async function runNightly(v: Values, io: Io, argv: readonly string[]): Promise<n
       unwritten.push(`cannot write ${file}: ${(err as Error).message}`);
     }
   };
-  let gateInput;
-  try {
-    gateInput = loadGateInput(runDir);
-  } catch (err) {
-    if (!(err instanceof GateInputError)) throw err;
-    io.err(`shadowbench nightly: the run folder cannot be judged: ${err.message}\n`);
-    return 2;
-  }
+  const gateInput = gateInputOf(folder);
   const gate = buildReport(gateInput, options);
   save(join(runDir, 'gate.json'), reportJson(gate));
   save(join(runDir, 'gate.md'), reportMarkdown(gate));
   save(join(runDir, 'gate.html'), reportHtml(gate, gateInput.run, gateInput.summaries ?? []));
   const report = await withStore(v.store, io, `judging ${runDir} (the run folder is kept; import it later with 'shadowbench store import')`, async (store) => {
-    await importRunFolder(store, runDir);
+    await importRun(store, folder);
     await recordGateDecisions(store, gate, `nightly:${who(v)}`);
     const hw = run.environment.hardware_signature;
     const baseline = await baselineRun(store, name, hw);

@@ -13,7 +13,8 @@ import { isTool, TOOLS } from '../profile/clinic.ts';
 import { PROFILED_ENV } from '../profile/other-threads.mjs';
 import { profileSession, type Session } from '../profile/session.ts';
 import { RESULTS_DIR, RUN_OPTIONS, parseRunSettings } from './run-args.ts';
-import { RUN_ID_ENV, runId } from './run.ts';
+import { runId } from '../run/execute.ts';
+import { RUN_ID_ENV } from './run.ts';
 import { UsageError, parseVerbArgs, stableJson, type Io, type Verb } from './verb.ts';
 
 const OPTIONS = {

@@ -3,10 +3,10 @@
 // against other modes, backends or faults. The workloads, concurrency levels
 // and seed come from the recorded run.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { RunRecord } from '../output/write.ts';
-import { RUN_OPTIONS, executeRun } from './run.ts';
+import { resolve } from 'node:path';
+import { RunFolderError, readRunRecord } from '../results/folder.ts';
+import type { RunRecord } from '../results/record.ts';
+import { RUN_OPTIONS, runAndPrint } from './run.ts';
 import { UsageError, parseVerbArgs, type Verb } from './verb.ts';
 
 // The trace decides the slices: rounds, warm-up and their lengths come from the recorded run.
@@ -59,23 +59,22 @@ export const replayVerb: Verb = {
     }
     if (positionals.length !== 1) throw new UsageError(`shadowbench replay: expected one run folder, got ${positionals.length} (see 'shadowbench replay --help')`);
     const dir = resolve(positionals[0]!);
-    const runFile = join(dir, 'run.json');
-    if (!existsSync(runFile)) throw new UsageError(`shadowbench replay: ${runFile}: no such file (not a run folder)`);
     let run: RunRecord;
     try {
-      run = JSON.parse(readFileSync(runFile, 'utf8')) as RunRecord;
+      run = readRunRecord(dir);
     } catch (err) {
-      throw new UsageError(`shadowbench replay: ${runFile}: ${(err as Error).message}`);
+      if (err instanceof RunFolderError) throw new UsageError(`shadowbench replay: ${err.message}`);
+      throw err;
     }
-    if (run.format !== 'shadowbench-run' || !run.config.trace_recorded) throw new UsageError(`shadowbench replay: ${dir} has no recorded trace (run it with --record)`);
+    if (!run.config.trace_recorded) throw new UsageError(`shadowbench replay: ${dir} has no recorded trace (run it with --record)`);
     const recordedLevels = [...new Set(run.cells.map((c) => c.concurrency))];
     const concurrency = values.concurrency ?? recordedLevels.join(',');
     for (const c of concurrency.split(',')) {
       if (!recordedLevels.includes(Number(c.replace(/^c/, '')))) throw new UsageError(`shadowbench replay: concurrency ${c} was not recorded (recorded: ${recordedLevels.join(', ')})`);
     }
-    return (await executeRun({
+    return runAndPrint({
       ...values, concurrency, workload: run.config.workloads.map((w) => w.file), seed: String(run.config.seed),
       full: true, rounds: String(run.config.rounds), 'warmup-rounds': String(run.config.warmup_rounds ?? 0),
-    }, io, argv, dir)).exitCode;
+    }, io, argv, dir);
   },
 };

@@ -10,12 +10,13 @@ import { applyInjections, ModeSetError, parseModeSets, type ModeSet } from '../p
 import { DEFAULT_SLICE_MS } from '../run/runner.ts';
 import type { TargetMde } from '../run/target.ts';
 import { DEFAULT_SAMPLE_RATIO } from '../record/recorder.ts';
-import { SpecError, resolveWorkloads, type LoadedSpec } from '../spec/load.ts';
+import { SpecError, resolveWorkloads } from '../spec/load.ts';
 import { CARDS, TRIGGERS } from '../cards/cards.ts';
 import { parseProfile, type TriggerConfig } from '../cards/evaluator.ts';
 import type { KillSwitchProfile } from '../cards/types.ts';
 import { parsePushUrl, PushUrlError } from '../telemetry/serve.ts';
 import { otlpTracesUrl, SpanUrlError } from '../telemetry/spans.ts';
+import type { RunSettings } from '../run/settings.ts';
 import { UsageError, type parseVerbArgs } from './verb.ts';
 
 export const RUN_OPTIONS = {
@@ -60,34 +61,6 @@ export interface RunShape {
   sliceMs?: number;
   /** Add a group for every one-machine E2E requirement of a switchable class's card the planned matrix does not cover (the nightly). */
   cardRequirements?: boolean;
-}
-
-/** Everything a run needs from its command line, checked. */
-export interface RunSettings {
-  /** Run-wide faults; faults scoped to one mode set (`@SET`) are on that set. */
-  faults: FaultConfig;
-  variants: EngineVariant[];
-  engines: EngineAdapters;
-  triggers: TriggerConfig;
-  sampleRatio: number;
-  shadowSampleRatio: number;
-  backends: Backend[] | undefined;
-  concurrency: number[] | undefined;
-  seed: number;
-  metricsPort: number;
-  pushUrl: URL | null;
-  otlp: string | null;
-  duration_ms: number | undefined;
-  /** The slice length operation counts are calibrated to (ms). */
-  sliceMs: number;
-  /** --target-mde / --max-time, or null. */
-  target: TargetMde | null;
-  quick: boolean;
-  rounds: number;
-  warmupRounds: number;
-  modeSets: ModeSet[];
-  workloads: LoadedSpec[];
-  groups: Group[];
 }
 
 export function intArg(name: string, v: string | undefined, fallback: number, min = 1, verb = 'run'): number {

@@ -2,21 +2,13 @@
 // Exit 0 when every cell ran, 1 when a cell failed (or reached a different
 // final state than its siblings), 2 on bad input.
 
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { EngineError } from '../../engine/index.ts';
-import { runRecordOf, writeRun, type RunRecord } from '../output/write.ts';
 import { writeGateReports } from '../output/gate-reports.ts';
 import { firstScreen } from '../output/screen.ts';
-import { FixtureError } from '../run/fixture.ts';
-import { runMatrix } from '../run/runner.ts';
-import { targetMdeLoop } from '../run/target.ts';
-import { SpecError } from '../spec/load.ts';
-import { RunMetrics } from '../telemetry/metrics.ts';
-import { pushMetrics, serveMetrics, type MetricsServer, type PushResult } from '../telemetry/serve.ts';
-import { SpanSink, type SpanReport } from '../telemetry/spans.ts';
+import { executeRun } from '../run/execute.ts';
 import { progress } from './progress.ts';
-import { RESULTS_DIR, RUN_OPTIONS, parseRunSettings, type RunShape, type RunValues } from './run-args.ts';
+import { RESULTS_DIR, RUN_OPTIONS, parseRunSettings, type RunValues } from './run-args.ts';
 import { UsageError, parseVerbArgs, stableJson, type Io, type Verb } from './verb.ts';
 
 export { RUN_OPTIONS } from './run-args.ts';
@@ -82,129 +74,36 @@ Options:
 Exit status: 0 all cells ran, 1 a cell failed, 2 bad input.
 `;
 
-export function runId(now: Date, seed: number): string {
-  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-s${seed}-${process.pid}`;
-}
-
-export interface ParsedRun {
-  values: RunValues;
-}
-
 /**
  * Set by `shadowbench profile` on the run it profiles, so it knows the run
  * folder (and can point clinic's --dest into it) before the run starts.
  */
 export const RUN_ID_ENV = 'SHADOWBENCH_RUN_ID';
 
-/** The run id from RUN_ID_ENV if set (a plain folder name, not yet a run), else a fresh one. */
-function chooseRunId(outDir: string, started: Date, seed: number): string {
+/** The run id from RUN_ID_ENV if set (a plain folder name, not yet a run), else undefined (a fresh one). */
+function runIdFromEnv(outDir: string): string | undefined {
   const given = process.env[RUN_ID_ENV];
-  if (given === undefined || given === '') return runId(started, seed);
+  if (given === undefined || given === '') return undefined;
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(given)) throw new UsageError(`shadowbench run: ${RUN_ID_ENV}='${given}' is not a plain folder name (letters, digits, '.', '_', '-')`);
   if (existsSync(join(outDir, given, 'run.json'))) throw new UsageError(`shadowbench run: ${RUN_ID_ENV}=${given}: ${join(outDir, given)} already holds a run`);
   return given;
 }
 
-export interface RunOutcome {
-  exitCode: number;
-  /** Null when the run could not start (exit 2). */
-  runDir: string | null;
-  run: RunRecord | null;
-}
-
-export interface RunOptionsShape extends RunShape {
-  /** False: the caller prints its own report (no summary table, no run JSON). */
-  print?: boolean;
-  /** The nightly baseline name this run belongs to, recorded in its config. */
-  nightly?: string;
-}
-
-/** Shared by `run`, `replay` and `nightly`: everything but where the operations come from. */
-export async function executeRun(values: ParsedRun['values'], io: Io, argv: readonly string[], replayOf: string | null, shape: RunOptionsShape = {}): Promise<RunOutcome> {
-  const failed = (exitCode: number): RunOutcome => ({ exitCode, runDir: null, run: null });
-  const { faults, variants, engines, triggers, sampleRatio, shadowSampleRatio, backends, concurrency, seed, metricsPort, pushUrl, otlp, duration_ms, sliceMs, target, quick, rounds, warmupRounds, modeSets, workloads, groups } = parseRunSettings(values, shape);
-
-  const started = new Date();
+/** `run` and `replay`: checks the options, runs (harness/run/execute.ts) and prints the summary table or the run JSON. */
+export async function runAndPrint(values: RunValues, io: Io, argv: readonly string[], replayOf: string | null): Promise<number> {
+  const settings = parseRunSettings(values);
   const outDir = resolve(values.out ?? RESULTS_DIR);
-  const runDir = join(outDir, chooseRunId(outDir, started, seed));
-  mkdirSync(runDir, { recursive: true });
-  const telemetry = metricsPort > 0 || pushUrl !== null ? new RunMetrics({ run: runDir.split('/').pop()! }) : null;
-  if (telemetry !== null) for (const g of groups) for (const c of g.cells) telemetry.addCell(c);
-  let server: MetricsServer | null = null;
-  if (telemetry !== null && metricsPort > 0) {
-    try {
-      server = await serveMetrics(telemetry, metricsPort);
-    } catch (err) {
-      io.err(`shadowbench run: cannot serve metrics on 127.0.0.1:${metricsPort}: ${(err as Error).message}\n`);
-      return failed(2);
-    }
-    if (values.quiet !== true) io.err(`metrics: ${server.url}\n`);
-  }
-  const spans = new SpanSink({ run: runDir.split('/').pop()!, otlp, file: join(runDir, 'spans.jsonl') });
-  const bar = progress(io, values.quiet !== true);
-  const startMs = Date.now();
-  let results;
-  try {
-    results = await runMatrix({
-      groups, rounds, warmupRounds, sliceMs, seed, faults, runDir, triggers, sampleRatio, shadowSampleRatio, engines,
-      ...(target === null ? {} : { more: targetMdeLoop(target, groups) }),
-      traceOut: values.record === true ? join(runDir, 'trace') : null,
-      traceIn: replayOf === null ? null : join(replayOf, 'trace'),
-      onWindow: (cell, delta) => {
-        telemetry?.onWindow(cell, delta);
-        spans.onWindow(cell, delta);
-      },
-      onGroup: () => spans.flush(),
-      onRound: (cell, r, done, total) => {
-        telemetry?.onRound(cell, r);
-        if (r !== null) spans.onEvents(cell, r.events);
-        bar.tick(done, total, cell.id);
-      },
-    });
-  } catch (err) {
-    bar.stop();
-    await server?.close();
-    await spans.shutdown();
-    if (err instanceof FixtureError || err instanceof SpecError || err instanceof EngineError) {
-      io.err(`shadowbench run: ${err.message}\n`);
-      return failed(2);
-    }
-    throw err;
-  }
-  bar.stop();
-  await server?.close();
-  let pushed: PushResult | null = null;
-  if (telemetry !== null && pushUrl !== null) {
-    pushed = await pushMetrics(telemetry, pushUrl);
-    io.err(`shadowbench run: ${pushed.ok ? '' : 'warning: '}${pushed.message}\n`);
-  }
-  const spanReport: SpanReport = await spans.shutdown();
-  if (spanReport.dropped > 0 || spanReport.failed > 0) {
-    io.err(`shadowbench run: warning: spans: ${spanReport.exported} of ${spanReport.ended} exported to ${spanReport.destination}, ${spanReport.failed} failed, ${spanReport.dropped} dropped${spanReport.errors.length > 0 ? ` (${spanReport.errors[0]})` : ''}\n`);
-  } else if (values.quiet !== true) {
-    io.err(`spans: ${spanReport.exported} exported to ${spanReport.destination}\n`);
-  }
-  const endMs = Date.now();
-  const run = runRecordOf({
-    run_id: runDir.split('/').pop()!, started, ended: new Date(endMs), argv, results,
-    config: {
-      seed, rounds, warmup_rounds: warmupRounds, schedule: 'interleaved', quick, duration_ms: duration_ms ?? null, variants, mode_sets: modeSets.map((m) => m.label),
-      workloads: workloads.map((w) => ({ name: w.spec.name, file: w.file, fixture_sha256: w.spec.fixture.sha256 ?? null })),
-      backends: backends ?? null, concurrency: concurrency ?? null, faults,
-      mode_set_faults: Object.fromEntries(modeSets.filter((m) => Object.keys(m.faults).length > 0).map((m) => [m.label, m.faults])),
-      target_mde: target?.mde ?? null, max_time_ms: target?.maxTimeMs ?? null,
-      window_ms: sliceMs, trace_recorded: values.record === true, replay_of: replayOf, nightly: shape.nightly ?? null,
-    },
+  const outcome = await executeRun({
+    settings, outDir, argv, runId: runIdFromEnv(outDir), replayOf, record: values.record === true,
+    log: (text) => io.err(text), quiet: values.quiet === true, progress: progress(io, values.quiet !== true),
   });
+  if (outcome.folder === null) return outcome.exitCode;
+  const { exitCode, runDir, folder: { run, summary }, telemetry } = outcome;
   const cells = run.cells;
-  const engineComparison = writeRun(runDir, run, results, startMs, endMs);
-  for (const r of results) r.aggregate.destroy();
-  const exitCode = run.totals.failed > 0 || run.totals.correctness_failures > 0 ? 1 : 0;
-  // The caller (print: false) reports, gate included.
-  if (shape.print === false) return { exitCode, runDir, run };
-  const gate = writeGateReports(runDir);
+  const engineComparison = summary.engine_comparison;
+  const gate = writeGateReports(runDir, outcome.folder);
   if (values.json === true) {
-    const telemetryOut = { spans: spanReport, push: pushed, metrics_port: metricsPort === 0 ? null : metricsPort };
+    const telemetryOut = telemetry;
     const gateOut = { files: gate.written, problems: gate.problems, verdicts: gate.report?.verdicts.map((v) => ({ metadata_class: v.metadata_class, verdict: v.verdict, reasons: v.reasons })) ?? null };
     io.out(`${stableJson({ run_dir: runDir, exit_code: exitCode, telemetry: telemetryOut, totals: run.totals, engine_comparison: engineComparison, gate: gateOut, cells: cells.map((c) => ({ id: c.id, variant: c.variant, status: c.status, throughput_ops_s: c.throughput_ops_s, usable_for_gate: c.usable_for_gate, failures: c.failures, gaps: c.gaps, not_reported: c.not_reported, correctness: c.correctness })) })}\n`);
   } else {
@@ -212,7 +111,7 @@ export async function executeRun(values: ParsedRun['values'], io: Io, argv: read
     if (values.verbose === true) io.out(`\n${readFileSync(join(runDir, 'summary.txt'), 'utf8')}`);
     io.out(`results: ${runDir}\n`);
   }
-  return { exitCode, runDir, run };
+  return exitCode;
 }
 
 export const runVerb: Verb = {
@@ -226,6 +125,6 @@ export const runVerb: Verb = {
       io.out(RUN_USAGE);
       return 0;
     }
-    return (await executeRun(values, io, argv, null)).exitCode;
+    return runAndPrint(values, io, argv, null);
   },
 };

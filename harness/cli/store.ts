@@ -4,15 +4,17 @@
 // URLs have their password redacted.
 //
 // JSON output (`--json`), keys sorted at every level:
-//   migrate  { schema: "shadowbench.store-migrate/1", store, steps: [{direction, version, name}], status }
+//   migrate  { schema: "shadowbench.store-migrate/1", store, steps: [{direction, version, name, note?}], status }
 //   status   { schema: "shadowbench.store-status/1", store, current, latest, applied, pending, unknown, empty }
 //   check    { schema: "shadowbench.store-check/1", store, events: [{code, level, domain, detail, trace_correlation}], summary }
-//   import   { schema: "shadowbench.store-import/1", store, run_id, cells, histograms }
-// Exit codes: 0 ok; 1 check failed, store error or schema too old/new; 2 usage.
+//   import   { schema: "shadowbench.store-import/1", store, run_id, cells, histograms, fallbacks }
+// Exit codes: 0 ok; 1 check failed, store error or schema too old/new; 2 usage,
+// a store that cannot be opened or reached, a run folder that cannot be read.
 
+import { RunFolderError, readRunFolder } from '../results/folder.ts';
 import { checkStore } from '../store/check.ts';
-import { StoreError, describeTarget, openStore, redactUrl, storeTarget, type Store } from '../store/connect.ts';
-import { importRunFolder } from '../store/ingest.ts';
+import { StoreError, StoreUnavailableError, connectStore, describeTarget, redactUrl, storeTarget, type Store } from '../store/connect.ts';
+import { importRun } from '../store/ingest.ts';
 import { migrateTo, migrationStatus, type MigrationStatus } from '../store/migrate.ts';
 import { UsageError, formatTable, parseVerbArgs, stableJson, type Io, type Verb } from './verb.ts';
 
@@ -23,8 +25,9 @@ const USAGE = `Usage: shadowbench store <migrate|status|check> [options]
   status    the schema version of the store and its applied and pending migrations
   check     drift gate: policy matrix, models, live schema and round trips;
             exits 1 on any error-level event
-  import    store a run folder (run.json, histograms/*.hlog) in one transaction;
-            an empty embedded store is migrated first
+  import    store a run folder (run.json, summary.json, histograms/*.hlog) in one
+            transaction; a missing, truncated or corrupt file is named and
+            nothing is stored; an empty embedded store is migrated first
 
 Options:
   --store URL   SQLite file path, sqlite:// URL or postgres:// URL
@@ -32,6 +35,10 @@ Options:
   --to N        migrate only: target schema version (0 reverts every migration)
   --json        machine-readable output
   -h, --help    show this help
+
+Exit status: 0 ok; 1 check failed, a store error, or a schema too old or new;
+2 bad input: usage, a store that cannot be opened, is not a database or cannot
+be reached, a run folder that cannot be read.
 `;
 
 const OPTIONS = { store: { type: 'string' }, json: { type: 'boolean' }, to: { type: 'string' } } as const;
@@ -50,7 +57,14 @@ function statusText(s: MigrationStatus): string {
 }
 
 async function withStore(url: string | undefined, fn: (store: Store) => Promise<number>): Promise<number> {
-  const store = openStore(storeTarget(url));
+  let target;
+  try {
+    target = storeTarget(url);
+  } catch (err) {
+    if (err instanceof StoreError) throw new UsageError(`shadowbench store: ${err.message} (see 'shadowbench store --help')`);
+    throw err;
+  }
+  const store = await connectStore(target);
   try {
     return await fn(store);
   } finally {
@@ -86,7 +100,7 @@ export const storeVerb: Verb = {
             const status = await migrationStatus(store);
             if (json) io.out(`${stableJson({ schema: 'shadowbench.store-migrate/1', store: status.store, steps, status })}\n`);
             else {
-              for (const s of steps) io.out(`${s.direction === 'up' ? 'applied' : 'reverted'} ${s.version} ${s.name}\n`);
+              for (const s of steps) io.out(`${s.direction === 'up' ? 'applied' : 'reverted'} ${s.version} ${s.name}${s.note === undefined ? '' : ` (${s.note})`}\n`);
               if (steps.length === 0) io.out('nothing to do\n');
               io.out(statusText(status));
             }
@@ -112,18 +126,25 @@ export const storeVerb: Verb = {
             }
             return report.summary.passed ? 0 : 1;
           });
-        case 'import':
+        case 'import': {
+          // The whole folder is read and checked before the store is touched.
+          const folder = readRunFolder(extra[0]!);
           return await withStore(values.store, async (store) => {
-            const r = await importRunFolder(store, extra[0]!);
+            const r = await importRun(store, folder);
             if (json) io.out(`${stableJson({ schema: 'shadowbench.store-import/1', store: describeTarget(store.target), ...r })}\n`);
             else io.out(`imported run ${r.run_id}: ${r.cells} cells, ${r.histograms} histograms, ${r.fallbacks} fallback(s) into ${describeTarget(store.target)}\n`);
             return 0;
           });
+        }
         default:
           throw new UsageError(`shadowbench store: unknown action '${action}' (known: migrate, status, check, import; see 'shadowbench store --help')`);
       }
     } catch (err) {
       if (err instanceof UsageError) throw err;
+      if (err instanceof StoreUnavailableError || err instanceof RunFolderError) {
+        io.err(`shadowbench store ${action}: ${err.message}\n`);
+        return 2;
+      }
       // Driver messages may quote the connection string; never let a password through.
       const message = err instanceof Error ? err.message : String(err);
       io.err(`shadowbench store ${action}: ${err instanceof StoreError ? '' : 'store error: '}${redactUrl(message)}\n`);

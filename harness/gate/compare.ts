@@ -4,7 +4,7 @@
 // another (reported, never deciding). Runs from different hardware
 // signatures are not comparable, and saying so is the answer.
 
-import type { CellRecord, RunRecord } from '../output/write.ts';
+import type { CellFigures, RunFigures } from '../results/record.ts';
 import { judgeFamily, measure, type Comparison } from './comparison.ts';
 import { DEFAULT_GATE, type GateOptions } from './options.ts';
 import { isDeciding, metricsOf, valuesToCompare } from './series.ts';
@@ -24,7 +24,7 @@ export interface RunComparison {
 }
 
 /** Every metric two cells both have, measured (not yet judged). `sameRun`: cells of one interleaved run, paired round by round. */
-function measureCells(label: string, a: CellRecord, b: CellRecord, sameRun: boolean): Comparison[] {
+function measureCells(label: string, a: CellFigures, b: CellFigures, sameRun: boolean): Comparison[] {
   const mb = metricsOf(b);
   return [...metricsOf(a)].flatMap(([metric, sa]) => {
     const sb = mb.get(metric);
@@ -40,7 +40,7 @@ export function judgeAll(name: string, comparisons: Comparison[], o: GateOptions
 }
 
 /** One cell against another (baseline first), judged on its own. */
-export const compareCells = (label: string, a: CellRecord, b: CellRecord, o: GateOptions = DEFAULT_GATE, sameRun = false): Comparison[] =>
+export const compareCells = (label: string, a: CellFigures, b: CellFigures, o: GateOptions = DEFAULT_GATE, sameRun = false): Comparison[] =>
   judgeAll(label, measureCells(label, a, b, sameRun), o);
 
 function counted(base: Omit<RunComparison, 'regressions' | 'improvements' | 'inconclusive'>): RunComparison {
@@ -49,7 +49,7 @@ function counted(base: Omit<RunComparison, 'regressions' | 'improvements' | 'inc
   return { ...base, regressions: n('regressed'), improvements: n('improved'), inconclusive: n('inconclusive') };
 }
 
-export function compareRuns(a: RunRecord, b: RunRecord, o: GateOptions = DEFAULT_GATE): RunComparison {
+export function compareRuns(a: RunFigures, b: RunFigures, o: GateOptions = DEFAULT_GATE): RunComparison {
   const base = {
     baseline_run: a.run_id, candidate_run: b.run_id, comparisons: [] as Comparison[],
     only_in_baseline: a.cells.filter((c) => !b.cells.some((d) => d.id === c.id)).map((c) => c.id),
@@ -74,19 +74,19 @@ export class ArmsError extends Error {
 }
 
 /** The cell's place without its arm: variant, workload, backend and concurrency. */
-export const cellGroup = (c: CellRecord): string => `${c.variant}.${c.workload}.${c.backend}.c${c.concurrency}`;
+export const cellGroup = (c: CellFigures): string => `${c.variant}.${c.workload}.${c.backend}.c${c.concurrency}`;
 
 /**
  * Arm `b` against arm `a` (mode-set labels) of one run, cell group by cell
  * group, paired round by round. Throws ArmsError for an unknown arm, the
  * same arm twice, or arms that share no cell group.
  */
-export function compareArms(run: RunRecord, a: string, b: string, o: GateOptions = DEFAULT_GATE): RunComparison {
+export function compareArms(run: RunFigures, a: string, b: string, o: GateOptions = DEFAULT_GATE): RunComparison {
   const arms = [...new Set(run.cells.map((c) => c.mode_set))];
   for (const arm of [a, b]) if (!arms.includes(arm)) throw new ArmsError(`--arms: no arm '${arm}' in run ${run.run_id} (its arms: ${arms.join(', ')})`);
   if (a === b) throw new ArmsError(`--arms: '${a}' is named twice; name two different arms`);
-  const ofArm = (arm: string): CellRecord[] => run.cells.filter((c) => c.mode_set === arm);
-  const other = (c: CellRecord, arm: string): CellRecord | undefined => ofArm(arm).find((d) => cellGroup(d) === cellGroup(c));
+  const ofArm = (arm: string): CellFigures[] => run.cells.filter((c) => c.mode_set === arm);
+  const other = (c: CellFigures, arm: string): CellFigures | undefined => ofArm(arm).find((d) => cellGroup(d) === cellGroup(c));
   const pairs = ofArm(a).flatMap((ca) => {
     const cb = other(ca, b);
     return cb === undefined ? [] : [[ca, cb] as const];

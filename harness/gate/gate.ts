@@ -12,7 +12,8 @@ import { SWITCHABLE_CLASSES, type SwitchableClass } from '../../engine/index.ts'
 import { CARDS } from '../cards/cards.ts';
 import { HAS_CONTROL_MODES, isEngineVariant } from '../engines/variants.ts';
 import type { FallbackEvent } from '../cards/evaluator.ts';
-import type { CellRecord, CellSummary, RunRecord } from '../output/write.ts';
+import type { CellRecord, RunRecord } from '../results/record.ts';
+import type { CellSummary } from '../results/summary.ts';
 import { cellGroup, judgeAll } from './compare.ts';
 import { describe, mdeText, measure, pct, type Comparison } from './comparison.ts';
 import { DEFAULT_GATE, type GateOptions } from './options.ts';

@@ -3,7 +3,8 @@
 // throughput by concurrency, M1 retry and spin distributions, and the
 // fallbacks on a time line; comparator engines beside the reference modes.
 
-import type { CellSummary, RunRecord } from '../output/write.ts';
+import type { RunRecord } from '../results/record.ts';
+import type { CellSummary } from '../results/summary.ts';
 import type { HistogramSummary } from '../record/aggregate.ts';
 import { latencyOpOf } from '../record/keys.ts';
 import { mdeText } from './comparison.ts';

@@ -3,11 +3,11 @@
 // that canonical form, and Markdown for a pull-request comment.
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { CellRecord, CellSummary, RunRecord } from '../output/write.ts';
 import { stableJson } from '../cli/verb.ts';
-import { compareEngines, type EngineComparison } from '../output/versus.ts';
+import { compareEngines } from '../output/versus.ts';
+import { readRunResults, type RunResults } from '../results/folder.ts';
+import type { CellRecord } from '../results/record.ts';
+import type { EngineComparison } from '../results/summary.ts';
 import { ns } from '../output/table.ts';
 import { mdeText, type Comparison } from './comparison.ts';
 import { gate, type GateInput, type Verdict } from './gate.ts';
@@ -31,23 +31,13 @@ export interface GateReport {
   trace_correlation: string;
 }
 
-export class GateInputError extends Error {
-  override readonly name = 'GateInputError';
-}
-
-export function loadGateInput(runDir: string): GateInput {
-  const read = (file: string): unknown => {
-    try {
-      return JSON.parse(readFileSync(join(runDir, file), 'utf8'));
-    } catch (err) {
-      throw new GateInputError(`${join(runDir, file)}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (not a run folder)' : (err as Error).message}`);
-    }
-  };
-  const run = read('run.json') as RunRecord;
-  if (run.format !== 'shadowbench-run') throw new GateInputError(`${join(runDir, 'run.json')}: not a shadowbench run record`);
-  const summary = read('summary.json') as { cells: CellSummary[] };
+/** What the gate judges, from a run in memory. */
+export function gateInputOf({ run, summary }: RunResults): GateInput {
   return { run, counters: new Map(summary.cells.map((c) => [c.id, c.counters])), summaries: summary.cells };
 }
+
+/** The gate's input from a run folder; a folder that cannot be read throws RunFolderError naming the file. */
+export const loadGateInput = (runDir: string): GateInput => gateInputOf(readRunResults(runDir));
 
 function unusable(c: CellRecord): string[] {
   return [...c.failures.map((f) => `failed: ${f}`), ...c.gaps.map((g) => `observability gap: ${g}`), ...c.correctness.map((m) => `correctness: ${m}`)];

@@ -3,7 +3,7 @@
 // value keeps its round number, so cells of one interleaved run pair up
 // round by round even when a kind is missing from some round.
 
-import type { CellRecord } from '../output/write.ts';
+import type { CellFigures } from '../results/record.ts';
 
 export interface Series {
   better: 'higher' | 'lower';
@@ -12,7 +12,7 @@ export interface Series {
   rounds: number[];
 }
 
-export function metricsOf(c: CellRecord): Map<string, Series> {
+export function metricsOf(c: CellFigures): Map<string, Series> {
   const ok = c.rounds.filter((r) => r.failures.length === 0);
   const out = new Map<string, Series>([['throughput_ops_s', { better: 'higher', values: ok.map((r) => r.throughput_ops_s), rounds: ok.map((r) => r.round) }]]);
   const kinds = new Set(ok.flatMap((r) => Object.keys(r.latency_ns)));
@@ -39,7 +39,7 @@ export function metricsOf(c: CellRecord): Map<string, Series> {
 export const isDeciding = (metric: string): boolean => metric.endsWith('.latency_p50_ns');
 
 /** The operation kind with the most operations over the cell's rounds that did not fail. */
-export function busiestKind(c: CellRecord): string | undefined {
+export function busiestKind(c: CellFigures): string | undefined {
   const kinds = new Map<string, number>();
   for (const r of c.rounds.filter((x) => x.failures.length === 0)) for (const [k, s] of Object.entries(r.latency_ns)) kinds.set(k, (kinds.get(k) ?? 0) + s.count);
   return [...kinds].sort((a, b) => b[1] - a[1])[0]?.[0];

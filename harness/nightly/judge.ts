@@ -22,7 +22,7 @@ import { mdeText, pct, type Comparison } from '../gate/comparison.ts';
 import type { GateOptions } from '../gate/options.ts';
 import { isDeciding, metricsOf } from '../gate/series.ts';
 import type { GateReport } from '../gate/report.ts';
-import type { RunRecord } from '../output/write.ts';
+import type { RunFigures, RunRecord } from '../results/record.ts';
 import { stableJson } from '../cli/verb.ts';
 import { DEFAULT_NOISE_NIGHTS, NIGHT_ALPHA, NIGHT_CHANGE_POINT, NIGHT_GATE } from './shape.ts';
 import { MIN_NIGHTS, detectChange, type ChangePoint, type ChangePointOptions } from './changepoint.ts';
@@ -45,9 +45,9 @@ export interface NightlyInput {
   run_exit_code: number;
   baseline_name: string;
   /** The accepted baseline run for this hardware signature, if any. */
-  baseline: RunRecord | null;
+  baseline: RunFigures | null;
   /** Earlier nights of the same baseline name and hardware signature, oldest first. */
-  history: readonly RunRecord[];
+  history: readonly RunFigures[];
   annotations: readonly Annotation[];
   gate: GateReport;
   /** The gate's verdicts on the baseline run, by class: a rollback already there is known, not new. */

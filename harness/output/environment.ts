@@ -5,23 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpus, totalmem, platform, arch, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { RunEnvironment } from '../results/record.ts';
 
 /** The harness's own checkout: the commit is the harness's, whatever the working directory (profile runs elsewhere). */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-export interface RunEnvironment {
-  git_commit: string | null;
-  git_dirty: boolean | null;
-  node_version: string;
-  platform: string;
-  arch: string;
-  kernel: string;
-  cpu_model: string;
-  cpu_count: number;
-  total_memory_bytes: number;
-  /** SHA-256 (first 16 hex) over CPU model, count, memory, platform and arch. */
-  hardware_signature: string;
-}
 
 function git(args: string[]): string | null {
   try {

@@ -1,11 +1,13 @@
 // The promotion gate's reports in the run folder (gate.json, gate.md,
 // gate.html), written as a run ends so the verdicts are one click away. The
 // same reports `shadowbench gate <run-dir>` prints, with its default options.
+// Judged from the run in memory when the caller has it; else read from the folder.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { reportHtml } from '../gate/html.ts';
-import { GateInputError, buildReport, loadGateInput, reportJson, reportMarkdown, type GateReport } from '../gate/report.ts';
+import { buildReport, gateInputOf, loadGateInput, reportJson, reportMarkdown, type GateReport } from '../gate/report.ts';
+import { RunFolderError, type RunResults } from '../results/folder.ts';
 
 const GATE_REPORT_FILES = ['gate.json', 'gate.md', 'gate.html'] as const;
 
@@ -18,12 +20,12 @@ export interface GateReports {
   problems: string[];
 }
 
-export function writeGateReports(runDir: string): GateReports {
+export function writeGateReports(runDir: string, results?: RunResults): GateReports {
   let input;
   try {
-    input = loadGateInput(runDir);
+    input = results === undefined ? loadGateInput(runDir) : gateInputOf(results);
   } catch (err) {
-    if (err instanceof GateInputError) return { report: null, written: [], problems: [`the run folder cannot be judged: ${err.message}`] };
+    if (err instanceof RunFolderError) return { report: null, written: [], problems: [`the run folder cannot be judged: ${err.message}`] };
     throw err;
   }
   const report = buildReport(input);

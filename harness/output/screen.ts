@@ -6,8 +6,8 @@
 
 import type { Comparison } from '../gate/comparison.ts';
 import type { GateReports } from './gate-reports.ts';
-import type { EngineComparison } from './versus.ts';
-import type { CellRecord, RunRecord } from './write.ts';
+import type { CellRecord, RunRecord } from '../results/record.ts';
+import type { EngineComparison } from '../results/summary.ts';
 
 /** Lines of the failed-or-diverged list before the rest is left to summary.txt. */
 const MAX_PROBLEM_LINES = 10;

@@ -2,10 +2,10 @@
 // latency percentiles, what the scheduler saw, errors), engines side by side
 // when several ran, then per cell the card fields' percentiles.
 
-import type { RoundSummary } from '../run/runner.ts';
-import type { CellRecord, CellSummary, RunRecord } from './write.ts';
+import type { CellRecord, RoundRecord, RunRecord } from '../results/record.ts';
+import type { CellSummary, EngineComparison } from '../results/summary.ts';
 import { parseKey } from '../record/keys.ts';
-import { headline, type EngineComparison } from './versus.ts';
+import { headline } from './versus.ts';
 
 /** ns → a short human figure. */
 export function ns(v: number): string {
@@ -34,7 +34,7 @@ function versusTable(comparisons: readonly EngineComparison[]): string {
 }
 
 /** The median of a cell's rounds' figure, or null where no round has it. */
-function medianOf(rounds: readonly RoundSummary[], figure: (r: RoundSummary) => number | null | undefined): number | null {
+function medianOf(rounds: readonly RoundRecord[], figure: (r: RoundRecord) => number | null | undefined): number | null {
   const xs = rounds.map(figure).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
   return xs.length === 0 ? null : xs[xs.length >> 1]!;
 }

@@ -2,33 +2,9 @@
 // than one engine variant ran, every reference mode's throughput and p99 next
 // to each comparator's, with the ratio reference-best-mode / comparator.
 
-import type { HistogramSummary } from '../record/aggregate.ts';
 import { latencyOpOf } from '../record/keys.ts';
-import type { CellRecord, CellSummary } from './write.ts';
-
-export interface EngineFigures {
-  /** `reference/<mode set>`, or the comparator variant. */
-  label: string;
-  throughput_ops_s: number;
-  /** p99 latency of the busiest operation kind, ns (null: no successful operation). */
-  p99_ns: number | null;
-  status: CellRecord['status'];
-}
-
-export interface EngineComparison {
-  workload: string;
-  backend: string;
-  concurrency: number;
-  reference: EngineFigures[];
-  /** The usable reference mode with the highest throughput (null: none usable). */
-  best: EngineFigures | null;
-  comparators: (EngineFigures & {
-    /** Reference best mode's throughput / the comparator's: above 1, the reference engine is faster. */
-    throughput_ratio: number | null;
-    /** Reference best mode's p99 / the comparator's: below 1, the reference engine's tail is shorter. */
-    p99_ratio: number | null;
-  })[];
-}
+import type { CellFigures } from '../results/record.ts';
+import type { CellSummary, EngineComparison, EngineFigures, HistogramSummary } from '../results/summary.ts';
 
 /** The busiest operation kind's latency: the cell's headline. */
 export function headline(s: CellSummary | undefined): HistogramSummary | null {
@@ -41,9 +17,9 @@ export function headline(s: CellSummary | undefined): HistogramSummary | null {
 
 const ratio = (a: number | null, b: number | null): number | null => (a === null || b === null || b === 0 ? null : Math.round((a / b) * 1000) / 1000);
 
-export function compareEngines(cells: readonly CellRecord[], summaries: readonly CellSummary[]): EngineComparison[] {
+export function compareEngines(cells: readonly CellFigures[], summaries: readonly CellSummary[]): EngineComparison[] {
   const byId = new Map(summaries.map((s) => [s.id, s]));
-  const groups = new Map<string, CellRecord[]>();
+  const groups = new Map<string, CellFigures[]>();
   for (const c of cells) {
     const key = `${c.workload}.${c.backend}.c${c.concurrency}`;
     groups.set(key, [...(groups.get(key) ?? []), c]);
@@ -51,7 +27,7 @@ export function compareEngines(cells: readonly CellRecord[], summaries: readonly
   const out: EngineComparison[] = [];
   for (const group of groups.values()) {
     if (new Set(group.map((c) => c.variant)).size < 2) continue;
-    const figures = (c: CellRecord, label: string): EngineFigures => ({ label, throughput_ops_s: c.throughput_ops_s, p99_ns: headline(byId.get(c.id))?.p99 ?? null, status: c.status });
+    const figures = (c: CellFigures, label: string): EngineFigures => ({ label, throughput_ops_s: c.throughput_ops_s, p99_ns: headline(byId.get(c.id))?.p99 ?? null, status: c.status });
     const reference = group.filter((c) => c.variant === 'reference').map((c) => figures(c, `reference/${c.mode_set}`));
     const usable = reference.filter((r) => r.status === 'ok');
     const best = usable.length === 0 ? null : usable.reduce((a, b) => (b.throughput_ops_s > a.throughput_ops_s ? b : a));

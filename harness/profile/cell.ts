@@ -6,7 +6,7 @@
 // and a command line that would run.
 
 import type { Cell } from '../plan/matrix.ts';
-import type { RunSettings } from '../cli/run-args.ts';
+import type { RunSettings } from '../run/settings.ts';
 import { UsageError } from '../cli/verb.ts';
 
 interface Dimension {

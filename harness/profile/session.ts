@@ -2,9 +2,9 @@
 // on Node 20, visualize (flame does both in one command), then judge the result. Every failure is collected
 // as a sentence naming its cause; the verb prints them and exits 1.
 
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { RunRecord } from '../output/write.ts';
+import { RunFolderError, readRunRecord, RUN_FILE } from '../results/folder.ts';
 import { collect, collectAndVisualize, findData, findReport, usesTraceEvents, visualize, type ClinicOptions, type ClinicResult, type Report, type Tool } from './clinic.ts';
 import { OTHER_THREADS_DIR } from './other-threads.mjs';
 import { joinTraceFiles, TraceJoinError, traceFiles } from './trace-join.ts';
@@ -35,9 +35,8 @@ const exited = (what: string, r: ClinicResult): string => `${what} ${r.code === 
 
 /** `run`'s exit code from its run.json (1 if a cell failed or modes disagreed), null if there is none. */
 function runExitCode(runDir: string): number | null {
-  const file = join(runDir, 'run.json');
-  if (!existsSync(file)) return null;
-  const run = JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
+  if (!existsSync(join(runDir, RUN_FILE))) return null;
+  const run = readRunRecord(runDir);
   return run.totals.failed > 0 || run.totals.correctness_failures > 0 ? 1 : 0;
 }
 
@@ -74,8 +73,14 @@ export async function profileSession(o: SessionOptions): Promise<Session> {
     report = findReport(data);
     if (report === null) problems.push(`clinic ${o.tool} wrote no HTML report (${data}.html)`);
   }
-  const runCode = runExitCode(o.runDir);
-  if (runCode === null) problems.push('the profiled run wrote no run.json (it did not finish)');
-  else if (runCode !== 0) problems.push(`the profiled cell failed (see ${join(o.runDir, 'run.json')})`);
+  let runCode: number | null = null;
+  try {
+    runCode = runExitCode(o.runDir);
+    if (runCode === null) problems.push('the profiled run wrote no run.json (it did not finish)');
+    else if (runCode !== 0) problems.push(`the profiled cell failed (see ${join(o.runDir, RUN_FILE)})`);
+  } catch (err) {
+    if (!(err instanceof RunFolderError)) throw err;
+    problems.push(`the profiled run's record cannot be read: ${err.message}`);
+  }
   return { report, data, collect: collected, visualize: shown, trace_files_joined: joined, run_exit_code: runCode, problems };
 }

@@ -59,11 +59,11 @@ interface OwnedAccess {
   domain: string;
   owner: string;
   write(store: Store, row: never): Promise<void>;
-  read(store: Store, where?: Record<string, unknown>): Promise<unknown[]>;
+  get(store: Store, key: Record<string, unknown>): Promise<unknown>;
 }
 
 const isAccess = (v: unknown): v is OwnedAccess =>
-  typeof v === 'object' && v !== null && typeof (v as OwnedAccess).domain === 'string' && typeof (v as OwnedAccess).write === 'function' && typeof (v as OwnedAccess).read === 'function';
+  typeof v === 'object' && v !== null && typeof (v as OwnedAccess).domain === 'string' && typeof (v as OwnedAccess).write === 'function' && typeof (v as OwnedAccess).get === 'function';
 
 export interface CheckOptions {
   matrix?: PolicyMatrix;
@@ -175,9 +175,9 @@ export async function checkStore(store: Store, opts: CheckOptions = {}): Promise
           const tx: Store = { ...store, db: trx };
           await access.write(tx, m.example as never);
           const key = Object.fromEntries(m.primary_key.map((k) => [k, (m.example as Record<string, unknown>)[k]]));
-          const back = await access.read(tx, key);
-          if (back.length !== 1) failure = `read back ${back.length} rows`;
-          else if (!isDeepStrictEqual(back[0], m.example)) failure = `read back ${JSON.stringify(back[0])}, wrote ${JSON.stringify(m.example)}`;
+          const back = await access.get(tx, key);
+          if (back === undefined) failure = 'read back no row';
+          else if (!isDeepStrictEqual(back, m.example)) failure = `read back ${JSON.stringify(back)}, wrote ${JSON.stringify(m.example)}`;
           throw new Rollback();
         });
       } catch (err) {

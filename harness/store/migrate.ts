@@ -38,7 +38,7 @@ export interface MigrationStatus {
 
 export async function migrationStatus(store: Store): Promise<MigrationStatus> {
   const tables = await tableNames(store);
-  const applied = tables.includes('schema_migrations') ? await migrationsTable.read(store) : [];
+  const applied = tables.includes('schema_migrations') ? (await store.db.selectFrom('schema_migrations').selectAll().orderBy('version').execute()).map(migrationsTable.decode) : [];
   const versions = new Set(applied.map((a) => a.version));
   return {
     store: describeTarget(store.target),
@@ -55,6 +55,8 @@ export interface MigrationStep {
   direction: 'up' | 'down';
   version: number;
   name: string;
+  /** What an up step did to existing rows (a backfill), when it says. */
+  note?: string;
 }
 
 /** Moves the schema to `target` (default: latest), up or down one migration per transaction. */
@@ -65,18 +67,18 @@ export async function migrateTo(store: Store, target = LATEST_VERSION, now: () =
   const steps: MigrationStep[] = [];
   const ordered = [...MIGRATIONS].sort((a, b) => a.version - b.version);
   const run = async (m: Migration, direction: 'up' | 'down') => {
-    await store.db.transaction().execute(async (trx) => {
+    const note = await store.db.transaction().execute(async (trx): Promise<string | void> => {
       const tx: Store = { ...store, db: trx };
-      if (direction === 'up') {
-        await m.up(trx);
-        await migrationsTable.write(tx, { version: m.version, name: m.name, applied_at: now().toISOString() });
-      } else {
+      if (direction === 'down') {
         // Remove the record first: the first migration's down drops its table.
-        await migrationsTable.remove(tx, { version: m.version });
-        await m.down(trx);
+        await migrationsTable.remove(tx, (q) => q.where('version', '=', m.version));
+        return m.down(trx);
       }
+      const done = await m.up(trx);
+      await migrationsTable.write(tx, { version: m.version, name: m.name, applied_at: now().toISOString() });
+      return done;
     });
-    steps.push({ direction, version: m.version, name: m.name });
+    steps.push({ direction, version: m.version, name: m.name, ...(typeof note === 'string' ? { note } : {}) });
   };
   for (const m of ordered) if (m.version > status.current && m.version <= target) await run(m, 'up');
   for (const m of ordered.reverse()) if (m.version <= status.current && m.version > target) await run(m, 'down');

@@ -9,6 +9,8 @@
 
 import { z } from 'zod';
 import { METADATA_CLASSES, NEW_MODE, SWITCHABLE_CLASSES } from '../../engine/index.ts';
+import { ControlModes, EngineDescription, RoundRecord, RunConfig, RunEnvironment } from '../results/record.ts';
+import { EngineComparison } from '../results/summary.ts';
 
 /** ISO-8601 UTC instants only ("...Z"): timestamps are stored as text, never with an offset. */
 const utc = z.iso.datetime({ offset: false });
@@ -39,17 +41,30 @@ function model<S extends z.ZodObject, const D extends string>(def: ModelDef<S, D
   return def;
 }
 
+/**
+ * A run (its run record without the cells). The JSON columns are the results
+ * model's own schemas (harness/results/), so a stored run reads back as the
+ * run record it came from. `nightly` and `hardware_signature` repeat what
+ * config and environment say, as columns, so a nightly's history is one
+ * indexed query (2.0.0, migration 0003).
+ */
 export const RunRow = z.strictObject({
   id: z.string().min(1),
   started_at: utc,
   ended_at: utc,
   argv: z.array(z.string()),
-  config: z.record(z.string(), json),
-  engine: z.record(z.string(), json).nullable(),
-  environment: z.record(z.string(), json),
+  config: RunConfig,
+  engine: EngineDescription.nullable(),
+  environment: RunEnvironment,
   schedule_note: z.string().nullable(),
   /** Counters by name (cells, failed, with_gaps, …): open so a new run total needs no migration. */
   totals: z.record(z.string(), z.int()),
+  /** The nightly baseline name (config.nightly); null for a run not made by `shadowbench nightly`. */
+  nightly: z.string().nullable(),
+  /** environment.hardware_signature. */
+  hardware_signature: z.string().min(1),
+  /** The engines side by side (summary.json); null for runs stored before 0003 kept it. */
+  engine_comparison: z.array(EngineComparison).nullable(),
 });
 
 export const CellRow = z.strictObject({
@@ -61,10 +76,12 @@ export const CellRow = z.strictObject({
   workload: z.string(),
   concurrency: z.int(),
   mode_set: z.string(),
-  control_modes: z.record(z.string(), z.string()),
+  control_modes: ControlModes,
   status: z.enum(['ok', 'failed']),
   failures: z.array(z.string()),
   gaps: z.array(z.string()),
+  /** Card classes the engine declared it cannot report; null where the run record has none (older runs, rows stored before 0003). */
+  not_reported: z.array(z.string()).nullable(),
   usable_for_gate: z.boolean(),
   deterministic: z.boolean(),
   correctness: z.array(z.string()),
@@ -73,7 +90,7 @@ export const CellRow = z.strictObject({
   measured_ms: z.number(),
   throughput_ops_s: z.number(),
   errors: z.record(z.string(), z.number()),
-  rounds: z.array(json),
+  rounds: z.array(RoundRecord),
   histograms_file: z.string(),
 });
 
@@ -189,22 +206,33 @@ export type MetricAnnotationRow = z.infer<typeof MetricAnnotationRow>;
 export type SchemaMigrationRow = z.infer<typeof SchemaMigrationRow>;
 
 const T0 = '2026-01-02T03:04:05.678Z';
+const LEGACY = { M1: 'legacy', M6: 'legacy', M11: 'legacy' } as const;
+const LATENCY = { count: 10, p50: 100, p90: 200, p99: 300, p999: 400, max: 500, mean: 120.5 };
 
 export const MODELS = [
   model({
-    domain: 'runs', model_name: 'RunRow', version: '1.0.0', schema: RunRow, primary_key: ['id'], indexes: [],
+    domain: 'runs', model_name: 'RunRow', version: '2.0.0', schema: RunRow, primary_key: ['id'],
+    indexes: [{ name: 'runs_nightly_signature_started', columns: ['nightly', 'hardware_signature', 'started_at'], unique: false }],
     example: {
-      id: 'rt-run', started_at: T0, ended_at: T0, argv: ['run', '--quick'], config: { seed: 1, nested: { a: [1, 2] } },
-      engine: null, environment: { node: 'v20' }, schedule_note: null, totals: { cells: 1, failed: 0, with_gaps: 0, correctness_failures: 0 },
+      id: 'rt-run', started_at: T0, ended_at: T0, argv: ['run', '--quick'],
+      config: {
+        seed: 1, rounds: 2, schedule: 'interleaved', quick: true, duration_ms: null, mode_sets: ['legacy'], workloads: [{ name: 'w', file: 'w.json', fixture_sha256: null }],
+        backends: null, concurrency: [4], faults: { M6: { delay_ns: 10 } }, mode_set_faults: {}, window_ms: 500, trace_recorded: false, replay_of: null, nightly: 'nightly',
+      },
+      engine: { faults: {}, fault_injection_active: false, backend: 'memory', page_size: 4096 },
+      environment: { git_commit: null, git_dirty: null, node_version: 'v20', platform: 'linux', arch: 'x64', kernel: '6', cpu_model: 'cpu', cpu_count: 2, total_memory_bytes: 1, hardware_signature: 'hw-1' },
+      schedule_note: null, totals: { cells: 1, failed: 0, with_gaps: 0, correctness_failures: 0 }, nightly: 'nightly', hardware_signature: 'hw-1',
+      engine_comparison: [{ workload: 'w', backend: 'memory', concurrency: 4, reference: [], best: null, comparators: [{ label: 'sqlite', throughput_ops_s: 1, p99_ns: null, status: 'ok', throughput_ratio: null, p99_ratio: null }] }],
     },
   }),
   model({
-    domain: 'cells', model_name: 'CellRow', version: '1.0.0', schema: CellRow, primary_key: ['id'],
+    domain: 'cells', model_name: 'CellRow', version: '2.0.0', schema: CellRow, primary_key: ['id'],
     indexes: [{ name: 'cells_run_id', columns: ['run_id'], unique: false }],
     example: {
       id: 'rt-run/c1', run_id: 'rt-run', cell_id: 'c1', variant: 'v', backend: 'memory', workload: 'w', concurrency: 4, mode_set: 'legacy',
-      control_modes: { M1: 'legacy' }, status: 'ok', failures: [], gaps: [], usable_for_gate: true, deterministic: false, correctness: [],
-      notes: ['n'], operations: 1000, measured_ms: 12.5, throughput_ops_s: 80000.25, errors: { busy: 2 }, rounds: [{ round: 1 }], histograms_file: 'histograms/c1.hlog',
+      control_modes: LEGACY, status: 'ok', failures: [], gaps: [], not_reported: ['M4'], usable_for_gate: true, deterministic: false, correctness: [],
+      notes: ['n'], operations: 1000, measured_ms: 12.5, throughput_ops_s: 80000.25, errors: { busy: 2 },
+      rounds: [{ round: 1, operations: 1000, measured_ms: 12.5, throughput_ops_s: 80000.25, latency_ns: { read: LATENCY }, state_hash: null, failures: [] }], histograms_file: 'histograms/c1.hlog',
     },
   }),
   model({

@@ -6,6 +6,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { z } from 'zod';
 import type { Dialect } from './connect.ts';
+import type { Database } from './database.ts';
 import type { ModelDef } from './models.ts';
 
 /** Portable column types. JSON is stored as text; timestamps are ISO text (UTC). */
@@ -96,7 +97,7 @@ export function portableType(declared: string): ShapeType {
 
 // Introspection queries go through raw SQL because they read catalogs, not domain tables.
 
-async function sqliteShapes(db: Kysely<unknown>): Promise<TableShape[]> {
+async function sqliteShapes(db: Kysely<Database>): Promise<TableShape[]> {
   const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`.execute(db);
   const out: TableShape[] = [];
   for (const { name } of tables.rows) {
@@ -118,7 +119,7 @@ async function sqliteShapes(db: Kysely<unknown>): Promise<TableShape[]> {
   return out;
 }
 
-async function postgresShapes(db: Kysely<unknown>): Promise<TableShape[]> {
+async function postgresShapes(db: Kysely<Database>): Promise<TableShape[]> {
   const tables = await sql<{ name: string }>`select table_name as name from information_schema.tables
     where table_schema = current_schema() and table_type = 'BASE TABLE' order by table_name`.execute(db);
   const cols = await sql<{ table: string; name: string; type: string; nullable: string }>`select table_name as table, column_name as name,
@@ -146,7 +147,7 @@ async function postgresShapes(db: Kysely<unknown>): Promise<TableShape[]> {
 }
 
 /** Every base table in the database (or the current PostgreSQL schema), in portable form. */
-export function introspect(db: Kysely<unknown>, dialect: Dialect): Promise<TableShape[]> {
+export function introspect(db: Kysely<Database>, dialect: Dialect): Promise<TableShape[]> {
   return dialect === 'sqlite' ? sqliteShapes(db) : postgresShapes(db);
 }
 

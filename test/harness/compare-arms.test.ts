@@ -81,7 +81,7 @@ test('gate on a run whose pairs cannot see 10%: inconclusive, exit 3 (0 with --a
   const folder = join(dir, 'blind');
   mkdirSync(folder);
   writeFileSync(join(folder, 'run.json'), JSON.stringify(run));
-  writeFileSync(join(folder, 'summary.json'), JSON.stringify({ cells: run.cells.map((c) => ({ id: c.id, throughput_ops_s: c.throughput_ops_s, counters: {}, histograms: {} })) }));
+  writeFileSync(join(folder, 'summary.json'), JSON.stringify({ run_id: run.run_id, cells: run.cells.map((c) => ({ id: c.id, throughput_ops_s: c.throughput_ops_s, counters: {}, histograms: {} })) }));
   const r = await runCli(['gate', folder, '--json']);
   assert.is(r.code, 3, r.stderr);
   const verdicts = (JSON.parse(r.stdout) as { verdicts: { verdict: string; inconclusive: boolean; reasons: string[] }[] }).verdicts;

@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import { buildReport } from '../../harness/gate/report.ts';
 import { judgeNight, type NightlyReport } from '../../harness/nightly/judge.ts';
 import { NIGHT_ALPHA, NIGHT_GATE } from '../../harness/nightly/shape.ts';
-import type { RunRecord } from '../../harness/output/write.ts';
+import type { RunRecord } from '../../harness/results/record.ts';
 import { QUICK, syntheticNight, type NightShape, type Slowdown } from '../support/synthetic-night.ts';
 
 const judge = (tonight: RunRecord, baseline: RunRecord | null, history: RunRecord[]): NightlyReport =>

@@ -10,7 +10,7 @@ import { aligned, valuesToCompare } from '../../harness/gate/series.ts';
 import { compareRuns } from '../../harness/gate/compare.ts';
 import { buildReport, reportJson, reportMarkdown } from '../../harness/gate/report.ts';
 import { stableJson } from '../../harness/cli/verb.ts';
-import type { CellRecord, RunRecord } from '../../harness/output/write.ts';
+import type { CellRecord, RunRecord } from '../../harness/results/record.ts';
 import type { RoundSummary } from '../../harness/run/runner.ts';
 import type { ControlMode, SwitchableClass } from '../../engine/index.ts';
 

@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { judgeNight, type Annotation, type NightlyInput } from '../../harness/nightly/judge.ts';
 import { nightlyJson, nightlyMarkdown } from '../../harness/nightly/report.ts';
-import type { RunRecord } from '../../harness/output/write.ts';
+import type { RunRecord } from '../../harness/results/record.ts';
 import { CELL, gateOf, night } from '../support/nights.ts';
 
 /** The deciding metric: the cell's median latency (its throughput is reported beside, never deciding). */

@@ -16,7 +16,8 @@ import { opStream, type Op } from '../../harness/ops/stream.ts';
 import { traceStream } from '../../harness/ops/trace.ts';
 import { loadSpecFile } from '../../harness/spec/load.ts';
 import type { WorkloadInput } from '../../harness/spec/schema.ts';
-import type { CellSummary, RunRecord } from '../../harness/output/write.ts';
+import type { RunRecord } from '../../harness/results/record.ts';
+import type { CellSummary } from '../../harness/results/summary.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'bin/shadowbench.js');

@@ -13,7 +13,7 @@ import { decidingLogRatios } from '../../harness/run/target.ts';
 import { pairedMde } from '../../harness/gate/mde.ts';
 import { runVerb } from '../../harness/cli/run.ts';
 import { UsageError } from '../../harness/cli/verb.ts';
-import type { RunRecord } from '../../harness/output/write.ts';
+import type { RunRecord } from '../../harness/results/record.ts';
 import { runCli as cli } from '../support/cli.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sb-sched-'));

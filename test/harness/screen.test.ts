@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectable, firstScreen } from '../../harness/output/screen.ts';
 import { writeGateReports } from '../../harness/output/gate-reports.ts';
-import type { RunRecord } from '../../harness/output/write.ts';
+import type { RunRecord } from '../../harness/results/record.ts';
 import { compare } from '../../harness/gate/comparison.ts';
 import { DEFAULT_GATE } from '../../harness/gate/options.ts';
 import type { WorkloadInput } from '../../harness/spec/schema.ts';

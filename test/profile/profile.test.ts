@@ -12,7 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Transform } from 'node:stream';
 import { runCli as cli, type CliResult } from '../support/cli.ts';
 import type { WorkloadInput } from '../../harness/spec/schema.ts';
-import type { RunRecord } from '../../harness/output/write.ts';
+import type { RunRecord } from '../../harness/results/record.ts';
 import { joinTraceFiles, TraceJoinError, traceFiles } from '../../harness/profile/trace-join.ts';
 import { OTHER_THREADS_DIR, PROFILED_ENV, redirectThreadSamplers, sendThreadLogsAside } from '../../harness/profile/other-threads.mjs';
 

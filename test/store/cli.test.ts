@@ -46,6 +46,7 @@ test('sqlite: status, migrate, check in text and --json; check fails on an unmig
     assert.is(r.code, 0, r.err);
     assert.match(r.out, `applied 1 initial`);
     assert.match(r.out, `applied 2 nightly baselines and metric annotations`);
+    assert.match(r.out, `applied 3 runs queryable by nightly and hardware; engine comparison and not-reported classes kept (backfilled nightly and hardware_signature of 0 run(s))`);
     assert.match(r.out, `schema version ${LATEST_VERSION} of ${LATEST_VERSION} (up to date)`);
     r = await cli('check', '--store', db, '--json');
     assert.is(r.code, 0, r.out);
@@ -55,7 +56,7 @@ test('sqlite: status, migrate, check in text and --json; check fails on an unmig
     assert.match(report.summary.trace_correlation, /^[0-9a-f]{64}$/);
     r = await cli('migrate', '--store', db, '--to', '0', '--json');
     assert.is(r.code, 0);
-    assert.equal(JSON.parse(r.out).steps, [{ direction: 'down', name: 'nightly baselines and metric annotations', version: 2 }, { direction: 'down', name: 'initial', version: 1 }]);
+    assert.equal(JSON.parse(r.out).steps.map((s: { direction: string; version: number }) => `${s.direction}${s.version}`), ['down3', 'down2', 'down1']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -77,10 +78,10 @@ test('postgres: migrate and check via the environment; the password never shows'
     }
     assert.match(outputs.join(''), 'postgres://postgres:***@127.0.0.1');
     assert.not.ok(outputs.join('').includes(secret));
-    // A server that is not there: an error, still without the password.
+    // A server that is not there: refused (exit 2), still without the password.
     const r = await cli('status', '--store', `postgres://postgres:${secret}@127.0.0.1:1/none`);
-    assert.is(r.code, 1);
-    assert.match(r.err, 'shadowbench store status:');
+    assert.is(r.code, 2);
+    assert.match(r.err, 'shadowbench store status: cannot reach the PostgreSQL at 127.0.0.1:1');
     assert.not.ok(r.err.includes(secret) || r.out.includes(secret));
   } finally {
     if (before === undefined) delete process.env.SHADOWBENCH_STORE_URL;

@@ -18,6 +18,7 @@ import { controlState, setControlMode } from '../../harness/store/domains/rollou
 import { getRun, recordRun, runRow } from '../../harness/store/domains/runs.ts';
 import { evaluationsOf, recordTriggerEvaluation } from '../../harness/store/domains/triggers.ts';
 import { migrateTo } from '../../harness/store/migrate.ts';
+import { histogramLog } from '../../harness/results/hlog.ts';
 import { ModelValidationError } from '../../harness/store/table.ts';
 import { DIALECTS, freshStore } from './databases.ts';
 import { cell, run } from './fixtures.ts';
@@ -30,9 +31,9 @@ for (const dialect of DIALECTS) {
       if (dialect === 'sqlite') await ensureReady(store);
       else await migrateTo(store);
 
-      await recordRun(store, run);
+      await recordRun(store, runRow(run, null));
       await recordCells(store, run.run_id, run.cells);
-      assert.equal(await getRun(store, run.run_id), runRow(run));
+      assert.equal(await getRun(store, run.run_id), runRow(run, null));
       assert.equal(await cellsOfRun(store, run.run_id), [cellRow(run.run_id, cell)]);
       assert.is(await getRun(store, 'nope'), undefined);
 
@@ -68,7 +69,8 @@ for (const dialect of DIALECTS) {
 
       const h = hdr.build({ bitBucketSize: 64, useWebAssembly: false });
       for (let i = 1; i <= 1000; i++) h.recordValue(i * 1000);
-      await recordHistogram(store, histogramRow(run.run_id, cell.id, 'latency.read', h, 1, 2));
+      const [interval] = histogramLog(cell.id, new Map([['latency.read', h]]), 1, 2).intervals;
+      await recordHistogram(store, histogramRow(run.run_id, cell.id, interval!));
       const [stored] = await histogramsOfCell(store, run.run_id, cell.id);
       const back = decodeHistogram(stored!);
       assert.is(back.totalCount, 1000);

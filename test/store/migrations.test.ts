@@ -11,7 +11,10 @@ import { migrateTo, migrationStatus, ensureReady, StoreVersionError } from '../.
 import { LATEST_VERSION, MIGRATIONS } from '../../harness/store/migrations/index.ts';
 import { MODELS } from '../../harness/store/models.ts';
 import { diffShapes, introspect, modelShape } from '../../harness/store/schema.ts';
+import { sql } from 'kysely';
+import { storedRun } from '../../harness/store/domains/runs.ts';
 import { DIALECTS, freshStore } from './databases.ts';
+import { cell, run } from './fixtures.ts';
 
 for (const dialect of DIALECTS) {
   test(`${dialect}: every migration up, down, up on an empty database`, async () => {
@@ -37,6 +40,43 @@ for (const dialect of DIALECTS) {
       await migrateTo(store);
       assert.is((await migrationStatus(store)).current, LATEST_VERSION);
       assert.equal(await migrateTo(store), [], 'migrating an up-to-date store does nothing');
+    } finally {
+      await dispose();
+    }
+  });
+}
+
+for (const dialect of DIALECTS) {
+  test(`${dialect}: 0003 backfills the runs stored before it, reads them back, and goes down leaving them as they were`, async () => {
+    const { store, dispose } = await freshStore(dialect);
+    try {
+      await migrateTo(store, 2);
+      // A run and a cell as schema version 2 stored them.
+      const config = JSON.stringify({ ...run.config, nightly: 'nightly' });
+      const environment = JSON.stringify(run.environment);
+      await sql`insert into runs (id, started_at, ended_at, argv, config, engine, environment, schedule_note, totals)
+        values (${run.run_id}, ${run.started_at}, ${run.ended_at}, ${JSON.stringify(run.argv)}, ${config}, ${null}, ${environment}, ${null}, ${JSON.stringify(run.totals)})`.execute(store.db);
+      const flag = (b: boolean) => (dialect === 'sqlite' ? Number(b) : b);
+      await sql`insert into cells (id, run_id, cell_id, variant, backend, workload, concurrency, mode_set, control_modes, status, failures, gaps, usable_for_gate,
+        deterministic, correctness, notes, operations, measured_ms, throughput_ops_s, errors, rounds, histograms_file)
+        values (${`${run.run_id}/${cell.id}`}, ${run.run_id}, ${cell.id}, ${cell.variant}, ${cell.backend}, ${cell.workload}, ${cell.concurrency}, ${cell.mode_set},
+        ${JSON.stringify(cell.control_modes)}, ${cell.status}, ${'[]'}, ${'[]'}, ${flag(true)}, ${flag(true)}, ${'[]'}, ${'[]'}, ${cell.operations}, ${cell.measured_ms},
+        ${cell.throughput_ops_s}, ${'{}'}, ${JSON.stringify(cell.rounds)}, ${cell.histograms_file})`.execute(store.db);
+
+      const [step] = await migrateTo(store, 3);
+      assert.is(step?.note, 'backfilled nightly and hardware_signature of 1 run(s)');
+      const row = await store.db.selectFrom('runs').select(['nightly', 'hardware_signature', 'engine_comparison']).executeTakeFirstOrThrow();
+      assert.equal(row, { nightly: 'nightly', hardware_signature: run.environment.hardware_signature, engine_comparison: null });
+      const back = await storedRun(store, run.run_id);
+      assert.is(back?.config.nightly, 'nightly');
+      assert.equal(back?.cells.map((c) => [c.id, c.not_reported]), [[cell.id, undefined]], 'not kept before 0003');
+
+      await migrateTo(store, 2);
+      const old = await sql<{ config: string }>`select * from runs`.execute(store.db);
+      assert.equal(Object.keys(old.rows[0]!).sort(), ['argv', 'config', 'ended_at', 'engine', 'environment', 'id', 'schedule_note', 'started_at', 'totals']);
+      assert.is(old.rows[0]!.config, config, 'the row is as version 2 stored it');
+      const cols = await sql<Record<string, unknown>>`select * from cells`.execute(store.db);
+      assert.not.ok('not_reported' in cols.rows[0]!);
     } finally {
       await dispose();
     }

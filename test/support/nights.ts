@@ -3,7 +3,7 @@
 
 import { NIGHT_GATE } from '../../harness/nightly/shape.ts';
 import type { GateReport } from '../../harness/gate/report.ts';
-import type { CellRecord, RunRecord } from '../../harness/output/write.ts';
+import type { CellRecord, RunRecord } from '../../harness/results/record.ts';
 
 export const CELL = 'reference.commutative-inserts.memory.c1.new';
 const LEGACY = { M1: 'legacy', M6: 'legacy', M11: 'legacy' } as const;

@@ -10,7 +10,7 @@
 // baseline).
 
 import { Xorshift32 } from '../../engine/shared/random.ts';
-import type { CellRecord, RunRecord } from '../../harness/output/write.ts';
+import type { CellRecord, RunRecord } from '../../harness/results/record.ts';
 import type { RoundSummary } from '../../harness/run/runner.ts';
 
 const KINDS: Record<string, string[]> = {
@@ -83,7 +83,7 @@ export function syntheticNight(id: string, seed: number, shape: NightShape, slow
             const p99 = p50 * 4 * Math.exp(3 * sigma * z.heavy() + stall * 2);
             return [k, { count: 1000, p50, p90: p50 * 2, p99, p999: p99 * 2, max: p99 * 3, mean: p50 * 1.2 }];
           }));
-          return { round: i + 1, operations: t / 5, measured_ms: 200, throughput_ops_s: t, state_hash: null, failures: [], latency_ns: latency };
+          return { round: i + 1, operations: Math.round(t / 5), measured_ms: 200, throughput_ops_s: t, state_hash: null, failures: [], latency_ns: latency };
         });
         cells.push({
           id: `reference.${workload}.memory.c${c}.${mode}`, variant: 'reference', backend: 'memory', workload, concurrency: c, mode_set: mode, control_modes: { ...control },
@@ -94,7 +94,7 @@ export function syntheticNight(id: string, seed: number, shape: NightShape, slow
     }
   }
   return {
-    format: 'shadowbench-run', version: 1, run_id: id, started_at: '', ended_at: '', argv: [],
+    format: 'shadowbench-run', version: 1, run_id: id, started_at: '2026-11-01T02:00:00.000Z', ended_at: '2026-11-01T02:03:00.000Z', argv: [],
     config: { seed, rounds: shape.rounds, schedule: 'interleaved', quick: true, duration_ms: 200, mode_sets: [], workloads: [], backends: null, concurrency: null, faults: {}, mode_set_faults: {}, window_ms: 500, trace_recorded: false, replay_of: null, nightly: 'nightly' },
     engine: null, schedule_note: null, cells, totals: { cells: cells.length, failed: 0, with_gaps: 0, correctness_failures: 0, fallbacks: 0 },
     environment: { git_commit: 'abc', git_dirty: false, node_version: 'v20', platform: 'linux', arch: 'x64', kernel: '', cpu_model: 'cpu', cpu_count: 2, total_memory_bytes: 1, hardware_signature: 'hw' },

@@ -8,4 +8,9 @@ import { ownerAccess } from '../table.ts';
 export const access = ownerAccess(import.meta.url, 'fallback_events');
 
 export const recordFallback = (store: Store, row: FallbackEventRow): Promise<void> => access.write(store, row);
-export const fallbacksOf = (store: Store, engineVariant: string): Promise<FallbackEventRow[]> => access.read(store, { engine_variant: engineVariant });
+
+/** One variant's fallbacks, oldest first (index fallback_events_variant_class_time). */
+export async function fallbacksOf(store: Store, engineVariant: string): Promise<FallbackEventRow[]> {
+  const rows = await store.db.selectFrom('fallback_events').selectAll().where('engine_variant', '=', engineVariant).orderBy('occurred_at').orderBy('id').execute();
+  return rows.map(access.decode);
+}

@@ -1,17 +1,19 @@
 // Owner of the `histograms` domain: one HdrHistogram per cell and field, in
-// HdrHistogram's compressed base64 encoding (the form its log format uses).
+// HdrHistogram's compressed base64 encoding (the form its log format uses,
+// so a run folder's histograms are stored as they are, never re-encoded).
 
 import * as hdr from 'hdr-histogram-js';
+import type { HistogramInterval } from '../../results/hlog.ts';
 import type { Store } from '../connect.ts';
 import type { HistogramRow } from '../models.ts';
 import { ownerAccess } from '../table.ts';
 
 export const access = ownerAccess(import.meta.url, 'histograms');
 
-export function histogramRow(runId: string, cellId: string, field: string, h: hdr.Histogram, startMs: number, endMs: number): HistogramRow {
+export function histogramRow(runId: string, cellId: string, h: HistogramInterval): HistogramRow {
   return {
-    id: `${runId}/${cellId}/${field}`, run_id: runId, cell_id: cellId, field,
-    encoding: 'hdr-compressed-base64', data: hdr.encodeIntoCompressedBase64(h), start_ms: startMs, end_ms: endMs,
+    id: `${runId}/${cellId}/${h.tag}`, run_id: runId, cell_id: cellId, field: h.tag,
+    encoding: 'hdr-compressed-base64', data: h.data, start_ms: h.start_ms, end_ms: h.end_ms,
   };
 }
 
@@ -22,4 +24,8 @@ export function decodeHistogram(row: HistogramRow): hdr.Histogram {
   return hdr.decodeFromCompressedBase64(row.data);
 }
 
-export const histogramsOfCell = (store: Store, runId: string, cellId: string): Promise<HistogramRow[]> => access.read(store, { run_id: runId, cell_id: cellId });
+/** One cell's histograms, by field (index histograms_run_cell). */
+export async function histogramsOfCell(store: Store, runId: string, cellId: string): Promise<HistogramRow[]> {
+  const rows = await store.db.selectFrom('histograms').selectAll().where('run_id', '=', runId).where('cell_id', '=', cellId).orderBy('field').execute();
+  return rows.map(access.decode);
+}

@@ -17,4 +17,8 @@ export async function setControlMode(store: Store, change: ModeChange): Promise<
   return row;
 }
 
-export const controlState = (store: Store, engineVariant: string): Promise<RolloutStateRow[]> => access.read(store, { engine_variant: engineVariant });
+/** One variant's current mode per class (index rollout_state_variant_class). */
+export async function controlState(store: Store, engineVariant: string): Promise<RolloutStateRow[]> {
+  const rows = await store.db.selectFrom('rollout_state').selectAll().where('engine_variant', '=', engineVariant).orderBy('metadata_class').execute();
+  return rows.map(access.decode);
+}
