@@ -223,7 +223,9 @@ export function parseRunSettings(values: RunValues, shape: RunShape = {}): RunSe
     if (err instanceof EngineError) throw new UsageError(`shadowbench run: ${err.message}`);
     throw err;
   }
-  if (shape.cardRequirements === true) groups.push(...requirementGroups(groups, modeSets, variants, quick, duration_ms));
+  // The cards' E2E cells complete the default suite; a matrix narrowed by hand runs what was asked.
+  const narrowed = names.length > 0 || backends !== undefined || concurrency !== undefined;
+  if (shape.cardRequirements === true && !narrowed) groups.push(...requirementGroups(groups, modeSets, variants, quick, duration_ms));
   if (groups.length === 0) throw new UsageError('shadowbench run: the matrix is empty (no workload runs on the requested backends)');
   const target = targetArg(values, groups, sliceMs);
   return {

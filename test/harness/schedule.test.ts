@@ -48,10 +48,10 @@ test('--target-mde adds rounds until its budget, and the run records both', asyn
   const out = join(tmp, 'target');
   // A target no A/A pair of three rounds can reach: the group runs on until its share of the budget is spent.
   const r = await cli(['run', '--workload', 'commutative-inserts', '--backend', 'memory', '--concurrency', '1', '--modes', 'a:legacy,b:legacy',
-    '--rounds', '3', '--duration', '20', '--target-mde', '0.0001', '--max-time', '8s', '--json', '--out', out, '-q']);
+    '--rounds', '3', '--duration', '20', '--target-mde', '0.0001', '--max-time', '12s', '--json', '--out', out, '-q']);
   assert.is(r.code, 0, r.stderr);
   const run = JSON.parse(readFileSync(join((JSON.parse(r.stdout) as { run_dir: string }).run_dir, 'run.json'), 'utf8')) as RunRecord;
-  assert.equal([run.config.target_mde, run.config.max_time_ms], [0.0001, 8000]);
+  assert.equal([run.config.target_mde, run.config.max_time_ms], [0.0001, 12000]);
   const rounds = run.cells[0]!.rounds.length;
   assert.ok(rounds > 3, `rounds were added: ${rounds}`);
   assert.is(run.cells[1]!.rounds.length, rounds, 'both arms, pair by pair');
