@@ -117,7 +117,7 @@ export class RoundAggregate extends Accumulator {
   /** Diverged, torn or session_not_found records: kept apart so ordinary samples never crowd them out. */
   readonly anomalies: FieldRecord[] = [];
   windows = 0;
-  private readonly pending = new Map<string, Float64Array>();
+  private readonly pending = new Map<string, BlockCounts>();
 
   constructor() {
     super(32);
@@ -126,7 +126,11 @@ export class RoundAggregate extends Accumulator {
   add(delta: WindowDelta): void {
     this.windows++;
     this.addCounters(delta.counters);
-    for (const [name, buckets] of Object.entries(delta.histograms)) addInto(this.countsOf(name, buckets), buckets);
+    for (const [name, buckets] of Object.entries(delta.histograms)) {
+      let c = this.pending.get(name);
+      if (c === undefined) this.pending.set(name, (c = new BlockCounts()));
+      c.add(buckets);
+    }
     for (const s of delta.samples) {
       const f = s as unknown as Record<string, unknown>;
       const anomalous = f['shadow_verdict'] === 'diverged' || f['session_not_found'] === true || f['torn'] === true;
@@ -137,36 +141,44 @@ export class RoundAggregate extends Accumulator {
 
   /** The round is over: its counts become HdrHistograms (`histograms`). */
   finish(): this {
-    for (const [name, counts] of this.pending) this.addBuckets(name, sparseOf(counts));
+    for (const [name, counts] of this.pending) this.addBuckets(name, counts.sparse());
     this.pending.clear();
     return this;
   }
+}
 
-  private countsOf(name: string, s: SparseCounts): Float64Array {
-    let c = this.pending.get(name);
-    const need = s.index.length === 0 ? 0 : s.index[s.index.length - 1]! + 1;
-    if (c === undefined || c.length < need) {
-      const grown = new Float64Array(Math.max(need, c === undefined ? 0 : c.length * 2, 4096));
-      if (c !== undefined) grown.set(c);
-      c = grown;
-      this.pending.set(name, c);
+/**
+ * A round's counts of one histogram, in blocks of BLOCK buckets made when a
+ * bucket in them is first counted: a latency histogram spans ~27,000
+ * buckets, of which a round touches a few hundred.
+ */
+class BlockCounts {
+  private readonly blocks: (Float64Array | undefined)[] = [];
+
+  add(s: SparseCounts): void {
+    const blocks = this.blocks;
+    for (let k = 0; k < s.index.length; k++) {
+      const i = s.index[k]!;
+      const b = blocks[i >>> BLOCK_BITS] ?? (blocks[i >>> BLOCK_BITS] = new Float64Array(BLOCK));
+      b[i & (BLOCK - 1)]! += s.count[k]!;
     }
-    return c;
+  }
+
+  /** The non-zero buckets, ascending. */
+  sparse(): SparseCounts {
+    const index: number[] = [];
+    const count: number[] = [];
+    this.blocks.forEach((b, n) => {
+      if (b === undefined) return;
+      for (let j = 0; j < BLOCK; j++) {
+        if (b[j] === 0) continue;
+        index.push((n << BLOCK_BITS) + j);
+        count.push(b[j]!);
+      }
+    });
+    return { index: Uint32Array.from(index), count: Float64Array.from(count) };
   }
 }
 
-function addInto(counts: Float64Array, s: SparseCounts): void {
-  for (let k = 0; k < s.index.length; k++) counts[s.index[k]!]! += s.count[k]!;
-}
-
-function sparseOf(counts: Float64Array): SparseCounts {
-  let n = 0;
-  for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) n++;
-  const out: SparseCounts = { index: new Uint32Array(n), count: new Float64Array(n) };
-  for (let i = 0, k = 0; i < counts.length; i++) {
-    if (counts[i] === 0) continue;
-    out.index[k] = i;
-    out.count[k++] = counts[i]!;
-  }
-  return out;
-}
+const BLOCK_BITS = 8;
+const BLOCK = 1 << BLOCK_BITS;
