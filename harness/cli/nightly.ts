@@ -10,7 +10,7 @@ import { reportHtml } from '../gate/html.ts';
 import { judgeNight, type Annotation } from '../nightly/judge.ts';
 import { nightlyJson, nightlyMarkdown } from '../nightly/report.ts';
 import { nightlyHtml } from '../nightly/html.ts';
-import { DEFAULT_BASELINE_NAME, DEFAULT_HISTORY_NIGHTS, DEFAULT_NOISE_NIGHTS, NIGHT_ALPHA, NIGHT_GATE, NIGHTLY_SHAPE } from '../nightly/shape.ts';
+import { DEFAULT_BASELINE_NAME, DEFAULT_HISTORY_NIGHTS, DEFAULT_NOISE_NIGHTS, NIGHT_ALPHA, NIGHT_CHANGE_POINT, NIGHT_GATE, NIGHTLY_SHAPE } from '../nightly/shape.ts';
 import { acceptRun, annotate, annotationsOf, baselineRun, nightlyHistory, recordGateDecisions, storedRun, verdictsOf } from '../nightly/stored.ts';
 import { runEnvironment } from '../output/environment.ts';
 import { executeRun } from '../run/execute.ts';
@@ -21,7 +21,8 @@ import { progress } from './progress.ts';
 import { RUN_OPTIONS } from './run.ts';
 import { RESULTS_DIR, intArg, parseRunSettings } from './run-args.ts';
 import { fractionArg } from './verdict-args.ts';
-import { EXIT_INCONCLUSIVE, UsageError, parseVerbArgs, stableJson, type Io, type Verb } from './verb.ts';
+import { EXIT_INCONCLUSIVE, UsageError, parseVerbArgs, type Io, type Verb } from './verb.ts';
+import { stableJson } from '../shared/json.ts';
 
 const OPTIONS = {
   ...RUN_OPTIONS,
@@ -49,8 +50,9 @@ imports it into the results store, and judges it:
     (Pettitt, permutation test) or a slow drift (Mann-Kendall, Sen's slope) is a change point;
     one noisy night never is;
   - by the promotion gate (a rollback verdict fails the night, unless the baseline had it too).
-The night's false-alarm rate is held to ${NIGHT_ALPHA}: half for the gate's deciding comparisons, half for
-the baseline's, each one Holm family over every deciding comparison of the night. Every comparison
+The night's false-alarm rate is held to ${NIGHT_ALPHA}: ${NIGHT_GATE.alpha} for the gate's deciding comparisons and
+${NIGHT_GATE.alpha} for the baseline's (each one Holm family over every deciding comparison of the night),
+${NIGHT_CHANGE_POINT.alpha} for the change points (Bonferroni over the series). Every comparison
 carries its minimum detectable effect (MDE, 80% power); one that saw no regression but could have
 missed a change larger than --max-mde (its own MDE, or the history's) makes the night inconclusive.
 Writes nightly.json, nightly.md, nightly.html (each moved metric night by night), gate.json, gate.md and gate.html into the run folder, and records
