@@ -18,3 +18,4 @@ export {
   kindOf, classOfKind, operationOfKind, columnType, type ColumnType,
 } from './records/columns.ts';
 export { decodeRow, writeRecord, traceIdOf, type DecodeOptions } from './records/codec.ts';
+export { Xorshift32 } from './shared/random.ts';

@@ -14,7 +14,7 @@ import { loadSuite } from '../spec/load.ts';
 import { planMatrix } from '../plan/matrix.ts';
 import { parseModeSets } from '../plan/modes.ts';
 import { runMatrix } from '../run/runner.ts';
-import { runRecordOf, writeRun } from '../output/write.ts';
+import { runRecordOf, writeRun } from '../run/record.ts';
 import { readRunFolder, type RunFolder } from '../results/folder.ts';
 import { openStore, type Store } from '../store/connect.ts';
 import { importRun } from '../store/ingest.ts';

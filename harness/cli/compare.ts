@@ -9,7 +9,9 @@ import { mdeText, type Comparison } from '../gate/comparison.ts';
 import { DEFAULT_GATE, type GateOptions } from '../gate/options.ts';
 import { RunFolderError, readRunRecord } from '../results/folder.ts';
 import { fractionArg } from './verdict-args.ts';
-import { EXIT_INCONCLUSIVE, formatTable, stableJson, UsageError, parseVerbArgs, type Verb } from './verb.ts';
+import { EXIT_INCONCLUSIVE, UsageError, parseVerbArgs, type Verb } from './verb.ts';
+import { stableJson } from '../shared/json.ts';
+import { formatTable } from '../shared/table.ts';
 
 const USAGE = `Usage: shadowbench compare <run-a> <run-b> [--json]
        shadowbench compare <run> --arms A,B [--json]

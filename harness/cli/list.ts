@@ -26,7 +26,9 @@ import {
 } from '../../engine/index.ts';
 import { SpecError, loadSuite } from '../spec/load.ts';
 import { TRIGGERS } from '../cards/cards.ts';
-import { formatTable, parseVerbArgs, stableJson, type Io, type Verb } from './verb.ts';
+import { parseVerbArgs, type Io, type Verb } from './verb.ts';
+import { stableJson } from '../shared/json.ts';
+import { formatTable } from '../shared/table.ts';
 
 interface FaultInfo {
   /** The class the fault belongs to, or 'any' for every class. */

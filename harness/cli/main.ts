@@ -2,7 +2,8 @@
 // file in harness/cli/ exporting a Verb; register it in verbs.ts.
 
 import { VERBS } from './verbs.ts';
-import { EXIT_USAGE, UsageError, formatTable, type Io } from './verb.ts';
+import { EXIT_USAGE, UsageError, type Io } from './verb.ts';
+import { formatTable } from '../shared/table.ts';
 
 const io: Io = {
   out: (text) => void process.stdout.write(text),

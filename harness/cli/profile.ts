@@ -7,15 +7,16 @@
 import { mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { oneCell } from '../profile/cell.ts';
-import { childRunArgs, runArgv } from '../profile/child-args.ts';
+import { oneCell } from './profile-cell.ts';
+import { childRunArgs, runArgv } from './profile-args.ts';
 import { isTool, TOOLS } from '../profile/clinic.ts';
 import { PROFILED_ENV } from '../profile/other-threads.mjs';
 import { profileSession, type Session } from '../profile/session.ts';
 import { RESULTS_DIR, RUN_OPTIONS, parseRunSettings } from './run-args.ts';
 import { runId } from '../run/execute.ts';
 import { RUN_ID_ENV } from './run.ts';
-import { UsageError, parseVerbArgs, stableJson, type Io, type Verb } from './verb.ts';
+import { UsageError, parseVerbArgs, type Io, type Verb } from './verb.ts';
+import { stableJson } from '../shared/json.ts';
 
 const OPTIONS = {
   tool: { type: 'string' },

@@ -9,7 +9,8 @@ import { firstScreen } from '../output/screen.ts';
 import { executeRun } from '../run/execute.ts';
 import { progress } from './progress.ts';
 import { RESULTS_DIR, RUN_OPTIONS, parseRunSettings, type RunValues } from './run-args.ts';
-import { UsageError, parseVerbArgs, stableJson, type Io, type Verb } from './verb.ts';
+import { UsageError, parseVerbArgs, type Io, type Verb } from './verb.ts';
+import { stableJson } from '../shared/json.ts';
 
 export { RUN_OPTIONS } from './run-args.ts';
 

@@ -16,7 +16,9 @@ import { checkStore } from '../store/check.ts';
 import { StoreError, StoreUnavailableError, connectStore, describeTarget, redactUrl, storeTarget, type Store } from '../store/connect.ts';
 import { importRun } from '../store/ingest.ts';
 import { migrateTo, migrationStatus, type MigrationStatus } from '../store/migrate.ts';
-import { UsageError, formatTable, parseVerbArgs, stableJson, type Io, type Verb } from './verb.ts';
+import { UsageError, parseVerbArgs, type Io, type Verb } from './verb.ts';
+import { stableJson } from '../shared/json.ts';
+import { formatTable } from '../shared/table.ts';
 
 const USAGE = `Usage: shadowbench store <migrate|status|check> [options]
        shadowbench store import <run-dir> [options]

@@ -55,31 +55,3 @@ export function parseVerbArgs<const O extends OptionsConfig>(verb: string, argv:
     throw new UsageError(`shadowbench ${verb}: ${message} (see 'shadowbench ${verb} --help')`);
   }
 }
-
-/**
- * Pads columns to a common width. Columns from `rightFrom` on are
- * right-aligned (numbers); otherwise the last column is left unpadded.
- */
-export function formatTable(rows: readonly (readonly string[])[], opts: { gap?: number; rightFrom?: number } = {}): string {
-  const gap = ' '.repeat(opts.gap ?? 2);
-  const rightFrom = opts.rightFrom ?? Infinity;
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  const pad = (cell: string, i: number, last: boolean): string => {
-    const w = widths[i] ?? 0;
-    if (i >= rightFrom) return cell.padStart(w);
-    return last ? cell : cell.padEnd(w);
-  };
-  return rows.map((row) => row.map((cell, i) => pad(cell, i, i === row.length - 1)).join(gap).trimEnd()).join('\n');
-}
-
-/** JSON with object keys sorted at every level (arrays keep their order), so output is stable. */
-export function stableJson(value: unknown, indent = 2): string {
-  return JSON.stringify(value, (_key, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? sortKeys(v as Record<string, unknown>) : v), indent);
-}
-
-function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(o).sort()) out[k] = o[k];
-  return out;
-}

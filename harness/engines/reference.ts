@@ -3,7 +3,7 @@
 // control modes, faults, shadow sampling, live fallback on `shared`).
 
 import { cloneDatabase, METADATA_CLASSES, type Database } from '../../engine/index.ts';
-import { buildFixture, FixtureError, openCellDatabase } from '../run/fixture.ts';
+import { buildFixture, FixtureError, openCellDatabase } from './fixture.ts';
 import type { CellDatabase, EngineAdapter } from './adapter.ts';
 
 /** The engine database behind each cell database this adapter made (what cloneCell copies). */

@@ -9,6 +9,7 @@ import type { HistogramSummary } from '../record/aggregate.ts';
 import { latencyOpOf } from '../record/keys.ts';
 import { mdeText } from './comparison.ts';
 import type { GateReport } from './report.ts';
+import { formatNs } from '../shared/format.ts';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 const W = 560;
@@ -20,12 +21,8 @@ const seriesOf = (c: RunRecord['cells'][number]): string => (c.variant === 'refe
 
 export const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
-export function fmtNs(v: number): string {
-  if (v >= 1e9) return `${(v / 1e9).toFixed(1)}s`;
-  if (v >= 1e6) return `${(v / 1e6).toFixed(1)}ms`;
-  if (v >= 1e3) return `${(v / 1e3).toFixed(0)}µs`;
-  return `${Math.round(v)}ns`;
-}
+/** Chart axes and cells: one digit less than tables. */
+export const fmtNs = (v: number): string => formatNs(v, true);
 
 /** Legend entries laid out left to right, each as wide as its label (about 6.5 px per character). */
 function legend(labels: string[]): string[] {

@@ -3,15 +3,15 @@
 // that canonical form, and Markdown for a pull-request comment.
 
 import { createHash } from 'node:crypto';
-import { stableJson } from '../cli/verb.ts';
-import { compareEngines } from '../output/versus.ts';
+import { stableJson } from '../shared/json.ts';
+import { compareEngines } from '../results/versus.ts';
 import { readRunResults, type RunResults } from '../results/folder.ts';
 import type { CellRecord } from '../results/record.ts';
 import type { EngineComparison } from '../results/summary.ts';
-import { ns } from '../output/table.ts';
 import { mdeText, type Comparison } from './comparison.ts';
 import { gate, type GateInput, type Verdict } from './gate.ts';
 import { DEFAULT_GATE, type GateOptions } from './options.ts';
+import { formatNs } from '../shared/format.ts';
 
 export interface GateReport {
   format: 'shadowbench-gate';
@@ -69,7 +69,7 @@ export function comparisonTable(cs: readonly Comparison[]): string[] {
   for (const c of cs) {
     const outcome = c.inconclusive_reason === null ? c.outcome : `${c.outcome} (${c.inconclusive_reason.replace(/_/g, ' ')})`;
     rows.push(`| ${c.cell_group} | ${c.metric} | ${c.deciding ? 'yes' : 'no (tail)'} | ${c.baseline_median.toFixed(0)} | ${c.candidate_median.toFixed(0)} | ${(c.relative_diff * 100).toFixed(1)}% | ${interval(c.ci)} | ` +
-      `${fixed(c.test?.p_value ?? null, 4)} (${fixed(c.p_adjusted, 4)}) | ${mdeText(c.mde)} | ${c.rank_test.p_value.toFixed(3)} (${c.rank_test.min_p_value.toFixed(3)}) | ${c.effect_size.value.toFixed(2)} | ${outcome} |`);
+      `${fixed(c.test?.p_value ?? null, 4)} (${fixed(c.p_adjusted, 4)}) | ${mdeText(c.mde)} | ${c.rank_test.p_value.toFixed(3)} (${c.rank_test.min_p_value.toPrecision(2)}) | ${c.effect_size.value.toFixed(2)} | ${outcome} |`);
   }
   return rows;
 }
@@ -100,7 +100,7 @@ export function reportMarkdown(r: GateReport): string {
     out.push('', '### Engines side by side', '', 'Ratios: the reference engine\'s best mode / the comparator (throughput above 1 and p99 below 1 favour the reference engine).', '');
     out.push('| workload | backend | c | reference best | ops/s | p99 | comparator | ops/s | p99 | ops/s ratio | p99 ratio |', '|---|---|---|---|---|---|---|---|---|---|---|');
     for (const e of r.engine_comparison) {
-      const p99 = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : ns(v));
+      const p99 = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : formatNs(v));
       const x = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
       for (const c of e.comparators) {
         out.push(`| ${e.workload} | ${e.backend} | ${e.concurrency} | ${e.best?.label ?? 'none usable'} | ${e.best?.throughput_ops_s.toFixed(0) ?? '-'} | ${p99(e.best?.p99_ns)} | ${c.label}${c.status === 'ok' ? '' : ' (failed)'} | ${c.throughput_ops_s.toFixed(0)} | ${p99(c.p99_ns)} | ${x(c.throughput_ratio)} | ${x(c.p99_ratio)} |`);

@@ -13,7 +13,7 @@
 // When both fire, the model with the smaller squared error names the change.
 
 import { errorFunction, median } from 'simple-statistics';
-import { Xorshift32 } from '../../engine/shared/random.ts';
+import { Xorshift32 } from '../shared/random.ts';
 
 export const MIN_SEGMENT = 3;
 /** Fewer nights than this and the history is not judged. */

@@ -23,7 +23,7 @@ import type { GateOptions } from '../gate/options.ts';
 import { isDeciding, metricsOf } from '../gate/series.ts';
 import type { GateReport } from '../gate/report.ts';
 import type { RunFigures, RunRecord } from '../results/record.ts';
-import { stableJson } from '../cli/verb.ts';
+import { stableJson } from '../shared/json.ts';
 import { DEFAULT_NOISE_NIGHTS, NIGHT_ALPHA, NIGHT_CHANGE_POINT, NIGHT_GATE } from './shape.ts';
 import { MIN_NIGHTS, detectChange, type ChangePoint, type ChangePointOptions } from './changepoint.ts';
 import { nightNoise, type NightNoise } from './noise.ts';

@@ -3,7 +3,7 @@
 // what failed it with the numbers behind each line, then what a user muted or
 // acknowledged, with their reasons.
 
-import { stableJson } from '../cli/verb.ts';
+import { stableJson } from '../shared/json.ts';
 import { mdeText } from '../gate/comparison.ts';
 import type { MetricFinding, NightlyReport } from './judge.ts';
 

@@ -1,6 +1,6 @@
 // Key choosers for the spec's distributions. Deterministic for a seed.
 
-import { Xorshift32 } from '../../engine/shared/random.ts';
+import { Xorshift32 } from '../shared/random.ts';
 import type { KeySpec } from '../spec/schema.ts';
 
 export type KeyChooser = () => number;

@@ -3,7 +3,7 @@
 // driven by exactly the same operations. Ops are small number tuples, which
 // is also their trace encoding.
 
-import { Xorshift32 } from '../../engine/shared/random.ts';
+import { Xorshift32 } from '../shared/random.ts';
 import { OP_KINDS, type OpKind, type WorkloadSpec } from '../spec/schema.ts';
 import { keyChooser } from './keys.ts';
 

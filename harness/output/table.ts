@@ -5,25 +5,17 @@
 import type { CellRecord, RoundRecord, RunRecord } from '../results/record.ts';
 import type { CellSummary, EngineComparison } from '../results/summary.ts';
 import { parseKey } from '../record/keys.ts';
-import { headline } from './versus.ts';
+import { headline } from '../results/versus.ts';
+import { formatNs } from '../shared/format.ts';
+import { formatTable } from '../shared/table.ts';
 
-/** ns → a short human figure. */
-export function ns(v: number): string {
-  if (v >= 1e9) return `${(v / 1e9).toFixed(2)}s`;
-  if (v >= 1e6) return `${(v / 1e6).toFixed(2)}ms`;
-  if (v >= 1e3) return `${(v / 1e3).toFixed(1)}µs`;
-  return `${Math.round(v)}ns`;
-}
-
-function align(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd()).join('\n');
-}
+/** First column left, numbers right. */
+const align = (rows: string[][]): string => formatTable(rows, { rightFrom: 1 });
 
 /** Reference modes and comparators per workload, backend and concurrency, with reference-best / comparator ratios. */
 function versusTable(comparisons: readonly EngineComparison[]): string {
   const rows: string[][] = [['workload', 'engine', 'ops/s', 'p99', 'best/this ops/s', 'best/this p99']];
-  const p99 = (v: number | null): string => (v === null ? '-' : ns(v));
+  const p99 = (v: number | null): string => (v === null ? '-' : formatNs(v));
   const x = (v: number | null): string => (v === null ? '-' : `${v.toFixed(2)}x`);
   for (const c of comparisons) {
     const where = `${c.workload}.${c.backend}.c${c.concurrency}`;
@@ -44,7 +36,7 @@ function machineColumns(c: CellRecord): string[] {
   const cpu = medianOf(c.rounds, (r) => r.cpu_ns_per_op);
   const runq = medianOf(c.rounds, (r) => r.runq_share);
   const contended = c.rounds.filter((r) => r.contended === true).map((r) => r.round);
-  return [cpu === null ? '-' : ns(cpu), runq === null ? '-' : `${(runq * 100).toFixed(1)}%`, contended.length === 0 ? '-' : contended.join(',')];
+  return [cpu === null ? '-' : formatNs(cpu), runq === null ? '-' : `${(runq * 100).toFixed(1)}%`, contended.length === 0 ? '-' : contended.join(',')];
 }
 
 export function summaryTable(run: RunRecord, summaries: CellSummary[], comparisons: readonly EngineComparison[] = []): string {
@@ -62,7 +54,7 @@ export function summaryTable(run: RunRecord, summaries: CellSummary[], compariso
     ].filter((x) => x !== '').join(', ');
     rows.push([
       c.id.replace(/^reference\./, ''), c.status, c.throughput_ops_s.toFixed(0),
-      ...(h === null ? ['-', '-', '-', '-', '-'] : [h.p50, h.p90, h.p99, h.p999, h.max].map(ns)),
+      ...(h === null ? ['-', '-', '-', '-', '-'] : [h.p50, h.p90, h.p99, h.p999, h.max].map((v) => formatNs(v))),
       ...machineColumns(c), String(errors), notes,
     ]);
   }
@@ -81,7 +73,7 @@ export function summaryTable(run: RunRecord, summaries: CellSummary[], compariso
     out.push(`${c.id}`);
     const frows = [['  field', 'count', 'p50', 'p90', 'p99', 'p99.9', 'max']];
     for (const [name, h] of fields) {
-      const fmt = name.endsWith('_ns') ? ns : (v: number) => String(v);
+      const fmt = (v: number): string => (name.endsWith('_ns') ? formatNs(v) : String(v));
       frows.push([`  ${name}`, String(h.count), ...[h.p50, h.p90, h.p99, h.p999, h.max].map(fmt)]);
     }
     if (fields.length > 0) out.push(align(frows), '');

@@ -9,7 +9,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { EngineHandle } from '../engines/connection.ts';
 import type { WorkloadSpec } from '../spec/schema.ts';
 import type { WindowDelta } from '../record/recorder.ts';
-import type { SchedSample } from '../run/schedstat.ts';
+import type { SchedSample } from '../runtime/schedstat.ts';
 
 export interface GroupTask {
   /** Each arm's cell database, for whichever engine variant runs the group. */

@@ -13,7 +13,7 @@ import { collectGarbage } from '../runtime/gc.ts';
 import { Recorder } from '../record/recorder.ts';
 import { opStream, type OpStream } from '../ops/stream.ts';
 import { TraceWriter, traceStream } from '../ops/trace.ts';
-import { SchedStat, schedDelta } from '../run/schedstat.ts';
+import { SchedStat, schedDelta } from '../runtime/schedstat.ts';
 import { Driver } from './driver.ts';
 import { CMD_OPEN, CMD_STOP, SLICE, type GroupTask, type OpenMessage, type WorkerMessage } from './task.ts';
 import { attemptErrorKey, opKey } from '../record/keys.ts';

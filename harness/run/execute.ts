@@ -6,13 +6,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError } from '../../engine/index.ts';
-import { runRecordOf, writeRun } from '../output/write.ts';
+import { runRecordOf, writeRun } from './record.ts';
 import type { RunFolder } from '../results/folder.ts';
 import { SpecError } from '../spec/load.ts';
 import { RunMetrics } from '../telemetry/metrics.ts';
 import { pushMetrics, serveMetrics, type MetricsServer, type PushResult } from '../telemetry/serve.ts';
 import { SpanSink, type SpanReport } from '../telemetry/spans.ts';
-import { FixtureError } from './fixture.ts';
+import { FixtureError } from '../engines/fixture.ts';
 import { runMatrix } from './runner.ts';
 import type { RunSettings } from './settings.ts';
 import { targetMdeLoop } from './target.ts';

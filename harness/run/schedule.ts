@@ -5,7 +5,7 @@
 // which balances both position and carry-over. Arm labels are shuffled per
 // block from the run's seed, so the design is not the same for every group.
 
-import { Xorshift32 } from '../../engine/shared/random.ts';
+import { Xorshift32 } from '../shared/random.ts';
 
 /** The rows of a Williams design for k treatments: k rows for even k, 2k for odd k. */
 export function williamsRows(k: number): number[][] {

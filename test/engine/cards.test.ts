@@ -19,7 +19,7 @@ import { M11SessionRegistry } from '../../engine/classes/m11-session-registry.ts
 import { M1PublishedPagerState, emptySummary, type PagerSummary } from '../../engine/classes/m1-published-pager-state.ts';
 import { delaysOf, type ClassContext } from '../../engine/classes/context.ts';
 import type { CommittedState } from '../../engine/classes/m6-committed-state.ts';
-import { Xorshift32 } from '../../engine/shared/random.ts';
+import { Xorshift32 } from '../../engine/index.ts';
 import { runWorkers, type WorkerRun } from '../support/workers.ts';
 import {
   F, newFlags, type CasRaceResult, type GrowWriterResult, type M11TxnResult, type M1ReaderResult, type M1WaitResult,

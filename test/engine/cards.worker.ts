@@ -8,7 +8,7 @@ import { M1PublishedPagerState, emptySummary } from '../../engine/classes/m1-pub
 import { M11SessionRegistry } from '../../engine/classes/m11-session-registry.ts';
 import { delaysOf, type ClassContext } from '../../engine/classes/context.ts';
 import { PageLockTable } from '../../engine/page-locks.ts';
-import { Xorshift32 } from '../../engine/shared/random.ts';
+import { Xorshift32 } from '../../engine/index.ts';
 import {
   F, barrier, type CasRaceResult, type GrowWriterResult, type M11TxnResult, type M1ReaderResult, type M1WaitResult,
   type M6ReadResult, type M6ReaderResult, type ShardResult, type WorkerInput, type WorkerResult,

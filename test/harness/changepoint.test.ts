@@ -5,7 +5,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Xorshift32 } from '../../engine/shared/random.ts';
+import { Xorshift32 } from '../../harness/shared/random.ts';
 import { detectChange, MIN_NIGHTS } from '../../harness/nightly/changepoint.ts';
 
 /** `n` nights around `level` with ±`noise` relative uniform noise; `shape` adds a change. */

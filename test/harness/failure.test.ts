@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import { runEnvironment } from '../../harness/output/environment.ts';
-import { runRecordOf, writeRun } from '../../harness/output/write.ts';
+import { runRecordOf, writeRun } from '../../harness/run/record.ts';
 import type { RunRecord } from '../../harness/results/record.ts';
 import { planMatrix } from '../../harness/plan/matrix.ts';
 import { parseModeSets } from '../../harness/plan/modes.ts';

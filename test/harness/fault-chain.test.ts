@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FaultConfig } from '../../engine/index.ts';
 import { buildReport, loadGateInput } from '../../harness/gate/report.ts';
-import { runRecordOf, writeRun } from '../../harness/output/write.ts';
+import { runRecordOf, writeRun } from '../../harness/run/record.ts';
 import { planMatrix } from '../../harness/plan/matrix.ts';
 import { parseModeSets } from '../../harness/plan/modes.ts';
 import { runMatrix } from '../../harness/run/runner.ts';

@@ -9,7 +9,7 @@ import { gate } from '../../harness/gate/gate.ts';
 import { aligned, valuesToCompare } from '../../harness/gate/series.ts';
 import { compareRuns } from '../../harness/gate/compare.ts';
 import { buildReport, reportJson, reportMarkdown } from '../../harness/gate/report.ts';
-import { stableJson } from '../../harness/cli/verb.ts';
+import { stableJson } from '../../harness/shared/json.ts';
 import type { CellRecord, RunRecord } from '../../harness/results/record.ts';
 import type { RoundSummary } from '../../harness/run/runner.ts';
 import type { ControlMode, SwitchableClass } from '../../engine/index.ts';

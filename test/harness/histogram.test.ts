@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as hdr from 'hdr-histogram-js';
 import type { FieldRecord, M11Record, M6Record } from '../../engine/index.ts';
-import { Xorshift32 } from '../../engine/shared/random.ts';
+import { Xorshift32 } from '../../harness/shared/random.ts';
 import { Accumulator, RoundAggregate, initHistograms, summarize } from '../../harness/record/aggregate.ts';
 import { LATENCY_MAX_NS } from '../../harness/record/fields.ts';
 import { addSparse, type SparseCounts } from '../../harness/record/bucket-counts.ts';

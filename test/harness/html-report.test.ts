@@ -13,7 +13,7 @@ import { parseModeSets } from '../../harness/plan/modes.ts';
 import { runMatrix } from '../../harness/run/runner.ts';
 import { loadSpecFile } from '../../harness/spec/load.ts';
 import type { WorkloadInput } from '../../harness/spec/schema.ts';
-import { runRecordOf, writeRun } from '../../harness/output/write.ts';
+import { runRecordOf, writeRun } from '../../harness/run/record.ts';
 import { runEnvironment } from '../../harness/output/environment.ts';
 import { buildReport, loadGateInput } from '../../harness/gate/report.ts';
 import { reportHtml } from '../../harness/gate/html.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { applyInjections, faultsOf, ModeSetError, modeSetArg, parseModeSet, parseModeSets } from '../../harness/plan/modes.ts';
 import { planMatrix } from '../../harness/plan/matrix.ts';
 import { runMatrix } from '../../harness/run/runner.ts';
-import { runRecordOf } from '../../harness/output/write.ts';
+import { runRecordOf } from '../../harness/run/record.ts';
 import { loadSuite } from '../../harness/spec/load.ts';
 
 test('a named set keeps its modes under its own label; the same modes may run twice', () => {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, REQUIRED_FIELDS, type FieldRecord, type Connection } from '../../engine/index.ts';
-import { Xorshift32 } from '../../engine/shared/random.ts';
+import { Xorshift32 } from '../../harness/shared/random.ts';
 import { bucketIndex, bucketValue, bucketWidth, BucketCounts } from '../../harness/record/bucket-counts.ts';
 import { Recorder } from '../../harness/record/recorder.ts';
 import { attemptErrorKey, opKey, parseKey, recordKey, winsorizedKey } from '../../harness/record/keys.ts';

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { engineAdapters } from '../../harness/engines/index.ts';
-import { runRecordOf, writeRun } from '../../harness/output/write.ts';
+import { runRecordOf, writeRun } from '../../harness/run/record.ts';
 import { planMatrix } from '../../harness/plan/matrix.ts';
 import { parseModeSets } from '../../harness/plan/modes.ts';
 import { readRunFolder, readRunRecord, readRunResults, writeRunFolder } from '../../harness/results/folder.ts';

@@ -9,7 +9,7 @@
 // `new` arm of one workload (within the run) or to every cell (against the
 // baseline).
 
-import { Xorshift32 } from '../../engine/shared/random.ts';
+import { Xorshift32 } from '../../harness/shared/random.ts';
 import type { CellRecord, RunRecord } from '../../harness/results/record.ts';
 import type { RoundSummary } from '../../harness/run/runner.ts';
 

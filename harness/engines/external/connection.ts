@@ -5,7 +5,7 @@
 // or babbling peer breaks the connection with a cause that names the command.
 
 import { EngineError, writeRecord, type EngineErrorCode, type FieldRecord, type TxnKind } from '../../../engine/index.ts';
-import { Xorshift32 } from '../../../engine/shared/random.ts';
+import { Xorshift32 } from '../../shared/random.ts';
 import type { ConnectionSinks, EngineConnection } from '../connection.ts';
 import { IDLE, REQUEST, RESPONSE, Slot } from './channel.ts';
 import type { ExternalHandle } from './handle.ts';

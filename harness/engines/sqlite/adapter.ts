@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DEFAULT_CONFIG, type FsyncPolicy } from '../../../engine/index.ts';
-import { FixtureError } from '../../run/fixture.ts';
+import { FixtureError } from '../fixture.ts';
 import type { CellDatabase, EngineAdapter } from '../adapter.ts';
 import { TABLE, type SqliteHandle, type SqliteSynchronous } from './handle.ts';
 import { sqliteStateHash } from './state.ts';

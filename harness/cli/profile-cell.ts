@@ -7,7 +7,7 @@
 
 import type { Cell } from '../plan/matrix.ts';
 import type { RunSettings } from '../run/settings.ts';
-import { UsageError } from '../cli/verb.ts';
+import { UsageError } from './verb.ts';
 
 interface Dimension {
   flag: string;

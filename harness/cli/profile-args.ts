@@ -5,7 +5,7 @@
 
 import { resolve } from 'node:path';
 import type { LoadedSpec } from '../spec/load.ts';
-import { RUN_OPTIONS, type RunValues } from '../cli/run-args.ts';
+import { RUN_OPTIONS, type RunValues } from './run-args.ts';
 
 /** Every option given, in RUN_OPTIONS order; `omit` drops some (profile sets them itself). */
 export function runArgv(values: RunValues, omit: readonly string[] = []): string[] {

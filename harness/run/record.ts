@@ -13,10 +13,10 @@ import { writeRunFolder, type RunFolder } from '../results/folder.ts';
 import { histogramLog } from '../results/hlog.ts';
 import { RUN_FORMAT, RUN_VERSION, type CellRecord, type ControlModes, type RunConfig, type RunEnvironment, type RunRecord } from '../results/record.ts';
 import type { CellSummary } from '../results/summary.ts';
-import type { CellResult } from '../run/runner.ts';
-import { runEnvironment } from './environment.ts';
-import { summaryTable } from './table.ts';
-import { compareEngines } from './versus.ts';
+import type { CellResult } from './runner.ts';
+import { runEnvironment } from '../output/environment.ts';
+import { summaryTable } from '../output/table.ts';
+import { compareEngines } from '../results/versus.ts';
 
 /** What a run was asked to do, with defaults for the parts a library caller need not say. */
 export type RunConfigInput = Pick<RunConfig, 'seed' | 'rounds'> & Partial<RunConfig>;

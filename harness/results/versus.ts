@@ -3,8 +3,8 @@
 // to each comparator's, with the ratio reference-best-mode / comparator.
 
 import { latencyOpOf } from '../record/keys.ts';
-import type { CellFigures } from '../results/record.ts';
-import type { CellSummary, EngineComparison, EngineFigures, HistogramSummary } from '../results/summary.ts';
+import type { CellFigures } from './record.ts';
+import type { CellSummary, EngineComparison, EngineFigures, HistogramSummary } from './summary.ts';
 
 /** The busiest operation kind's latency: the cell's headline. */
 export function headline(s: CellSummary | undefined): HistogramSummary | null {
