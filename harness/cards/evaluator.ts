@@ -60,6 +60,7 @@ function operationsIn(counters: Readonly<Record<string, number>>): number {
 export class LiveEvaluator {
   readonly events: FallbackEvent[] = [];
   private readonly total = new Map<string, number>();
+  private readonly windows: ReadonlyMap<string, number>[] = [];
   private readonly armed: Armed[];
 
   /** The round the next windows belong to (one evaluator watches an arm for all its rounds). */
@@ -81,10 +82,11 @@ export class LiveEvaluator {
   observe(delta: WindowDelta): void {
     const window = new Map(Object.entries(delta.counters));
     for (const [k, v] of window) this.total.set(k, (this.total.get(k) ?? 0) + v);
+    this.windows.push(window);
     const ops = operationsIn(delta.counters);
     for (const a of this.armed) {
       if (a.done) continue;
-      const obs = a.rule.observe({ window, total: this.total }, a.threshold);
+      const obs = a.rule.observe({ window, total: this.total, windows: this.windows }, a.threshold);
       if (this.trips(a, obs, ops)) this.fire(a, obs, delta, window);
     }
   }

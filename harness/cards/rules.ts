@@ -25,16 +25,42 @@ export function countAbove(id: string, wording: string, key: string, threshold =
   };
 }
 
+/** One-sided normal quantile a ratio's lower bound is taken at (99.9%): every window is another look. */
+const RATIO_Z = 3.09;
+/** Windows needed before a ratio's spread can be estimated. */
+const RATIO_MIN_WINDOWS = 3;
+
+type Sum = (m: ReadonlyMap<string, number>) => number;
+
 /**
- * Fires when `part / whole` over the round so far exceeds the threshold,
- * once `evidence` (a count of events, by default `whole` itself) reaches
- * `minEvidence`: a ratio over a handful of samples proves nothing, and one
- * preempted thread can swing a small sum of durations.
+ * The standard error of the ratio estimator R = Σpart / Σwhole over the
+ * windows (linearization: each window's residual part − R·whole), Infinity
+ * with fewer than RATIO_MIN_WINDOWS windows.
+ */
+export function ratioStandardError(windows: readonly ReadonlyMap<string, number>[], part: Sum, whole: Sum, r: number): number {
+  const k = windows.length;
+  if (k < RATIO_MIN_WINDOWS) return Infinity;
+  let wSum = 0;
+  let ss = 0;
+  for (const m of windows) {
+    const w = whole(m);
+    wSum += w;
+    ss += (part(m) - r * w) ** 2;
+  }
+  return wSum > 0 ? Math.sqrt(ss / (k * (k - 1))) / (wSum / k) : Infinity;
+}
+
+/**
+ * Fires when `part / whole` over the windows so far exceeds the threshold
+ * beyond its uncertainty (the ratio's one-sided 99.9% lower bound is above
+ * it), once `evidence` (a count of events, by default `whole` itself) reaches
+ * `minEvidence`. A point estimate near the threshold fired on some nights and
+ * not others with nothing changed; a ratio whose every window agrees (a count
+ * ratio of 1.0) has no spread and fires as soon as it has its evidence.
  */
 export function ratioAbove(
   id: string, wording: string, threshold: number, minEvidence: number,
-  part: (m: ReadonlyMap<string, number>) => number, whole: (m: ReadonlyMap<string, number>) => number, what: string,
-  evidence: (m: ReadonlyMap<string, number>) => number = whole, profile: KillSwitchProfile = LATCH,
+  part: Sum, whole: Sum, what: string, evidence: Sum = whole, profile: KillSwitchProfile = LATCH,
 ): TriggerRule {
   return {
     id, wording, threshold, profile,
@@ -42,7 +68,12 @@ export function ratioAbove(
       const w = whole(e.total);
       const n = evidence(e.total);
       const value = w > 0 ? part(e.total) / w : 0;
-      return { fired: n >= minEvidence && value > t, value, threshold: t, detail: `${what} = ${value.toFixed(4)} (threshold ${t}; ${n} events, needs ${minEvidence})` };
+      const lower = value - RATIO_Z * ratioStandardError(e.windows, part, whole, value);
+      const bound = Number.isFinite(lower) ? lower.toFixed(4) : `unknown before ${RATIO_MIN_WINDOWS} windows`;
+      return {
+        fired: n >= minEvidence && lower > t, value, threshold: t,
+        detail: `${what} = ${value.toFixed(4)}, lower bound ${bound} (threshold ${t}; ${n} events over ${e.windows.length} windows, needs ${minEvidence})`,
+      };
     },
   };
 }

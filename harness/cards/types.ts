@@ -7,8 +7,10 @@ import type { MetadataClass } from '../../engine/index.ts';
 export interface Evidence {
   /** Counter deltas of this window (all connections that reported in it). */
   window: ReadonlyMap<string, number>;
-  /** Counters of the round so far, this window included. */
+  /** Counters of every window so far, this one included. */
   total: ReadonlyMap<string, number>;
+  /** Every window so far, oldest first (this one last): what a rule's uncertainty is estimated from. */
+  windows: readonly ReadonlyMap<string, number>[];
 }
 
 /** One observation of a trigger: whether it fired in this window, and the numbers behind it. */
