@@ -14,7 +14,7 @@ export type { RecoveryReport } from './store/file-store.ts';
 export { shardOf } from './classes/m11-session-registry.ts';
 export { RecordSink, type RecordSinkOptions } from './records/sink.ts';
 export {
-  ROW, COL, COLUMNS, OPERATIONS, VERDICTS, REFRESH_REASONS, KINDS, KIND_MASK, NOT_MEASURED, FLAG_SAMPLED, FLAG_TIMED, FLAG_AUX, CLASS_INDEX,
+  ROW, COL, COLUMNS, OPERATIONS, VERDICTS, VERDICT, REFRESH_REASONS, KINDS, KIND_MASK, NOT_MEASURED, FLAG_SAMPLED, FLAG_TIMED, FLAG_AUX, CLASS_INDEX,
   kindOf, classOfKind, operationOfKind, columnType, type ColumnType,
 } from './records/columns.ts';
 export { decodeRow, writeRecord, traceIdOf, type DecodeOptions } from './records/codec.ts';

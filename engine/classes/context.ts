@@ -4,6 +4,7 @@
 
 import type { DatabaseConfig } from '../config.ts';
 import { METADATA_CLASSES, type MetadataClass, type ShadowVerdict } from '../fields.ts';
+import { VERDICT } from '../records/columns.ts';
 import type { RecordSink } from '../records/sink.ts';
 import { spinDelay } from '../shared/clock.ts';
 import type { Xorshift32 } from '../shared/random.ts';
@@ -33,5 +34,5 @@ export function injectDelay(ctx: ClassContext, cls: MetadataClass): void {
 
 /** A shadow verdict as its row column (an index into VERDICTS). */
 export function verdictIndex(v: ShadowVerdict): number {
-  return v === 'none' ? 0 : v === 'match' ? 1 : v === 'diverged' ? 2 : 3;
+  return VERDICT[v];
 }

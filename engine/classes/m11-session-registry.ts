@@ -7,7 +7,7 @@
 
 import { faultOf, type ClassFaults, type DatabaseConfig } from '../config.ts';
 import { MODE_INDEX, type ModeIndex } from '../fields.ts';
-import { COL, kindOf } from '../records/columns.ts';
+import { COL, VERDICT, kindOf } from '../records/columns.ts';
 import { nowMs } from '../shared/clock.ts';
 import { CTL, REG, registryTableWords, type SharedDatabase } from '../shared/layout.ts';
 import { lock, tryLock, unlock } from '../shared/mutex.ts';
@@ -22,10 +22,7 @@ const BEGIN = kindOf('M11', 'begin');
 const COMMIT = kindOf('M11', 'commit');
 const ABORT = kindOf('M11', 'abort');
 const LOOKUP = kindOf('M11', 'lookup');
-/** Verdict columns (indexes into VERDICTS). */
-const NONE = 0;
-const MATCH = 1;
-const DIVERGED = 2;
+const { none: NONE, match: MATCH, diverged: DIVERGED } = VERDICT;
 
 /** A registered session, as its connection remembers it. */
 export interface Session {
@@ -96,7 +93,7 @@ export class M11SessionRegistry {
    */
   lookup(session: Session): boolean {
     const t0 = this.startOp();
-    let verdict = NONE;
+    let verdict: number = NONE;
     let found: boolean;
     let notFound: boolean;
     // shadow_compare outside its sampled fraction asks the global table (the oracle) alone.

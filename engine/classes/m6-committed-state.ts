@@ -7,7 +7,7 @@
 
 import { faultOf, type ClassFaults, type DatabaseConfig } from '../config.ts';
 import { MODE_INDEX, type FieldDiff, type ModeIndex } from '../fields.ts';
-import { CLASS_INDEX, COL, kindOf } from '../records/columns.ts';
+import { CLASS_INDEX, COL, VERDICT, kindOf } from '../records/columns.ts';
 import type { RecordSink } from '../records/sink.ts';
 import { nowMs } from '../shared/clock.ts';
 import { CTL, M6, SNAP, ringSize, type SharedDatabase } from '../shared/layout.ts';
@@ -37,10 +37,7 @@ const C = COL.M6;
 const PUBLISH = kindOf('M6', 'publish');
 const READ = kindOf('M6', 'read');
 const SHADOW_COMPARE = kindOf('M6', 'shadow_compare');
-/** Verdict columns (indexes into VERDICTS). */
-const NONE = 0;
-const MATCH = 1;
-const DIVERGED = 2;
+const { none: NONE, match: MATCH, diverged: DIVERGED } = VERDICT;
 const COMPARED: readonly (keyof CommittedState)[] = ['commit_seq', 'db_size', 'freelist_count', 'schema_cookie', 'schema_generation'];
 const CARD_NAME: Partial<Record<keyof CommittedState, string>> = { commit_seq: 'visible_commit_seq' };
 
@@ -75,7 +72,7 @@ export class M6CommittedState {
     const sink = this.ctx.sink;
     const t0 = sink === null ? 0 : sink.start(CI);
     injectDelay(this.ctx, 'M6');
-    let verdict = NONE;
+    let verdict: number = NONE;
     let diffs: FieldDiff[] | null = null;
     if (mode === MODE_SHADOW && this.ctx.shadowSampled) {
       // Shadow: both reads under the mutex, so no publish can fall between them.

@@ -9,6 +9,8 @@
 import { METADATA_CLASSES, REQUIRED_FIELDS, type MetadataClass, type RecordByClass } from '../fields.ts';
 
 export const VERDICTS = ['none', 'match', 'diverged', 'inconclusive'] as const;
+/** A verdict's number in a row (its index in VERDICTS). */
+export const VERDICT = { none: 0, match: 1, diverged: 2, inconclusive: 3 } as const satisfies { [V in (typeof VERDICTS)[number]]: number };
 export const REFRESH_REASONS = ['none', 'initial', 'remote_commit', 'schema_change'] as const;
 
 /** Every operation of each class, in a fixed order: a row's kind is (class, index here). */

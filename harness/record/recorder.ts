@@ -14,7 +14,7 @@
 // operation, an operation slower than its kind's running p99.9, or a timed
 // record slower than its (class, operation)'s.
 
-import { CLASS_INDEX, FLAG_SAMPLED, FLAG_TIMED, KIND_MASK, ROW, RecordSink, decodeRow, writeRecord, type FieldRecord } from '../../engine/index.ts';
+import { CLASS_INDEX, FLAG_SAMPLED, FLAG_TIMED, KIND_MASK, ROW, RecordSink, VERDICT, decodeRow, writeRecord, type FieldRecord } from '../../engine/index.ts';
 import { OP_KINDS, type OpKind } from '../spec/schema.ts';
 import type { SparseCounts } from './bucket-counts.ts';
 import { LATENCY_MAX_NS } from './fields.ts';
@@ -228,7 +228,7 @@ export class Recorder {
       }
       runSteps(plan, rows, o, c, raw, hs, reg);
       if (!anomaly) {
-        anomaly = (plan.verdictCol >= 0 && rows[o + plan.verdictCol] === 2) || (plan.tornCol >= 0 && rows[o + plan.tornCol] === 1)
+        anomaly = (plan.verdictCol >= 0 && rows[o + plan.verdictCol] === VERDICT.diverged) || (plan.tornCol >= 0 && rows[o + plan.tornCol] === 1)
           || (plan.notFoundCol >= 0 && rows[o + plan.notFoundCol] === 1);
       }
       if (anomaly) {

@@ -15,7 +15,7 @@ import * as hdr from 'hdr-histogram-js';
 import { opStream, type Op } from '../../harness/ops/stream.ts';
 import { traceStream } from '../../harness/ops/trace.ts';
 import { loadSpecFile } from '../../harness/spec/load.ts';
-import type { WorkloadInput } from '../../harness/spec/schema.ts';
+import { tinySpec } from '../support/tiny-spec.ts';
 import type { RunRecord } from '../../harness/results/record.ts';
 import type { CellSummary } from '../../harness/results/summary.ts';
 
@@ -41,21 +41,8 @@ function parseJson(r: CliResult): CliJson {
 
 const tmp = mkdtempSync(join(tmpdir(), 'sb-run-'));
 const specFile = join(tmp, 'tiny-mixed.json');
-const workload: WorkloadInput = {
-  name: 'tiny-mixed',
-  description: 'small deterministic mixed workload for the harness tests',
-  serves: { classes: ['M6', 'M11', 'M1'], verification: ['harness test'] },
-  backends: ['memory'],
-  concurrency: [CONNECTIONS],
-  engine: { pageSize: 4096, pageCount: 256, fsync: 'normal', versionsPerPage: 8 },
-  fixture: { rows: 128, initial_balance: 1000 },
-  // Only commuting increments and reads: the final state is a function of the ops alone.
-  mix: { read: 2, concurrent_write: 1 },
-  transaction: { statements: 3, max_retries: 500 },
-  keys: { distribution: 'zipfian', theta: 0.9 },
-  run: { operations: OPS },
-  warmup: { operations: WARMUP },
-};
+// Only commuting increments and reads: the final state is a function of the ops alone.
+const workload = tinySpec('tiny-mixed', { concurrency: [CONNECTIONS], run: { operations: OPS }, warmup: { operations: WARMUP } });
 writeFileSync(specFile, JSON.stringify(workload, null, 2));
 
 let recorded: { dir: string; run: RunRecord } | null = null;

@@ -14,25 +14,12 @@ import { writeGateReports } from '../../harness/output/gate-reports.ts';
 import type { RunRecord } from '../../harness/results/record.ts';
 import { compare } from '../../harness/gate/comparison.ts';
 import { DEFAULT_GATE } from '../../harness/gate/options.ts';
-import type { WorkloadInput } from '../../harness/spec/schema.ts';
+import { tinySpec } from '../support/tiny-spec.ts';
 import { runCli } from '../support/cli.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sb-screen-'));
 const spec = join(tmp, 'tiny.json');
-const workload: WorkloadInput = {
-  name: 'tiny',
-  description: 'small mixed workload for the first-screen test',
-  serves: { classes: ['M6', 'M11', 'M1'], verification: ['screen test'] },
-  backends: ['memory'],
-  concurrency: [2],
-  engine: { pageSize: 4096, pageCount: 256, fsync: 'normal', versionsPerPage: 8 },
-  fixture: { rows: 128, initial_balance: 1000 },
-  mix: { read: 2, concurrent_write: 1 },
-  transaction: { statements: 3, max_retries: 500 },
-  keys: { distribution: 'zipfian', theta: 0.9 },
-  run: { operations: 200 },
-  warmup: { operations: 20 },
-};
+const workload = tinySpec('tiny');
 writeFileSync(spec, JSON.stringify(workload));
 
 test('run prints one screen: verdicts, engines side by side, problems, where the rest is; --verbose adds the tables', async () => {

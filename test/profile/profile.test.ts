@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Transform } from 'node:stream';
 import { runCli as cli, type CliResult } from '../support/cli.ts';
-import type { WorkloadInput } from '../../harness/spec/schema.ts';
+import { tinySpec } from '../support/tiny-spec.ts';
 import type { RunRecord } from '../../harness/results/record.ts';
 import { joinTraceFiles, TraceJoinError, traceFiles } from '../../harness/profile/trace-join.ts';
 import { OTHER_THREADS_DIR, PROFILED_ENV, redirectThreadSamplers, sendThreadLogsAside } from '../../harness/profile/other-threads.mjs';
@@ -33,20 +33,7 @@ interface ProfileJson {
 
 const tmp = mkdtempSync(join(tmpdir(), 'sb-profile-'));
 const specFile = join(tmp, 'tiny-profile.json');
-const workload: WorkloadInput = {
-  name: 'tiny-profile',
-  description: 'short operation-bound cell for the profile tests',
-  serves: { classes: ['M6', 'M11', 'M1'], verification: ['profile test'] },
-  backends: ['memory'],
-  concurrency: [2],
-  engine: { pageSize: 4096, pageCount: 256, fsync: 'normal', versionsPerPage: 8 },
-  fixture: { rows: 128, initial_balance: 1000 },
-  mix: { read: 2, concurrent_write: 1 },
-  transaction: { statements: 3, max_retries: 500 },
-  keys: { distribution: 'zipfian', theta: 0.9 },
-  run: { operations: 400 },
-  warmup: { operations: 40 },
-};
+const workload = tinySpec('tiny-profile', { run: { operations: 400 }, warmup: { operations: 40 } });
 writeFileSync(specFile, JSON.stringify(workload, null, 2));
 
 const CELL = ['--workload', specFile, '--modes', 'legacy', '--rounds', '1', '--out', tmp];

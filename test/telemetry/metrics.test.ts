@@ -23,7 +23,7 @@ import { BucketCounts, type SparseCounts } from '../../harness/record/bucket-cou
 import { resolveWorkloads } from '../../harness/spec/load.ts';
 import { dashboardJson, DASHBOARDS, DASHBOARDS_DIR } from '../../harness/telemetry/dashboards.ts';
 import { RunMetrics } from '../../harness/telemetry/metrics.ts';
-import { telemetrySpec } from '../support/telemetry-spec.ts';
+import { tinySpec } from '../support/tiny-spec.ts';
 import { parsePushUrl, pushMetrics, PushUrlError, serveMetrics } from '../../harness/telemetry/serve.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -170,7 +170,7 @@ test('CLI: a run serves /metrics while it goes on; an unreachable --push is repo
   const tmp = mkdtempSync(join(tmpdir(), 'sb-metrics-cli-'));
   try {
     const spec = join(tmp, 'tiny-telemetry.json');
-    writeFileSync(spec, JSON.stringify(telemetrySpec('tiny-telemetry', 1500)));
+    writeFileSync(spec, JSON.stringify(tinySpec('tiny-telemetry', { run: { duration_ms: 1500 } })));
     const [metricsPort, deadPort] = [await freePort(), await freePort()];
     const running = cli(['run', '--workload', spec, '--modes', 'legacy', '--rounds', '4', '--out', join(tmp, 'out'), '--json', '--metrics-port', String(metricsPort), '--push', `http://127.0.0.1:${deadPort}`]);
     let scraped = '';

@@ -17,12 +17,12 @@ import { planMatrix, type Cell } from '../../harness/plan/matrix.ts';
 import { parseModeSets } from '../../harness/plan/modes.ts';
 import { runMatrix } from '../../harness/run/runner.ts';
 import { loadSpecFile } from '../../harness/spec/load.ts';
-import { telemetrySpec } from '../support/telemetry-spec.ts';
+import { tinySpec } from '../support/tiny-spec.ts';
 import { otlpTracesUrl, SpanSink, SpanUrlError } from '../../harness/telemetry/spans.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sb-spans-'));
 const specFile = join(tmp, 'tiny-spans.json');
-writeFileSync(specFile, JSON.stringify(telemetrySpec('tiny-spans', 700)));
+writeFileSync(specFile, JSON.stringify(tinySpec('tiny-spans', { run: { duration_ms: 700 } })));
 const groups = (modes = 'legacy,shadow_compare') => planMatrix({ workloads: [loadSpecFile(specFile)], modeSets: parseModeSets(modes) });
 
 interface OtlpValue { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number }

@@ -3,7 +3,7 @@
 // Loaded through harness/runtime/ts-worker.mjs (tsx in this thread).
 
 import { parentPort } from 'node:worker_threads';
-import { connect, isRetryable, type Connection, type TxnKind } from '../../engine/index.ts';
+import { connect, isRetryable, type Connection, type TxnKind } from '../../../engine/index.ts';
 import { SYNC, SYNC_TS_OFFSET, SYNC_TS_SLOTS, type ResultMsg, type TaskMsg } from './protocol.ts';
 
 const UPDATE = 'UPDATE ? SET balance = balance + 1';
@@ -193,5 +193,5 @@ function runTask(task: TaskMsg): ResultMsg {
 }
 
 const port = parentPort;
-if (port === null) throw new Error('primitives.worker.ts must run in a worker thread');
+if (port === null) throw new Error('the primitives worker must run in a worker thread');
 port.on('message', (task: TaskMsg) => port.postMessage(runTask(task)));

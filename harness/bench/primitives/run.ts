@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type DatabaseOptions } from '../../engine/index.ts';
+import { openDatabase, type DatabaseOptions } from '../../../engine/index.ts';
 import type { Measure, Metric } from './plan.ts';
 import type { BenchPool } from './pool.ts';
 import { SYNC_BYTES, type ResultMsg, type TaskMsg } from './protocol.ts';

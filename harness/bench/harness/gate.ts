@@ -26,19 +26,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { median } from 'simple-statistics';
-import { stableJson } from '../shared/json.ts';
-import { compareCells } from '../gate/compare.ts';
-import type { Comparison } from '../gate/comparison.ts';
-import { DEFAULT_GATE, type GateOptions } from '../gate/options.ts';
-import { busiestKind } from '../gate/series.ts';
-import { nightNoise, type NightNoise } from '../nightly/noise.ts';
-import { DEFAULT_NOISE_NIGHTS, NIGHT_GATE, NIGHTLY_SHAPE } from '../nightly/shape.ts';
-import { runRecordOf } from '../run/record.ts';
-import type { CellRecord } from '../results/record.ts';
-import { planMatrix } from '../plan/matrix.ts';
-import { applyInjections, parseModeSets } from '../plan/modes.ts';
-import { runMatrix } from '../run/runner.ts';
-import { loadSuite } from '../spec/load.ts';
+import { stableJson } from '../../shared/json.ts';
+import { compareCells } from '../../gate/compare.ts';
+import type { Comparison } from '../../gate/comparison.ts';
+import { DEFAULT_GATE, type GateOptions } from '../../gate/options.ts';
+import { busiestKind } from '../../gate/series.ts';
+import { nightNoise, type NightNoise } from '../../nightly/noise.ts';
+import { DEFAULT_NOISE_NIGHTS, NIGHT_GATE, NIGHTLY_SHAPE } from '../../nightly/shape.ts';
+import { runRecordOf } from '../../run/record.ts';
+import type { CellRecord } from '../../results/record.ts';
+import { planMatrix } from '../../plan/matrix.ts';
+import { applyInjections, parseModeSets } from '../../plan/modes.ts';
+import { runMatrix } from '../../run/runner.ts';
+import { loadSuite } from '../../spec/load.ts';
 
 const USAGE = `Usage: npm run bench:gate -- [options]
 
@@ -83,7 +83,7 @@ const nights = int('nights', values.nights, 0);
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 const dir = mkdtempSync(join(tmpdir(), 'sb-bench-gate-'));
 const suite = loadSuite();
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 interface Scenario {
   name: string;

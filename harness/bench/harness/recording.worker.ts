@@ -3,14 +3,14 @@
 // what it measured. Loaded through harness/runtime/ts-worker.mjs.
 
 import { parentPort } from 'node:worker_threads';
-import { COL, kindOf, openDatabase, type RecordSink } from '../../engine/index.ts';
-import { Xorshift32 } from '../shared/random.ts';
-import { opStream, type Op } from '../ops/stream.ts';
-import { Driver, type OpOutcome } from '../pool/driver.ts';
-import { engineOptions } from '../engines/fixture.ts';
-import { Recorder, type WindowDelta } from '../record/recorder.ts';
-import type { WorkloadSpec } from '../spec/schema.ts';
-import { attemptErrorKey } from '../record/keys.ts';
+import { COL, kindOf, openDatabase, type RecordSink } from '../../../engine/index.ts';
+import { Xorshift32 } from '../../shared/random.ts';
+import { opStream, type Op } from '../../ops/stream.ts';
+import { Driver, type OpOutcome } from '../../pool/driver.ts';
+import { engineOptions } from '../../engines/fixture.ts';
+import { Recorder, type WindowDelta } from '../../record/recorder.ts';
+import type { WorkloadSpec } from '../../spec/schema.ts';
+import { attemptErrorKey } from '../../record/keys.ts';
 
 export type Scenario =
   | 'bare' // opStream + a no-op driver: the loop's own ceiling

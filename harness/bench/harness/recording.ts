@@ -13,19 +13,19 @@ import { Worker } from 'node:worker_threads';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stableJson } from '../shared/json.ts';
-import { formatTable } from '../shared/table.ts';
-import { parseModeSets } from '../plan/modes.ts';
-import { planMatrix } from '../plan/matrix.ts';
-import { initHistograms, RoundAggregate } from '../record/aggregate.ts';
-import { DEFAULT_SAMPLE_RATIO, type WindowDelta } from '../record/recorder.ts';
-import { loadSpecFile, resolveWorkloads, WORKLOADS_DIR } from '../spec/load.ts';
-import type { WorkloadSpec } from '../spec/schema.ts';
-import { SpanSink } from '../telemetry/spans.ts';
-import type { BenchResult, BenchTask, BenchWindow, Scenario } from './harness.worker.ts';
+import { stableJson } from '../../shared/json.ts';
+import { formatTable } from '../../shared/table.ts';
+import { parseModeSets } from '../../plan/modes.ts';
+import { planMatrix } from '../../plan/matrix.ts';
+import { initHistograms, RoundAggregate } from '../../record/aggregate.ts';
+import { DEFAULT_SAMPLE_RATIO, type WindowDelta } from '../../record/recorder.ts';
+import { loadSpecFile, resolveWorkloads, WORKLOADS_DIR } from '../../spec/load.ts';
+import type { WorkloadSpec } from '../../spec/schema.ts';
+import { SpanSink } from '../../telemetry/spans.ts';
+import type { BenchResult, BenchTask, BenchWindow, Scenario } from './recording.worker.ts';
 
-const BOOTSTRAP = new URL('../runtime/ts-worker.mjs', import.meta.url);
-const SCRIPT = new URL('./harness.worker.ts', import.meta.url);
+const BOOTSTRAP = new URL('../../runtime/ts-worker.mjs', import.meta.url);
+const SCRIPT = new URL('./recording.worker.ts', import.meta.url);
 
 const USAGE = `Usage: npm run bench:harness -- [options]
 

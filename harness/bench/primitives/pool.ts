@@ -4,8 +4,8 @@
 import { Worker } from 'node:worker_threads';
 import type { ResultMsg, TaskMsg } from './protocol.ts';
 
-const BOOTSTRAP = new URL('../runtime/ts-worker.mjs', import.meta.url);
-const SCRIPT = new URL('./primitives.worker.ts', import.meta.url);
+const BOOTSTRAP = new URL('../../runtime/ts-worker.mjs', import.meta.url);
+const SCRIPT = new URL('./worker.ts', import.meta.url);
 
 export class BenchPool {
   private readonly workers: Worker[];

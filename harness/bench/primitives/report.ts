@@ -1,7 +1,7 @@
 // Turns collected samples into rows, ratios and the text / JSON report.
 
-import { NEW_MODE, isSwitchable } from '../../engine/index.ts';
-import { formatTable } from '../shared/table.ts';
+import { NEW_MODE, isSwitchable } from '../../../engine/index.ts';
+import { formatTable } from '../../shared/table.ts';
 import type { Measure, Metric } from './plan.ts';
 import { median, type Collected, type Settings } from './run.ts';
 

@@ -5,7 +5,7 @@
 
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { stableJson } from '../shared/json.ts';
+import { stableJson } from '../../shared/json.ts';
 import { MEASURES, NOTES } from './plan.ts';
 import { BenchPool } from './pool.ts';
 import { buildRatios, buildRows, renderText, type Report } from './report.ts';

@@ -2,7 +2,7 @@
 // family); each is run at every thread count, several times, interleaved
 // across its modes. A Measure yields one or more table rows.
 
-import { NEW_MODE, type MetadataClass, type ModeIndex, type SwitchableClass } from '../../engine/index.ts';
+import { NEW_MODE, type MetadataClass, type ModeIndex, type SwitchableClass } from '../../../engine/index.ts';
 import type { OpKind } from './protocol.ts';
 
 /** Which figure of a run a row reports. */

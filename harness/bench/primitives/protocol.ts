@@ -1,6 +1,6 @@
 // Messages between the primitives bench (main thread) and its worker threads.
 
-import type { SharedDatabase } from '../../engine/index.ts';
+import type { SharedDatabase } from '../../../engine/index.ts';
 
 /**
  * One measured operation. Every op runs on its own connection per thread;
