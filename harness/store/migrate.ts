@@ -6,7 +6,8 @@
 
 import { sql } from 'kysely';
 import { describeTarget, StoreError, type Store } from './connect.ts';
-import { LATEST_VERSION, MIGRATIONS, type Migration } from './migrations/index.ts';
+import { LATEST_VERSION, MIGRATIONS } from './migrations/index.ts';
+import type { Migration } from './migrations/migration.ts';
 import { ownerAccess } from './table.ts';
 
 export const migrationsTable = ownerAccess(import.meta.url, 'schema_migrations');

@@ -9,7 +9,7 @@
 // one rollout row per variant and class, one baseline per name/variant/workload).
 
 import type { Kysely } from 'kysely';
-import type { Migration } from './index.ts';
+import type { Migration } from './migration.ts';
 
 // Untyped on purpose: a migration is frozen SQL history and must not follow later model changes.
 type Db = Kysely<any>;

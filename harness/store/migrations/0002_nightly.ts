@@ -4,7 +4,7 @@
 // append-only journal (`metric_annotations`).
 
 import type { Kysely } from 'kysely';
-import type { Migration } from './index.ts';
+import type { Migration } from './migration.ts';
 
 // Untyped on purpose: a migration is frozen SQL history and must not follow later model changes.
 type Db = Kysely<any>;

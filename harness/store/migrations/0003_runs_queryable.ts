@@ -10,7 +10,7 @@
 // reports how many.
 
 import { sql, type Kysely } from 'kysely';
-import type { Migration } from './index.ts';
+import type { Migration } from './migration.ts';
 
 // Untyped on purpose: a migration is frozen SQL history and must not follow later model changes.
 type Db = Kysely<any>;

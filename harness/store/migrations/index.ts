@@ -2,19 +2,10 @@
 // Migration with `up` and `down`, and append it here; never edit or reorder a
 // released one (a fix is a new migration).
 
-import type { Kysely } from 'kysely';
+import type { Migration } from './migration.ts';
 import { m0001 } from './0001_initial.ts';
 import { m0002 } from './0002_nightly.ts';
 import { m0003 } from './0003_runs_queryable.ts';
-
-export interface Migration {
-  version: number;
-  name: string;
-  // Untyped on purpose: a migration is frozen SQL history and must not follow later model changes.
-  /** May return a note on what it did to existing rows (a backfill), shown with the step. */
-  up(db: Kysely<any>): Promise<string | void>;
-  down(db: Kysely<any>): Promise<void>;
-}
 
 export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003];
 
