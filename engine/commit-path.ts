@@ -52,7 +52,9 @@ export class CommitPath {
     for (const pgno of t.writes.keys()) {
       const latest = this.pages.latestSeq(pgno, cur.commit_seq);
       if (latest > t.snapshot.commit_seq) {
-        throw new EngineError('write_conflict', `page ${pgno} was committed at ${latest}, after this transaction's snapshot ${t.snapshot.commit_seq}`, { pgno });
+        throw new EngineError('write_conflict', `page ${pgno} was committed at ${latest}, after this transaction's snapshot ${t.snapshot.commit_seq}`, {
+          pgno,
+        });
       }
     }
     const frames: FrameToWrite[] = [];
@@ -72,7 +74,9 @@ export class CommitPath {
     const victims = frames.map((f) => this.pages.victim(f.pgno, minHorizon, cur.commit_seq));
     const full = victims.indexOf(-1);
     if (full >= 0) {
-      throw new EngineError('busy', `page ${frames[full]!.pgno}: every version is still visible to a reader (versionsPerPage=${this.config.versionsPerPage})`, { pgno: frames[full]!.pgno });
+      throw new EngineError('busy', `page ${frames[full]!.pgno}: every version is still visible to a reader (versionsPerPage=${this.config.versionsPerPage})`, {
+        pgno: frames[full]!.pgno,
+      });
     }
     let checkpointSeq = 0;
     if (this.wal !== null) {

@@ -136,13 +136,15 @@ export function resolveConfig(options: DatabaseOptions = {}): DatabaseConfig {
   for (const [k, v] of Object.entries(c.modes)) {
     if (v !== 0 && v !== 1 && v !== 2) fail(`modes.${k}`, `must be 0, 1 or 2, got ${String(v)}`);
   }
-  if (typeof c.shadowSampleRatio !== 'number' || !(c.shadowSampleRatio >= 0 && c.shadowSampleRatio <= 1)) fail('shadowSampleRatio', `must be a number in [0, 1], got ${String(c.shadowSampleRatio)}`);
+  if (typeof c.shadowSampleRatio !== 'number' || !(c.shadowSampleRatio >= 0 && c.shadowSampleRatio <= 1))
+    fail('shadowSampleRatio', `must be a number in [0, 1], got ${String(c.shadowSampleRatio)}`);
   for (const [cls, fields] of Object.entries(c.shadowAllowedDifferences)) {
     const known = SHADOW_COMPARED[cls as SwitchableClass] as readonly string[] | undefined;
     if (known === undefined) fail(`shadowAllowedDifferences.${cls}`, 'names no class with a shadow comparison (M1, M6, M11)');
     const cardFields = REQUIRED_FIELDS[cls as SwitchableClass] as readonly string[];
     for (const f of fields ?? []) {
-      if (!known.includes(f) && !cardFields.includes(f)) fail(`shadowAllowedDifferences.${cls}`, `names ${f}, which is neither compared (${known.join(', ')}) nor a card field of ${cls}`);
+      if (!known.includes(f) && !cardFields.includes(f))
+        fail(`shadowAllowedDifferences.${cls}`, `names ${f}, which is neither compared (${known.join(', ')}) nor a card field of ${cls}`);
     }
   }
   validateFaults(c.faults);
@@ -158,7 +160,8 @@ export function validateFaults(faults: FaultConfig): void {
       if (owner === undefined) fail(`faults.${cls}.${name}`, `is not a fault (known: ${Object.keys(FAULT_OWNER).join(', ')})`);
       if (txn && name !== 'delay_ns') fail(`faults.${cls}.${name}`, 'TXN takes delay_ns only (CPU work added to every transaction)');
       if (!txn && owner !== 'any' && owner !== cls) fail(`faults.${cls}.${name}`, `applies to ${owner} only`);
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(`faults.${cls}.${name}`, `must be a non-negative number, got ${String(value)}`);
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+        fail(`faults.${cls}.${name}`, `must be a non-negative number, got ${String(value)}`);
       if (name !== 'delay_ns' && value > 1) fail(`faults.${cls}.${name}`, 'is a probability and must be in [0, 1]');
     }
   }

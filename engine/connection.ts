@@ -116,7 +116,10 @@ export class Connection implements PageAccess {
     this.ctl = new Int32Array(shared.ctl);
     this.slot = claimSlot(this.ctl, this.config.maxConnections);
     this.ctx = {
-      sink: sinkOf(options), slot: this.slot, delayNs: delaysOf(this.config), shadowSampled: true,
+      sink: sinkOf(options),
+      slot: this.slot,
+      delayNs: delaysOf(this.config),
+      shadowSampled: true,
       rng: new Xorshift32(this.config.seed * 7919 + this.slot * 104729 + 1),
     };
     this.txnDelayNs = this.config.faults.TXN?.delay_ns ?? 0;
@@ -487,7 +490,8 @@ function sinkOf(o: ConnectionOptions): RecordSink | null {
   if (hook == null) return o.sink ?? null;
   // One row at a time, decoded at once: every record reaches the hook as the engine writes it.
   return new RecordSink({
-    capacity: 1, sampleRatio: 1,
+    capacity: 1,
+    sampleRatio: 1,
     onFull: (sink) => {
       const record = decodeRow(sink, 0);
       sink.consumed();

@@ -36,7 +36,10 @@ export interface EngineDescription {
 }
 
 export class Database {
-  constructor(readonly shared: SharedDatabase, readonly recovery: RecoveryReport | null) {}
+  constructor(
+    readonly shared: SharedDatabase,
+    readonly recovery: RecoveryReport | null,
+  ) {}
 
   get config(): DatabaseConfig {
     return this.shared.config;
@@ -74,11 +77,22 @@ export class Database {
   describe(): EngineDescription {
     const c = this.config;
     return {
-      backend: c.backend, path: c.path, page_size: c.pageSize, page_count: c.pageCount, versions_per_page: c.versionsPerPage,
-      max_connections: c.maxConnections, registry_shards: c.registryShards, fsync: c.fsync, busy_timeout_ms: c.busyTimeoutMs,
-      control_modes: this.modes(), faults: structuredClone(c.faults), fault_injection_active: Object.keys(c.faults).length > 0,
-      shadow_sample_ratio: c.shadowSampleRatio, shadow_allowed_differences: structuredClone(c.shadowAllowedDifferences),
-      seed: c.seed, recovery: this.recovery,
+      backend: c.backend,
+      path: c.path,
+      page_size: c.pageSize,
+      page_count: c.pageCount,
+      versions_per_page: c.versionsPerPage,
+      max_connections: c.maxConnections,
+      registry_shards: c.registryShards,
+      fsync: c.fsync,
+      busy_timeout_ms: c.busyTimeoutMs,
+      control_modes: this.modes(),
+      faults: structuredClone(c.faults),
+      fault_injection_active: Object.keys(c.faults).length > 0,
+      shadow_sample_ratio: c.shadowSampleRatio,
+      shadow_allowed_differences: structuredClone(c.shadowAllowedDifferences),
+      seed: c.seed,
+      recovery: this.recovery,
     };
   }
 }

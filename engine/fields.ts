@@ -152,8 +152,18 @@ export interface FieldDiff {
 }
 
 export interface RecordByClass {
-  M1: M1Record; M2: M2Record; M3: M3Record; M4: M4Record; M5: M5Record; M6: M6Record;
-  M7: M7Record; M8: M8Record; M9: M9Record; M10: M10Record; M11: M11Record; M12: M12Record;
+  M1: M1Record;
+  M2: M2Record;
+  M3: M3Record;
+  M4: M4Record;
+  M5: M5Record;
+  M6: M6Record;
+  M7: M7Record;
+  M8: M8Record;
+  M9: M9Record;
+  M10: M10Record;
+  M11: M11Record;
+  M12: M12Record;
 }
 export type FieldRecord = RecordByClass[MetadataClass];
 
@@ -164,7 +174,19 @@ export const REQUIRED_FIELDS = {
   M3: ['trace_id', 'metadata_class', 'schema_cookie', 'schema_generation', 'operation', 'reprepare_triggered'],
   M4: ['trace_id', 'metadata_class', 'operation', 'cookie_match', 'snapshot_age_statements', 'cache_hit'],
   M5: ['trace_id', 'metadata_class', 'operation', 'is_memory', 'cookie_match', 'cache_hit'],
-  M6: ['trace_id', 'metadata_class', 'operation', 'snapshot_generation', 'visible_commit_seq', 'db_size', 'freelist_count', 'alloc_ns', 'snapshot_age_commits', 'control_mode', 'shadow_verdict'],
+  M6: [
+    'trace_id',
+    'metadata_class',
+    'operation',
+    'snapshot_generation',
+    'visible_commit_seq',
+    'db_size',
+    'freelist_count',
+    'alloc_ns',
+    'snapshot_age_commits',
+    'control_mode',
+    'shadow_verdict',
+  ],
   M7: ['trace_id', 'metadata_class', 'operation', 'frame_count', 'checkpoint_seq', 'refresh_ns', 'rebuild_required'],
   M8: ['trace_id', 'metadata_class', 'operation', 'checkpoint_seq', 'salts_changed'],
   M9: ['trace_id', 'metadata_class', 'operation', 'visible_commit_seq', 'stale_detected', 'refresh_reason'],

@@ -47,7 +47,11 @@ const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:
 /** Module specifiers a source file imports or re-exports (static and literal dynamic ones). */
 export function importsOf(source: string): string[] {
   const out: string[] = [];
-  for (const m of source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '').matchAll(IMPORT)) out.push((m[1] ?? m[2] ?? m[3])!);
+  for (const m of source
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '')
+    .matchAll(IMPORT))
+    out.push((m[1] ?? m[2] ?? m[3])!);
   return out;
 }
 
@@ -131,6 +135,10 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   const files = sourcesUnder(root, ['engine', 'harness', 'test', 'bin']);
   const violations = checkLayers(files);
   for (const v of violations) process.stderr.write(`error ${v.rule}: ${v.from} → ${v.to}\n`);
-  process.stdout.write(violations.length === 0 ? `layers: no violations (${files.size} files)\n` : `layers: ${violations.length} violation(s) in ${relative(process.cwd(), root) || '.'}; see docs/architecture.md\n`);
+  process.stdout.write(
+    violations.length === 0
+      ? `layers: no violations (${files.size} files)\n`
+      : `layers: ${violations.length} violation(s) in ${relative(process.cwd(), root) || '.'}; see docs/architecture.md\n`,
+  );
   process.exitCode = violations.length === 0 ? 0 : 1;
 }

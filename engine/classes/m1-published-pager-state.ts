@@ -36,8 +36,7 @@ const PUBLISH = kindOf('M1', 'publish');
 const READ = kindOf('M1', 'read');
 const WAIT = kindOf('M1', 'wait');
 
-const checkWord = (s: PagerSummary): number =>
-  hash32(hash32(hash32(hash32(s.sequence_value) ^ s.db_size) ^ s.schema_cookie) ^ s.checkpoint_seq) | 0;
+const checkWord = (s: PagerSummary): number => hash32(hash32(hash32(hash32(s.sequence_value) ^ s.db_size) ^ s.schema_cookie) ^ s.checkpoint_seq) | 0;
 
 export interface WaitOutcome {
   reached: boolean;
@@ -67,7 +66,11 @@ export class M1PublishedPagerState {
   /** Fields the shadow comparison ignores (the card's allowed differences). */
   private readonly allowed: ReadonlySet<string>;
 
-  constructor(shared: SharedDatabase, private readonly ctx: ClassContext, config: DatabaseConfig) {
+  constructor(
+    shared: SharedDatabase,
+    private readonly ctx: ClassContext,
+    config: DatabaseConfig,
+  ) {
     this.w = new Int32Array(shared.m1);
     this.ctl = new Int32Array(shared.ctl);
     this.faults = faultOf(config, 'M1');

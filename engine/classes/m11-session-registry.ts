@@ -48,7 +48,11 @@ export class M11SessionRegistry {
   private readonly shards: number;
   private readonly faults: ClassFaults;
 
-  constructor(shared: SharedDatabase, private readonly ctx: ClassContext, config: DatabaseConfig) {
+  constructor(
+    shared: SharedDatabase,
+    private readonly ctx: ClassContext,
+    config: DatabaseConfig,
+  ) {
     this.w = new Int32Array(shared.registry);
     this.ctl = new Int32Array(shared.ctl);
     this.stride = registryTableWords(config);

@@ -13,7 +13,11 @@ const BIND = kindOf('M2', 'bind');
 export class M2BoundPagerPublication {
   private readonly scratch: PagerSummary = emptySummary();
   private statements = 0;
-  constructor(private readonly ctx: ClassContext, private readonly m1: M1PublishedPagerState, private readonly isMemory: boolean) {}
+  constructor(
+    private readonly ctx: ClassContext,
+    private readonly m1: M1PublishedPagerState,
+    private readonly isMemory: boolean,
+  ) {}
 
   /** Binds a new statement: a fresh copy each time, with its own statement id. Returns the bound sequence. */
   bind(): number {

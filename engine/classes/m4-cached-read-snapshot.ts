@@ -24,7 +24,11 @@ interface Parked {
 export class M4CachedReadSnapshot {
   private parked: Parked | null = null;
   private readonly probe = emptySummary();
-  constructor(private readonly ctx: ClassContext, private readonly m1: M1PublishedPagerState, private readonly pages: PageStore) {}
+  constructor(
+    private readonly ctx: ClassContext,
+    private readonly m1: M1PublishedPagerState,
+    private readonly pages: PageStore,
+  ) {}
 
   park(state: CommittedState, statements: number, bornAt: number | null): void {
     const sink = this.ctx.sink;

@@ -29,7 +29,12 @@ export interface CommittedState {
 }
 
 export const emptyState = (): CommittedState => ({
-  commit_seq: 0, db_size: 0, freelist_count: 0, schema_cookie: 0, schema_generation: 0, generation: 0,
+  commit_seq: 0,
+  db_size: 0,
+  freelist_count: 0,
+  schema_cookie: 0,
+  schema_generation: 0,
+  generation: 0,
 });
 
 const CI = CLASS_INDEX.M6;
@@ -51,7 +56,12 @@ export class M6CommittedState {
   /** Fields the shadow comparison ignores (the card's allowed differences). */
   private readonly allowed: ReadonlySet<string>;
 
-  constructor(shared: SharedDatabase, private readonly ctx: ClassContext, private readonly pages: PageStore, config: DatabaseConfig) {
+  constructor(
+    shared: SharedDatabase,
+    private readonly ctx: ClassContext,
+    private readonly pages: PageStore,
+    config: DatabaseConfig,
+  ) {
     this.w = new Int32Array(shared.m6);
     this.ctl = new Int32Array(shared.ctl);
     this.ring = ringSize(config);
@@ -96,7 +106,17 @@ export class M6CommittedState {
       this.bindSnapshot(slot, out);
     }
     if (sink !== null) {
-      const o = row(sink, verdict === NONE ? READ : SHADOW_COMPARE, t0, out.generation, out, 0, Math.max(0, Atomics.load(this.w, M6.COMMIT_SEQ) - out.commit_seq), mode, verdict);
+      const o = row(
+        sink,
+        verdict === NONE ? READ : SHADOW_COMPARE,
+        t0,
+        out.generation,
+        out,
+        0,
+        Math.max(0, Atomics.load(this.w, M6.COMMIT_SEQ) - out.commit_seq),
+        mode,
+        verdict,
+      );
       if (diffs !== null && diffs.length > 0) sink.attach(o, diffs);
       sink.done();
     }
@@ -258,8 +278,15 @@ export function initCommittedState(shared: SharedDatabase, state: CommittedState
 
 /** Fills an M6 row (the caller attaches diffs, then calls done). */
 function row(
-  sink: RecordSink, kind: number, t0: number, generation: number, s: Omit<CommittedState, 'generation'>,
-  allocNs: number, ageCommits: number, mode: number, verdict: number,
+  sink: RecordSink,
+  kind: number,
+  t0: number,
+  generation: number,
+  s: Omit<CommittedState, 'generation'>,
+  allocNs: number,
+  ageCommits: number,
+  mode: number,
+  verdict: number,
 ): number {
   const o = sink.open(kind, t0);
   const r = sink.rows;
@@ -309,8 +336,12 @@ export function switchM6Mode(shared: SharedDatabase, config: DatabaseConfig, mod
 
 function emptyStateFromWords(w: Int32Array): CommittedState {
   return {
-    commit_seq: w[M6.COMMIT_SEQ]!, db_size: w[M6.DB_SIZE]!, freelist_count: w[M6.FREELIST_COUNT]!,
-    schema_cookie: w[M6.SCHEMA_COOKIE]!, schema_generation: w[M6.SCHEMA_GENERATION]!, generation: w[M6.GENERATION]!,
+    commit_seq: w[M6.COMMIT_SEQ]!,
+    db_size: w[M6.DB_SIZE]!,
+    freelist_count: w[M6.FREELIST_COUNT]!,
+    schema_cookie: w[M6.SCHEMA_COOKIE]!,
+    schema_generation: w[M6.SCHEMA_GENERATION]!,
+    generation: w[M6.GENERATION]!,
   };
 }
 

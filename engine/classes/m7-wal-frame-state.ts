@@ -19,7 +19,10 @@ export class M7WalFrameState {
   private cksum1 = 0;
   private cksum2 = 0;
 
-  constructor(private readonly ctx: ClassContext, private readonly file: FileStore) {}
+  constructor(
+    private readonly ctx: ClassContext,
+    private readonly file: FileStore,
+  ) {}
 
   /**
    * Catches up with frames other handles appended. `rebuild` (from M8) means

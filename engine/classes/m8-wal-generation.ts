@@ -16,7 +16,10 @@ export class M8WalGeneration {
   checkpoint_seq = -1;
   private salt1 = 0;
   private salt2 = 0;
-  constructor(private readonly ctx: ClassContext, private readonly file: FileStore) {}
+  constructor(
+    private readonly ctx: ClassContext,
+    private readonly file: FileStore,
+  ) {}
 
   /** True when the WAL generation changed since this handle last looked (the handle then refreshes). */
   compare(): boolean {

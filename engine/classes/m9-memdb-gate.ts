@@ -30,7 +30,10 @@ export class M9MemdbGate<P> {
   visible_commit_seq = -1;
   private schemaCookie = -1;
   private readonly cache = new Map<number, P>();
-  constructor(private readonly ctx: ClassContext, private readonly buffers: PageBuffers<P>) {}
+  constructor(
+    private readonly ctx: ClassContext,
+    private readonly buffers: PageBuffers<P>,
+  ) {}
 
   /** Checks the gate against the state a transaction bound; refreshes the local view if stale. */
   check(commitSeq: number, schemaCookie: number): void {

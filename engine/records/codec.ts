@@ -5,7 +5,20 @@
 
 import { modeName, type FieldDiff, type FieldRecord, type MetadataClass, type ModeIndex, type SwitchableClass } from '../fields.ts';
 import { epochNs } from '../shared/clock.ts';
-import { CLASS_INDEX, COLUMNS, FLAG_AUX, FLAG_TIMED, NOT_MEASURED, OPERATIONS, REFRESH_REASONS, ROW, VERDICTS, classOfKind, columnType, operationOfKind } from './columns.ts';
+import {
+  CLASS_INDEX,
+  COLUMNS,
+  FLAG_AUX,
+  FLAG_TIMED,
+  NOT_MEASURED,
+  OPERATIONS,
+  REFRESH_REASONS,
+  ROW,
+  VERDICTS,
+  classOfKind,
+  columnType,
+  operationOfKind,
+} from './columns.ts';
 import type { RecordSink } from './sink.ts';
 
 const hex8 = (w: number): string => w.toString(16).padStart(8, '0');
@@ -33,10 +46,14 @@ export function decodeRow(sink: RecordSink, o: number, options: DecodeOptions = 
   const kind = rows[o + ROW.KIND]!;
   const cls = classOfKind(kind);
   const timed = (kind & FLAG_TIMED) !== 0;
-  const t0 = timed ? rows[o + ROW.T0]! : options.fallbackT0 ?? 0;
-  const t1 = timed ? rows[o + ROW.T1]! : options.fallbackT1 ?? t0;
+  const t0 = timed ? rows[o + ROW.T0]! : (options.fallbackT0 ?? 0);
+  const t1 = timed ? rows[o + ROW.T1]! : (options.fallbackT1 ?? t0);
   const out: Record<string, unknown> = {
-    metadata_class: cls, trace_id: traceIdOf(sink, o), start_ns: epochNs(t0), end_ns: epochNs(t1), operation: operationOfKind(kind),
+    metadata_class: cls,
+    trace_id: traceIdOf(sink, o),
+    start_ns: epochNs(t0),
+    end_ns: epochNs(t1),
+    operation: operationOfKind(kind),
   };
   COLUMNS[cls].forEach((field, i) => {
     const v = rows[o + ROW.FIELDS + i]!;
@@ -54,22 +71,32 @@ export function decodeRow(sink: RecordSink, o: number, options: DecodeOptions = 
 
 function readColumn(cls: MetadataClass, field: string, v: number): unknown {
   switch (columnType(field)) {
-    case 'flag': return v !== 0;
-    case 'control_mode': return modeName(cls as SwitchableClass, v as ModeIndex);
-    case 'shadow_verdict': return VERDICTS[v];
-    case 'refresh_reason': return REFRESH_REASONS[v];
-    default: return v;
+    case 'flag':
+      return v !== 0;
+    case 'control_mode':
+      return modeName(cls as SwitchableClass, v as ModeIndex);
+    case 'shadow_verdict':
+      return VERDICTS[v];
+    case 'refresh_reason':
+      return REFRESH_REASONS[v];
+    default:
+      return v;
   }
 }
 
 function writeColumn(field: string, value: unknown): number {
   if (value === undefined || value === null) return NaN;
   switch (columnType(field)) {
-    case 'flag': return value === true ? 1 : value === false ? 0 : NaN;
-    case 'control_mode': return value === 'legacy' ? 0 : value === 'shadow_compare' ? 1 : typeof value === 'string' ? 2 : NaN;
-    case 'shadow_verdict': return indexOr(VERDICTS, value);
-    case 'refresh_reason': return indexOr(REFRESH_REASONS, value);
-    default: return typeof value === 'number' ? value : NaN;
+    case 'flag':
+      return value === true ? 1 : value === false ? 0 : NaN;
+    case 'control_mode':
+      return value === 'legacy' ? 0 : value === 'shadow_compare' ? 1 : typeof value === 'string' ? 2 : NaN;
+    case 'shadow_verdict':
+      return indexOr(VERDICTS, value);
+    case 'refresh_reason':
+      return indexOr(REFRESH_REASONS, value);
+    default:
+      return typeof value === 'number' ? value : NaN;
   }
 }
 

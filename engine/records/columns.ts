@@ -38,7 +38,15 @@ const HEADER_FIELDS: ReadonlySet<string> = new Set(['trace_id', 'metadata_class'
 export type ColumnType = 'number' | 'flag' | 'control_mode' | 'shadow_verdict' | 'refresh_reason';
 
 const FLAG_NAMES: ReadonlySet<string> = new Set([
-  'is_memory', 'reprepare_triggered', 'cookie_match', 'cache_hit', 'rebuild_required', 'salts_changed', 'stale_detected', 'torn', 'session_not_found',
+  'is_memory',
+  'reprepare_triggered',
+  'cookie_match',
+  'cache_hit',
+  'rebuild_required',
+  'salts_changed',
+  'stale_detected',
+  'torn',
+  'session_not_found',
 ]);
 
 export function columnType(field: string): ColumnType {
@@ -77,19 +85,22 @@ export const FLAG_AUX = 512;
 
 export const CLASS_INDEX = Object.fromEntries(METADATA_CLASSES.map((c, i) => [c, i])) as { readonly [C in MetadataClass]: number };
 
-type ColumnName<C extends MetadataClass> = Exclude<(typeof REQUIRED_FIELDS)[C][number], 'trace_id' | 'metadata_class' | 'operation'>
+type ColumnName<C extends MetadataClass> =
+  | Exclude<(typeof REQUIRED_FIELDS)[C][number], 'trace_id' | 'metadata_class' | 'operation'>
   | (C extends keyof typeof EXTRA_COLUMNS ? (typeof EXTRA_COLUMNS)[C][number] : never);
 
 /** Column names of each class, in row order. */
-export const COLUMNS = Object.fromEntries(METADATA_CLASSES.map((c) => [c, [
-  ...REQUIRED_FIELDS[c].filter((f) => !HEADER_FIELDS.has(f)),
-  ...((EXTRA_COLUMNS as Partial<Record<MetadataClass, readonly string[]>>)[c] ?? []),
-]])) as unknown as { readonly [C in MetadataClass]: readonly ColumnName<C>[] };
+export const COLUMNS = Object.fromEntries(
+  METADATA_CLASSES.map((c) => [
+    c,
+    [...REQUIRED_FIELDS[c].filter((f) => !HEADER_FIELDS.has(f)), ...((EXTRA_COLUMNS as Partial<Record<MetadataClass, readonly string[]>>)[c] ?? [])],
+  ]),
+) as unknown as { readonly [C in MetadataClass]: readonly ColumnName<C>[] };
 
 /** A column's index within a row, per class: `rows[base + COL.M6.db_size]`. */
-export const COL = Object.fromEntries(METADATA_CLASSES.map((c) => [
-  c, Object.fromEntries(COLUMNS[c].map((f, i) => [f, ROW.FIELDS + i])),
-])) as unknown as { readonly [C in MetadataClass]: { readonly [F in ColumnName<C>]: number } };
+export const COL = Object.fromEntries(METADATA_CLASSES.map((c) => [c, Object.fromEntries(COLUMNS[c].map((f, i) => [f, ROW.FIELDS + i]))])) as unknown as {
+  readonly [C in MetadataClass]: { readonly [F in ColumnName<C>]: number };
+};
 
 for (const c of METADATA_CLASSES) {
   if (COLUMNS[c].length > ROW.STRIDE - ROW.FIELDS) throw new Error(`${c}: ${COLUMNS[c].length} columns do not fit a row`);

@@ -14,5 +14,7 @@ export const epochNs = (ms: number): number => Math.round((origin + ms) * 1e6);
 export function spinDelay(ns: number): void {
   if (ns <= 0) return;
   const until = performance.now() + ns / 1e6;
-  while (performance.now() < until) { /* spin */ }
+  while (performance.now() < until) {
+    /* spin */
+  }
 }

@@ -4,7 +4,7 @@
 export class Xorshift32 {
   private state: number;
   constructor(seed: number) {
-    this.state = (seed | 0) || 0x9e3779b9;
+    this.state = seed | 0 || 0x9e3779b9;
   }
   /** Uniform integer in [0, 2^32). */
   nextU32(): number {

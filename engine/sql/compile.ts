@@ -36,8 +36,13 @@ export function compile(stmt: Statement, schema: Schema): Program {
       return { op: 'assign', offset: columnOffset(schema, stmt.column), page: stmt.page, value: stmt.value, params: countParams(stmt.page, stmt.value) };
     case 'add':
       return {
-        op: 'add', offset: columnOffset(schema, stmt.column), source: columnOffset(schema, stmt.source),
-        page: stmt.page, delta: stmt.delta, sign: stmt.sign, params: countParams(stmt.page, stmt.delta),
+        op: 'add',
+        offset: columnOffset(schema, stmt.column),
+        source: columnOffset(schema, stmt.source),
+        page: stmt.page,
+        delta: stmt.delta,
+        sign: stmt.sign,
+        params: countParams(stmt.page, stmt.delta),
       };
     case 'alter':
       throw new EngineError('misuse', 'DDL runs through schemaChange(), not a prepared statement', {});

@@ -23,7 +23,11 @@ export type Statement =
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function parseStatement(text: string): Statement {
-  const tokens = text.trim().replace(/;$/, '').match(/\?|[A-Za-z_][A-Za-z0-9_]*|-?\d+|[(),=+-]/g) ?? [];
+  const tokens =
+    text
+      .trim()
+      .replace(/;$/, '')
+      .match(/\?|[A-Za-z_][A-Za-z0-9_]*|-?\d+|[(),=+-]/g) ?? [];
   let pos = 0;
   let params = 0;
   const err = (what: string): never => {

@@ -11,8 +11,18 @@ import { EngineError } from '../errors.ts';
 import { WALX, type SharedDatabase } from '../shared/layout.ts';
 import type { PageStore } from './page-store.ts';
 import {
-  DB_HEADER_SIZE, FRAME_HEADER_SIZE, WAL_HEADER_SIZE, decodeDbHeader, decodeFrameHeader, decodeWalHeader,
-  encodeDbHeader, encodeFrame, encodeWalHeader, verifyFrame, type DbHeader, type FrameHeader,
+  DB_HEADER_SIZE,
+  FRAME_HEADER_SIZE,
+  WAL_HEADER_SIZE,
+  decodeDbHeader,
+  decodeFrameHeader,
+  decodeWalHeader,
+  encodeDbHeader,
+  encodeFrame,
+  encodeWalHeader,
+  verifyFrame,
+  type DbHeader,
+  type FrameHeader,
 } from './wal-format.ts';
 
 export const walPath = (dbPath: string): string => `${dbPath}-wal`;
@@ -91,7 +101,10 @@ export class FileStore {
   private dbFd = -1;
   private walFd = -1;
 
-  constructor(shared: SharedDatabase, readonly config: DatabaseConfig) {
+  constructor(
+    shared: SharedDatabase,
+    readonly config: DatabaseConfig,
+  ) {
     this.frameSize = FRAME_HEADER_SIZE + config.pageSize;
     this.idx = new Int32Array(shared.wal);
   }
@@ -171,10 +184,22 @@ export class FileStore {
     let sum: [number, number] = [s1, s2];
     frames.forEach((f, i) => {
       const last = i === frames.length - 1;
-      sum = encodeFrame(buf, i * this.frameSize, {
-        pgno: f.pgno, commit_seq: commit.commit_seq, db_size: last ? commit.db_size : 0,
-        schema_cookie: commit.schema_cookie, schema_generation: commit.schema_generation, salt1, salt2,
-      }, f.data, sum[0], sum[1]);
+      sum = encodeFrame(
+        buf,
+        i * this.frameSize,
+        {
+          pgno: f.pgno,
+          commit_seq: commit.commit_seq,
+          db_size: last ? commit.db_size : 0,
+          schema_cookie: commit.schema_cookie,
+          schema_generation: commit.schema_generation,
+          salt1,
+          salt2,
+        },
+        f.data,
+        sum[0],
+        sum[1],
+      );
     });
     io(walPath(this.path), 'append', () => {
       writeAll(this.wal(), buf, WAL_HEADER_SIZE + startFrame * this.frameSize);
@@ -277,8 +302,10 @@ export class FileStore {
     const db = this.db();
     const header = decodeDbHeader(readAll(db, DB_HEADER_SIZE, 0));
     if (typeof header === 'string') throw new EngineError('corrupt', `${path}: ${header}`, { file: path });
-    if (header.pageSize !== pageSize) throw new EngineError('config', `${path}: file has pageSize ${header.pageSize}, config asks ${pageSize}`, { file: path, field: 'pageSize' });
-    if (header.pageCount !== pageCount) throw new EngineError('config', `${path}: file has pageCount ${header.pageCount}, config asks ${pageCount}`, { file: path, field: 'pageCount' });
+    if (header.pageSize !== pageSize)
+      throw new EngineError('config', `${path}: file has pageSize ${header.pageSize}, config asks ${pageSize}`, { file: path, field: 'pageSize' });
+    if (header.pageCount !== pageCount)
+      throw new EngineError('config', `${path}: file has pageCount ${header.pageCount}, config asks ${pageCount}`, { file: path, field: 'pageCount' });
     const body = readAll(db, pageSize * pageCount, DB_HEADER_SIZE);
     for (let p = 0; p < pageCount; p++) {
       const off = p * pageSize;
@@ -298,8 +325,12 @@ export class FileStore {
     const size = fstatSync(wal).size;
     const report: RecoveryReport = {
       wal_frames_found: Math.max(0, Math.floor((size - WAL_HEADER_SIZE) / this.frameSize)),
-      wal_frames_applied: 0, commits_recovered: 0, rejected_at_frame: null, reject_reason: null,
-      incomplete_frames_discarded: 0, commit_seq: state.commit_seq,
+      wal_frames_applied: 0,
+      commits_recovered: 0,
+      rejected_at_frame: null,
+      reject_reason: null,
+      incomplete_frames_discarded: 0,
+      commit_seq: state.commit_seq,
     };
     const bytes = readAll(wal, size, 0);
     const header = decodeWalHeader(bytes);

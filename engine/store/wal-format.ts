@@ -78,8 +78,12 @@ export function decodeDbHeader(buf: Uint8Array): DbHeader | string {
   const [c1, c2] = checksum(buf.subarray(0, 40), 0, 0);
   if (dv.getUint32(40, true) !== c1 || dv.getUint32(44, true) !== c2) return 'header checksum mismatch';
   return {
-    pageSize: dv.getUint32(8, true), pageCount: dv.getUint32(12, true), commit_seq: dv.getUint32(16, true),
-    db_size: dv.getUint32(20, true), schema_cookie: dv.getUint32(24, true), schema_generation: dv.getUint32(28, true),
+    pageSize: dv.getUint32(8, true),
+    pageCount: dv.getUint32(12, true),
+    commit_seq: dv.getUint32(16, true),
+    db_size: dv.getUint32(20, true),
+    schema_cookie: dv.getUint32(24, true),
+    schema_generation: dv.getUint32(28, true),
     checkpoint_seq: dv.getUint32(32, true),
   };
 }
@@ -100,7 +104,14 @@ export function decodeWalHeader(buf: Uint8Array): WalHeader | null {
   if (dv.getUint32(0, true) !== WAL_MAGIC || dv.getUint32(4, true) !== WAL_VERSION) return null;
   const [c1, c2] = checksum(buf.subarray(0, 24), 0, 0);
   if (dv.getUint32(24, true) !== c1 || dv.getUint32(28, true) !== c2) return null;
-  return { pageSize: dv.getUint32(8, true), checkpoint_seq: dv.getUint32(12, true), salt1: dv.getUint32(16, true), salt2: dv.getUint32(20, true), cksum1: c1, cksum2: c2 };
+  return {
+    pageSize: dv.getUint32(8, true),
+    checkpoint_seq: dv.getUint32(12, true),
+    salt1: dv.getUint32(16, true),
+    salt2: dv.getUint32(20, true),
+    cksum1: c1,
+    cksum2: c2,
+  };
 }
 
 /**
@@ -108,7 +119,12 @@ export function decodeWalHeader(buf: Uint8Array): WalHeader | null {
  * checksum from (s1, s2); returns the frame's checksum for the next one.
  */
 export function encodeFrame(
-  out: Uint8Array, offset: number, f: Omit<FrameHeader, 'cksum1' | 'cksum2'>, page: Uint8Array, s1: number, s2: number,
+  out: Uint8Array,
+  offset: number,
+  f: Omit<FrameHeader, 'cksum1' | 'cksum2'>,
+  page: Uint8Array,
+  s1: number,
+  s2: number,
 ): [number, number] {
   const dv = new DataView(out.buffer, out.byteOffset + offset, FRAME_HEADER_SIZE);
   [f.pgno, f.commit_seq, f.db_size, f.schema_cookie, f.schema_generation, f.salt1, f.salt2, 0].forEach((w, i) => dv.setUint32(i * 4, w >>> 0, true));

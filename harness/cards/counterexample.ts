@@ -27,11 +27,28 @@ const quote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.rep
 
 /** The command line that runs one cell again with the same operation streams, through the round the trigger fired in. */
 export function replayCommand(o: {
-  workloadFile: string; backend: string; concurrency: number; modes: string; seed: number; rounds: number;
-  durationMs: number | null; inject: readonly string[]; traceDir: string | null; runDir: string;
+  workloadFile: string;
+  backend: string;
+  concurrency: number;
+  modes: string;
+  seed: number;
+  rounds: number;
+  durationMs: number | null;
+  inject: readonly string[];
+  traceDir: string | null;
+  runDir: string;
 }): string {
-  if (o.traceDir !== null) return `shadowbench replay ${quote(o.runDir)} --backend ${o.backend} --concurrency ${o.concurrency} --modes ${quote(o.modes)}${o.inject.map((i) => ` --inject ${quote(i)}`).join('')}`;
-  const parts = ['shadowbench run', `--workload ${quote(o.workloadFile)}`, `--backend ${o.backend}`, `--concurrency ${o.concurrency}`, `--modes ${quote(o.modes)}`, `--seed ${o.seed}`, `--rounds ${o.rounds}`];
+  if (o.traceDir !== null)
+    return `shadowbench replay ${quote(o.runDir)} --backend ${o.backend} --concurrency ${o.concurrency} --modes ${quote(o.modes)}${o.inject.map((i) => ` --inject ${quote(i)}`).join('')}`;
+  const parts = [
+    'shadowbench run',
+    `--workload ${quote(o.workloadFile)}`,
+    `--backend ${o.backend}`,
+    `--concurrency ${o.concurrency}`,
+    `--modes ${quote(o.modes)}`,
+    `--seed ${o.seed}`,
+    `--rounds ${o.rounds}`,
+  ];
   if (o.durationMs !== null) parts.push(`--duration ${o.durationMs}`);
   for (const i of o.inject) parts.push(`--inject ${quote(i)}`);
   parts.push('--record');

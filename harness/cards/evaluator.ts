@@ -66,11 +66,20 @@ export class LiveEvaluator {
   /** The round the next windows belong to (one evaluator watches an arm for all its rounds). */
   round: number;
 
-  constructor(private readonly cellId: string, round: number, private shared: SharedDatabase, config: TriggerConfig = DEFAULT_TRIGGER_CONFIG) {
+  constructor(
+    private readonly cellId: string,
+    round: number,
+    private shared: SharedDatabase,
+    config: TriggerConfig = DEFAULT_TRIGGER_CONFIG,
+  ) {
     this.round = round;
     this.armed = [...TRIGGERS.values()].map(({ card, rule }) => ({
-      card, rule, threshold: config.thresholds.get(rule.id) ?? rule.threshold,
-      profile: config.profiles.get(rule.id) ?? rule.profile, recent: [], done: false,
+      card,
+      rule,
+      threshold: config.thresholds.get(rule.id) ?? rule.threshold,
+      profile: config.profiles.get(rule.id) ?? rule.profile,
+      recent: [],
+      done: false,
     }));
   }
 
@@ -114,9 +123,19 @@ export class LiveEvaluator {
     const evidence: Record<string, number> = {};
     for (const [k, v] of window) if (classOfKey(parseKey(k)) === cls) evidence[k] = v;
     this.events.push({
-      time: new Date().toISOString(), cell: this.cellId, round: this.round, connection: delta.connection, window: delta.window,
-      metadata_class: cls, trigger: a.rule.id, wording: a.rule.wording, profile: a.profile, observation: obs, action,
-      fallback_action: a.card.fallback_action, evidence,
+      time: new Date().toISOString(),
+      cell: this.cellId,
+      round: this.round,
+      connection: delta.connection,
+      window: delta.window,
+      metadata_class: cls,
+      trigger: a.rule.id,
+      wording: a.rule.wording,
+      profile: a.profile,
+      observation: obs,
+      action,
+      fallback_action: a.card.fallback_action,
+      evidence,
     });
   }
 }

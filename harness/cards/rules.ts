@@ -17,7 +17,10 @@ function sumWhere(m: ReadonlyMap<string, number>, test: (k: string) => boolean):
 /** Fires when a window counter is above the threshold (zero-tolerance contracts use 0). */
 export function countAbove(id: string, wording: string, key: string, threshold = 0, profile = LATCH): TriggerRule {
   return {
-    id, wording, threshold, profile,
+    id,
+    wording,
+    threshold,
+    profile,
     observe(e: Evidence, t: number): Observation {
       const value = get(e.window, key);
       return { fired: value > t, value, threshold: t, detail: `${key} = ${value} in this window (allowed: ${t})` };
@@ -59,11 +62,21 @@ export function ratioStandardError(windows: readonly ReadonlyMap<string, number>
  * ratio of 1.0) has no spread and fires as soon as it has its evidence.
  */
 export function ratioAbove(
-  id: string, wording: string, threshold: number, minEvidence: number,
-  part: Sum, whole: Sum, what: string, evidence: Sum = whole, profile: KillSwitchProfile = LATCH,
+  id: string,
+  wording: string,
+  threshold: number,
+  minEvidence: number,
+  part: Sum,
+  whole: Sum,
+  what: string,
+  evidence: Sum = whole,
+  profile: KillSwitchProfile = LATCH,
 ): TriggerRule {
   return {
-    id, wording, threshold, profile,
+    id,
+    wording,
+    threshold,
+    profile,
     observe(e: Evidence, t: number): Observation {
       const w = whole(e.total);
       const n = evidence(e.total);
@@ -71,7 +84,9 @@ export function ratioAbove(
       const lower = value - RATIO_Z * ratioStandardError(e.windows, part, whole, value);
       const bound = Number.isFinite(lower) ? lower.toFixed(4) : `unknown before ${RATIO_MIN_WINDOWS} windows`;
       return {
-        fired: n >= minEvidence && lower > t, value, threshold: t,
+        fired: n >= minEvidence && lower > t,
+        value,
+        threshold: t,
         detail: `${what} = ${value.toFixed(4)}, lower bound ${bound} (threshold ${t}; ${n} events over ${e.windows.length} windows, needs ${minEvidence})`,
       };
     },
@@ -101,7 +116,10 @@ export const snapshotChurnNs = (m: ReadonlyMap<string, number>): number => {
 /** Skew of sessions over shards: the busiest shard's share against an even spread. */
 export function shardSkew(id: string, wording: string, threshold: number, minSessions: number): TriggerRule {
   return {
-    id, wording, threshold, profile: LATCH,
+    id,
+    wording,
+    threshold,
+    profile: LATCH,
     observe(e: Evidence, t: number): Observation {
       if (get(e.total, 'M11.control_mode.legacy') > 0 && get(e.total, 'M11.control_mode.sharded') + get(e.total, 'M11.control_mode.shadow_compare') === 0) {
         return { fired: false, value: 0, threshold: t, detail: 'legacy global registry: no shards' };
@@ -110,7 +128,12 @@ export function shardSkew(id: string, wording: string, threshold: number, minSes
       const total = shards.reduce((a, b) => a + b, 0);
       const max = Math.max(0, ...shards);
       const value = shards.length > 0 && total > 0 ? max / (total / shards.length) : 0;
-      return { fired: total >= minSessions && value > t, value, threshold: t, detail: `busiest shard received ${max} of ${total} sessions over ${shards.length} shards: ${value.toFixed(2)}x an even share` };
+      return {
+        fired: total >= minSessions && value > t,
+        value,
+        threshold: t,
+        detail: `busiest shard received ${max} of ${total} sessions over ${shards.length} shards: ${value.toFixed(2)}x an even share`,
+      };
     },
   };
 }

@@ -47,17 +47,32 @@ fails closed on it unless --accept-inconclusive, then 0).
 /** One metric as the JSON and the table give it. */
 function row(c: Comparison) {
   return {
-    cell: c.cell_group, metric: c.metric, deciding: c.deciding, baseline_median: c.baseline_median, candidate_median: c.candidate_median,
-    rounds: [c.baseline_rounds.length, c.candidate_rounds.length], test: c.test?.test ?? null, change: c.relative_diff, ci: c.ci,
-    p: c.test?.p_value ?? null, p_adjusted: c.p_adjusted, mde: c.mde, rank_test: { test: c.rank_test.test, p: c.rank_test.p_value, min_p: c.rank_test.min_p_value },
-    outcome: c.outcome, inconclusive_reason: c.inconclusive_reason,
+    cell: c.cell_group,
+    metric: c.metric,
+    deciding: c.deciding,
+    baseline_median: c.baseline_median,
+    candidate_median: c.candidate_median,
+    rounds: [c.baseline_rounds.length, c.candidate_rounds.length],
+    test: c.test?.test ?? null,
+    change: c.relative_diff,
+    ci: c.ci,
+    p: c.test?.p_value ?? null,
+    p_adjusted: c.p_adjusted,
+    mde: c.mde,
+    rank_test: { test: c.rank_test.test, p: c.rank_test.p_value, min_p: c.rank_test.min_p_value },
+    outcome: c.outcome,
+    inconclusive_reason: c.inconclusive_reason,
   };
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 const OPTIONS = {
-  json: { type: 'boolean' }, arms: { type: 'string' }, alpha: { type: 'string' }, 'max-mde': { type: 'string' }, 'accept-inconclusive': { type: 'boolean' },
+  json: { type: 'boolean' },
+  arms: { type: 'string' },
+  alpha: { type: 'string' },
+  'max-mde': { type: 'string' },
+  'accept-inconclusive': { type: 'boolean' },
 } as const;
 
 export const compareVerb: Verb = {
@@ -72,8 +87,15 @@ export const compareVerb: Verb = {
       return 0;
     }
     const want = values.arms === undefined ? 2 : 1;
-    if (positionals.length !== want) throw new UsageError(`shadowbench compare: expected ${want === 2 ? 'two run folders' : 'one run folder with --arms'}, got ${positionals.length} (see 'shadowbench compare --help')`);
-    const options: GateOptions = { ...DEFAULT_GATE, alpha: fractionArg('compare', 'alpha', values.alpha, DEFAULT_GATE.alpha), max_mde: fractionArg('compare', 'max-mde', values['max-mde'], DEFAULT_GATE.max_mde) };
+    if (positionals.length !== want)
+      throw new UsageError(
+        `shadowbench compare: expected ${want === 2 ? 'two run folders' : 'one run folder with --arms'}, got ${positionals.length} (see 'shadowbench compare --help')`,
+      );
+    const options: GateOptions = {
+      ...DEFAULT_GATE,
+      alpha: fractionArg('compare', 'alpha', values.alpha, DEFAULT_GATE.alpha),
+      max_mde: fractionArg('compare', 'max-mde', values['max-mde'], DEFAULT_GATE.max_mde),
+    };
     let result: RunComparison;
     try {
       if (values.arms === undefined) result = compareRuns(readRunRecord(resolve(positionals[0]!)), readRunRecord(resolve(positionals[1]!)), options);
@@ -97,15 +119,24 @@ export const compareVerb: Verb = {
       io.out(`${stableJson({ ...rest, options, metrics, exit_code: code })}\n`);
     } else if (!result.comparable) io.out(`not comparable: ${result.why_not}\n`);
     else {
-      io.out(`${formatTable([
-        ['cell', 'metric', 'decides', 'A', 'B', 'change', '95% CI', 'p (Holm)', 'MDE', 'outcome'],
-        ...metrics.map((m) => [
-          m.cell.replace(/^reference\./, ''), m.metric, m.deciding ? 'yes' : 'tail', m.baseline_median.toFixed(0), m.candidate_median.toFixed(0), pct(m.change),
-          m.ci === null ? '-' : `[${pct(m.ci.lower)}, ${pct(m.ci.upper)}]`, m.p === null ? '-' : `${m.p.toFixed(4)} (${m.p_adjusted!.toFixed(4)})`, mdeText(m.mde),
-          m.inconclusive_reason === null ? m.outcome : `${m.outcome}: ${m.inconclusive_reason.replace(/_/g, ' ')}`,
-        ]),
-      ])}\n\n${result.regressions} regression(s), ${result.improvements} improvement(s), ${result.inconclusive} inconclusive of ${metrics.filter((m) => m.deciding).length} deciding metric(s)` +
-        `${result.inconclusive > 0 ? `: no significant change, but changes up to the MDE shown (above ${pct(options.max_mde)}) could have gone unseen` : ''}\n`);
+      io.out(
+        `${formatTable([
+          ['cell', 'metric', 'decides', 'A', 'B', 'change', '95% CI', 'p (Holm)', 'MDE', 'outcome'],
+          ...metrics.map((m) => [
+            m.cell.replace(/^reference\./, ''),
+            m.metric,
+            m.deciding ? 'yes' : 'tail',
+            m.baseline_median.toFixed(0),
+            m.candidate_median.toFixed(0),
+            pct(m.change),
+            m.ci === null ? '-' : `[${pct(m.ci.lower)}, ${pct(m.ci.upper)}]`,
+            m.p === null ? '-' : `${m.p.toFixed(4)} (${m.p_adjusted!.toFixed(4)})`,
+            mdeText(m.mde),
+            m.inconclusive_reason === null ? m.outcome : `${m.outcome}: ${m.inconclusive_reason.replace(/_/g, ' ')}`,
+          ]),
+        ])}\n\n${result.regressions} regression(s), ${result.improvements} improvement(s), ${result.inconclusive} inconclusive of ${metrics.filter((m) => m.deciding).length} deciding metric(s)` +
+          `${result.inconclusive > 0 ? `: no significant change, but changes up to the MDE shown (above ${pct(options.max_mde)}) could have gone unseen` : ''}\n`,
+      );
     }
     return code;
   },

@@ -44,8 +44,13 @@ ${EXIT_INCONCLUSIVE} inconclusive (no rollback, but a deciding comparison could 
 `;
 
 const OPTIONS = {
-  json: { type: 'boolean' }, format: { type: 'string' }, out: { type: 'string' }, alpha: { type: 'string' }, 'min-effect': { type: 'string' },
-  'max-mde': { type: 'string' }, 'accept-inconclusive': { type: 'boolean' },
+  json: { type: 'boolean' },
+  format: { type: 'string' },
+  out: { type: 'string' },
+  alpha: { type: 'string' },
+  'min-effect': { type: 'string' },
+  'max-mde': { type: 'string' },
+  'accept-inconclusive': { type: 'boolean' },
 } as const;
 
 export const gateVerb: Verb = {
@@ -60,10 +65,12 @@ export const gateVerb: Verb = {
       return 0;
     }
     if (positionals.length !== 1) throw new UsageError(`shadowbench gate: expected one run folder, got ${positionals.length} (see 'shadowbench gate --help')`);
-    const format = values.json === true ? 'json' : values.format ?? 'md';
+    const format = values.json === true ? 'json' : (values.format ?? 'md');
     if (format !== 'json' && format !== 'md' && format !== 'html') throw new UsageError(`shadowbench gate: --format must be json, md or html, got '${format}'`);
     const options = {
-      ...DEFAULT_GATE, alpha: fractionArg('gate', 'alpha', values.alpha, DEFAULT_GATE.alpha), min_effect: fractionArg('gate', 'min-effect', values['min-effect'], DEFAULT_GATE.min_effect),
+      ...DEFAULT_GATE,
+      alpha: fractionArg('gate', 'alpha', values.alpha, DEFAULT_GATE.alpha),
+      min_effect: fractionArg('gate', 'min-effect', values['min-effect'], DEFAULT_GATE.min_effect),
       max_mde: fractionArg('gate', 'max-mde', values['max-mde'], DEFAULT_GATE.max_mde),
     };
     let report;

@@ -21,8 +21,16 @@
 //     faults                [{ name, value, description, example }] injectable on this class
 
 import {
-  BACKENDS, CLASS_TITLE, FSYNC_POLICIES, METADATA_CLASSES, NEW_MODE, REQUIRED_FIELDS, isSwitchable, parseInject,
-  type ClassFaults, type MetadataClass,
+  BACKENDS,
+  CLASS_TITLE,
+  FSYNC_POLICIES,
+  METADATA_CLASSES,
+  NEW_MODE,
+  REQUIRED_FIELDS,
+  isSwitchable,
+  parseInject,
+  type ClassFaults,
+  type MetadataClass,
 } from '../../engine/index.ts';
 import { SpecError, loadSuite } from '../spec/load.ts';
 import { TRIGGERS } from '../cards/cards.ts';
@@ -109,9 +117,14 @@ export function buildListing(): Listing {
     const sw = isSwitchable(id);
     const newMode = sw ? NEW_MODE[id] : null;
     return {
-      id, title: CLASS_TITLE[id], switchable: sw, primitive: sw ? 'switchable' : 'keep-local',
+      id,
+      title: CLASS_TITLE[id],
+      switchable: sw,
+      primitive: sw ? 'switchable' : 'keep-local',
       control_modes: newMode === null ? [] : ['legacy', 'shadow_compare', newMode],
-      new_mode: newMode, required_fields: [...REQUIRED_FIELDS[id]], faults: faultsOf(id),
+      new_mode: newMode,
+      required_fields: [...REQUIRED_FIELDS[id]],
+      faults: faultsOf(id),
     };
   });
   return {
@@ -125,12 +138,20 @@ export function buildListing(): Listing {
       { name: 'external', description: 'an engine in another process over the line protocol (--engine-cmd); reports the fields its hello declares' },
     ],
     workloads: loadSuite().map(({ spec }) => ({
-      name: spec.name, description: spec.description, classes: [...spec.serves.classes], backends: [...spec.backends], concurrency: [...spec.concurrency],
+      name: spec.name,
+      description: spec.description,
+      classes: [...spec.serves.classes],
+      backends: [...spec.backends],
+      concurrency: [...spec.concurrency],
     })),
     classes,
     triggers: [...TRIGGERS.values()].map(({ card, rule }) => ({
-      id: rule.id, metadata_class: card.metadata_class, wording: rule.wording, threshold: rule.threshold,
-      kill_switch: rule.profile.kind === 'latch' ? 'latch' : `${rule.profile.k}/${rule.profile.n}`, fallback_action: card.fallback_action,
+      id: rule.id,
+      metadata_class: card.metadata_class,
+      wording: rule.wording,
+      threshold: rule.threshold,
+      kill_switch: rule.profile.kind === 'latch' ? 'latch' : `${rule.profile.k}/${rule.profile.n}`,
+      fallback_action: card.fallback_action,
     })),
   };
 }
@@ -140,13 +161,19 @@ export function renderListing(l: Listing): string {
   const classRows = [
     ['class', 'title', 'switchable', 'control modes', 'faults (--inject CLASS.FAULT=VALUE)'],
     ...l.classes.map((c) => [
-      c.id, c.title, c.switchable ? 'yes' : 'no',
-      c.switchable ? c.control_modes.join(', ') : 'keep-local', c.faults.map((f) => spelling(c, f)).join(', '),
+      c.id,
+      c.title,
+      c.switchable ? 'yes' : 'no',
+      c.switchable ? c.control_modes.join(', ') : 'keep-local',
+      c.faults.map((f) => spelling(c, f)).join(', '),
     ]),
   ];
   const fieldRows = l.classes.map((c) => [c.id, c.required_fields.join(', ')]);
   const faultRows = Object.entries(FAULTS).map(([name, f]) => [
-    name, f.owner === 'any' ? 'every class' : f.owner, f.value === 'ns' ? 'NS >= 0' : 'P in [0,1]', f.description,
+    name,
+    f.owner === 'any' ? 'every class' : f.owner,
+    f.value === 'ns' ? 'NS >= 0' : 'P in [0,1]',
+    f.description,
     `e.g. --inject ${f.owner === 'any' ? 'M6' : f.owner}.${name}=${f.example}`,
   ]);
   const engineRows = l.engines.map((e) => [e.name, e.description]);

@@ -10,7 +10,15 @@ import { reportHtml } from '../gate/html.ts';
 import { judgeNight, type Annotation } from '../nightly/judge.ts';
 import { nightlyJson, nightlyMarkdown } from '../nightly/report.ts';
 import { nightlyHtml } from '../nightly/html.ts';
-import { DEFAULT_BASELINE_NAME, DEFAULT_HISTORY_NIGHTS, DEFAULT_NOISE_NIGHTS, NIGHT_ALPHA, NIGHT_CHANGE_POINT, NIGHT_GATE, NIGHTLY_SHAPE } from '../nightly/shape.ts';
+import {
+  DEFAULT_BASELINE_NAME,
+  DEFAULT_HISTORY_NIGHTS,
+  DEFAULT_NOISE_NIGHTS,
+  NIGHT_ALPHA,
+  NIGHT_CHANGE_POINT,
+  NIGHT_GATE,
+  NIGHTLY_SHAPE,
+} from '../nightly/shape.ts';
 import { acceptRun, annotate, annotationsOf, baselineRun, nightlyHistory, recordGateDecisions, storedRun, verdictsOf } from '../nightly/stored.ts';
 import { runEnvironment } from '../output/environment.ts';
 import { executeRun } from '../run/execute.ts';
@@ -26,8 +34,18 @@ import { stableJson } from '../shared/json.ts';
 
 const OPTIONS = {
   ...RUN_OPTIONS,
-  store: { type: 'string' }, baseline: { type: 'string' }, accept: { type: 'boolean' }, history: { type: 'string' },
-  summary: { type: 'string' }, 'noise-nights': { type: 'string' }, 'max-mde': { type: 'string' }, 'accept-inconclusive': { type: 'boolean' }, at: { type: 'string' }, reason: { type: 'string' }, by: { type: 'string' }, hardware: { type: 'string' },
+  store: { type: 'string' },
+  baseline: { type: 'string' },
+  accept: { type: 'boolean' },
+  history: { type: 'string' },
+  summary: { type: 'string' },
+  'noise-nights': { type: 'string' },
+  'max-mde': { type: 'string' },
+  'accept-inconclusive': { type: 'boolean' },
+  at: { type: 'string' },
+  reason: { type: 'string' },
+  by: { type: 'string' },
+  hardware: { type: 'string' },
 } as const;
 
 const USAGE = `Usage: shadowbench nightly [run options] [--store URL] [--baseline NAME] [--accept] [--json] [--summary FILE]
@@ -129,8 +147,14 @@ async function runNightly(v: Values, io: Io, argv: readonly string[]): Promise<n
   if ((await withStore(v.store, io, 'before the run', async () => true)) === null) return 2;
   const settings = parseRunSettings(v, NIGHTLY_SHAPE);
   const outcome = await executeRun({
-    settings, outDir: resolve(v.out ?? RESULTS_DIR), argv, nightly: name, record: v.record === true,
-    log: (text) => io.err(text), quiet: v.quiet === true, progress: progress(io, v.quiet !== true),
+    settings,
+    outDir: resolve(v.out ?? RESULTS_DIR),
+    argv,
+    nightly: name,
+    record: v.record === true,
+    log: (text) => io.err(text),
+    quiet: v.quiet === true,
+    progress: progress(io, v.quiet !== true),
   });
   if (outcome.folder === null) return 2;
   const { folder, runDir } = outcome;
@@ -155,9 +179,14 @@ async function runNightly(v: Values, io: Io, argv: readonly string[]): Promise<n
     const hw = run.environment.hardware_signature;
     const baseline = await baselineRun(store, name, hw);
     const r = judgeNight({
-      tonight: run, run_exit_code: outcome.exitCode, baseline_name: name, baseline,
+      tonight: run,
+      run_exit_code: outcome.exitCode,
+      baseline_name: name,
+      baseline,
       baseline_verdicts: baseline === null ? {} : await verdictsOf(store, baseline.run_id),
-      history: await nightlyHistory(store, name, hw, run.run_id, nights - 1), annotations: await annotationsOf(store, hw), gate,
+      history: await nightlyHistory(store, name, hw, run.run_id, nights - 1),
+      annotations: await annotationsOf(store, hw),
+      gate,
       options: { gate: options, min_noise_nights: noiseNights, accept_inconclusive: v['accept-inconclusive'] === true },
     });
     if (v.accept === true) {
@@ -181,17 +210,30 @@ async function runNightly(v: Values, io: Io, argv: readonly string[]): Promise<n
 async function annotateCommand(kind: Annotation['kind'], metric: string | undefined, v: Values, io: Io): Promise<number> {
   const verb = kind === 'acknowledge' ? 'ack' : kind;
   if (metric === undefined || metric.trim() === '') throw new UsageError(`shadowbench nightly ${verb}: name the metric (<cell-id>:<metric>)`);
-  if (!metric.includes(':') && !metric.endsWith('*')) throw new UsageError(`shadowbench nightly ${verb}: '${metric}' is not <cell-id>:<metric> or a prefix ending in *`);
+  if (!metric.includes(':') && !metric.endsWith('*'))
+    throw new UsageError(`shadowbench nightly ${verb}: '${metric}' is not <cell-id>:<metric> or a prefix ending in *`);
   if (v.reason === undefined || v.reason.trim() === '') throw new UsageError(`shadowbench nightly ${verb}: --reason is required (reports show it)`);
-  if (kind === 'acknowledge' && v.at === undefined) throw new UsageError('shadowbench nightly ack: --at <run-id> is required (the first night of the new level; reports name it)');
+  if (kind === 'acknowledge' && v.at === undefined)
+    throw new UsageError('shadowbench nightly ack: --at <run-id> is required (the first night of the new level; reports name it)');
   if (kind !== 'acknowledge' && v.at !== undefined) throw new UsageError(`shadowbench nightly ${verb}: --at applies to ack only`);
   const hw = v.hardware ?? runEnvironment().hardware_signature;
   const id = await withStore(v.store, io, verb, async (store) => {
     if (v.at !== undefined && (await storedRun(store, v.at)) === null) throw new UsageError(`shadowbench nightly ack: --at ${v.at}: no such run in the store`);
-    return annotate(store, hw, { kind, metric: metric.trim(), at_run: v.at ?? null, reason: v.reason!.trim(), created_by: who(v), created_at: new Date().toISOString() });
+    return annotate(store, hw, {
+      kind,
+      metric: metric.trim(),
+      at_run: v.at ?? null,
+      reason: v.reason!.trim(),
+      created_by: who(v),
+      created_at: new Date().toISOString(),
+    });
   });
   if (id === null) return 2;
-  io.out(v.json === true ? `${stableJson({ id, kind, metric, hardware_signature: hw })}\n` : `${kind === 'acknowledge' ? 'acknowledged' : `${kind}d`} ${metric} for hardware signature ${hw}\n`);
+  io.out(
+    v.json === true
+      ? `${stableJson({ id, kind, metric, hardware_signature: hw })}\n`
+      : `${kind === 'acknowledge' ? 'acknowledged' : `${kind}d`} ${metric} for hardware signature ${hw}\n`,
+  );
   return 0;
 }
 
@@ -204,7 +246,11 @@ async function acceptCommand(runId: string | undefined, v: Values, io: Io): Prom
     return { cells: await acceptRun(store, run, name, who(v)), hw: run.environment.hardware_signature };
   });
   if (n === null) return 2;
-  io.out(v.json === true ? `${stableJson({ run_id: runId, baseline: name, hardware_signature: n.hw, cells: n.cells })}\n` : `accepted ${runId} as baseline '${name}' for hardware signature ${n.hw} (${n.cells} cells)\n`);
+  io.out(
+    v.json === true
+      ? `${stableJson({ run_id: runId, baseline: name, hardware_signature: n.hw, cells: n.cells })}\n`
+      : `accepted ${runId} as baseline '${name}' for hardware signature ${n.hw} (${n.cells} cells)\n`,
+  );
   return 0;
 }
 
@@ -219,8 +265,11 @@ async function statusCommand(v: Values, io: Io): Promise<number> {
   if (s === null) return 2;
   if (v.json === true) io.out(`${stableJson({ baseline_name: name, hardware_signature: hw, ...s })}\n`);
   else {
-    io.out(`hardware signature ${hw}\nbaseline '${name}': ${s.baseline ?? 'none (run shadowbench nightly --accept)'}\nnights of history: ${s.nights.length}${s.nights.length > 0 ? ` (${s.nights[0]} … ${s.nights.at(-1)})` : ''}\n`);
-    for (const a of s.annotations) io.out(`${a.created_at}  ${a.kind.padEnd(11)} ${a.metric}${a.at_run === null ? '' : ` from ${a.at_run}`}  by ${a.created_by}: ${a.reason}\n`);
+    io.out(
+      `hardware signature ${hw}\nbaseline '${name}': ${s.baseline ?? 'none (run shadowbench nightly --accept)'}\nnights of history: ${s.nights.length}${s.nights.length > 0 ? ` (${s.nights[0]} … ${s.nights.at(-1)})` : ''}\n`,
+    );
+    for (const a of s.annotations)
+      io.out(`${a.created_at}  ${a.kind.padEnd(11)} ${a.metric}${a.at_run === null ? '' : ` from ${a.at_run}`}  by ${a.created_by}: ${a.reason}\n`);
   }
   return 0;
 }
@@ -238,16 +287,24 @@ export const nightlyVerb: Verb = {
       return 0;
     }
     const [sub, arg, ...extra] = positionals;
-    if (extra.length > 0 || (sub === undefined && arg !== undefined)) throw new UsageError(`shadowbench nightly: unexpected argument '${extra[0] ?? arg}' (see 'shadowbench nightly --help')`);
+    if (extra.length > 0 || (sub === undefined && arg !== undefined))
+      throw new UsageError(`shadowbench nightly: unexpected argument '${extra[0] ?? arg}' (see 'shadowbench nightly --help')`);
     try {
       switch (sub) {
-        case undefined: return await runNightly(values, io, argv);
-        case 'accept': return await acceptCommand(arg, values, io);
-        case 'ack': return await annotateCommand('acknowledge', arg, values, io);
-        case 'mute': return await annotateCommand('mute', arg, values, io);
-        case 'unmute': return await annotateCommand('unmute', arg, values, io);
-        case 'status': return await statusCommand(values, io);
-        default: throw new UsageError(`shadowbench nightly: unknown subcommand '${sub}' (accept, ack, mute, unmute, status; see 'shadowbench nightly --help')`);
+        case undefined:
+          return await runNightly(values, io, argv);
+        case 'accept':
+          return await acceptCommand(arg, values, io);
+        case 'ack':
+          return await annotateCommand('acknowledge', arg, values, io);
+        case 'mute':
+          return await annotateCommand('mute', arg, values, io);
+        case 'unmute':
+          return await annotateCommand('unmute', arg, values, io);
+        case 'status':
+          return await statusCommand(values, io);
+        default:
+          throw new UsageError(`shadowbench nightly: unknown subcommand '${sub}' (accept, ack, mute, unmute, status; see 'shadowbench nightly --help')`);
       }
     } catch (err) {
       if (err instanceof StoreError) {

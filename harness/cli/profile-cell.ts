@@ -33,10 +33,12 @@ export function oneCell(s: RunSettings, tool: string, runArgs: readonly string[]
   const kept = runArgs.filter((a) => !narrowed.has(a.split('=')[0]!));
   const example = [...kept, ...dims.map((d) => `${d.flag}=${d.values[0]}`)];
   const width = Math.max(...dims.map((d) => `${d.flag} ${d.meta}`.length));
-  throw new UsageError([
-    `shadowbench profile: the run arguments select ${cells.length} cells; profile runs exactly one. Add:`,
-    ...dims.map((d) => `  ${`${d.flag} ${d.meta}`.padEnd(width)}  one of: ${d.values.join(', ')}`),
-    `e.g. shadowbench profile --tool ${tool} -- ${example.join(' ')}`,
-    `(see 'shadowbench profile --help')`,
-  ].join('\n'));
+  throw new UsageError(
+    [
+      `shadowbench profile: the run arguments select ${cells.length} cells; profile runs exactly one. Add:`,
+      ...dims.map((d) => `  ${`${d.flag} ${d.meta}`.padEnd(width)}  one of: ${d.values.join(', ')}`),
+      `e.g. shadowbench profile --tool ${tool} -- ${example.join(' ')}`,
+      `(see 'shadowbench profile --help')`,
+    ].join('\n'),
+  );
 }

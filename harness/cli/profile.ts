@@ -71,7 +71,8 @@ function split(argv: readonly string[]): { own: string[]; run: string[] } {
   const at = argv.indexOf('--');
   if (at >= 0) return { own: argv.slice(0, at), run: argv.slice(at + 1) };
   const runFlag = argv.find((a) => a.startsWith('--') && a.slice(2).split('=')[0]! in RUN_OPTIONS && !(a.slice(2).split('=')[0]! in OPTIONS));
-  if (runFlag !== undefined) throw new UsageError(`shadowbench profile: ${runFlag} is a run argument: put run arguments after '--' (see 'shadowbench profile --help')`);
+  if (runFlag !== undefined)
+    throw new UsageError(`shadowbench profile: ${runFlag} is a run argument: put run arguments after '--' (see 'shadowbench profile --help')`);
   return { own: [...argv], run: [] };
 }
 
@@ -89,7 +90,8 @@ async function profile(argv: readonly string[], io: Io): Promise<number> {
     io.out(PROFILE_USAGE);
     return 0;
   }
-  if (runValues.json === true) throw new UsageError(`shadowbench profile: --json is profile's own option: put it before '--' (see 'shadowbench profile --help')`);
+  if (runValues.json === true)
+    throw new UsageError(`shadowbench profile: --json is profile's own option: put it before '--' (see 'shadowbench profile --help')`);
   const settings = parseRunSettings(runValues);
   const cell = oneCell(settings, tool, runArgv(runValues, ['quiet']));
   // clinic requires the profiled command to start with an executable named node.
@@ -109,7 +111,12 @@ async function profile(argv: readonly string[], io: Io): Promise<number> {
   let s: Session;
   try {
     s = await profileSession({
-      tool, runDir, profileDir, command, cwd: profileDir, env: { ...process.env, [RUN_ID_ENV]: id, [PROFILED_ENV]: '1' },
+      tool,
+      runDir,
+      profileDir,
+      command,
+      cwd: profileDir,
+      env: { ...process.env, [RUN_ID_ENV]: id, [PROFILED_ENV]: '1' },
       echo: (text: string) => (quiet ? undefined : io.err(text)),
     });
   } catch (err) {
@@ -124,9 +131,18 @@ async function profile(argv: readonly string[], io: Io): Promise<number> {
   }
   if (values.json === true) {
     const outcome = {
-      tool, cell: cell.id, run_dir: runDir, report: s.report?.html ?? null, report_bytes: s.report?.bytes ?? null, data_dir: s.data,
-      collect: { exit_code: s.collect.code, ms: s.collect.elapsed_ms }, visualize: s.visualize === null ? null : { exit_code: s.visualize.code, ms: s.visualize.elapsed_ms },
-      trace_files_joined: s.trace_files_joined, run_exit_code: s.run_exit_code, exit_code: exitCode, problems: s.problems,
+      tool,
+      cell: cell.id,
+      run_dir: runDir,
+      report: s.report?.html ?? null,
+      report_bytes: s.report?.bytes ?? null,
+      data_dir: s.data,
+      collect: { exit_code: s.collect.code, ms: s.collect.elapsed_ms },
+      visualize: s.visualize === null ? null : { exit_code: s.visualize.code, ms: s.visualize.elapsed_ms },
+      trace_files_joined: s.trace_files_joined,
+      run_exit_code: s.run_exit_code,
+      exit_code: exitCode,
+      problems: s.problems,
     };
     io.out(`${stableJson(outcome)}\n`);
   } else if (s.report !== null) {

@@ -14,7 +14,10 @@ export function progress(io: Io, enabled: boolean): Progress {
   if (process.stderr.isTTY === true) {
     // Ticks come between slices. One timed redraw a second at most, and it writes nothing
     // unless a tick changed the bar: nothing of the bar runs while a slice is measured.
-    const bar = new cliProgress.SingleBar({ format: '{bar} {value}/{total} {label}', stream: process.stderr, hideCursor: true, fps: 1 }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar(
+      { format: '{bar} {value}/{total} {label}', stream: process.stderr, hideCursor: true, fps: 1 },
+      cliProgress.Presets.shades_classic,
+    );
     let started = false;
     return {
       tick(done, total, label) {

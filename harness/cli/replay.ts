@@ -10,7 +10,18 @@ import { RUN_OPTIONS, runAndPrint } from './run.ts';
 import { UsageError, parseVerbArgs, type Verb } from './verb.ts';
 
 // The trace decides the slices: rounds, warm-up and their lengths come from the recorded run.
-const { workload: _w, record: _r, full: _f, duration: _d, seed: _s, rounds: _n, 'warmup-rounds': _wr, 'target-mde': _t, 'max-time': _m, ...REPLAY_OPTIONS } = RUN_OPTIONS;
+const {
+  workload: _w,
+  record: _r,
+  full: _f,
+  duration: _d,
+  seed: _s,
+  rounds: _n,
+  'warmup-rounds': _wr,
+  'target-mde': _t,
+  'max-time': _m,
+  ...REPLAY_OPTIONS
+} = RUN_OPTIONS;
 
 const USAGE = `Usage: shadowbench replay <run-dir> [options]
 
@@ -48,7 +59,7 @@ Exit status: 0 all cells ran, 1 a cell failed, 2 bad input (not a run folder, no
 
 export const replayVerb: Verb = {
   name: 'replay',
-  summary: 'replay a recorded run\'s operation streams against other modes or variants',
+  summary: "replay a recorded run's operation streams against other modes or variants",
   usage: USAGE,
   options: REPLAY_OPTIONS,
   async run(argv, io) {
@@ -57,7 +68,8 @@ export const replayVerb: Verb = {
       io.out(USAGE);
       return 0;
     }
-    if (positionals.length !== 1) throw new UsageError(`shadowbench replay: expected one run folder, got ${positionals.length} (see 'shadowbench replay --help')`);
+    if (positionals.length !== 1)
+      throw new UsageError(`shadowbench replay: expected one run folder, got ${positionals.length} (see 'shadowbench replay --help')`);
     const dir = resolve(positionals[0]!);
     let run: RunRecord;
     try {
@@ -70,11 +82,22 @@ export const replayVerb: Verb = {
     const recordedLevels = [...new Set(run.cells.map((c) => c.concurrency))];
     const concurrency = values.concurrency ?? recordedLevels.join(',');
     for (const c of concurrency.split(',')) {
-      if (!recordedLevels.includes(Number(c.replace(/^c/, '')))) throw new UsageError(`shadowbench replay: concurrency ${c} was not recorded (recorded: ${recordedLevels.join(', ')})`);
+      if (!recordedLevels.includes(Number(c.replace(/^c/, ''))))
+        throw new UsageError(`shadowbench replay: concurrency ${c} was not recorded (recorded: ${recordedLevels.join(', ')})`);
     }
-    return runAndPrint({
-      ...values, concurrency, workload: run.config.workloads.map((w) => w.file), seed: String(run.config.seed),
-      full: true, rounds: String(run.config.rounds), 'warmup-rounds': String(run.config.warmup_rounds ?? 0),
-    }, io, argv, dir);
+    return runAndPrint(
+      {
+        ...values,
+        concurrency,
+        workload: run.config.workloads.map((w) => w.file),
+        seed: String(run.config.seed),
+        full: true,
+        rounds: String(run.config.rounds),
+        'warmup-rounds': String(run.config.warmup_rounds ?? 0),
+      },
+      io,
+      argv,
+      dir,
+    );
   },
 };

@@ -73,7 +73,8 @@ export function intArg(name: string, v: string | undefined, fallback: number, mi
 function durationArg(v: string | undefined, name = 'duration'): number | undefined {
   if (v === undefined) return undefined;
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
-  if (m === null || Number(m[1]) <= 0) throw new UsageError(`shadowbench run: --${name} must be a positive number of ms (or with an s or m suffix), got '${v}'`);
+  if (m === null || Number(m[1]) <= 0)
+    throw new UsageError(`shadowbench run: --${name} must be a positive number of ms (or with an s or m suffix), got '${v}'`);
   return Math.round(Number(m[1]) * (m[2] === 'm' ? 60_000 : m[2] === 's' ? 1000 : 1));
 }
 
@@ -92,13 +93,18 @@ function targetArg(values: RunValues, groups: readonly Group[], sliceMs: number)
   const maxTimeMs = durationArg(values['max-time'], 'max-time') ?? DEFAULT_MAX_TIME_MS;
   const twoRounds = groups.reduce((ms, g) => ms + 2 * g.cells.length * sliceMs, 0);
   if (maxTimeMs < twoRounds) {
-    throw new UsageError(`shadowbench run: --max-time ${values['max-time']} cannot hold two rounds of this run (${groups.length} groups of slices of ${sliceMs} ms need at least ${Math.ceil(twoRounds / 1000)} s)`);
+    throw new UsageError(
+      `shadowbench run: --max-time ${values['max-time']} cannot hold two rounds of this run (${groups.length} groups of slices of ${sliceMs} ms need at least ${Math.ceil(twoRounds / 1000)} s)`,
+    );
   }
   return { mde, maxTimeMs };
 }
 
 function listArg(values: readonly string[] | undefined): string[] | undefined {
-  return values?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  return values
+    ?.flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
 }
 
 /** `--variant`, `--engine-cmd`, `--engine-timeout`: the variants and their adapters. */
@@ -110,9 +116,12 @@ function enginesArg(values: RunValues): { variants: EngineVariant[]; engines: En
   if (new Set(variants).size !== variants.length) throw new UsageError(`shadowbench run: --variant lists a variant twice: ${variants.join(',')}`);
   const external = variants.includes('external');
   const command = values['engine-cmd']?.trim();
-  if (!external && (command !== undefined || values['engine-timeout'] !== undefined)) throw new UsageError('shadowbench run: --engine-cmd and --engine-timeout need --variant external');
-  if (external && (command === undefined || command === '')) throw new UsageError('shadowbench run: --variant external needs --engine-cmd "<command that starts the peer>"');
-  if ((values.inject ?? []).length > 0 && !variants.includes('reference')) throw new UsageError('shadowbench run: --inject applies to the reference engine only, which --variant leaves out');
+  if (!external && (command !== undefined || values['engine-timeout'] !== undefined))
+    throw new UsageError('shadowbench run: --engine-cmd and --engine-timeout need --variant external');
+  if (external && (command === undefined || command === ''))
+    throw new UsageError('shadowbench run: --variant external needs --engine-cmd "<command that starts the peer>"');
+  if ((values.inject ?? []).length > 0 && !variants.includes('reference'))
+    throw new UsageError('shadowbench run: --inject applies to the reference engine only, which --variant leaves out');
   const timeoutMs = durationArg(values['engine-timeout'], 'engine-timeout') ?? DEFAULT_EXTERNAL_TIMEOUT_MS;
   return { variants, engines: engineAdapters(variants, command === undefined ? null : { command, timeoutMs }) };
 }
@@ -147,7 +156,13 @@ function triggerConfig(thresholds: readonly string[], profiles: readonly string[
  * reports them as not run. A requirement that names no backend takes its
  * workload's first.
  */
-function requirementGroups(planned: readonly Group[], modeSets: ModeSet[], variants: EngineVariant[], quick: boolean, duration_ms: number | undefined): Group[] {
+function requirementGroups(
+  planned: readonly Group[],
+  modeSets: ModeSet[],
+  variants: EngineVariant[],
+  quick: boolean,
+  duration_ms: number | undefined,
+): Group[] {
   if (!variants.includes('reference')) return [];
   const suite = resolveWorkloads([]);
   const out: Group[] = [];
@@ -158,9 +173,22 @@ function requirementGroups(planned: readonly Group[], modeSets: ModeSet[], varia
       if (w === undefined) continue;
       const backend = r.backend ?? w.spec.backends[0]!;
       const concurrency = r.concurrency ?? w.spec.concurrency[0]!;
-      const covered = (g: Group): boolean => g.cells[0]!.variant === 'reference' && g.cells[0]!.workload.spec.name === r.workload && g.cells[0]!.backend === backend && g.cells[0]!.concurrency === concurrency;
+      const covered = (g: Group): boolean =>
+        g.cells[0]!.variant === 'reference' &&
+        g.cells[0]!.workload.spec.name === r.workload &&
+        g.cells[0]!.backend === backend &&
+        g.cells[0]!.concurrency === concurrency;
       if ([...planned, ...out].some(covered)) continue;
-      out.push(...planMatrix({ workloads: [w], modeSets, quick, backends: [backend], concurrency: [concurrency], ...(duration_ms === undefined ? {} : { duration_ms }) }));
+      out.push(
+        ...planMatrix({
+          workloads: [w],
+          modeSets,
+          quick,
+          backends: [backend],
+          concurrency: [concurrency],
+          ...(duration_ms === undefined ? {} : { duration_ms }),
+        }),
+      );
     }
   }
   return out;
@@ -171,11 +199,14 @@ export function parseRunSettings(values: RunValues, shape: RunShape = {}): RunSe
   const { variants, engines } = enginesArg(values);
   const triggers = triggerConfig(values.threshold ?? [], values['kill-switch'] ?? []);
   const sampleRatio = values['sample-ratio'] === undefined ? DEFAULT_SAMPLE_RATIO : Number(values['sample-ratio']);
-  if (!(sampleRatio >= 0 && sampleRatio <= 1)) throw new UsageError(`shadowbench run: --sample-ratio must be a number in [0, 1], got '${values['sample-ratio']}'`);
+  if (!(sampleRatio >= 0 && sampleRatio <= 1))
+    throw new UsageError(`shadowbench run: --sample-ratio must be a number in [0, 1], got '${values['sample-ratio']}'`);
   const shadowSampleRatio = values['shadow-sample'] === undefined ? 1 : Number(values['shadow-sample']);
-  if (!(shadowSampleRatio >= 0 && shadowSampleRatio <= 1)) throw new UsageError(`shadowbench run: --shadow-sample must be a number in [0, 1], got '${values['shadow-sample']}'`);
+  if (!(shadowSampleRatio >= 0 && shadowSampleRatio <= 1))
+    throw new UsageError(`shadowbench run: --shadow-sample must be a number in [0, 1], got '${values['shadow-sample']}'`);
   const backends = listArg(values.backend);
-  for (const b of backends ?? []) if (!(BACKENDS as readonly string[]).includes(b)) throw new UsageError(`shadowbench run: --backend '${b}' is not one of ${BACKENDS.join(', ')}`);
+  for (const b of backends ?? [])
+    if (!(BACKENDS as readonly string[]).includes(b)) throw new UsageError(`shadowbench run: --backend '${b}' is not one of ${BACKENDS.join(', ')}`);
   const concurrency = values.concurrency === undefined ? undefined : listArg([values.concurrency])!.map((c) => intArg('concurrency', c.replace(/^c/, ''), 1));
   const seed = intArg('seed', values.seed, 1, 0);
 
@@ -195,7 +226,8 @@ export function parseRunSettings(values: RunValues, shape: RunShape = {}): RunSe
     try {
       otlpTracesUrl(otlp);
     } catch (err) {
-      if (err instanceof SpanUrlError) throw new UsageError(`shadowbench run: ${values.otlp === undefined ? err.message.replace('--otlp', 'OTEL_EXPORTER_OTLP_ENDPOINT') : err.message}`);
+      if (err instanceof SpanUrlError)
+        throw new UsageError(`shadowbench run: ${values.otlp === undefined ? err.message.replace('--otlp', 'OTEL_EXPORTER_OTLP_ENDPOINT') : err.message}`);
       throw err;
     }
   }
@@ -215,7 +247,12 @@ export function parseRunSettings(values: RunValues, shape: RunShape = {}): RunSe
     ({ faults, modeSets } = applyInjections(values.inject ?? [], parseModeSets(values.modes)));
     workloads = resolveWorkloads(names);
     groups = planMatrix({
-      workloads, modeSets, variants, quick, ...(backends === undefined ? {} : { backends: backends as Backend[] }), ...(concurrency === undefined ? {} : { concurrency }),
+      workloads,
+      modeSets,
+      variants,
+      quick,
+      ...(backends === undefined ? {} : { backends: backends as Backend[] }),
+      ...(concurrency === undefined ? {} : { concurrency }),
       ...(duration_ms === undefined ? {} : { duration_ms }),
     });
   } catch (err) {
@@ -229,7 +266,26 @@ export function parseRunSettings(values: RunValues, shape: RunShape = {}): RunSe
   if (groups.length === 0) throw new UsageError('shadowbench run: the matrix is empty (no workload runs on the requested backends)');
   const target = targetArg(values, groups, sliceMs);
   return {
-    faults, variants, engines, triggers, sampleRatio, shadowSampleRatio, backends: backends as Backend[] | undefined, concurrency, seed,
-    metricsPort, pushUrl, otlp, duration_ms, sliceMs, target, quick, rounds, warmupRounds, modeSets, workloads, groups,
+    faults,
+    variants,
+    engines,
+    triggers,
+    sampleRatio,
+    shadowSampleRatio,
+    backends: backends as Backend[] | undefined,
+    concurrency,
+    seed,
+    metricsPort,
+    pushUrl,
+    otlp,
+    duration_ms,
+    sliceMs,
+    target,
+    quick,
+    rounds,
+    warmupRounds,
+    modeSets,
+    workloads,
+    groups,
   };
 }

@@ -85,7 +85,8 @@ export const RUN_ID_ENV = 'SHADOWBENCH_RUN_ID';
 function runIdFromEnv(outDir: string): string | undefined {
   const given = process.env[RUN_ID_ENV];
   if (given === undefined || given === '') return undefined;
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(given)) throw new UsageError(`shadowbench run: ${RUN_ID_ENV}='${given}' is not a plain folder name (letters, digits, '.', '_', '-')`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(given))
+    throw new UsageError(`shadowbench run: ${RUN_ID_ENV}='${given}' is not a plain folder name (letters, digits, '.', '_', '-')`);
   if (existsSync(join(outDir, given, 'run.json'))) throw new UsageError(`shadowbench run: ${RUN_ID_ENV}=${given}: ${join(outDir, given)} already holds a run`);
   return given;
 }
@@ -95,18 +96,36 @@ export async function runAndPrint(values: RunValues, io: Io, argv: readonly stri
   const settings = parseRunSettings(values);
   const outDir = resolve(values.out ?? RESULTS_DIR);
   const outcome = await executeRun({
-    settings, outDir, argv, runId: runIdFromEnv(outDir), replayOf, record: values.record === true,
-    log: (text) => io.err(text), quiet: values.quiet === true, progress: progress(io, values.quiet !== true),
+    settings,
+    outDir,
+    argv,
+    runId: runIdFromEnv(outDir),
+    replayOf,
+    record: values.record === true,
+    log: (text) => io.err(text),
+    quiet: values.quiet === true,
+    progress: progress(io, values.quiet !== true),
   });
   if (outcome.folder === null) return outcome.exitCode;
-  const { exitCode, runDir, folder: { run, summary }, telemetry } = outcome;
+  const {
+    exitCode,
+    runDir,
+    folder: { run, summary },
+    telemetry,
+  } = outcome;
   const cells = run.cells;
   const engineComparison = summary.engine_comparison;
   const gate = writeGateReports(runDir, outcome.folder);
   if (values.json === true) {
     const telemetryOut = telemetry;
-    const gateOut = { files: gate.written, problems: gate.problems, verdicts: gate.report?.verdicts.map((v) => ({ metadata_class: v.metadata_class, verdict: v.verdict, reasons: v.reasons })) ?? null };
-    io.out(`${stableJson({ run_dir: runDir, exit_code: exitCode, telemetry: telemetryOut, totals: run.totals, engine_comparison: engineComparison, gate: gateOut, cells: cells.map((c) => ({ id: c.id, variant: c.variant, status: c.status, throughput_ops_s: c.throughput_ops_s, usable_for_gate: c.usable_for_gate, failures: c.failures, gaps: c.gaps, not_reported: c.not_reported, correctness: c.correctness })) })}\n`);
+    const gateOut = {
+      files: gate.written,
+      problems: gate.problems,
+      verdicts: gate.report?.verdicts.map((v) => ({ metadata_class: v.metadata_class, verdict: v.verdict, reasons: v.reasons })) ?? null,
+    };
+    io.out(
+      `${stableJson({ run_dir: runDir, exit_code: exitCode, telemetry: telemetryOut, totals: run.totals, engine_comparison: engineComparison, gate: gateOut, cells: cells.map((c) => ({ id: c.id, variant: c.variant, status: c.status, throughput_ops_s: c.throughput_ops_s, usable_for_gate: c.usable_for_gate, failures: c.failures, gaps: c.gaps, not_reported: c.not_reported, correctness: c.correctness })) })}\n`,
+    );
   } else {
     io.out(firstScreen({ run, runDir, gate, engineComparison, ...(process.stdout.isTTY === true ? { width: process.stdout.columns } : {}) }));
     if (values.verbose === true) io.out(`\n${readFileSync(join(runDir, 'summary.txt'), 'utf8')}`);

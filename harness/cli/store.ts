@@ -46,10 +46,7 @@ be reached, a run folder that cannot be read.
 const OPTIONS = { store: { type: 'string' }, json: { type: 'boolean' }, to: { type: 'string' } } as const;
 
 function statusText(s: MigrationStatus): string {
-  const rows = [
-    ...s.applied.map((a) => [`  ${a.version}`, a.name, `applied ${a.applied_at}`]),
-    ...s.pending.map((p) => [`  ${p.version}`, p.name, 'pending']),
-  ];
+  const rows = [...s.applied.map((a) => [`  ${a.version}`, a.name, `applied ${a.applied_at}`]), ...s.pending.map((p) => [`  ${p.version}`, p.name, 'pending'])];
   return [
     `store ${s.store}: schema version ${s.current} of ${s.latest}${s.current === s.latest ? ' (up to date)' : ''}`,
     ...(rows.length > 0 ? [formatTable(rows)] : []),
@@ -90,9 +87,11 @@ export const storeVerb: Verb = {
     const wanted = action === 'import' ? 1 : 0;
     if (extra.length > wanted) throw new UsageError(`shadowbench store: unexpected argument '${extra[wanted]}' (see 'shadowbench store --help')`);
     if (extra.length < wanted) throw new UsageError("shadowbench store import: missing run folder (see 'shadowbench store --help')");
-    if (values.to !== undefined && action !== 'migrate') throw new UsageError("shadowbench store: --to applies to 'migrate' only (see 'shadowbench store --help')");
+    if (values.to !== undefined && action !== 'migrate')
+      throw new UsageError("shadowbench store: --to applies to 'migrate' only (see 'shadowbench store --help')");
     const to = values.to === undefined ? undefined : Number(values.to);
-    if (to !== undefined && !Number.isInteger(to)) throw new UsageError(`shadowbench store: --to wants a schema version number, got '${values.to}' (see 'shadowbench store --help')`);
+    if (to !== undefined && !Number.isInteger(to))
+      throw new UsageError(`shadowbench store: --to wants a schema version number, got '${values.to}' (see 'shadowbench store --help')`);
     const json = values.json === true;
     try {
       switch (action) {
@@ -102,7 +101,8 @@ export const storeVerb: Verb = {
             const status = await migrationStatus(store);
             if (json) io.out(`${stableJson({ schema: 'shadowbench.store-migrate/1', store: status.store, steps, status })}\n`);
             else {
-              for (const s of steps) io.out(`${s.direction === 'up' ? 'applied' : 'reverted'} ${s.version} ${s.name}${s.note === undefined ? '' : ` (${s.note})`}\n`);
+              for (const s of steps)
+                io.out(`${s.direction === 'up' ? 'applied' : 'reverted'} ${s.version} ${s.name}${s.note === undefined ? '' : ` (${s.note})`}\n`);
               if (steps.length === 0) io.out('nothing to do\n');
               io.out(statusText(status));
             }
@@ -122,8 +122,10 @@ export const storeVerb: Verb = {
               io.out(`store ${report.store}\n`);
               io.out(`${formatTable(report.events.map((e) => [`  ${e.level}`, e.code, e.domain ?? '-', e.detail]))}\n`);
               const s = report.summary;
-              io.out(`${s.passed ? 'PASS' : 'FAIL'}: ${s.domains} domains (${s.mandatory} mandatory, ${s.should_use} should_use, ${s.optional} optional), schema v${s.schema_version.current}/${s.schema_version.latest}, ` +
-                `${s.drift} drift, round trips ${s.round_trip.passed} passed ${s.round_trip.failed} failed, ${s.errors} errors, ${s.warnings} warnings\n`);
+              io.out(
+                `${s.passed ? 'PASS' : 'FAIL'}: ${s.domains} domains (${s.mandatory} mandatory, ${s.should_use} should_use, ${s.optional} optional), schema v${s.schema_version.current}/${s.schema_version.latest}, ` +
+                  `${s.drift} drift, round trips ${s.round_trip.passed} passed ${s.round_trip.failed} failed, ${s.errors} errors, ${s.warnings} warnings\n`,
+              );
               io.out(`trace_correlation ${s.trace_correlation}\n`);
             }
             return report.summary.passed ? 0 : 1;
@@ -134,7 +136,10 @@ export const storeVerb: Verb = {
           return await withStore(values.store, async (store) => {
             const r = await importRun(store, folder);
             if (json) io.out(`${stableJson({ schema: 'shadowbench.store-import/1', store: describeTarget(store.target), ...r })}\n`);
-            else io.out(`imported run ${r.run_id}: ${r.cells} cells, ${r.histograms} histograms, ${r.fallbacks} fallback(s) into ${describeTarget(store.target)}\n`);
+            else
+              io.out(
+                `imported run ${r.run_id}: ${r.cells} cells, ${r.histograms} histograms, ${r.fallbacks} fallback(s) into ${describeTarget(store.target)}\n`,
+              );
             return 0;
           });
         }

@@ -34,18 +34,34 @@ export const referenceAdapter: EngineAdapter = {
   buildFixture: async (spec, specFile, dir) => buildFixture(spec, specFile, dir),
   async openCell(spec, fixture, o, dir): Promise<CellDatabase> {
     if (fixture.path === null || fixture.sha256 === null) throw new FixtureError(`${spec.name}: the reference engine needs a fixture file`);
-    const db = openCellDatabase(spec, { path: fixture.path, sha256: fixture.sha256 }, {
-      backend: o.backend, modes: o.modes, faults: o.faults, seed: o.seed,
-      maxConnections: o.concurrency + 2, registryShards: 8,
-      shadowSampleRatio: o.shadowSampleRatio, shadowAllowedDifferences: o.shadowAllowedDifferences,
-    }, dir);
+    const db = openCellDatabase(
+      spec,
+      { path: fixture.path, sha256: fixture.sha256 },
+      {
+        backend: o.backend,
+        modes: o.modes,
+        faults: o.faults,
+        seed: o.seed,
+        maxConnections: o.concurrency + 2,
+        registryShards: 8,
+        shadowSampleRatio: o.shadowSampleRatio,
+        shadowAllowedDifferences: o.shadowAllowedDifferences,
+      },
+      dir,
+    );
     return cellOf(db);
   },
   cloneCell(template, o): CellDatabase | null {
     const db = databases.get(template);
     if (db === undefined || db.config.backend !== 'memory') return null;
-    return cellOf(cloneDatabase(db, {
-      modes: o.modes, faults: o.faults, seed: o.seed, shadowSampleRatio: o.shadowSampleRatio, shadowAllowedDifferences: o.shadowAllowedDifferences,
-    }));
+    return cellOf(
+      cloneDatabase(db, {
+        modes: o.modes,
+        faults: o.faults,
+        seed: o.seed,
+        shadowSampleRatio: o.shadowSampleRatio,
+        shadowAllowedDifferences: o.shadowAllowedDifferences,
+      }),
+    );
   },
 };

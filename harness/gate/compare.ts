@@ -34,8 +34,16 @@ function measureCells(label: string, a: CellFigures, b: CellFigures, sameRun: bo
 
 /** Judges measured comparisons as two families, the deciding metrics and the tails. */
 export function judgeAll(name: string, comparisons: Comparison[], o: GateOptions): Comparison[] {
-  judgeFamily(`${name}: deciding`, comparisons.filter((c) => c.deciding), o);
-  judgeFamily(`${name}: tails (reported, not deciding)`, comparisons.filter((c) => !c.deciding), o);
+  judgeFamily(
+    `${name}: deciding`,
+    comparisons.filter((c) => c.deciding),
+    o,
+  );
+  judgeFamily(
+    `${name}: tails (reported, not deciding)`,
+    comparisons.filter((c) => !c.deciding),
+    o,
+  );
   return comparisons;
 }
 
@@ -51,12 +59,18 @@ function counted(base: Omit<RunComparison, 'regressions' | 'improvements' | 'inc
 
 export function compareRuns(a: RunFigures, b: RunFigures, o: GateOptions = DEFAULT_GATE): RunComparison {
   const base = {
-    baseline_run: a.run_id, candidate_run: b.run_id, comparisons: [] as Comparison[],
+    baseline_run: a.run_id,
+    candidate_run: b.run_id,
+    comparisons: [] as Comparison[],
     only_in_baseline: a.cells.filter((c) => !b.cells.some((d) => d.id === c.id)).map((c) => c.id),
     only_in_candidate: b.cells.filter((c) => !a.cells.some((d) => d.id === c.id)).map((c) => c.id),
   };
   if (a.environment.hardware_signature !== b.environment.hardware_signature) {
-    return counted({ ...base, comparable: false, why_not: `hardware signatures differ (${a.environment.hardware_signature} vs ${b.environment.hardware_signature}): not comparable` });
+    return counted({
+      ...base,
+      comparable: false,
+      why_not: `hardware signatures differ (${a.environment.hardware_signature} vs ${b.environment.hardware_signature}): not comparable`,
+    });
   }
   for (const ca of a.cells) {
     const cb = b.cells.find((c) => c.id === ca.id);
@@ -92,15 +106,24 @@ export function compareArms(run: RunFigures, a: string, b: string, o: GateOption
     return cb === undefined ? [] : [[ca, cb] as const];
   });
   if (pairs.length === 0) {
-    throw new ArmsError(`--arms ${a},${b}: the arms share no cell (workload, backend, concurrency): ${a} ran ${ofArm(a).map(cellGroup).join(', ')}; ${b} ran ${ofArm(b).map(cellGroup).join(', ')}`);
+    throw new ArmsError(
+      `--arms ${a},${b}: the arms share no cell (workload, backend, concurrency): ${a} ran ${ofArm(a).map(cellGroup).join(', ')}; ${b} ran ${ofArm(b).map(cellGroup).join(', ')}`,
+    );
   }
   const comparisons = pairs.filter(([ca, cb]) => ca.usable_for_gate && cb.usable_for_gate).flatMap(([ca, cb]) => measureCells(cellGroup(ca), ca, cb, true));
   const base = {
-    baseline_run: `${run.run_id}:${a}`, candidate_run: `${run.run_id}:${b}`, comparisons,
-    only_in_baseline: ofArm(a).filter((c) => other(c, b) === undefined).map((c) => c.id),
-    only_in_candidate: ofArm(b).filter((c) => other(c, a) === undefined).map((c) => c.id),
+    baseline_run: `${run.run_id}:${a}`,
+    candidate_run: `${run.run_id}:${b}`,
+    comparisons,
+    only_in_baseline: ofArm(a)
+      .filter((c) => other(c, b) === undefined)
+      .map((c) => c.id),
+    only_in_candidate: ofArm(b)
+      .filter((c) => other(c, a) === undefined)
+      .map((c) => c.id),
   };
-  if (comparisons.length === 0) return counted({ ...base, comparable: false, why_not: 'no cell of both arms is usable (failures, observability gaps or state mismatch)' });
+  if (comparisons.length === 0)
+    return counted({ ...base, comparable: false, why_not: 'no cell of both arms is usable (failures, observability gaps or state mismatch)' });
   judgeAll(`${a} -> ${b}`, comparisons, o);
   return counted({ ...base, comparable: true, why_not: null });
 }

@@ -53,15 +53,36 @@ export interface Comparison {
  * The statistics of one metric, not yet judged (judgeFamily decides).
  * `paired`: the rounds are of one interleaved run, index by index.
  */
-export function measure(group: string, metric: string, better: 'higher' | 'lower', deciding: boolean, base: number[], cand: number[], paired: boolean): Comparison {
+export function measure(
+  group: string,
+  metric: string,
+  better: 'higher' | 'lower',
+  deciding: boolean,
+  base: number[],
+  cand: number[],
+  paired: boolean,
+): Comparison {
   const test = paired ? pairedLogRatio(base, cand) : welchLogRatio(base, cand);
   return {
-    cell_group: group, metric, better, deciding, baseline_rounds: base, candidate_rounds: cand,
-    baseline_median: base.length > 0 ? median(base) : 0, candidate_median: cand.length > 0 ? median(cand) : 0,
-    relative_diff: test?.relative_change ?? 0, ci: test?.ci ?? null, test,
+    cell_group: group,
+    metric,
+    better,
+    deciding,
+    baseline_rounds: base,
+    candidate_rounds: cand,
+    baseline_median: base.length > 0 ? median(base) : 0,
+    candidate_median: cand.length > 0 ? median(cand) : 0,
+    relative_diff: test?.relative_change ?? 0,
+    ci: test?.ci ?? null,
+    test,
     rank_test: paired ? signedRank(base, cand) : mannWhitney(cand, base),
     effect_size: { measure: 'cliffs_delta', value: cliffsDelta(cand, base) },
-    family: { name: '', size: 0, alpha: 0 }, p_adjusted: null, alpha_used: 0, mde: null, outcome: 'inconclusive', inconclusive_reason: 'too_few_rounds',
+    family: { name: '', size: 0, alpha: 0 },
+    p_adjusted: null,
+    alpha_used: 0,
+    mde: null,
+    outcome: 'inconclusive',
+    inconclusive_reason: 'too_few_rounds',
   };
 }
 
@@ -74,7 +95,13 @@ export function measure(group: string, metric: string, better: 'higher' | 'lower
 export function judgeFamily(name: string, family: Comparison[], o: GateOptions): Comparison[] {
   const tested = family.filter((c) => c.test !== null);
   const m = tested.length;
-  const adjusted = m > 0 ? padjust(tested.map((c) => c.test!.p_value), 'holm') : [];
+  const adjusted =
+    m > 0
+      ? padjust(
+          tested.map((c) => c.test!.p_value),
+          'holm',
+        )
+      : [];
   const rank = [...tested].sort((a, b) => a.test!.p_value - b.test!.p_value);
   for (const c of family) {
     c.family = { name, size: m, alpha: o.alpha };
@@ -97,8 +124,15 @@ export function judgeFamily(name: string, family: Comparison[], o: GateOptions):
 }
 
 /** One metric judged alone (a family of one). */
-export const compare = (group: string, metric: string, better: 'higher' | 'lower', base: number[], cand: number[], o: GateOptions, paired = false): Comparison =>
-  judgeFamily(metric, [measure(group, metric, better, true, base, cand, paired)], o)[0]!;
+export const compare = (
+  group: string,
+  metric: string,
+  better: 'higher' | 'lower',
+  base: number[],
+  cand: number[],
+  o: GateOptions,
+  paired = false,
+): Comparison => judgeFamily(metric, [measure(group, metric, better, true, base, cand, paired)], o)[0]!;
 
 export const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
@@ -113,9 +147,11 @@ export function describe(c: Comparison): string {
   const how = t.test === 'paired_t_log_ratio' ? `paired by round (${t.n_baseline} pairs)` : 'Welch t on log values';
   const rank = c.rank_test;
   const blind = rank.min_p_value >= c.alpha_used ? `, which this design can never bring below ${c.alpha_used.toFixed(4)}` : '';
-  return `${c.cell_group} ${c.metric}: median ${c.baseline_median.toFixed(0)} -> ${c.candidate_median.toFixed(0)}, ${how}: ${pct(c.relative_diff)}, ` +
+  return (
+    `${c.cell_group} ${c.metric}: median ${c.baseline_median.toFixed(0)} -> ${c.candidate_median.toFixed(0)}, ${how}: ${pct(c.relative_diff)}, ` +
     `${Math.round(t.ci.confidence * 100)}% t interval [${pct(t.ci.lower)}, ${pct(t.ci.upper)}], t=${t.t.toFixed(2)} df=${t.df.toFixed(1)} p=${t.p_value.toFixed(4)} ` +
     `(Holm-adjusted ${c.p_adjusted!.toFixed(4)} over ${c.family.size}, family alpha ${c.family.alpha}), MDE ${mdeText(c.mde)}; ` +
     `${rank.test === 'wilcoxon_signed_rank' ? 'Wilcoxon signed-rank' : 'Mann-Whitney'} p=${rank.p_value.toFixed(4)} (smallest possible ${rank.min_p_value.toFixed(4)}${blind}), ` +
-    `Cliff's delta ${c.effect_size.value.toFixed(2)}, ${rounds}`;
+    `Cliff's delta ${c.effect_size.value.toFixed(2)}, ${rounds}`
+  );
 }

@@ -131,10 +131,21 @@ function verdictFor(cls: SwitchableClass, { run, counters }: GateInput, comparis
     rollback = true;
     for (const c of regressed) reasons.push(`significant regression: ${describe(c)}`);
   }
-  for (const c of comparisons.filter((x) => !x.deciding && x.outcome === 'regressed')) reasons.push(`tail latency regression (reported, not deciding): ${describe(c)}`);
+  for (const c of comparisons.filter((x) => !x.deciding && x.outcome === 'regressed'))
+    reasons.push(`tail latency regression (reported, not deciding): ${describe(c)}`);
 
   const not_run = card.requirements
-    .filter((r) => r.cross_node === true || !run.cells.some((c) => c.workload === r.workload && (r.backend === undefined || c.backend === r.backend) && (r.concurrency === undefined || c.concurrency === r.concurrency) && c.control_modes[cls] === NEW[cls]))
+    .filter(
+      (r) =>
+        r.cross_node === true ||
+        !run.cells.some(
+          (c) =>
+            c.workload === r.workload &&
+            (r.backend === undefined || c.backend === r.backend) &&
+            (r.concurrency === undefined || c.concurrency === r.concurrency) &&
+            c.control_modes[cls] === NEW[cls],
+        ),
+    )
     .map((r) => (r.cross_node === true ? `${r.line} (cross-node: cannot run on one machine)` : r.line));
   const shadowed = run.cells.some((c) => c.control_modes[cls] === 'shadow_compare' && card.workloads.includes(c.workload));
   const triggers = events.map((e) => ({ trigger: e.trigger, cell: e.cell, round: e.round, action: e.action, detail: e.observation.detail }));
@@ -142,8 +153,16 @@ function verdictFor(cls: SwitchableClass, { run, counters }: GateInput, comparis
   const blind = deciding.filter((c) => c.outcome === 'inconclusive');
   const largest_mde = deciding.length === 0 || deciding.some((c) => c.mde === null) ? null : Math.max(...deciding.map((c) => c.mde!));
   const result = (verdict: Verdict['verdict']): Verdict => ({
-    metadata_class: cls, verdict, reasons, comparisons, inconclusive: verdict !== 'rollback' && blind.length > 0, largest_mde,
-    zero_contracts, triggers, not_run, card: cardInfo,
+    metadata_class: cls,
+    verdict,
+    reasons,
+    comparisons,
+    inconclusive: verdict !== 'rollback' && blind.length > 0,
+    largest_mde,
+    zero_contracts,
+    triggers,
+    not_run,
+    card: cardInfo,
   });
 
   if (rollback) return result('rollback');
@@ -155,10 +174,14 @@ function verdictFor(cls: SwitchableClass, { run, counters }: GateInput, comparis
   const improved = deciding.filter((c) => c.outcome === 'improved');
   if (blind.length > 0) {
     const worst = [...blind].sort((a, b) => (b.mde ?? Infinity) - (a.mde ?? Infinity))[0]!;
-    reasons.push(`hold: inconclusive — ${blind.length} of ${deciding.length} deciding comparisons could miss a change larger than ${pct(o.max_mde)} ` +
-      `(minimum detectable effect up to ${mdeText(worst.mde)} at ${Math.round(o.power * 100)}% power; more paired rounds or less noise narrow it); widest: ${describe(worst)}`);
+    reasons.push(
+      `hold: inconclusive — ${blind.length} of ${deciding.length} deciding comparisons could miss a change larger than ${pct(o.max_mde)} ` +
+        `(minimum detectable effect up to ${mdeText(worst.mde)} at ${Math.round(o.power * 100)}% power; more paired rounds or less noise narrow it); widest: ${describe(worst)}`,
+    );
   } else if (improved.length === 0) {
-    reasons.push(`hold: no significant gain over the baseline comparator; no change larger than ${mdeText(largest_mde)} could be seen (largest MDE of ${deciding.length} deciding comparisons)`);
+    reasons.push(
+      `hold: no significant gain over the baseline comparator; no change larger than ${mdeText(largest_mde)} could be seen (largest MDE of ${deciding.length} deciding comparisons)`,
+    );
   }
   for (const c of improved) reasons.push(`significant improvement: ${describe(c)}`);
   if (shadowed && improved.length > 0 && reasons.every((r) => !r.startsWith('hold'))) return result('promote');

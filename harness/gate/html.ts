@@ -66,20 +66,37 @@ export function lineChart(title: string, xLabels: string[], series: Series[], fm
   return `<figure><figcaption>${esc(title)}</figcaption>${parts.join('')}</figure>`;
 }
 
-const PERCENTILES: [string, keyof HistogramSummary][] = [['p50', 'p50'], ['p90', 'p90'], ['p99', 'p99'], ['p99.9', 'p999'], ['max', 'max']];
+const PERCENTILES: [string, keyof HistogramSummary][] = [
+  ['p50', 'p50'],
+  ['p90', 'p90'],
+  ['p99', 'p99'],
+  ['p99.9', 'p999'],
+  ['max', 'max'],
+];
 
 function latencyCurves(run: RunRecord, byId: Map<string, CellSummary>): string {
   const groups = new Map<string, RunRecord['cells']>();
-  for (const c of run.cells) groups.set(`${c.workload} · ${c.backend} · c${c.concurrency}`, [...(groups.get(`${c.workload} · ${c.backend} · c${c.concurrency}`) ?? []), c]);
+  for (const c of run.cells)
+    groups.set(`${c.workload} · ${c.backend} · c${c.concurrency}`, [...(groups.get(`${c.workload} · ${c.backend} · c${c.concurrency}`) ?? []), c]);
   const charts: string[] = [];
   for (const [group, cells] of groups) {
     const hist = (c: RunRecord['cells'][number]): [string, HistogramSummary] | undefined =>
-      Object.entries(byId.get(c.id)?.histograms ?? {}).filter(([n]) => latencyOpOf(n) !== null).sort((a, b) => b[1].count - a[1].count)[0];
+      Object.entries(byId.get(c.id)?.histograms ?? {})
+        .filter(([n]) => latencyOpOf(n) !== null)
+        .sort((a, b) => b[1].count - a[1].count)[0];
     const series = cells.flatMap((c) => {
       const h = hist(c);
       return h === undefined ? [] : [{ label: `${seriesOf(c)} (${latencyOpOf(h[0])})`, points: PERCENTILES.map(([, k], i): [number, number] => [i, h[1][k]]) }];
     });
-    charts.push(lineChart(`Latency percentiles — ${group}`, PERCENTILES.map(([l]) => l), series, fmtNs, true));
+    charts.push(
+      lineChart(
+        `Latency percentiles — ${group}`,
+        PERCENTILES.map(([l]) => l),
+        series,
+        fmtNs,
+        true,
+      ),
+    );
   }
   return charts.join('');
 }
@@ -99,7 +116,15 @@ function throughputByConcurrency(run: RunRecord): string {
         return c === undefined ? [] : [[i, c.throughput_ops_s]];
       }),
     }));
-    charts.push(lineChart(`Throughput (ops/s) by concurrency — ${key}`, levels.map((l) => `c${l}`), series, (v) => v.toFixed(0), false));
+    charts.push(
+      lineChart(
+        `Throughput (ops/s) by concurrency — ${key}`,
+        levels.map((l) => `c${l}`),
+        series,
+        (v) => v.toFixed(0),
+        false,
+      ),
+    );
   }
   return charts.join('');
 }
@@ -107,11 +132,29 @@ function throughputByConcurrency(run: RunRecord): string {
 function spinAndRetry(run: RunRecord, byId: Map<string, CellSummary>): string {
   const out: string[] = [];
   for (const field of ['M1.read_retry_count', 'M1.poll_spins']) {
-    const series = run.cells.flatMap((c) => {
-      const h = byId.get(c.id)?.histograms[field];
-      return h === undefined || h.count === 0 ? [] : [{ label: `${c.workload.split('-')[0]} c${c.concurrency} ${c.mode_set}`, points: PERCENTILES.map(([, k], i): [number, number] => [i, Math.max(h[k], 0.5)]) }];
-    }).slice(0, 6);
-    if (series.length > 0) out.push(lineChart(`${field} distribution (percentiles)`, PERCENTILES.map(([l]) => l), series, (v) => (v < 1 ? '0' : v.toFixed(0)), true));
+    const series = run.cells
+      .flatMap((c) => {
+        const h = byId.get(c.id)?.histograms[field];
+        return h === undefined || h.count === 0
+          ? []
+          : [
+              {
+                label: `${c.workload.split('-')[0]} c${c.concurrency} ${c.mode_set}`,
+                points: PERCENTILES.map(([, k], i): [number, number] => [i, Math.max(h[k], 0.5)]),
+              },
+            ];
+      })
+      .slice(0, 6);
+    if (series.length > 0)
+      out.push(
+        lineChart(
+          `${field} distribution (percentiles)`,
+          PERCENTILES.map(([l]) => l),
+          series,
+          (v) => (v < 1 ? '0' : v.toFixed(0)),
+          true,
+        ),
+      );
   }
   return out.join('');
 }
@@ -129,34 +172,56 @@ function timeline(run: RunRecord): string {
     const color = e.action === 'force_legacy' ? '#d62728' : '#ff7f0e';
     return `<circle cx="${x(Date.parse(e.time)).toFixed(1)}" cy="${PAD.t + row * 28 + 10}" r="6" fill="${color}"><title>${esc(`${e.trigger} (${e.action}) in ${e.cell}, round ${e.round}: ${e.observation.detail}`)}</title></circle>`;
   });
-  return `<figure><figcaption>Fallbacks on the run's time line (${((t1 - t0) / 1000).toFixed(0)} s)</figcaption><svg class="chart" role="img" aria-label="fallback timeline" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}">` +
-    rows.map((r, i) => `<text x="${PAD.l - 8}" y="${PAD.t + i * 28 + 14}" text-anchor="end" font-size="12">${esc(r)}</text><line x1="${PAD.l}" y1="${PAD.t + i * 28 + 10}" x2="${W - PAD.r}" y2="${PAD.t + i * 28 + 10}" stroke="#ddd"/>`).join('') +
-    marks.join('') + '</svg></figure>';
+  return (
+    `<figure><figcaption>Fallbacks on the run's time line (${((t1 - t0) / 1000).toFixed(0)} s)</figcaption><svg class="chart" role="img" aria-label="fallback timeline" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}">` +
+    rows
+      .map(
+        (r, i) =>
+          `<text x="${PAD.l - 8}" y="${PAD.t + i * 28 + 14}" text-anchor="end" font-size="12">${esc(r)}</text><line x1="${PAD.l}" y1="${PAD.t + i * 28 + 10}" x2="${W - PAD.r}" y2="${PAD.t + i * 28 + 10}" stroke="#ddd"/>`,
+      )
+      .join('') +
+    marks.join('') +
+    '</svg></figure>'
+  );
 }
 
 function engines(r: GateReport): string {
   if (r.engine_comparison.length === 0) return '';
   const p99 = (v: number | null): string => (v === null ? '-' : fmtNs(v));
   const x = (v: number | null): string => (v === null ? '-' : `${v.toFixed(2)}×`);
-  const rows = r.engine_comparison.flatMap((e) => e.comparators.map((c) => `<tr><td>${esc(e.workload)} · ${esc(e.backend)} · c${e.concurrency}</td><td>${esc(e.best?.label ?? 'none usable')}</td><td>${e.best?.throughput_ops_s.toFixed(0) ?? '-'}</td><td>${p99(e.best?.p99_ns ?? null)}</td><td>${esc(c.label)}${c.status === 'ok' ? '' : ' (failed)'}</td><td>${c.throughput_ops_s.toFixed(0)}</td><td>${p99(c.p99_ns)}</td><td>${x(c.throughput_ratio)}</td><td>${x(c.p99_ratio)}</td></tr>`));
+  const rows = r.engine_comparison.flatMap((e) =>
+    e.comparators.map(
+      (c) =>
+        `<tr><td>${esc(e.workload)} · ${esc(e.backend)} · c${e.concurrency}</td><td>${esc(e.best?.label ?? 'none usable')}</td><td>${e.best?.throughput_ops_s.toFixed(0) ?? '-'}</td><td>${p99(e.best?.p99_ns ?? null)}</td><td>${esc(c.label)}${c.status === 'ok' ? '' : ' (failed)'}</td><td>${c.throughput_ops_s.toFixed(0)}</td><td>${p99(c.p99_ns)}</td><td>${x(c.throughput_ratio)}</td><td>${x(c.p99_ratio)}</td></tr>`,
+    ),
+  );
   return `<h2>Engines side by side</h2><p>Ratios: the reference engine's best mode / the comparator.</p><table><tr><th>cells</th><th>reference best</th><th>ops/s</th><th>p99</th><th>comparator</th><th>ops/s</th><th>p99</th><th>ops/s ratio</th><th>p99 ratio</th></tr>${rows.join('')}</table>`;
 }
 
 /** Every comparison behind the verdicts, with the change each could have missed (MDE). */
 function comparisons(r: GateReport): string {
   // A comparison serving several classes is one object: list it once.
-  const rows = [...new Set(r.verdicts.flatMap((v) => v.comparisons))].map((c) =>
-    `<tr class="${c.outcome}"><td>${esc(c.cell_group)}</td><td>${esc(c.metric)}</td><td>${c.deciding ? 'yes' : 'no (tail)'}</td><td>${(c.relative_diff * 100).toFixed(1)}%</td>` +
-    `<td>${c.ci === null ? '–' : `[${(c.ci.lower * 100).toFixed(1)}%, ${(c.ci.upper * 100).toFixed(1)}%]`}</td><td>${c.p_adjusted === null ? '–' : c.p_adjusted.toFixed(4)}</td>` +
-    `<td>${esc(mdeText(c.mde))}</td><td>${c.outcome}${c.inconclusive_reason === null ? '' : ` (${c.inconclusive_reason.replace(/_/g, ' ')})`}</td></tr>`);
+  const rows = [...new Set(r.verdicts.flatMap((v) => v.comparisons))].map(
+    (c) =>
+      `<tr class="${c.outcome}"><td>${esc(c.cell_group)}</td><td>${esc(c.metric)}</td><td>${c.deciding ? 'yes' : 'no (tail)'}</td><td>${(c.relative_diff * 100).toFixed(1)}%</td>` +
+      `<td>${c.ci === null ? '–' : `[${(c.ci.lower * 100).toFixed(1)}%, ${(c.ci.upper * 100).toFixed(1)}%]`}</td><td>${c.p_adjusted === null ? '–' : c.p_adjusted.toFixed(4)}</td>` +
+      `<td>${esc(mdeText(c.mde))}</td><td>${c.outcome}${c.inconclusive_reason === null ? '' : ` (${c.inconclusive_reason.replace(/_/g, ' ')})`}</td></tr>`,
+  );
   if (rows.length === 0) return '';
-  return `<h2>Comparisons</h2><p>Median latency decides (one Holm family at alpha ${r.options.alpha}); throughput and tails are reported. MDE: the smallest change the comparison could detect with ${Math.round(r.options.power * 100)}% power.</p>` +
-    `<table><tr><th>cells</th><th>metric</th><th>decides</th><th>change</th><th>95% CI</th><th>p (Holm)</th><th>MDE</th><th>outcome</th></tr>${rows.join('')}</table>`;
+  return (
+    `<h2>Comparisons</h2><p>Median latency decides (one Holm family at alpha ${r.options.alpha}); throughput and tails are reported. MDE: the smallest change the comparison could detect with ${Math.round(r.options.power * 100)}% power.</p>` +
+    `<table><tr><th>cells</th><th>metric</th><th>decides</th><th>change</th><th>95% CI</th><th>p (Holm)</th><th>MDE</th><th>outcome</th></tr>${rows.join('')}</table>`
+  );
 }
 
 export function reportHtml(r: GateReport, run: RunRecord, summaries: readonly CellSummary[]): string {
   const byId = new Map(summaries.map((s) => [s.id, s]));
-  const verdictRows = r.verdicts.map((v) => `<tr class="${v.verdict}"><td>${v.metadata_class}</td><td><strong>${v.verdict}</strong>${v.inconclusive ? ' (inconclusive)' : ''}<br><small>largest MDE ${esc(mdeText(v.largest_mde))}</small></td><td><ul>${v.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>${v.not_run.length > 0 ? `<p class="notrun">Not run: ${v.not_run.map(esc).join('; ')}</p>` : ''}</td></tr>`).join('');
+  const verdictRows = r.verdicts
+    .map(
+      (v) =>
+        `<tr class="${v.verdict}"><td>${v.metadata_class}</td><td><strong>${v.verdict}</strong>${v.inconclusive ? ' (inconclusive)' : ''}<br><small>largest MDE ${esc(mdeText(v.largest_mde))}</small></td><td><ul>${v.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>${v.not_run.length > 0 ? `<p class="notrun">Not run: ${v.not_run.map(esc).join('; ')}</p>` : ''}</td></tr>`,
+    )
+    .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>shadowbench gate — ${esc(r.run_id)}</title>
 <style>

@@ -76,7 +76,13 @@ export function signedRank(baseline: readonly number[], candidate: readonly numb
   if (n < 2) return { test: 'wilcoxon_signed_rank', statistic: (d[0] ?? 0) > 0 ? 1 : 0, p_value: 1, method: 'exact', min_p_value: 1 };
   const r = wilcoxon(d, { exact: n < 50 });
   // The exact two-sided p doubles a tail that holds the observed statistic, so it can pass 1 at the centre.
-  return { test: 'wilcoxon_signed_rank', statistic: r.statistic, p_value: Math.min(1, r.pValue), method: n < 50 ? 'exact' : 'normal', min_p_value: signedRankMinP(n) };
+  return {
+    test: 'wilcoxon_signed_rank',
+    statistic: r.statistic,
+    p_value: Math.min(1, r.pValue),
+    method: n < 50 ? 'exact' : 'normal',
+    min_p_value: signedRankMinP(n),
+  };
 }
 
 /** Cliff's delta: P(a > b) − P(a < b), in [−1, 1]. |d| ≥ 0.474 is conventionally large. */

@@ -46,10 +46,19 @@ function unusable(c: CellRecord): string[] {
 export function buildReport(input: GateInput, options: GateOptions = DEFAULT_GATE): GateReport {
   const { run } = input;
   const body: Omit<GateReport, 'trace_correlation'> = {
-    format: 'shadowbench-gate', version: 1, run_id: run.run_id, hardware_signature: run.environment.hardware_signature,
-    git_commit: run.environment.git_commit, fault_injection: run.engine?.fault_injection_active === true, options,
+    format: 'shadowbench-gate',
+    version: 1,
+    run_id: run.run_id,
+    hardware_signature: run.environment.hardware_signature,
+    git_commit: run.environment.git_commit,
+    fault_injection: run.engine?.fault_injection_active === true,
+    options,
     verdicts: gate(input, options),
-    keep_local_alerts: run.cells.flatMap((c) => (c.fallback_events ?? []).filter((e) => e.action === 'alert').map((e) => ({ metadata_class: e.metadata_class, trigger: e.trigger, cell: c.id, detail: e.observation.detail }))),
+    keep_local_alerts: run.cells.flatMap((c) =>
+      (c.fallback_events ?? [])
+        .filter((e) => e.action === 'alert')
+        .map((e) => ({ metadata_class: e.metadata_class, trigger: e.trigger, cell: c.id, detail: e.observation.detail })),
+    ),
     unusable_cells: run.cells.filter((c) => unusable(c).length > 0).map((c) => ({ id: c.id, why: unusable(c) })),
     engine_comparison: compareEngines(run.cells, input.summaries ?? []),
   };
@@ -65,21 +74,35 @@ const interval = (ci: Comparison['ci']): string => (ci === null ? '–' : `[${(c
 
 /** Every comparison with its test, its Holm-adjusted p and the change it could have missed (MDE at 80% power). */
 export function comparisonTable(cs: readonly Comparison[]): string[] {
-  const rows = ['| cells | metric | decides | baseline | candidate | change | 95% CI | p (Holm) | MDE | rank test p (smallest possible) | Cliff δ | outcome |', '|---|---|---|---|---|---|---|---|---|---|---|---|'];
+  const rows = [
+    '| cells | metric | decides | baseline | candidate | change | 95% CI | p (Holm) | MDE | rank test p (smallest possible) | Cliff δ | outcome |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
   for (const c of cs) {
     const outcome = c.inconclusive_reason === null ? c.outcome : `${c.outcome} (${c.inconclusive_reason.replace(/_/g, ' ')})`;
-    rows.push(`| ${c.cell_group} | ${c.metric} | ${c.deciding ? 'yes' : 'no (tail)'} | ${c.baseline_median.toFixed(0)} | ${c.candidate_median.toFixed(0)} | ${(c.relative_diff * 100).toFixed(1)}% | ${interval(c.ci)} | ` +
-      `${fixed(c.test?.p_value ?? null, 4)} (${fixed(c.p_adjusted, 4)}) | ${mdeText(c.mde)} | ${c.rank_test.p_value.toFixed(3)} (${c.rank_test.min_p_value.toPrecision(2)}) | ${c.effect_size.value.toFixed(2)} | ${outcome} |`);
+    rows.push(
+      `| ${c.cell_group} | ${c.metric} | ${c.deciding ? 'yes' : 'no (tail)'} | ${c.baseline_median.toFixed(0)} | ${c.candidate_median.toFixed(0)} | ${(c.relative_diff * 100).toFixed(1)}% | ${interval(c.ci)} | ` +
+        `${fixed(c.test?.p_value ?? null, 4)} (${fixed(c.p_adjusted, 4)}) | ${mdeText(c.mde)} | ${c.rank_test.p_value.toFixed(3)} (${c.rank_test.min_p_value.toPrecision(2)}) | ${c.effect_size.value.toFixed(2)} | ${outcome} |`,
+    );
   }
   return rows;
 }
 
 export function reportMarkdown(r: GateReport): string {
-  const out = [`## shadowbench gate — run \`${r.run_id}\``, '', `hardware \`${r.hardware_signature}\`, commit \`${r.git_commit ?? 'unknown'}\`${r.fault_injection ? ', **fault injection on**' : ''}`, ''];
-  out.push(`Deciding metric: median latency, one Holm family over the run at alpha ${r.options.alpha}; throughput and tails are reported, never deciding. ` +
-    `MDE: the smallest change each comparison could detect with ${Math.round(r.options.power * 100)}% power; not significant with an MDE above ${(r.options.max_mde * 100).toFixed(0)}% is inconclusive.`, '');
+  const out = [
+    `## shadowbench gate — run \`${r.run_id}\``,
+    '',
+    `hardware \`${r.hardware_signature}\`, commit \`${r.git_commit ?? 'unknown'}\`${r.fault_injection ? ', **fault injection on**' : ''}`,
+    '',
+  ];
+  out.push(
+    `Deciding metric: median latency, one Holm family over the run at alpha ${r.options.alpha}; throughput and tails are reported, never deciding. ` +
+      `MDE: the smallest change each comparison could detect with ${Math.round(r.options.power * 100)}% power; not significant with an MDE above ${(r.options.max_mde * 100).toFixed(0)}% is inconclusive.`,
+    '',
+  );
   out.push('| class | verdict | selected primitive |', '|---|---|---|');
-  for (const v of r.verdicts) out.push(`| ${v.metadata_class} | **${ICON[v.verdict]}**${v.inconclusive ? ' (inconclusive)' : ''} | ${v.card.selected_primitive} |`);
+  for (const v of r.verdicts)
+    out.push(`| ${v.metadata_class} | **${ICON[v.verdict]}**${v.inconclusive ? ' (inconclusive)' : ''} | ${v.card.selected_primitive} |`);
   for (const v of r.verdicts) {
     out.push('', `### ${v.metadata_class}: ${ICON[v.verdict]}`, '');
     for (const reason of v.reasons) out.push(`- ${reason}`);
@@ -97,13 +120,24 @@ export function reportMarkdown(r: GateReport): string {
     for (const c of r.unusable_cells) out.push(`- ${c.id}: ${c.why.join('; ')}`);
   }
   if (r.engine_comparison.length > 0) {
-    out.push('', '### Engines side by side', '', 'Ratios: the reference engine\'s best mode / the comparator (throughput above 1 and p99 below 1 favour the reference engine).', '');
-    out.push('| workload | backend | c | reference best | ops/s | p99 | comparator | ops/s | p99 | ops/s ratio | p99 ratio |', '|---|---|---|---|---|---|---|---|---|---|---|');
+    out.push(
+      '',
+      '### Engines side by side',
+      '',
+      "Ratios: the reference engine's best mode / the comparator (throughput above 1 and p99 below 1 favour the reference engine).",
+      '',
+    );
+    out.push(
+      '| workload | backend | c | reference best | ops/s | p99 | comparator | ops/s | p99 | ops/s ratio | p99 ratio |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
+    );
     for (const e of r.engine_comparison) {
       const p99 = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : formatNs(v));
       const x = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
       for (const c of e.comparators) {
-        out.push(`| ${e.workload} | ${e.backend} | ${e.concurrency} | ${e.best?.label ?? 'none usable'} | ${e.best?.throughput_ops_s.toFixed(0) ?? '-'} | ${p99(e.best?.p99_ns)} | ${c.label}${c.status === 'ok' ? '' : ' (failed)'} | ${c.throughput_ops_s.toFixed(0)} | ${p99(c.p99_ns)} | ${x(c.throughput_ratio)} | ${x(c.p99_ratio)} |`);
+        out.push(
+          `| ${e.workload} | ${e.backend} | ${e.concurrency} | ${e.best?.label ?? 'none usable'} | ${e.best?.throughput_ops_s.toFixed(0) ?? '-'} | ${p99(e.best?.p99_ns)} | ${c.label}${c.status === 'ok' ? '' : ' (failed)'} | ${c.throughput_ops_s.toFixed(0)} | ${p99(c.p99_ns)} | ${x(c.throughput_ratio)} | ${x(c.p99_ratio)} |`,
+        );
       }
     }
   }

@@ -41,7 +41,8 @@ export const isDeciding = (metric: string): boolean => metric.endsWith('.latency
 /** The operation kind with the most operations over the cell's rounds that did not fail. */
 export function busiestKind(c: CellFigures): string | undefined {
   const kinds = new Map<string, number>();
-  for (const r of c.rounds.filter((x) => x.failures.length === 0)) for (const [k, s] of Object.entries(r.latency_ns)) kinds.set(k, (kinds.get(k) ?? 0) + s.count);
+  for (const r of c.rounds.filter((x) => x.failures.length === 0))
+    for (const [k, s] of Object.entries(r.latency_ns)) kinds.set(k, (kinds.get(k) ?? 0) + s.count);
   return [...kinds].sort((a, b) => b[1] - a[1])[0]?.[0];
 }
 

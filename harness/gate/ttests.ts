@@ -28,9 +28,27 @@ export interface TTest {
 
 const logs = (xs: readonly number[]): number[] => xs.filter((x) => x > 0).map(Math.log);
 
-function result(test: TTest['test'], nb: number, nc: number, diff: number, se: number, df: number, p: number, t: number, ci: readonly number[], confidence: number): TTest {
+function result(
+  test: TTest['test'],
+  nb: number,
+  nc: number,
+  diff: number,
+  se: number,
+  df: number,
+  p: number,
+  t: number,
+  ci: readonly number[],
+  confidence: number,
+): TTest {
   return {
-    test, n_baseline: nb, n_candidate: nc, t, df, p_value: p, se_log: se, relative_change: Math.expm1(diff),
+    test,
+    n_baseline: nb,
+    n_candidate: nc,
+    t,
+    df,
+    p_value: p,
+    se_log: se,
+    relative_change: Math.expm1(diff),
     ci: { lower: Math.expm1(ci[0]!), upper: Math.expm1(ci[1]!), confidence },
   };
 }

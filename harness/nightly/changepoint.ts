@@ -66,7 +66,7 @@ function pooledMad(groups: readonly (readonly number[])[]): number {
 function ranks(xs: readonly number[]): number[] {
   const order = xs.map((x, i) => ({ x, i })).sort((a, b) => a.x - b.x);
   const r = new Array<number>(xs.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && order[j + 1]!.x === order[i]!.x) j++;
     for (let k = i; k <= j; k++) r[order[k]!.i] = (i + j) / 2 + 1;
@@ -115,8 +115,12 @@ function step(xs: readonly number[], o: ChangePointOptions): ChangePoint | null 
     if (bestSplit(perm).z >= observed.z - 1e-12 && ++extreme + 1 >= o.alpha * (total + 1)) return null;
   }
   return {
-    kind: 'step', at: observed.at, relative_change: before === 0 ? 0 : (after - before) / Math.abs(before),
-    p_value: (extreme + 1) / (total + 1), statistic: observed.z, test: 'pettitt_permutation',
+    kind: 'step',
+    at: observed.at,
+    relative_change: before === 0 ? 0 : (after - before) / Math.abs(before),
+    p_value: (extreme + 1) / (total + 1),
+    statistic: observed.z,
+    test: 'pettitt_permutation',
   };
 }
 
@@ -138,8 +142,12 @@ function drift(xs: readonly number[]): ChangePoint {
   const intercept = median(xs.map((x, i) => x - sen * i));
   const trend = Math.abs(sen * (n - 1)) > NOISE_MULTIPLE * pooledMad([xs.map((x, i) => x - (intercept + sen * i))]);
   return {
-    kind: 'drift', at: 0, relative_change: level === 0 ? 0 : (sen * (n - 1)) / Math.abs(level),
-    p_value: trend ? Math.min(1, 1 - errorFunction(Math.abs(z) / Math.SQRT2)) : 1, statistic: z, test: 'mann_kendall',
+    kind: 'drift',
+    at: 0,
+    relative_change: level === 0 ? 0 : (sen * (n - 1)) / Math.abs(level),
+    p_value: trend ? Math.min(1, 1 - errorFunction(Math.abs(z) / Math.SQRT2)) : 1,
+    statistic: z,
+    test: 'mann_kendall',
   };
 }
 

@@ -7,7 +7,10 @@ import { mdeText } from '../gate/comparison.ts';
 import { esc, fmtNs, lineChart } from '../gate/html.ts';
 import type { NightlyReport } from './judge.ts';
 
-const fmtValue = (key: string) => (v: number): string => (key.endsWith('_ns') ? fmtNs(v) : v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(0));
+const fmtValue =
+  (key: string) =>
+  (v: number): string =>
+    key.endsWith('_ns') ? fmtNs(v) : v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(0);
 
 function chart(r: NightlyReport, s: NightlyReport['series'][number]): string {
   const runs = r.history.runs;
@@ -21,7 +24,13 @@ function chart(r: NightlyReport, s: NightlyReport['series'][number]): string {
   const cp = r.change_points.find((c) => c.key === s.key);
   const at = cp === undefined ? -1 : runs.indexOf(cp.at_run);
   if (at >= 0 && s.values[at] != null) marks.push({ label: `${cp!.kind} (${(cp!.relative_change * 100).toFixed(1)}%)`, points: [[at, s.values[at]!]] });
-  return lineChart(`${s.key} (${s.better} is better)`, runs.map((_, i) => label(i)), [{ label: 'night median', points }, ...marks], fmtValue(s.key), false);
+  return lineChart(
+    `${s.key} (${s.better} is better)`,
+    runs.map((_, i) => label(i)),
+    [{ label: 'night median', points }, ...marks],
+    fmtValue(s.key),
+    false,
+  );
 }
 
 export function nightlyHtml(r: NightlyReport): string {
@@ -44,10 +53,16 @@ ${r.inconclusive.length > 0 ? `<h2>Could not see (inconclusive)</h2><ul>${r.inco
 ${r.known.length > 0 ? `<h2>Known, as at the baseline</h2><ul>${r.known.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : ''}
 <h2>Metrics that moved, night by night</h2>
 <div class="grid">${r.series.map((s) => `<div><p class="muted">${esc(status(s.key))}</p>${chart(r, s)}</div>`).join('') || '<p>Nothing moved.</p>'}</div>
-${r.muted.length + r.acknowledged.length > 0 ? `<h2>Muted and acknowledged</h2><ul>${[
-    ...r.muted.map((m) => `<li>muted <code>${esc(m.metric)}</code> by ${esc(m.created_by)} on ${esc(m.created_at)}: ${esc(m.reason)}</li>`),
-    ...r.acknowledged.map((a) => `<li>acknowledged <code>${esc(a.metric)}</code> from night <code>${esc(a.at_run ?? '')}</code> by ${esc(a.created_by)}: ${esc(a.reason)}</li>`),
-  ].join('')}</ul>` : ''}
+${
+  r.muted.length + r.acknowledged.length > 0
+    ? `<h2>Muted and acknowledged</h2><ul>${[
+        ...r.muted.map((m) => `<li>muted <code>${esc(m.metric)}</code> by ${esc(m.created_by)} on ${esc(m.created_at)}: ${esc(m.reason)}</li>`),
+        ...r.acknowledged.map(
+          (a) => `<li>acknowledged <code>${esc(a.metric)}</code> from night <code>${esc(a.at_run ?? '')}</code> by ${esc(a.created_by)}: ${esc(a.reason)}</li>`,
+        ),
+      ].join('')}</ul>`
+    : ''
+}
 <p><small>trace_correlation ${esc(r.trace_correlation)}</small></p>
 </body></html>
 `;

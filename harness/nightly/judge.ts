@@ -123,7 +123,16 @@ export interface NightlyReport {
   /** Why the night is inconclusive: what it could not see (empty when it could see everything it judges). */
   inconclusive: string[];
   /** The night's families and the alphas they were held to. */
-  families: { night_alpha: number; gate_alpha: number; baseline_alpha: number; baseline_deciding: number; night_noise_alpha: number | null; change_point_alpha: number; change_point_series: number; max_mde: number };
+  families: {
+    night_alpha: number;
+    gate_alpha: number;
+    baseline_alpha: number;
+    baseline_deciding: number;
+    night_noise_alpha: number | null;
+    change_point_alpha: number;
+    change_point_series: number;
+    max_mde: number;
+  };
   run: { exit_code: number; cells: number; failed: number; correctness_failures: number };
   gate: { metadata_class: string; verdict: string; inconclusive: boolean; largest_mde: number | null; baseline_verdict: string | null; reasons: string[] }[];
   /** Standing conditions the baseline already had (reported, not failed). */
@@ -207,7 +216,10 @@ export function judgeNight(input: NightlyInput): NightlyReport {
   const rows: BaselineRow[] = [];
   let baselineComparable = false;
   let deciding = 0;
-  let whyNot: string | null = input.baseline === null ? `no accepted baseline '${input.baseline_name}' for hardware signature ${tonight.environment.hardware_signature} (accept one with --accept)` : null;
+  let whyNot: string | null =
+    input.baseline === null
+      ? `no accepted baseline '${input.baseline_name}' for hardware signature ${tonight.environment.hardware_signature} (accept one with --accept)`
+      : null;
   if (input.baseline !== null) {
     const cmp = compareRuns(input.baseline, tonight, gateOptions);
     baselineComparable = cmp.comparable;
@@ -238,20 +250,43 @@ export function judgeNight(input: NightlyInput): NightlyReport {
         status = 'suspect';
         note = `within the night-to-night noise of the last ${noise.nights} nights (level ${noise.level.toFixed(1)}, sd ${pct(noise.sd_log)}, p=${noise.p_value.toFixed(4)} against ${noise.alpha.toPrecision(2)}); watch, not failed`;
       }
-      const row: BaselineRow = { key, deciding: c.deciding, change: c.relative_diff, p_adjusted: c.p_adjusted, mde: c.mde, night_mde: noise?.mde ?? null, night_noise_judged: judgeNoise, outcome: c.outcome, status, blind: false };
+      const row: BaselineRow = {
+        key,
+        deciding: c.deciding,
+        change: c.relative_diff,
+        p_adjusted: c.p_adjusted,
+        mde: c.mde,
+        night_mde: noise?.mde ?? null,
+        night_noise_judged: judgeNoise,
+        outcome: c.outcome,
+        status,
+        blind: false,
+      };
       // Not a regression, yet a change larger than max_mde could have gone unseen: the night cannot vouch for this metric.
       row.blind = c.deciding && (status === 'no_change' || status === 'suspect') && seen(row) > gateOptions.max_mde;
       if (row.blind && status === 'no_change') row.status = 'inconclusive';
       rows.push(row);
-      if (moved) findings.push({ key, cell: c.cell_group, metric: c.metric, status: status as MetricStatus, comparison: c, night_noise: noise, mde: finite(seen(row)), note });
+      if (moved)
+        findings.push({
+          key,
+          cell: c.cell_group,
+          metric: c.metric,
+          status: status as MetricStatus,
+          comparison: c,
+          night_noise: noise,
+          mde: finite(seen(row)),
+          note,
+        });
     }
   }
 
   // Every metric's history.
   const change_points: ChangeFinding[] = [];
   // The deciding series long enough to judge form one family: each is held to its alpha over their number.
-  const histories = [...series].filter(([, e]) => isDeciding(e.metric) && e.values.at(-1) !== null)
-    .map(([key, e]) => ({ key, e, h: judgedHistory(key) })).filter((x) => x.h.values.length >= MIN_NIGHTS);
+  const histories = [...series]
+    .filter(([, e]) => isDeciding(e.metric) && e.values.at(-1) !== null)
+    .map(([key, e]) => ({ key, e, h: judgedHistory(key) }))
+    .filter((x) => x.h.values.length >= MIN_NIGHTS);
   const perSeries = { ...cpOptions, alpha: cpOptions.alpha / Math.max(1, histories.length) };
   for (const { key, e, h } of histories) {
     const cp = detectChange(h.values, perSeries);
@@ -259,15 +294,22 @@ export function judgeNight(input: NightlyInput): NightlyReport {
     const worse = e.better === 'higher' ? cp.relative_change < 0 : cp.relative_change > 0;
     const at_run = h.runs[cp.at]!;
     change_points.push({
-      ...cp, key, cell: e.cell, metric: e.metric, at_run, direction: worse ? 'regressed' : 'improved',
-      status: muteOf(annotations, key) === null ? 'new' : 'muted', nights: h.values.length,
+      ...cp,
+      key,
+      cell: e.cell,
+      metric: e.metric,
+      at_run,
+      direction: worse ? 'regressed' : 'improved',
+      status: muteOf(annotations, key) === null ? 'new' : 'muted',
+      nights: h.values.length,
       acknowledge: `shadowbench nightly ack '${key}' --at ${at_run} --reason '…'`,
     });
   }
   change_points.sort((a, b) => a.key.localeCompare(b.key));
 
   // The verdict.
-  if (input.run_exit_code !== 0) reasons.push(`the run failed: ${tonight.totals.failed} failed cell(s), ${tonight.totals.correctness_failures} final-state mismatch(es)`);
+  if (input.run_exit_code !== 0)
+    reasons.push(`the run failed: ${tonight.totals.failed} failed cell(s), ${tonight.totals.correctness_failures} final-state mismatch(es)`);
   const known: string[] = [];
   for (const v of input.gate.verdicts.filter((x) => x.verdict === 'rollback')) {
     if (input.baseline_verdicts?.[v.metadata_class] === 'rollback') known.push(`${v.metadata_class} rollback, as at the baseline: ${v.reasons[0] ?? ''}`);
@@ -275,43 +317,89 @@ export function judgeNight(input: NightlyInput): NightlyReport {
   }
   for (const f of findings.filter((x) => x.status === 'regressed')) {
     const c = f.comparison;
-    reasons.push(`regression against baseline ${input.baseline?.run_id ?? ''}: ${f.key} ${pct(c.relative_diff)} (p=${c.test!.p_value.toFixed(4)}, Holm-adjusted ${c.p_adjusted!.toFixed(4)}, CI [${pct(c.ci!.lower)}, ${pct(c.ci!.upper)}], MDE ${mdeText(f.mde)})`);
+    reasons.push(
+      `regression against baseline ${input.baseline?.run_id ?? ''}: ${f.key} ${pct(c.relative_diff)} (p=${c.test!.p_value.toFixed(4)}, Holm-adjusted ${c.p_adjusted!.toFixed(4)}, CI [${pct(c.ci!.lower)}, ${pct(c.ci!.upper)}], MDE ${mdeText(f.mde)})`,
+    );
   }
   for (const c of change_points.filter((x) => x.direction === 'regressed' && x.status === 'new')) {
-    reasons.push(`${c.kind} in the history of ${c.key} at ${c.at_run}: ${(c.relative_change * 100).toFixed(1)}% (${c.test}, p=${c.p_value.toFixed(4)}, ${c.nights} nights)`);
+    reasons.push(
+      `${c.kind} in the history of ${c.key} at ${c.at_run}: ${(c.relative_change * 100).toFixed(1)}% (${c.test}, p=${c.p_value.toFixed(4)}, ${c.nights} nights)`,
+    );
   }
   const inconclusive: string[] = [];
   const blind = rows.filter((r) => r.blind);
   if (blind.length > 0) {
     const widest = [...blind].sort((a, b) => seen(b) - seen(a))[0]!;
-    inconclusive.push(`${blind.length} of ${rows.filter((r) => r.deciding).length} deciding comparisons with the baseline could have missed a change larger than ${pct(gateOptions.max_mde)}; widest: ${widest.key} (MDE ${mdeText(finite(seen(widest)))}${widest.night_noise_judged && widest.night_mde === null ? `, night-to-night noise not yet known: ${minNoiseNights} nights needed` : ''})`);
+    inconclusive.push(
+      `${blind.length} of ${rows.filter((r) => r.deciding).length} deciding comparisons with the baseline could have missed a change larger than ${pct(gateOptions.max_mde)}; widest: ${widest.key} (MDE ${mdeText(finite(seen(widest)))}${widest.night_noise_judged && widest.night_mde === null ? `, night-to-night noise not yet known: ${minNoiseNights} nights needed` : ''})`,
+    );
   }
-  for (const v of input.gate.verdicts.filter((x) => x.inconclusive)) inconclusive.push(`gate: ${v.metadata_class} inconclusive: ${v.reasons.find((r) => r.startsWith('hold: inconclusive')) ?? ''}`);
+  for (const v of input.gate.verdicts.filter((x) => x.inconclusive))
+    inconclusive.push(`gate: ${v.metadata_class} inconclusive: ${v.reasons.find((r) => r.startsWith('hold: inconclusive')) ?? ''}`);
   const exit: NightlyReport['exit_code'] = reasons.length > 0 ? 1 : inconclusive.length > 0 && input.options?.accept_inconclusive !== true ? 3 : 0;
-  const decidingMdes = rows.filter((r) => r.deciding).map(seen).filter(Number.isFinite);
+  const decidingMdes = rows
+    .filter((r) => r.deciding)
+    .map(seen)
+    .filter(Number.isFinite);
   const used = (a: Annotation): string[] => [...series.keys()].filter((k) => matches(a.metric, k));
   const body: Omit<NightlyReport, 'trace_correlation'> = {
-    format: 'shadowbench-nightly', version: 1, run_id: tonight.run_id, hardware_signature: tonight.environment.hardware_signature,
+    format: 'shadowbench-nightly',
+    version: 1,
+    run_id: tonight.run_id,
+    hardware_signature: tonight.environment.hardware_signature,
     git_commit: tonight.environment.git_commit,
     baseline: { name: input.baseline_name, run_id: input.baseline?.run_id ?? null, comparable: baselineComparable, why_not: whyNot },
-    exit_code: exit, outcome: reasons.length > 0 ? 'regression' : inconclusive.length > 0 ? 'inconclusive' : 'no_regression', reasons, inconclusive,
+    exit_code: exit,
+    outcome: reasons.length > 0 ? 'regression' : inconclusive.length > 0 ? 'inconclusive' : 'no_regression',
+    reasons,
+    inconclusive,
     families: {
-      night_alpha: NIGHT_ALPHA, gate_alpha: input.gate.options.alpha, baseline_alpha: gateOptions.alpha, baseline_deciding: deciding,
-      night_noise_alpha: minNoiseNights > 0 && deciding > 0 ? gateOptions.alpha / deciding : null, change_point_alpha: cpOptions.alpha, change_point_series: histories.length, max_mde: gateOptions.max_mde,
+      night_alpha: NIGHT_ALPHA,
+      gate_alpha: input.gate.options.alpha,
+      baseline_alpha: gateOptions.alpha,
+      baseline_deciding: deciding,
+      night_noise_alpha: minNoiseNights > 0 && deciding > 0 ? gateOptions.alpha / deciding : null,
+      change_point_alpha: cpOptions.alpha,
+      change_point_series: histories.length,
+      max_mde: gateOptions.max_mde,
     },
-    run: { exit_code: input.run_exit_code, cells: tonight.totals.cells, failed: tonight.totals.failed, correctness_failures: tonight.totals.correctness_failures },
-    gate: input.gate.verdicts.map((v) => ({ metadata_class: v.metadata_class, verdict: v.verdict, inconclusive: v.inconclusive, largest_mde: v.largest_mde, baseline_verdict: input.baseline_verdicts?.[v.metadata_class] ?? null, reasons: v.reasons })),
-    known, findings, change_points, baseline_comparisons: rows,
+    run: {
+      exit_code: input.run_exit_code,
+      cells: tonight.totals.cells,
+      failed: tonight.totals.failed,
+      correctness_failures: tonight.totals.correctness_failures,
+    },
+    gate: input.gate.verdicts.map((v) => ({
+      metadata_class: v.metadata_class,
+      verdict: v.verdict,
+      inconclusive: v.inconclusive,
+      largest_mde: v.largest_mde,
+      baseline_verdict: input.baseline_verdicts?.[v.metadata_class] ?? null,
+      reasons: v.reasons,
+    })),
+    known,
+    findings,
+    change_points,
+    baseline_comparisons: rows,
     comparisons: {
-      total: rows.length, deciding: rows.filter((r) => r.deciding).length, no_change: rows.filter((r) => r.status === 'no_change').length,
-      inconclusive: rows.filter((r) => r.blind).length, moved: findings.length, median_deciding_mde: decidingMdes.length === 0 ? null : median(decidingMdes),
+      total: rows.length,
+      deciding: rows.filter((r) => r.deciding).length,
+      no_change: rows.filter((r) => r.status === 'no_change').length,
+      inconclusive: rows.filter((r) => r.blind).length,
+      moved: findings.length,
+      median_deciding_mde: decidingMdes.length === 0 ? null : median(decidingMdes),
     },
-    acknowledged: annotations.filter((a) => a.kind === 'acknowledge').map((a) => ({ ...a, applies_to: used(a) })).filter((a) => a.applies_to.length > 0),
+    acknowledged: annotations
+      .filter((a) => a.kind === 'acknowledge')
+      .map((a) => ({ ...a, applies_to: used(a) }))
+      .filter((a) => a.applies_to.length > 0),
     muted: [...new Set(annotations.filter((a) => a.kind !== 'acknowledge').map((a) => a.metric))]
       .map((pattern) => annotations.filter((a) => a.kind !== 'acknowledge' && a.metric === pattern).at(-1)!)
-      .filter((a) => a.kind === 'mute').map((a) => ({ ...a, applies_to: used(a) })),
+      .filter((a) => a.kind === 'mute')
+      .map((a) => ({ ...a, applies_to: used(a) })),
     history: { nights: nights.length, runs: nightIds },
-    series: [...new Set([...findings.map((f) => f.key), ...change_points.map((c) => c.key)])].sort()
+    series: [...new Set([...findings.map((f) => f.key), ...change_points.map((c) => c.key)])]
+      .sort()
       .map((key) => ({ key, better: series.get(key)?.better ?? 'lower', values: series.get(key)?.values ?? [] })),
   };
   return { ...body, trace_correlation: createHash('sha256').update(stableJson(body, 0)).digest('hex') };

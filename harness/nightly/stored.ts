@@ -29,17 +29,33 @@ export async function baselineRun(store: Store, name: string, hardware_signature
 /** Makes `run` the baseline `name` of its hardware signature: one row per usable cell, with its medians. */
 export async function acceptRun(store: Store, run: RunFigures, name: string, by: string, now = new Date()): Promise<number> {
   const hw = run.environment.hardware_signature;
-  const rows = run.cells.filter((c) => c.usable_for_gate).map((c) => ({
-    id: `${name}@${hw}/${c.id}`, name, hardware_signature: hw, engine_variant: c.variant, workload: c.workload, run_id: run.run_id, cell_id: c.id,
-    created_at: now.toISOString(), created_by: by,
-    metrics: Object.fromEntries([...metricsOf(c)].filter(([, s]) => s.values.length > 0).map(([m, s]) => [m, median(s.values)])),
-  }));
+  const rows = run.cells
+    .filter((c) => c.usable_for_gate)
+    .map((c) => ({
+      id: `${name}@${hw}/${c.id}`,
+      name,
+      hardware_signature: hw,
+      engine_variant: c.variant,
+      workload: c.workload,
+      run_id: run.run_id,
+      cell_id: c.id,
+      created_at: now.toISOString(),
+      created_by: by,
+      metrics: Object.fromEntries([...metricsOf(c)].filter(([, s]) => s.values.length > 0).map(([m, s]) => [m, median(s.values)])),
+    }));
   await acceptBaseline(store, name, hw, rows);
   return rows.length;
 }
 
 export async function annotationsOf(store: Store, hardware_signature: string): Promise<Annotation[]> {
-  return (await annotationsFor(store, hardware_signature)).map(({ kind, metric, at_run, reason, created_by, created_at }) => ({ kind, metric, at_run, reason, created_by, created_at }));
+  return (await annotationsFor(store, hardware_signature)).map(({ kind, metric, at_run, reason, created_by, created_at }) => ({
+    kind,
+    metric,
+    at_run,
+    reason,
+    created_by,
+    created_at,
+  }));
 }
 
 const decisionId = (runId: string, cls: SwitchableClass): string => `${runId}:${cls}`;
@@ -49,9 +65,15 @@ export async function recordGateDecisions(store: Store, report: GateReport, by: 
   for (const v of report.verdicts) {
     const cls = v.metadata_class as SwitchableClass;
     await recordDecision(store, {
-      id: decisionId(report.run_id, cls), decided_at: now.toISOString(), engine_variant: 'reference', metadata_class: cls, decision: v.verdict,
-      from_mode: 'shadow_compare', to_mode: v.verdict === 'promote' ? NEW_MODE[cls] : v.verdict === 'rollback' ? 'legacy' : null,
-      rationale: v.reasons.join('; ') || v.verdict, evidence: { run_id: report.run_id, trace_correlation: report.trace_correlation, comparisons: v.comparisons.length, not_run: v.not_run },
+      id: decisionId(report.run_id, cls),
+      decided_at: now.toISOString(),
+      engine_variant: 'reference',
+      metadata_class: cls,
+      decision: v.verdict,
+      from_mode: 'shadow_compare',
+      to_mode: v.verdict === 'promote' ? NEW_MODE[cls] : v.verdict === 'rollback' ? 'legacy' : null,
+      rationale: v.reasons.join('; ') || v.verdict,
+      evidence: { run_id: report.run_id, trace_correlation: report.trace_correlation, comparisons: v.comparisons.length, not_run: v.not_run },
       decided_by: by,
     });
   }
@@ -66,6 +88,9 @@ export async function annotate(store: Store, hardware_signature: string, a: Anno
 
 /** The gate's verdicts recorded for one run, by class. */
 export async function verdictsOf(store: Store, runId: string): Promise<Record<string, string>> {
-  const rows = await decisionsWithIds(store, SWITCHABLE_CLASSES.map((cls) => decisionId(runId, cls)));
+  const rows = await decisionsWithIds(
+    store,
+    SWITCHABLE_CLASSES.map((cls) => decisionId(runId, cls)),
+  );
   return Object.fromEntries(rows.map((d) => [d.metadata_class, d.decision]));
 }

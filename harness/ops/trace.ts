@@ -25,7 +25,10 @@ export class TraceWriter {
   private buf = new Uint8Array(64 * 1024);
   private len = 0;
 
-  constructor(readonly path: string, header: Omit<TraceHeader, 'format' | 'version'>) {
+  constructor(
+    readonly path: string,
+    header: Omit<TraceHeader, 'format' | 'version'>,
+  ) {
     this.fd = openSync(path, 'w');
     const line = new TextEncoder().encode(`${JSON.stringify({ format: 'shadowbench-trace', version: 2, ...header })}\n`);
     writeSync(this.fd, line);
@@ -72,7 +75,8 @@ export function readTraceHeader(bytes: Uint8Array, path: string): { header: Trac
     header = null;
   }
   const h = header as Partial<TraceHeader> | null;
-  if (nl < 0 || h === null || h.format !== 'shadowbench-trace' || (h.version !== 1 && h.version !== 2)) throw new Error(`${path}: not a shadowbench trace (bad header)`);
+  if (nl < 0 || h === null || h.format !== 'shadowbench-trace' || (h.version !== 1 && h.version !== 2))
+    throw new Error(`${path}: not a shadowbench trace (bad header)`);
   return { header: h as TraceHeader, body: nl + 1 };
 }
 

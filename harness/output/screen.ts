@@ -21,7 +21,6 @@ export interface ScreenInput {
   width?: number;
 }
 
-
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 function duration(run: RunRecord): string {
@@ -35,7 +34,13 @@ function cut(line: string, width: number): string {
 
 function align(rows: readonly string[][], rightFrom: number): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => `  ${r.map((c, i) => (i >= rightFrom ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()}`);
+  return rows.map(
+    (r) =>
+      `  ${r
+        .map((c, i) => (i >= rightFrom ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd()}`,
+  );
 }
 
 /** How small a change the class's comparisons could have detected. */
@@ -81,11 +86,19 @@ function sideBySide(run: RunRecord, comparisons: readonly EngineComparison[]): s
       const c = cells.find((d) => columnOf(d) === col);
       return c === undefined ? '' : c.status === 'ok' ? c.throughput_ops_s.toFixed(0) : 'FAILED';
     };
-    rows.push([...key.split('\t'), ...columns.map(figure), ...comparators.flatMap((l) => [x(ratios.get(key)?.get(l)?.throughput_ratio), x(ratios.get(key)?.get(l)?.p99_ratio)])]);
+    rows.push([
+      ...key.split('\t'),
+      ...columns.map(figure),
+      ...comparators.flatMap((l) => [x(ratios.get(key)?.get(l)?.throughput_ratio), x(ratios.get(key)?.get(l)?.p99_ratio)]),
+    ]);
   }
-  const title = comparators.length === 0
-    ? ['Throughput, ops/s, by mode set (latency per cell: summary.txt)']
-    : ['Engines side by side, ops/s (latency per cell: summary.txt)', `  ratios: the reference engine's best mode / ${comparators.join(', ')}; ops/s above 1 and p99 below 1 favour it`];
+  const title =
+    comparators.length === 0
+      ? ['Throughput, ops/s, by mode set (latency per cell: summary.txt)']
+      : [
+          'Engines side by side, ops/s (latency per cell: summary.txt)',
+          `  ratios: the reference engine's best mode / ${comparators.join(', ')}; ops/s above 1 and p99 below 1 favour it`,
+        ];
   return [...title, ...align(rows, 3)];
 }
 
@@ -97,10 +110,12 @@ function problemLines(i: ScreenInput, width: number): string[] {
     for (const f of c.failures.slice(0, 1)) lines.push(`${id(c)}  failed: ${f}`);
     for (const m of c.correctness.slice(0, 1)) lines.push(`${id(c)}  final state differs: ${m}`);
     for (const g of c.gaps.slice(0, 1)) lines.push(`${id(c)}  observability gap: ${g}`);
-    for (const e of c.fallback_events.filter((f) => f.action === 'force_legacy')) lines.push(`${id(c)}  fallback: ${e.metadata_class} forced to legacy by ${e.trigger} in round ${e.round}`);
+    for (const e of c.fallback_events.filter((f) => f.action === 'force_legacy'))
+      lines.push(`${id(c)}  fallback: ${e.metadata_class} forced to legacy by ${e.trigger} in round ${e.round}`);
   }
   for (const v of i.gate.report?.verdicts ?? []) {
-    for (const z of v.zero_contracts.filter((n) => n.count > 0)) lines.push(`${z.counter} = ${z.count} (must be 0) in ${z.cells.map((c) => c.replace(/^reference\./, '')).join(', ')}`);
+    for (const z of v.zero_contracts.filter((n) => n.count > 0))
+      lines.push(`${z.counter} = ${z.count} (must be 0) in ${z.cells.map((c) => c.replace(/^reference\./, '')).join(', ')}`);
   }
   if (lines.length === 0) return ['Failed or diverged: none (every cell ran; no divergence, fallback or state mismatch)'];
   const shown = lines.length > MAX_PROBLEM_LINES ? MAX_PROBLEM_LINES - 1 : lines.length;
@@ -123,7 +138,10 @@ export function firstScreen(i: ScreenInput): string {
   if (run.engine?.fault_injection_active === true) out.push(`FAULT INJECTION ON: ${JSON.stringify(run.engine.faults)}`);
   out.push('', ...verdictLines(i, width), '', ...sideBySide(run, i.engineComparison), '', ...problemLines(i, width), '');
   const html = i.gate.written.find((f) => f.endsWith('/gate.html'));
-  out.push(`Every cell and card field: ${i.runDir}/summary.txt (--verbose prints it)`, `Gate report: ${html === undefined ? 'not written' : `${html} (and gate.md, gate.json)`}`);
+  out.push(
+    `Every cell and card field: ${i.runDir}/summary.txt (--verbose prints it)`,
+    `Gate report: ${html === undefined ? 'not written' : `${html} (and gate.md, gate.json)`}`,
+  );
   for (const p of i.gate.report === null ? [] : i.gate.problems) out.push(`  ${p}`);
   return `${out.join('\n')}\n`;
 }

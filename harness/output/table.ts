@@ -19,15 +19,34 @@ function versusTable(comparisons: readonly EngineComparison[]): string {
   const x = (v: number | null): string => (v === null ? '-' : `${v.toFixed(2)}x`);
   for (const c of comparisons) {
     const where = `${c.workload}.${c.backend}.c${c.concurrency}`;
-    for (const r of c.reference) rows.push([where, `${r.label}${r.label === c.best?.label ? ' *' : ''}${r.status === 'ok' ? '' : ' FAILED'}`, r.throughput_ops_s.toFixed(0), p99(r.p99_ns), '', '']);
-    for (const r of c.comparators) rows.push([where, `${r.label}${r.status === 'ok' ? '' : ' FAILED'}`, r.throughput_ops_s.toFixed(0), p99(r.p99_ns), x(r.throughput_ratio), x(r.p99_ratio)]);
+    for (const r of c.reference)
+      rows.push([
+        where,
+        `${r.label}${r.label === c.best?.label ? ' *' : ''}${r.status === 'ok' ? '' : ' FAILED'}`,
+        r.throughput_ops_s.toFixed(0),
+        p99(r.p99_ns),
+        '',
+        '',
+      ]);
+    for (const r of c.comparators)
+      rows.push([
+        where,
+        `${r.label}${r.status === 'ok' ? '' : ' FAILED'}`,
+        r.throughput_ops_s.toFixed(0),
+        p99(r.p99_ns),
+        x(r.throughput_ratio),
+        x(r.p99_ratio),
+      ]);
   }
   return align(rows);
 }
 
 /** The median of a cell's rounds' figure, or null where no round has it. */
 function medianOf(rounds: readonly RoundRecord[], figure: (r: RoundRecord) => number | null | undefined): number | null {
-  const xs = rounds.map(figure).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
+  const xs = rounds
+    .map(figure)
+    .filter((x): x is number => typeof x === 'number')
+    .sort((a, b) => a - b);
   return xs.length === 0 ? null : xs[xs.length >> 1]!;
 }
 
@@ -50,21 +69,37 @@ export function summaryTable(run: RunRecord, summaries: CellSummary[], compariso
       c.gaps.length > 0 ? `${c.gaps.length} gap(s)` : '',
       c.correctness.length > 0 ? 'STATE MISMATCH' : '',
       c.notes.length > 0 ? 'state not compared' : '',
-      ...c.fallback_events.map((e) => (e.action === 'force_legacy' ? `FALLBACK ${e.metadata_class}` : e.action === 'alert' ? `alert ${e.trigger}` : `${e.trigger} (legacy)`)),
-    ].filter((x) => x !== '').join(', ');
+      ...c.fallback_events.map((e) =>
+        e.action === 'force_legacy' ? `FALLBACK ${e.metadata_class}` : e.action === 'alert' ? `alert ${e.trigger}` : `${e.trigger} (legacy)`,
+      ),
+    ]
+      .filter((x) => x !== '')
+      .join(', ');
     rows.push([
-      c.id.replace(/^reference\./, ''), c.status, c.throughput_ops_s.toFixed(0),
+      c.id.replace(/^reference\./, ''),
+      c.status,
+      c.throughput_ops_s.toFixed(0),
       ...(h === null ? ['-', '-', '-', '-', '-'] : [h.p50, h.p90, h.p99, h.p999, h.max].map((v) => formatNs(v))),
-      ...machineColumns(c), String(errors), notes,
+      ...machineColumns(c),
+      String(errors),
+      notes,
     ]);
   }
   const out = [`run ${run.run_id}  seed ${run.config.seed}  rounds ${run.config.rounds}  schedule ${run.config.schedule}`];
   if (run.schedule_note !== null) out.push(run.schedule_note);
   if (run.engine?.fault_injection_active === true) out.push(`FAULT INJECTION ON: ${JSON.stringify(run.engine.faults)}`);
   out.push('', align(rows), '');
-  out.push('cpu/op and runq: the median round\'s on-CPU time per operation and share of wall time spent waiting for a CPU (/proc/thread-self/schedstat; - where unreadable); contended: rounds whose share was over 3x the cell\'s median and 5%', '');
+  out.push(
+    "cpu/op and runq: the median round's on-CPU time per operation and share of wall time spent waiting for a CPU (/proc/thread-self/schedstat; - where unreadable); contended: rounds whose share was over 3x the cell's median and 5%",
+    '',
+  );
   if (comparisons.length > 0) {
-    out.push('engines side by side (* the reference engine\'s best mode; ratios: that mode / this engine; p99 of the busiest operation kind)', '', versusTable(comparisons), '');
+    out.push(
+      "engines side by side (* the reference engine's best mode; ratios: that mode / this engine; p99 of the busiest operation kind)",
+      '',
+      versusTable(comparisons),
+      '',
+    );
   }
   for (const c of run.cells) {
     const s = byId.get(c.id)!;

@@ -69,7 +69,9 @@ export function planMatrix(o: PlanOptions): Group[] {
       for (const backend of backends) {
         for (const c of levels) {
           if (spec.keys.distribution === 'disjoint' && c > spec.fixture.rows) {
-            throw new SpecError(w.file, [{ path: 'keys.distribution', message: `disjoint keys need a row per connection: ${spec.fixture.rows} rows, concurrency ${c}` }]);
+            throw new SpecError(w.file, [
+              { path: 'keys.distribution', message: `disjoint keys need a row per connection: ${spec.fixture.rows} rows, concurrency ${c}` },
+            ]);
           }
           const key = `${variant}.${spec.name}.${backend}.c${c}`;
           const deterministic = isDeterministic(spec, run, warmup, c);
@@ -77,7 +79,14 @@ export function planMatrix(o: PlanOptions): Group[] {
             key,
             cells: modeSets.map((modeSet) => ({
               id: HAS_CONTROL_MODES[variant] ? `${key}.${modeSet.label.replace(/[^A-Za-z0-9_=+-]/g, '_')}` : key,
-              variant, backend, workload: w, concurrency: c, modeSet, run, warmup, deterministic,
+              variant,
+              backend,
+              workload: w,
+              concurrency: c,
+              modeSet,
+              run,
+              warmup,
+              deterministic,
             })),
           });
         }

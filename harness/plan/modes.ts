@@ -40,7 +40,8 @@ export function parseModeSet(text: string): ModeSet {
     const m = /^(M\d+)=([a-z_]+)$/.exec(part.trim());
     if (m === null) throw new ModeSetError(`--modes: "${part}" is not legacy, shadow_compare, new or CLASS=MODE (e.g. M6=snapshot)`);
     const cls = m[1] as SwitchableClass;
-    if (!(SWITCHABLE_CLASSES as readonly string[]).includes(cls)) throw new ModeSetError(`--modes: ${m[1]} has no control modes (only ${SWITCHABLE_CLASSES.join(', ')})`);
+    if (!(SWITCHABLE_CLASSES as readonly string[]).includes(cls))
+      throw new ModeSetError(`--modes: ${m[1]} has no control modes (only ${SWITCHABLE_CLASSES.join(', ')})`);
     try {
       modes[cls] = modeIndexOf(cls, m[2]!);
     } catch (err) {
@@ -50,7 +51,10 @@ export function parseModeSet(text: string): ModeSet {
   return { label: modesText(modes), modes, faults: {} };
 }
 
-const modesText = (modes: ModeSet['modes']): string => SWITCHABLE_CLASSES.filter((c) => modes[c] !== 0).map((c) => `${c}=${modeName(c, modes[c])}`).join('+') || 'legacy';
+const modesText = (modes: ModeSet['modes']): string =>
+  SWITCHABLE_CLASSES.filter((c) => modes[c] !== 0)
+    .map((c) => `${c}=${modeName(c, modes[c])}`)
+    .join('+') || 'legacy';
 
 /** The `--modes` text that reproduces this set, name included. */
 export function modeSetArg(set: ModeSet): string {
@@ -60,7 +64,10 @@ export function modeSetArg(set: ModeSet): string {
 
 export function parseModeSets(arg: string | undefined): ModeSet[] {
   if (arg === undefined || arg.trim() === '') return [...DEFAULT_MODE_SETS];
-  const sets = arg.split(',').filter((s) => s.trim() !== '').map(parseModeSet);
+  const sets = arg
+    .split(',')
+    .filter((s) => s.trim() !== '')
+    .map(parseModeSet);
   const labels = new Set<string>();
   for (const s of sets) {
     if (labels.has(s.label)) throw new ModeSetError(`--modes: ${s.label} is given twice`);

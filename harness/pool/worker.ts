@@ -35,9 +35,15 @@ export default async function runGroup(task: GroupTask): Promise<{ connection: n
   collectGarbage();
   const arms: Arm[] = [];
   const sched = new SchedStat();
-  const trace = task.trace_out === null ? null : new TraceWriter(task.trace_out, {
-    workload: task.spec.name, seed: task.seed, connection: task.connection, connections: task.connections,
-  });
+  const trace =
+    task.trace_out === null
+      ? null
+      : new TraceWriter(task.trace_out, {
+          workload: task.spec.name,
+          seed: task.seed,
+          connection: task.connection,
+          connections: task.connections,
+        });
   const post = (m: WorkerMessage): void => task.port.postMessage(m);
   const stream = (): OpStream => (task.trace_in === null ? opStream(task.spec, task.seed, task.connection, task.connections) : traceStream(task.trace_in));
   /** Connects to every arm's database; a reopen keeps each arm's recorder (and, for a replay, its stream). */
@@ -48,7 +54,8 @@ export default async function runGroup(task: GroupTask): Promise<{ connection: n
       const recorder = before[i]?.recorder ?? new Recorder(task.connection, { sampleRatio: task.sample_ratio });
       const conn = await connectEngine(handle, task.connection, { rows: task.field_records ? recorder.sink : null, count: (key, n) => recorder.count(key, n) });
       arms.push({
-        conn, recorder,
+        conn,
+        recorder,
         driver: new Driver(conn, task.spec, task.connection, (code) => recorder.count(attemptErrorKey(code))),
         stream: keepStreams && before[i] !== undefined ? before[i]!.stream : stream(),
       });
@@ -119,7 +126,17 @@ export default async function runGroup(task: GroupTask): Promise<{ connection: n
       const s1 = sched.read();
       const delta = arm.recorder.flush();
       arm.recorder.active = false;
-      post({ type: 'slice', seq, connection: task.connection, arm: armIndex, round, operations: n, wall_ms: wall, sched: schedDelta(s0, s1), delta: measured ? delta : null });
+      post({
+        type: 'slice',
+        seq,
+        connection: task.connection,
+        arm: armIndex,
+        round,
+        operations: n,
+        wall_ms: wall,
+        sched: schedDelta(s0, s1),
+        delta: measured ? delta : null,
+      });
     }
     return { connection: task.connection };
   } finally {

@@ -92,7 +92,10 @@ export function visualize(tool: Tool, data: string, o: ClinicOptions): Promise<C
 /** The data folder `collect` wrote into `dest` (<pid>.clinic-<tool>), or null. */
 export function findData(dest: string, tool: Tool): string | null {
   if (!existsSync(dest)) return null;
-  const dirs = readdirSync(dest, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name.endsWith(`.clinic-${tool}`)).map((d) => d.name).sort();
+  const dirs = readdirSync(dest, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name.endsWith(`.clinic-${tool}`))
+    .map((d) => d.name)
+    .sort();
   return dirs.length === 0 ? null : join(dest, dirs[dirs.length - 1]!);
 }
 

@@ -5,7 +5,18 @@
 import { existsSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { RunFolderError, readRunRecord, RUN_FILE } from '../results/folder.ts';
-import { collect, collectAndVisualize, findData, findReport, usesTraceEvents, visualize, type ClinicOptions, type ClinicResult, type Report, type Tool } from './clinic.ts';
+import {
+  collect,
+  collectAndVisualize,
+  findData,
+  findReport,
+  usesTraceEvents,
+  visualize,
+  type ClinicOptions,
+  type ClinicResult,
+  type Report,
+  type Tool,
+} from './clinic.ts';
 import { OTHER_THREADS_DIR } from './other-threads.mjs';
 import { joinTraceFiles, TraceJoinError, traceFiles } from './trace-join.ts';
 

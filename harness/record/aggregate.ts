@@ -50,7 +50,14 @@ export async function initHistograms(): Promise<void> {
 export type Buckets = 32 | 'packed';
 
 export function emptyHistogram(buckets: Buckets = 'packed'): hdr.Histogram {
-  return hdr.build({ bitBucketSize: buckets, numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: 2, autoResize: true, useWebAssembly: wasm });
+  return hdr.build({
+    bitBucketSize: buckets,
+    numberOfSignificantValueDigits: 3,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 2,
+    autoResize: true,
+    useWebAssembly: wasm,
+  });
 }
 
 /** A bag of merged histograms and counters. */

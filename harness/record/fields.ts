@@ -21,7 +21,10 @@ export const LATENCY_FIELDS: Partial<Record<MetadataClass, readonly NumericField
 
 /** Count-like numeric fields: a histogram of their distribution and a running sum (latency fields keep a sum too). */
 export const VALUE_FIELDS: Partial<Record<MetadataClass, readonly NumericField[]>> = {
-  M1: [{ field: 'read_retry_count', operations: ['read', 'wait'] }, { field: 'poll_spins', operations: ['wait'] }],
+  M1: [
+    { field: 'read_retry_count', operations: ['read', 'wait'] },
+    { field: 'poll_spins', operations: ['wait'] },
+  ],
   M2: [{ field: 'read_retry_count' }],
   M4: [{ field: 'snapshot_age_statements' }],
   M6: [{ field: 'snapshot_age_commits', operations: ['read', 'shadow_compare'] }],

@@ -5,7 +5,18 @@
 // derive later (a flag's false count, an enum's per-class total) are kept
 // per kind in raw cells and named at flush (see `settle`).
 
-import { COLUMNS, REFRESH_REASONS, REQUIRED_FIELDS, ROW, VERDICTS, classOfKind, modeName, operationOfKind, type MetadataClass, type SwitchableClass } from '../../engine/index.ts';
+import {
+  COLUMNS,
+  REFRESH_REASONS,
+  REQUIRED_FIELDS,
+  ROW,
+  VERDICTS,
+  classOfKind,
+  modeName,
+  operationOfKind,
+  type MetadataClass,
+  type SwitchableClass,
+} from '../../engine/index.ts';
 import { ENUM_FIELDS, FLAG_FIELDS, LATENCY_FIELDS, LATENCY_MAX_NS, VALUE_FIELDS, VALUE_MAX, type NumericField } from './fields.ts';
 import type { BucketCounts } from './bucket-counts.ts';
 import type { Registry } from './registry.ts';
@@ -85,7 +96,8 @@ export function planOf(kind: number, reg: Registry, raw: RawCells, rows: Float64
   const steps: number[] = [];
   const applies = (m: NumericField): boolean => m.operations === undefined || m.operations.includes(operation);
   const numeric = (fields: readonly NumericField[] | undefined, max: number): void => {
-    for (const m of (fields ?? []).filter(applies)) steps.push(STEP_HIST, colOf(cls, m.field), reg.histogram(recordKey.field(cls, m.field), max), reg.counter(recordKey.fieldSum(cls, m.field)));
+    for (const m of (fields ?? []).filter(applies))
+      steps.push(STEP_HIST, colOf(cls, m.field), reg.histogram(recordKey.field(cls, m.field), max), reg.counter(recordKey.fieldSum(cls, m.field)));
   };
   numeric(LATENCY_FIELDS[cls], LATENCY_MAX_NS);
   numeric(VALUE_FIELDS[cls], VALUE_MAX);
@@ -93,8 +105,12 @@ export function planOf(kind: number, reg: Registry, raw: RawCells, rows: Float64
     const cell = raw.alloc(1);
     steps.push(STEP_FLAG, colOf(cls, field), cell, 0);
     return {
-      raw: cell, field, yes: reg.counter(recordKey.value(cls, field, true)), no: reg.counter(recordKey.value(cls, field, false)),
-      opYes: reg.counter(recordKey.opFlag(cls, operation, field, true)), opNo: reg.counter(recordKey.opFlag(cls, operation, field, false)),
+      raw: cell,
+      field,
+      yes: reg.counter(recordKey.value(cls, field, true)),
+      no: reg.counter(recordKey.value(cls, field, false)),
+      opYes: reg.counter(recordKey.opFlag(cls, operation, field, true)),
+      opNo: reg.counter(recordKey.opFlag(cls, operation, field, false)),
     };
   });
   const enums: KindPlan['enums'] = [];
@@ -111,13 +127,16 @@ export function planOf(kind: number, reg: Registry, raw: RawCells, rows: Float64
     enums.push({ raw: cell, ids: values.map((v) => reg.counter(recordKey.value(cls, field, v))) });
   }
   return {
-    cls, operation,
+    cls,
+    operation,
     count: reg.counter(recordKey.count(cls, operation)),
     duration: reg.histogram(recordKey.duration(cls, operation), LATENCY_MAX_NS),
     durationSum: reg.counter(recordKey.durationSum(cls, operation)),
     durationCount: reg.counter(recordKey.durationCount(cls, operation)),
     steps: Int32Array.from(steps),
-    flags, enums, shards,
+    flags,
+    enums,
+    shards,
     verdictCol: colOf(cls, 'shadow_verdict'),
     tornCol: colOf(cls, 'torn'),
     notFoundCol: colOf(cls, 'session_not_found'),

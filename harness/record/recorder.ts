@@ -103,9 +103,14 @@ export class Recorder {
   /** While false (warm-up), rows are consumed and nothing is kept. */
   active = false;
 
-  constructor(readonly connection: number, options: RecorderOptions = {}) {
+  constructor(
+    readonly connection: number,
+    options: RecorderOptions = {},
+  ) {
     this.sink = new RecordSink({
-      sampleRatio: options.sampleRatio ?? DEFAULT_SAMPLE_RATIO, timeRatio: options.timeRatio ?? DEFAULT_TIME_RATIO, alwaysTimed: ALWAYS_TIMED,
+      sampleRatio: options.sampleRatio ?? DEFAULT_SAMPLE_RATIO,
+      timeRatio: options.timeRatio ?? DEFAULT_TIME_RATIO,
+      alwaysTimed: ALWAYS_TIMED,
       // Mid-operation (a buffer's worth of records in one operation): placed at the moment of the drain.
       onFull: () => {
         const now = performance.now();
@@ -113,11 +118,21 @@ export class Recorder {
       },
     });
     const r = this.reg;
-    this.ops = Object.fromEntries(OP_KINDS.map((k) => [k, {
-      ok: r.counter(opKey.ok(k)), latency: r.histogram(opKey.latency(k), LATENCY_MAX_NS),
-      service: r.histogram(opKey.service(k), LATENCY_MAX_NS), serviceSum: r.counter(opKey.serviceSum(k)),
-      retries: r.counter(opKey.retries(k)), errors: new Map(), p999: 0, sinceP999: 0,
-    } satisfies OpSlot])) as Record<OpKind, OpSlot>;
+    this.ops = Object.fromEntries(
+      OP_KINDS.map((k) => [
+        k,
+        {
+          ok: r.counter(opKey.ok(k)),
+          latency: r.histogram(opKey.latency(k), LATENCY_MAX_NS),
+          service: r.histogram(opKey.service(k), LATENCY_MAX_NS),
+          serviceSum: r.counter(opKey.serviceSum(k)),
+          retries: r.counter(opKey.retries(k)),
+          errors: new Map(),
+          p999: 0,
+          sinceP999: 0,
+        } satisfies OpSlot,
+      ]),
+    ) as Record<OpKind, OpSlot>;
     this.droppedAnomalies = r.counter('samples.anomalies_dropped');
   }
 
@@ -171,8 +186,13 @@ export class Recorder {
     const end = performance.timeOrigin + performance.now();
     const counters = this.takeCounters();
     const delta: WindowDelta = {
-      connection: this.connection, window: this.window++, start_ms: this.windowStart, end_ms: end,
-      counters, histograms: this.reg.takeHistograms(counters), samples: this.samples,
+      connection: this.connection,
+      window: this.window++,
+      start_ms: this.windowStart,
+      end_ms: end,
+      counters,
+      histograms: this.reg.takeHistograms(counters),
+      samples: this.samples,
     };
     this.samples = [];
     this.anomalies = 0;
@@ -228,8 +248,10 @@ export class Recorder {
       }
       runSteps(plan, rows, o, c, raw, hs, reg);
       if (!anomaly) {
-        anomaly = (plan.verdictCol >= 0 && rows[o + plan.verdictCol] === VERDICT.diverged) || (plan.tornCol >= 0 && rows[o + plan.tornCol] === 1)
-          || (plan.notFoundCol >= 0 && rows[o + plan.notFoundCol] === 1);
+        anomaly =
+          (plan.verdictCol >= 0 && rows[o + plan.verdictCol] === VERDICT.diverged) ||
+          (plan.tornCol >= 0 && rows[o + plan.tornCol] === 1) ||
+          (plan.notFoundCol >= 0 && rows[o + plan.notFoundCol] === 1);
       }
       if (anomaly) {
         if (this.anomalies++ < ANOMALY_SAMPLES) this.samples.push(decodeRow(sink, o, { fallbackT0: t0, fallbackT1: t1 }));

@@ -36,7 +36,10 @@ export class ArmDatabases {
    */
   private template: CellDatabase | null | undefined;
 
-  constructor(private readonly cells: readonly Cell[], private readonly o: ArmOptions) {}
+  constructor(
+    private readonly cells: readonly Cell[],
+    private readonly o: ArmOptions,
+  ) {}
 
   /**
    * Opens a fresh database per arm from the fixture, and returns the previous
@@ -52,16 +55,22 @@ export class ArmDatabases {
       for (let i = 0; i < this.cells.length; i++) {
         const c = this.cells[i]!;
         const options = {
-          backend: c.backend, concurrency: c.concurrency, modes: c.modeSet.modes, faults: this.o.faultsOf(c), seed: this.o.seed,
-          shadowSampleRatio: this.o.shadowSampleRatio, shadowAllowedDifferences: ALLOWED_DIFFERENCES,
+          backend: c.backend,
+          concurrency: c.concurrency,
+          modes: c.modeSet.modes,
+          faults: this.o.faultsOf(c),
+          seed: this.o.seed,
+          shadowSampleRatio: this.o.shadowSampleRatio,
+          shadowAllowedDifferences: ALLOWED_DIFFERENCES,
         };
-        let db = template === null ? null : this.o.engine.cloneCell?.(template, options) ?? null;
+        let db = template === null ? null : (this.o.engine.cloneCell?.(template, options) ?? null);
         db ??= await this.o.engine.openCell(c.workload.spec, this.o.fixture, options, this.dir(i, gen));
         next.push(db);
         const before = previous[i]?.shared;
         if (before != null && db.shared !== null) {
           const was = controlModes(before);
-          for (const cls of SWITCHABLE_CLASSES) if (was[cls] === 'legacy' && controlModes(db.shared)[cls] !== 'legacy') setControlMode(db.shared, cls, 'legacy');
+          for (const cls of SWITCHABLE_CLASSES)
+            if (was[cls] === 'legacy' && controlModes(db.shared)[cls] !== 'legacy') setControlMode(db.shared, cls, 'legacy');
         }
       }
     } catch (err) {
@@ -95,10 +104,20 @@ export class ArmDatabases {
     if (this.template !== undefined) return this.template;
     const c = this.cells[0]!;
     if (this.o.engine.cloneCell === undefined || c.backend !== 'memory') return (this.template = null);
-    this.template = await this.o.engine.openCell(c.workload.spec, this.o.fixture, {
-      backend: c.backend, concurrency: c.concurrency, modes: { M1: 0, M6: 0, M11: 0 }, faults: {}, seed: this.o.seed,
-      shadowSampleRatio: this.o.shadowSampleRatio, shadowAllowedDifferences: ALLOWED_DIFFERENCES,
-    }, join(this.o.workDir, `${c.id}.template`));
+    this.template = await this.o.engine.openCell(
+      c.workload.spec,
+      this.o.fixture,
+      {
+        backend: c.backend,
+        concurrency: c.concurrency,
+        modes: { M1: 0, M6: 0, M11: 0 },
+        faults: {},
+        seed: this.o.seed,
+        shadowSampleRatio: this.o.shadowSampleRatio,
+        shadowAllowedDifferences: ALLOWED_DIFFERENCES,
+      },
+      join(this.o.workDir, `${c.id}.template`),
+    );
     return this.template;
   }
 

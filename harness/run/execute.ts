@@ -19,7 +19,10 @@ import { targetMdeLoop } from './target.ts';
 
 /** A fresh run id: the UTC start time, the seed and the process. */
 export function runId(now: Date, seed: number): string {
-  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-s${seed}-${process.pid}`;
+  return `${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-s${seed}-${process.pid}`;
 }
 
 export interface RunProgress {
@@ -54,14 +57,35 @@ export interface RunTelemetry {
 
 /** A run that ran (0: every cell ran, 1: a cell failed or modes disagreed), or one that could not start (2, said on the log). */
 export type RunOutcome =
-  | { exitCode: 0 | 1; runDir: string; folder: RunFolder; telemetry: RunTelemetry }
-  | { exitCode: 2; runDir: null; folder: null; telemetry: null };
+  { exitCode: 0 | 1; runDir: string; folder: RunFolder; telemetry: RunTelemetry } | { exitCode: 2; runDir: null; folder: null; telemetry: null };
 
 const NO_PROGRESS: RunProgress = { tick: () => {}, stop: () => {} };
 
 export async function executeRun(o: ExecuteOptions): Promise<RunOutcome> {
   const failed: RunOutcome = { exitCode: 2, runDir: null, folder: null, telemetry: null };
-  const { faults, variants, engines, triggers, sampleRatio, shadowSampleRatio, backends, concurrency, seed, metricsPort, pushUrl, otlp, duration_ms, sliceMs, target, quick, rounds, warmupRounds, modeSets, workloads, groups } = o.settings;
+  const {
+    faults,
+    variants,
+    engines,
+    triggers,
+    sampleRatio,
+    shadowSampleRatio,
+    backends,
+    concurrency,
+    seed,
+    metricsPort,
+    pushUrl,
+    otlp,
+    duration_ms,
+    sliceMs,
+    target,
+    quick,
+    rounds,
+    warmupRounds,
+    modeSets,
+    workloads,
+    groups,
+  } = o.settings;
   const replayOf = o.replayOf ?? null;
   const quiet = o.quiet === true;
 
@@ -87,7 +111,17 @@ export async function executeRun(o: ExecuteOptions): Promise<RunOutcome> {
   let results;
   try {
     results = await runMatrix({
-      groups, rounds, warmupRounds, sliceMs, seed, faults, runDir, triggers, sampleRatio, shadowSampleRatio, engines,
+      groups,
+      rounds,
+      warmupRounds,
+      sliceMs,
+      seed,
+      faults,
+      runDir,
+      triggers,
+      sampleRatio,
+      shadowSampleRatio,
+      engines,
       ...(target === null ? {} : { more: targetMdeLoop(target, groups) }),
       traceOut: o.record === true ? join(runDir, 'trace') : null,
       traceIn: replayOf === null ? null : join(replayOf, 'trace'),
@@ -121,26 +155,47 @@ export async function executeRun(o: ExecuteOptions): Promise<RunOutcome> {
   }
   const spanReport: SpanReport = await spans.shutdown();
   if (spanReport.dropped > 0 || spanReport.failed > 0) {
-    o.log(`shadowbench run: warning: spans: ${spanReport.exported} of ${spanReport.ended} exported to ${spanReport.destination}, ${spanReport.failed} failed, ${spanReport.dropped} dropped${spanReport.errors.length > 0 ? ` (${spanReport.errors[0]})` : ''}\n`);
+    o.log(
+      `shadowbench run: warning: spans: ${spanReport.exported} of ${spanReport.ended} exported to ${spanReport.destination}, ${spanReport.failed} failed, ${spanReport.dropped} dropped${spanReport.errors.length > 0 ? ` (${spanReport.errors[0]})` : ''}\n`,
+    );
   } else if (!quiet) {
     o.log(`spans: ${spanReport.exported} exported to ${spanReport.destination}\n`);
   }
   const endMs = Date.now();
   const run = runRecordOf({
-    run_id: id, started, ended: new Date(endMs), argv: o.argv, results,
+    run_id: id,
+    started,
+    ended: new Date(endMs),
+    argv: o.argv,
+    results,
     config: {
-      seed, rounds, warmup_rounds: warmupRounds, schedule: 'interleaved', quick, duration_ms: duration_ms ?? null, variants, mode_sets: modeSets.map((m) => m.label),
+      seed,
+      rounds,
+      warmup_rounds: warmupRounds,
+      schedule: 'interleaved',
+      quick,
+      duration_ms: duration_ms ?? null,
+      variants,
+      mode_sets: modeSets.map((m) => m.label),
       workloads: workloads.map((w) => ({ name: w.spec.name, file: w.file, fixture_sha256: w.spec.fixture.sha256 ?? null })),
-      backends: backends ?? null, concurrency: concurrency ?? null, faults,
+      backends: backends ?? null,
+      concurrency: concurrency ?? null,
+      faults,
       mode_set_faults: Object.fromEntries(modeSets.filter((m) => Object.keys(m.faults).length > 0).map((m) => [m.label, m.faults])),
-      target_mde: target?.mde ?? null, max_time_ms: target?.maxTimeMs ?? null,
-      window_ms: sliceMs, trace_recorded: o.record === true, replay_of: replayOf, nightly: o.nightly ?? null,
+      target_mde: target?.mde ?? null,
+      max_time_ms: target?.maxTimeMs ?? null,
+      window_ms: sliceMs,
+      trace_recorded: o.record === true,
+      replay_of: replayOf,
+      nightly: o.nightly ?? null,
     },
   });
   const folder = writeRun(runDir, run, results, startMs, endMs);
   for (const r of results) r.aggregate.destroy();
   return {
-    exitCode: run.totals.failed > 0 || run.totals.correctness_failures > 0 ? 1 : 0, runDir, folder,
+    exitCode: run.totals.failed > 0 || run.totals.correctness_failures > 0 ? 1 : 0,
+    runDir,
+    folder,
     telemetry: { spans: spanReport, push: pushed, metrics_port: metricsPort === 0 ? null : metricsPort },
   };
 }

@@ -32,7 +32,12 @@ export interface GapReport {
   not_reported: string[];
 }
 
-export function findGaps(spec: WorkloadSpec, backend: Backend, counters: ReadonlyMap<string, number>, reported: readonly MetadataClass[] = METADATA_CLASSES): GapReport {
+export function findGaps(
+  spec: WorkloadSpec,
+  backend: Backend,
+  counters: ReadonlyMap<string, number>,
+  reported: readonly MetadataClass[] = METADATA_CLASSES,
+): GapReport {
   const gaps: string[] = [];
   const not_reported: string[] = [];
   for (const cls of expectedClasses(spec, backend)) {

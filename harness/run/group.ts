@@ -100,7 +100,8 @@ export interface GroupOutcome {
 }
 
 /** One trace per workload, concurrency and connection: every backend and mode replays the same one. */
-export const traceFile = (dir: string, cell: Cell, connection: number): string => join(dir, `${cell.workload.spec.name}.c${cell.concurrency}.conn${connection}.trace`);
+export const traceFile = (dir: string, cell: Cell, connection: number): string =>
+  join(dir, `${cell.workload.spec.name}.c${cell.concurrency}.conn${connection}.trace`);
 
 /** Calibration sizes slices so the slowest arm's run this long, at least this many operations. */
 const MIN_OPS_PER_SLICE = 1;
@@ -140,8 +141,14 @@ class RoundBook {
 export async function runGroup(group: Group, ctx: GroupContext): Promise<GroupOutcome> {
   const cells = group.cells;
   const plan: GroupPlan = {
-    group: group.key, arms: cells.map((c) => c.modeSet.label), bound: 'operations', ops_per_slice: 0,
-    slice_target_ms: null, calibration: [], warmup_rounds: ctx.warmupRounds, rounds: [],
+    group: group.key,
+    arms: cells.map((c) => c.modeSet.label),
+    bound: 'operations',
+    ops_per_slice: 0,
+    slice_target_ms: null,
+    calibration: [],
+    warmup_rounds: ctx.warmupRounds,
+    rounds: [],
   };
   const arms = new ArmDatabases(cells, ctx);
   const failures: string[] = [];
@@ -157,22 +164,44 @@ export async function runGroup(group: Group, ctx: GroupContext): Promise<GroupOu
   return { plan, failures, hashes };
 }
 
-async function conduct(cells: Cell[], arms: ArmDatabases, ctx: GroupContext, plan: GroupPlan, failures: string[], hashes: (ArmHash | undefined)[]): Promise<void> {
+async function conduct(
+  cells: Cell[],
+  arms: ArmDatabases,
+  ctx: GroupContext,
+  plan: GroupPlan,
+  failures: string[],
+  hashes: (ArmHash | undefined)[],
+): Promise<void> {
   const first = cells[0]!;
   const n = first.concurrency;
-  const control = new SliceControl(ctx.pool, n, (connection, ctl, port) => ({
-    arms: arms.dbs.map((d) => d.handle), spec: first.workload.spec, seed: ctx.seed, connection, connections: n, control: ctl, port,
-    trace_out: ctx.traceOut === null ? null : traceFile(ctx.traceOut, first, connection),
-    trace_in: ctx.traceIn === null ? null : traceFile(ctx.traceIn, first, connection),
-    sample_ratio: ctx.sampleRatio, field_records: ctx.fieldRecords,
-  }), ctx.sliceMs);
+  const control = new SliceControl(
+    ctx.pool,
+    n,
+    (connection, ctl, port) => ({
+      arms: arms.dbs.map((d) => d.handle),
+      spec: first.workload.spec,
+      seed: ctx.seed,
+      connection,
+      connections: n,
+      control: ctl,
+      port,
+      trace_out: ctx.traceOut === null ? null : traceFile(ctx.traceOut, first, connection),
+      trace_in: ctx.traceIn === null ? null : traceFile(ctx.traceIn, first, connection),
+      sample_ratio: ctx.sampleRatio,
+      field_records: ctx.fieldRecords,
+    }),
+    ctx.sliceMs,
+  );
   // A replay's slices are unbounded: each ends at the recorded slice's end mark.
   const replay = ctx.traceIn !== null;
   const slice = (c: SliceCommand): Promise<SliceReport[]> => control.run(replay ? { ...c, ops: 0, durationMs: 0 } : c);
   /** Fresh databases for every arm (same state, new place in memory); the old ones are closed once nobody uses them. */
   const reopen = async (): Promise<void> => {
     const previous = await arms.open();
-    await control.open(arms.dbs.map((d) => d.handle), replay);
+    await control.open(
+      arms.dbs.map((d) => d.handle),
+      replay,
+    );
     await ArmDatabases.close(previous);
     arms.removeGeneration(arms.current - 1);
     // The previous databases' memory is garbage in this thread too: free it now, between slices.
@@ -195,9 +224,15 @@ async function conduct(cells: Cell[], arms: ArmDatabases, ctx: GroupContext, pla
       }
       const t = book.totals[i]!;
       ctx.onRound(cells[i]!, {
-        round, aggregate: book.aggregates[i]!.finish(), operations: t.operations, measured_ms: t.measured_ms, sched: t.sched,
-        failures: failure === null ? [] : [failure], events: evaluators[i]?.events.filter((e) => e.round === round) ?? [],
-        engine: arms.dbs[i]!.describe(), reported: arms.dbs[i]!.reported,
+        round,
+        aggregate: book.aggregates[i]!.finish(),
+        operations: t.operations,
+        measured_ms: t.measured_ms,
+        sched: t.sched,
+        failures: failure === null ? [] : [failure],
+        events: evaluators[i]?.events.filter((e) => e.round === round) ?? [],
+        engine: arms.dbs[i]!.describe(),
+        reported: arms.dbs[i]!.reported,
       });
     }
     book = null;
@@ -209,7 +244,13 @@ async function conduct(cells: Cell[], arms: ArmDatabases, ctx: GroupContext, pla
     const warm = first.warmup;
     const rates: number[] = [];
     for (const arm of armOrder(cells.length, 1, ctx.seed, plan.group)[0]!) {
-      const reports = await slice({ arm, ops: warm?.operations ?? 0, durationMs: warm?.operations !== undefined ? 0 : warm?.duration_ms ?? ctx.sliceMs, measured: false, round: 0 });
+      const reports = await slice({
+        arm,
+        ops: warm?.operations ?? 0,
+        durationMs: warm?.operations !== undefined ? 0 : (warm?.duration_ms ?? ctx.sliceMs),
+        measured: false,
+        round: 0,
+      });
       rates[arm] = Math.min(...reports.map((r) => (r.wall_ms > 0 ? (r.operations / r.wall_ms) * 1000 : Infinity)));
     }
     plan.calibration = cells.map((c, i) => ({ arm: c.modeSet.label, ops_per_s: Math.round(rates[i]!) }));

@@ -41,7 +41,11 @@ export class SliceInbox {
 
   /** Resolves once every connection is connected to every arm. */
   ready(timeoutMs: number): Promise<void> {
-    return this.wait(() => this.readyCount >= this.connections, timeoutMs, `connections ready: ${this.readyCount} of ${this.connections} within ${timeoutMs / 1000} s`);
+    return this.wait(
+      () => this.readyCount >= this.connections,
+      timeoutMs,
+      `connections ready: ${this.readyCount} of ${this.connections} within ${timeoutMs / 1000} s`,
+    );
   }
 
   /** Resolves with every connection's report of slice `seq` (released just before). */
@@ -50,7 +54,11 @@ export class SliceInbox {
       this.seq = seq;
       this.reports = [];
     }
-    await this.wait(() => this.reports.length >= this.connections, timeoutMs, `slice ${seq}: ${this.reports.length} of ${this.connections} connections reported within ${Math.round(timeoutMs / 1000)} s (a connection may have died holding an engine lock)`);
+    await this.wait(
+      () => this.reports.length >= this.connections,
+      timeoutMs,
+      `slice ${seq}: ${this.reports.length} of ${this.connections} connections reported within ${Math.round(timeoutMs / 1000)} s (a connection may have died holding an engine lock)`,
+    );
     return this.reports.sort((a, b) => a.connection - b.connection);
   }
 

@@ -22,21 +22,50 @@ import { compareEngines } from '../results/versus.ts';
 export type RunConfigInput = Pick<RunConfig, 'seed' | 'rounds'> & Partial<RunConfig>;
 
 /** The run record of finished cells: one construction for the CLI, the benches and the tests. */
-export function runRecordOf(o: { run_id: string; started: Date; ended: Date; argv?: readonly string[]; config: RunConfigInput; results: readonly CellResult[]; environment?: RunEnvironment }): RunRecord {
+export function runRecordOf(o: {
+  run_id: string;
+  started: Date;
+  ended: Date;
+  argv?: readonly string[];
+  config: RunConfigInput;
+  results: readonly CellResult[];
+  environment?: RunEnvironment;
+}): RunRecord {
   const config: RunConfig = {
-    schedule: 'interleaved', quick: false, duration_ms: null, variants: [...new Set(o.results.map((r) => r.cell.variant))], mode_sets: [...new Set(o.results.map((r) => r.cell.modeSet.label))], workloads: [],
-    backends: null, concurrency: null, faults: {}, mode_set_faults: {}, window_ms: 500, trace_recorded: false, replay_of: null, ...o.config,
+    schedule: 'interleaved',
+    quick: false,
+    duration_ms: null,
+    variants: [...new Set(o.results.map((r) => r.cell.variant))],
+    mode_sets: [...new Set(o.results.map((r) => r.cell.modeSet.label))],
+    workloads: [],
+    backends: null,
+    concurrency: null,
+    faults: {},
+    mode_set_faults: {},
+    window_ms: 500,
+    trace_recorded: false,
+    replay_of: null,
+    ...o.config,
   };
   const cells = o.results.map(cellRecord);
   const engine = (o.results.find((r) => r.engine !== null && r.cell.variant === 'reference') ?? o.results.find((r) => r.engine !== null))?.engine ?? null;
   return {
-    format: RUN_FORMAT, version: RUN_VERSION, run_id: o.run_id, started_at: o.started.toISOString(), ended_at: o.ended.toISOString(),
-    argv: [...(o.argv ?? [])], config, engine: engine === null ? null : { ...engine }, environment: o.environment ?? runEnvironment(),
+    format: RUN_FORMAT,
+    version: RUN_VERSION,
+    run_id: o.run_id,
+    started_at: o.started.toISOString(),
+    ended_at: o.ended.toISOString(),
+    argv: [...(o.argv ?? [])],
+    config,
+    engine: engine === null ? null : { ...engine },
+    environment: o.environment ?? runEnvironment(),
     schedule_note: null,
     cells,
     totals: {
-      cells: cells.length, failed: cells.filter((c) => c.status === 'failed').length,
-      with_gaps: cells.filter((c) => c.gaps.length > 0).length, correctness_failures: cells.filter((c) => c.correctness.length > 0).length,
+      cells: cells.length,
+      failed: cells.filter((c) => c.status === 'failed').length,
+      with_gaps: cells.filter((c) => c.gaps.length > 0).length,
+      correctness_failures: cells.filter((c) => c.correctness.length > 0).length,
       fallbacks: cells.reduce((n, c) => n + c.fallback_events.filter((e) => e.action === 'force_legacy').length, 0),
     },
   };
@@ -57,12 +86,31 @@ export function cellRecord(r: CellResult): CellRecord {
   }
   const control_modes = Object.fromEntries(SWITCHABLE_CLASSES.map((k) => [k, modeName(k, c.modeSet.modes[k])])) as ControlModes;
   return {
-    id: c.id, variant: c.variant, backend: c.backend, workload: c.workload.spec.name, concurrency: c.concurrency,
-    mode_set: c.modeSet.label, control_modes, faults: r.faults, status: r.status, failures: r.failures, gaps: r.gaps, not_reported: r.not_reported,
+    id: c.id,
+    variant: c.variant,
+    backend: c.backend,
+    workload: c.workload.spec.name,
+    concurrency: c.concurrency,
+    mode_set: c.modeSet.label,
+    control_modes,
+    faults: r.faults,
+    status: r.status,
+    failures: r.failures,
+    gaps: r.gaps,
+    not_reported: r.not_reported,
     usable_for_gate: r.status === 'ok' && r.gaps.length === 0 && r.correctness.length === 0,
-    deterministic: c.deterministic, correctness: r.correctness, notes: r.notes, fallback_events: r.events, counterexamples: r.counterexamples.map((x) => counterexampleFile(c.id, x)), operations: r.operations, measured_ms: round2(r.measured_ms),
+    deterministic: c.deterministic,
+    correctness: r.correctness,
+    notes: r.notes,
+    fallback_events: r.events,
+    counterexamples: r.counterexamples.map((x) => counterexampleFile(c.id, x)),
+    operations: r.operations,
+    measured_ms: round2(r.measured_ms),
     throughput_ops_s: r.measured_ms > 0 ? round2((r.operations / r.measured_ms) * 1000) : 0,
-    errors, rounds: r.rounds, schedule: r.plan, histograms_file: `histograms/${c.id}.hlog`,
+    errors,
+    rounds: r.rounds,
+    schedule: r.plan,
+    histograms_file: `histograms/${c.id}.hlog`,
   };
 }
 

@@ -123,12 +123,16 @@ function roundSummary(r: RoundResult): RoundSummary {
   }
   const s: RoundSched | null = r.sched;
   return {
-    round: r.round, operations: r.operations, measured_ms: Math.round(r.measured_ms * 1000) / 1000,
+    round: r.round,
+    operations: r.operations,
+    measured_ms: Math.round(r.measured_ms * 1000) / 1000,
     throughput_ops_s: r.measured_ms > 0 ? Math.round((r.operations / r.measured_ms) * 1e5) / 100 : 0,
     latency_ns,
     cpu_ns_per_op: s === null || r.operations === 0 ? null : Math.round((s.cpu_ms * 1e6) / r.operations),
     runq_share: s === null || s.wall_ms <= 0 ? null : Math.round((s.runq_ms / s.wall_ms) * 1e4) / 1e4,
-    contended: false, state_hash: null, failures: r.failures,
+    contended: false,
+    state_hash: null,
+    failures: r.failures,
   };
 }
 
@@ -137,7 +141,10 @@ function roundSummary(r: RoundResult): RoundSummary {
  * than 3x the cell's median share and above 5% of its wall time.
  */
 export function markContended(rounds: RoundSummary[]): void {
-  const shares = rounds.map((r) => r.runq_share).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
+  const shares = rounds
+    .map((r) => r.runq_share)
+    .filter((x): x is number => typeof x === 'number')
+    .sort((a, b) => a - b);
   if (shares.length === 0) return;
   const median = shares[shares.length >> 1]!;
   for (const r of rounds) r.contended = typeof r.runq_share === 'number' && r.runq_share > 0.05 && r.runq_share > 3 * median;
@@ -171,15 +178,29 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
     let r = results.get(cell.id);
     if (r === undefined) {
       r = {
-        cell, status: 'ok', failures: [], rounds: [], aggregate: new Accumulator(), operations: 0, measured_ms: 0, gaps: [], not_reported: [],
-        correctness: [], notes: [], events: [], counterexamples: [], engine: null, faults: faultsOf(o.faults, cell.modeSet), plan: null,
+        cell,
+        status: 'ok',
+        failures: [],
+        rounds: [],
+        aggregate: new Accumulator(),
+        operations: 0,
+        measured_ms: 0,
+        gaps: [],
+        not_reported: [],
+        correctness: [],
+        notes: [],
+        events: [],
+        counterexamples: [],
+        engine: null,
+        faults: faultsOf(o.faults, cell.modeSet),
+        plan: null,
       };
       results.set(cell.id, r);
     }
     return r;
   };
   const engineOf = (cell: Cell): EngineAdapter => {
-    const e = cell.variant === 'reference' ? o.engines?.reference ?? referenceAdapter : o.engines?.[cell.variant];
+    const e = cell.variant === 'reference' ? (o.engines?.reference ?? referenceAdapter) : o.engines?.[cell.variant];
     if (e === undefined) throw new Error(`no adapter for engine variant ${cell.variant}`);
     return e;
   };
@@ -204,8 +225,16 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
     res.engine ??= r.engine;
     res.events.push(...r.events);
     const replay = replayCommand({
-      workloadFile: cell.workload.file, backend: cell.backend, concurrency: cell.concurrency, modes: modeSetArg(cell.modeSet), seed: o.seed,
-      rounds: r.round, durationMs: o.sliceMs ?? DEFAULT_SLICE_MS, inject: injectArgs(res.faults), traceDir: o.traceOut ?? null, runDir: o.runDir,
+      workloadFile: cell.workload.file,
+      backend: cell.backend,
+      concurrency: cell.concurrency,
+      modes: modeSetArg(cell.modeSet),
+      seed: o.seed,
+      rounds: r.round,
+      durationMs: o.sliceMs ?? DEFAULT_SLICE_MS,
+      inject: injectArgs(res.faults),
+      traceDir: o.traceOut ?? null,
+      runDir: o.runDir,
     });
     for (const e of r.events) res.counterexamples.push(counterexample(e, r.aggregate.anomalies, r.aggregate.samples, replay));
     reported.set(cell.id, r.reported);
@@ -225,12 +254,24 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
       let outcome;
       try {
         outcome = await runGroup(group, {
-          pool: poolFor(), engine: engineOf(first), fixture: await fixtureOf(first), seed: o.seed,
-          faultsOf: (cell) => resultOf(cell).faults, workDir, traceOut, traceIn: o.traceIn ?? null,
-          triggers: o.triggers ?? DEFAULT_TRIGGER_CONFIG, sampleRatio: o.sampleRatio ?? DEFAULT_SAMPLE_RATIO, fieldRecords: o.fieldRecords ?? true,
-          shadowSampleRatio: o.shadowSampleRatio ?? 1, rounds: o.rounds, warmupRounds: o.warmupRounds ?? 0,
-          sliceMs: o.sliceMs ?? DEFAULT_SLICE_MS, ...(o.opsPerSlice?.get(group.key) === undefined ? {} : { opsPerSlice: o.opsPerSlice.get(group.key)! }),
-          onWindow: o.onWindow ?? (() => {}), onRound,
+          pool: poolFor(),
+          engine: engineOf(first),
+          fixture: await fixtureOf(first),
+          seed: o.seed,
+          faultsOf: (cell) => resultOf(cell).faults,
+          workDir,
+          traceOut,
+          traceIn: o.traceIn ?? null,
+          triggers: o.triggers ?? DEFAULT_TRIGGER_CONFIG,
+          sampleRatio: o.sampleRatio ?? DEFAULT_SAMPLE_RATIO,
+          fieldRecords: o.fieldRecords ?? true,
+          shadowSampleRatio: o.shadowSampleRatio ?? 1,
+          rounds: o.rounds,
+          warmupRounds: o.warmupRounds ?? 0,
+          sliceMs: o.sliceMs ?? DEFAULT_SLICE_MS,
+          ...(o.opsPerSlice?.get(group.key) === undefined ? {} : { opsPerSlice: o.opsPerSlice.get(group.key)! }),
+          onWindow: o.onWindow ?? (() => {}),
+          onRound,
           ...(o.more === undefined ? {} : { more: (round: number) => o.more!(group, round, results) }),
         });
       } catch (err) {

@@ -32,7 +32,12 @@ export class SliceControl {
   private seq = 0;
 
   /** Starts one task per connection; `task(connection, control, port)` builds each. */
-  constructor(pool: Piscina, private readonly connections: number, task: (connection: number, control: SharedArrayBuffer, port: MessageChannel['port2']) => GroupTask, private readonly sliceMs: number) {
+  constructor(
+    pool: Piscina,
+    private readonly connections: number,
+    task: (connection: number, control: SharedArrayBuffer, port: MessageChannel['port2']) => GroupTask,
+    private readonly sliceMs: number,
+  ) {
     const control = new SharedArrayBuffer(SLICE.WORDS * 4);
     this.ctl = new Int32Array(control);
     this.inbox = new SliceInbox(connections);

@@ -62,7 +62,11 @@ export function groupMde(group: Group, results: ReadonlyMap<string, CellResult>,
  * --rounds): another round while the group's MDE is above target and the
  * group is within its share of the time.
  */
-export function targetMdeLoop(target: TargetMde, groups: readonly Group[], startedMs: number = Date.now()): (group: Group, round: number, results: ReadonlyMap<string, CellResult>) => boolean {
+export function targetMdeLoop(
+  target: TargetMde,
+  groups: readonly Group[],
+  startedMs: number = Date.now(),
+): (group: Group, round: number, results: ReadonlyMap<string, CellResult>) => boolean {
   const family = groups.reduce((n, g) => n + decidingComparisons(g), 0);
   return (group, _round, results) => {
     const due = (target.maxTimeMs * (groups.indexOf(group) + 1)) / groups.length;

@@ -14,5 +14,12 @@ export function formatTable(rows: readonly (readonly string[])[], opts: { gap?: 
     if (i >= rightFrom) return cell.padStart(w);
     return last ? cell : cell.padEnd(w);
   };
-  return rows.map((row) => row.map((cell, i) => pad(cell, i, i === row.length - 1)).join(gap).trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => pad(cell, i, i === row.length - 1))
+        .join(gap)
+        .trimEnd(),
+    )
+    .join('\n');
 }

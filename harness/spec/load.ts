@@ -13,7 +13,10 @@ const SPEC_EXTENSIONS = new Set(['.json', '.yaml', '.yml']);
 
 export class SpecError extends Error {
   override readonly name = 'SpecError';
-  constructor(readonly file: string, readonly problems: readonly { path: string; message: string }[]) {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly { path: string; message: string }[],
+  ) {
     super(`${file}: invalid workload spec\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
   }
 }
@@ -24,7 +27,12 @@ export interface LoadedSpec {
 }
 
 function pathOf(issue: z.core.$ZodIssue): string {
-  return issue.path.length === 0 ? '(root)' : issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+  return issue.path.length === 0
+    ? '(root)'
+    : issue.path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+        .join('.')
+        .replace(/\.\[/g, '[');
 }
 
 /** Parses and validates spec text; `file` is only used in errors. */
@@ -36,7 +44,11 @@ export function parseSpec(text: string, file: string): WorkloadSpec {
     throw new SpecError(file, [{ path: '(file)', message: `not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}` }]);
   }
   const result = workloadSpecSchema.safeParse(data);
-  if (!result.success) throw new SpecError(file, result.error.issues.map((i) => ({ path: pathOf(i), message: i.message })));
+  if (!result.success)
+    throw new SpecError(
+      file,
+      result.error.issues.map((i) => ({ path: pathOf(i), message: i.message })),
+    );
   return result.data;
 }
 

@@ -16,11 +16,13 @@ const keys = z.discriminatedUnion('distribution', [
   /** YCSB-style zipfian over the key range; theta in (0, 1). */
   z.object({ distribution: z.literal('zipfian'), theta: z.number().gt(0).lt(1).default(0.99) }).strict(),
   /** A hot set: `hot_fraction` of the keys receive `hot_probability` of the accesses. */
-  z.object({
-    distribution: z.literal('hotset'),
-    hot_fraction: z.number().gt(0).lt(1),
-    hot_probability: z.number().gt(0).max(1),
-  }).strict(),
+  z
+    .object({
+      distribution: z.literal('hotset'),
+      hot_fraction: z.number().gt(0).lt(1),
+      hot_probability: z.number().gt(0).max(1),
+    })
+    .strict(),
   /** Every connection owns its own slice of the key range (no two writers touch a key). */
   z.object({ distribution: z.literal('disjoint') }).strict(),
 ]);
@@ -46,32 +48,50 @@ export const workloadSpecSchema = z
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
     description: z.string().min(1),
     /** The metadata classes and card verification lines this workload serves. */
-    serves: z.object({
-      classes: z.array(z.enum(METADATA_CLASSES)).min(1),
-      verification: z.array(z.string().min(1)).min(1),
-    }).strict(),
+    serves: z
+      .object({
+        classes: z.array(z.enum(METADATA_CLASSES)).min(1),
+        verification: z.array(z.string().min(1)).min(1),
+      })
+      .strict(),
     backends: z.array(z.enum(BACKENDS)).min(1),
     concurrency: z.array(z.number().int().min(1).max(64)).min(1),
-    engine: z.object({
-      pageSize: z.number().int().min(512).max(65536).default(4096),
-      pageCount: z.number().int().min(16).max(1 << 20).default(2048),
-      fsync: z.enum(FSYNC_POLICIES).default('normal'),
-      versionsPerPage: z.number().int().min(2).max(64).default(8),
-    }).strict().default({ pageSize: 4096, pageCount: 2048, fsync: 'normal', versionsPerPage: 8 }),
+    engine: z
+      .object({
+        pageSize: z.number().int().min(512).max(65536).default(4096),
+        pageCount: z
+          .number()
+          .int()
+          .min(16)
+          .max(1 << 20)
+          .default(2048),
+        fsync: z.enum(FSYNC_POLICIES).default('normal'),
+        versionsPerPage: z.number().int().min(2).max(64).default(8),
+      })
+      .strict()
+      .default({ pageSize: 4096, pageCount: 2048, fsync: 'normal', versionsPerPage: 8 }),
     /** The fixture every cell starts from: `rows` pages with column `balance` = `initial_balance`. */
-    fixture: z.object({
-      rows: positiveInt,
-      initial_balance: z.number().int().default(1000),
-      /** SHA-256 of the fixture database's state; a mismatch stops the run. */
-      sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
-    }).strict(),
+    fixture: z
+      .object({
+        rows: positiveInt,
+        initial_balance: z.number().int().default(1000),
+        /** SHA-256 of the fixture database's state; a mismatch stops the run. */
+        sha256: z
+          .string()
+          .regex(/^[0-9a-f]{64}$/)
+          .optional(),
+      })
+      .strict(),
     mix,
-    transaction: z.object({
-      /** Statements per read or write transaction (at most 255: a trace stores an op's key count in one byte). */
-      statements: positiveInt.max(255).default(4),
-      /** Retries of a transaction that failed with a retryable error (busy, conflict); then it counts as failed. */
-      max_retries: z.number().int().min(0).default(50),
-    }).strict().default({ statements: 4, max_retries: 50 }),
+    transaction: z
+      .object({
+        /** Statements per read or write transaction (at most 255: a trace stores an op's key count in one byte). */
+        statements: positiveInt.max(255).default(4),
+        /** Retries of a transaction that failed with a retryable error (busy, conflict); then it counts as failed. */
+        max_retries: z.number().int().min(0).default(50),
+      })
+      .strict()
+      .default({ statements: 4, max_retries: 50 }),
     keys,
     load: load.default({ mode: 'closed' }),
     run: amount,
@@ -79,7 +99,10 @@ export const workloadSpecSchema = z
     /** Wait operations give up after this long. */
     wait_timeout_ms: positiveInt.default(5),
     /** Overrides for the quick suite (`npm run bench`). */
-    quick: z.object({ run: amount.optional(), warmup: amount.optional(), concurrency: z.array(z.number().int().min(1).max(64)).min(1).optional() }).strict().optional(),
+    quick: z
+      .object({ run: amount.optional(), warmup: amount.optional(), concurrency: z.array(z.number().int().min(1).max(64)).min(1).optional() })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((s, ctx) => {

@@ -21,9 +21,17 @@ import { REPO_ROOT, committedPolicy, traceCorrelation, type PolicyMatrix } from 
 import { diffShapes, introspect, modelShape } from './schema.ts';
 
 export type EventCode =
-  | 'SQLMODEL_POLICY_LOADED' | 'SQLMODEL_MODEL_REGISTERED' | 'SQLMODEL_DOMAIN_UNCLASSIFIED' | 'SQLMODEL_MODEL_MISSING'
-  | 'SQLMODEL_OWNERSHIP_CONFLICT' | 'SQLMODEL_CODEGEN_STALE' | 'SQLMODEL_VERSION_COMPAT_FAIL' | 'SQLMODEL_SCHEMA_DRIFT_DETECTED'
-  | 'SQLMODEL_SCHEMA_MATCH' | 'SQLMODEL_ROUND_TRIP_PASS' | 'SQLMODEL_ROUND_TRIP_FAIL';
+  | 'SQLMODEL_POLICY_LOADED'
+  | 'SQLMODEL_MODEL_REGISTERED'
+  | 'SQLMODEL_DOMAIN_UNCLASSIFIED'
+  | 'SQLMODEL_MODEL_MISSING'
+  | 'SQLMODEL_OWNERSHIP_CONFLICT'
+  | 'SQLMODEL_CODEGEN_STALE'
+  | 'SQLMODEL_VERSION_COMPAT_FAIL'
+  | 'SQLMODEL_SCHEMA_DRIFT_DETECTED'
+  | 'SQLMODEL_SCHEMA_MATCH'
+  | 'SQLMODEL_ROUND_TRIP_PASS'
+  | 'SQLMODEL_ROUND_TRIP_FAIL';
 
 export interface StoreEvent {
   code: EventCode;
@@ -63,7 +71,11 @@ interface OwnedAccess {
 }
 
 const isAccess = (v: unknown): v is OwnedAccess =>
-  typeof v === 'object' && v !== null && typeof (v as OwnedAccess).domain === 'string' && typeof (v as OwnedAccess).write === 'function' && typeof (v as OwnedAccess).get === 'function';
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as OwnedAccess).domain === 'string' &&
+  typeof (v as OwnedAccess).write === 'function' &&
+  typeof (v as OwnedAccess).get === 'function';
 
 export interface CheckOptions {
   matrix?: PolicyMatrix;
@@ -72,7 +84,8 @@ export interface CheckOptions {
   loadOwner?: (ownerModule: string) => Promise<Record<string, unknown>>;
 }
 
-const defaultLoadOwner = (ownerModule: string): Promise<Record<string, unknown>> => import(pathToFileURL(join(REPO_ROOT, ownerModule)).href) as Promise<Record<string, unknown>>;
+const defaultLoadOwner = (ownerModule: string): Promise<Record<string, unknown>> =>
+  import(pathToFileURL(join(REPO_ROOT, ownerModule)).href) as Promise<Record<string, unknown>>;
 
 class Rollback extends Error {}
 
@@ -82,7 +95,8 @@ export async function checkStore(store: Store, opts: CheckOptions = {}): Promise
   const loadOwner = opts.loadOwner ?? defaultLoadOwner;
   const trace = traceCorrelation(matrix);
   const events: StoreEvent[] = [];
-  const emit = (code: EventCode, level: StoreEvent['level'], domain: string | null, detail: string) => events.push({ code, level, domain, detail, trace_correlation: trace });
+  const emit = (code: EventCode, level: StoreEvent['level'], domain: string | null, detail: string) =>
+    events.push({ code, level, domain, detail, trace_correlation: trace });
 
   // 1. Policy matrix and models.
   emit('SQLMODEL_POLICY_LOADED', 'info', null, `${matrix.domains.length} domains`);
@@ -94,17 +108,20 @@ export async function checkStore(store: Store, opts: CheckOptions = {}): Promise
   const seen = { model: new Map<string, string>(), owner: new Map<string, string>() };
   for (const d of matrix.domains) {
     const prevModel = seen.model.get(d.model_name);
-    if (d.model_name !== '' && prevModel !== undefined && prevModel !== d.domain) emit('SQLMODEL_OWNERSHIP_CONFLICT', 'error', d.domain, `model ${d.model_name} is claimed by domains '${prevModel}' and '${d.domain}'`);
+    if (d.model_name !== '' && prevModel !== undefined && prevModel !== d.domain)
+      emit('SQLMODEL_OWNERSHIP_CONFLICT', 'error', d.domain, `model ${d.model_name} is claimed by domains '${prevModel}' and '${d.domain}'`);
     seen.model.set(d.model_name, d.domain);
     const prevOwner = seen.owner.get(d.owner_module);
-    if (prevOwner !== undefined && prevOwner !== d.domain) emit('SQLMODEL_OWNERSHIP_CONFLICT', 'error', d.domain, `owner module ${d.owner_module} is named for domains '${prevOwner}' and '${d.domain}'`);
+    if (prevOwner !== undefined && prevOwner !== d.domain)
+      emit('SQLMODEL_OWNERSHIP_CONFLICT', 'error', d.domain, `owner module ${d.owner_module} is named for domains '${prevOwner}' and '${d.domain}'`);
     seen.owner.set(d.owner_module, d.domain);
     if (d.source === 'codegen' && (d.schema_source === undefined || d.regeneration === undefined)) {
       emit('SQLMODEL_CODEGEN_STALE', 'warning', d.domain, 'codegen domain without schema_source and regeneration policy');
     }
   }
   for (const m of models) {
-    if (!byDomain.has(m.domain)) emit('SQLMODEL_DOMAIN_UNCLASSIFIED', 'error', m.domain, `model ${m.model_name} persists domain '${m.domain}', which the policy matrix does not classify`);
+    if (!byDomain.has(m.domain))
+      emit('SQLMODEL_DOMAIN_UNCLASSIFIED', 'error', m.domain, `model ${m.model_name} persists domain '${m.domain}', which the policy matrix does not classify`);
   }
   const accesses = new Map<string, OwnedAccess>();
   for (const d of byDomain.values()) {
@@ -119,14 +136,32 @@ export async function checkStore(store: Store, opts: CheckOptions = {}): Promise
     if (m.model_name !== d.model_name) emit('SQLMODEL_MODEL_MISSING', 'error', d.domain, `matrix names model ${d.model_name}, code defines ${m.model_name}`);
     else emit('SQLMODEL_MODEL_REGISTERED', 'info', d.domain, `${m.model_name} ${m.version} (${d.classification}, ${d.source}, owner ${d.owner_module})`);
     if (m.version.split('.')[0] !== d.model_version.split('.')[0]) {
-      emit('SQLMODEL_VERSION_COMPAT_FAIL', 'error', d.domain, `model ${m.model_name} is ${m.version} in code, ${d.model_version} in the policy matrix (major versions differ)`);
+      emit(
+        'SQLMODEL_VERSION_COMPAT_FAIL',
+        'error',
+        d.domain,
+        `model ${m.model_name} is ${m.version} in code, ${d.model_version} in the policy matrix (major versions differ)`,
+      );
     }
     try {
-      const exported = Object.values(await loadOwner(d.owner_module)).filter(isAccess).filter((a) => a.domain === d.domain);
+      const exported = Object.values(await loadOwner(d.owner_module))
+        .filter(isAccess)
+        .filter((a) => a.domain === d.domain);
       if (exported.length === 1) accesses.set(d.domain, exported[0]!);
-      else emit('SQLMODEL_OWNERSHIP_CONFLICT', 'error', d.domain, `owner module ${d.owner_module} exports ${exported.length} accesses for '${d.domain}' (expected 1)`);
+      else
+        emit(
+          'SQLMODEL_OWNERSHIP_CONFLICT',
+          'error',
+          d.domain,
+          `owner module ${d.owner_module} exports ${exported.length} accesses for '${d.domain}' (expected 1)`,
+        );
     } catch (err) {
-      emit('SQLMODEL_OWNERSHIP_CONFLICT', 'error', d.domain, `owner module ${d.owner_module} cannot be loaded as owner: ${err instanceof Error ? err.message : String(err)}`);
+      emit(
+        'SQLMODEL_OWNERSHIP_CONFLICT',
+        'error',
+        d.domain,
+        `owner module ${d.owner_module} cannot be loaded as owner: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
 
@@ -134,7 +169,12 @@ export async function checkStore(store: Store, opts: CheckOptions = {}): Promise
   const status = await migrationStatus(store);
   const versionOk = status.current === LATEST_VERSION && status.unknown.length === 0;
   if (!versionOk) {
-    emit('SQLMODEL_VERSION_COMPAT_FAIL', 'error', 'schema_migrations', `database is at schema version ${status.current}${status.unknown.length > 0 ? ` (unknown: ${status.unknown.join(', ')})` : ''}, this build needs ${LATEST_VERSION}: run \`shadowbench store migrate\``);
+    emit(
+      'SQLMODEL_VERSION_COMPAT_FAIL',
+      'error',
+      'schema_migrations',
+      `database is at schema version ${status.current}${status.unknown.length > 0 ? ` (unknown: ${status.unknown.join(', ')})` : ''}, this build needs ${LATEST_VERSION}: run \`shadowbench store migrate\``,
+    );
   }
 
   // 3. Schema: migrations vs models, live database vs models.
@@ -152,7 +192,9 @@ export async function checkStore(store: Store, opts: CheckOptions = {}): Promise
   }
   if (versionOk) {
     const live = await introspect(store.db, store.dialect);
-    for (const t of live) if (!byDomain.has(t.name)) emit('SQLMODEL_DOMAIN_UNCLASSIFIED', 'error', t.name, `table '${t.name}' in the live database is not a domain of the policy matrix`);
+    for (const t of live)
+      if (!byDomain.has(t.name))
+        emit('SQLMODEL_DOMAIN_UNCLASSIFIED', 'error', t.name, `table '${t.name}' in the live database is not a domain of the policy matrix`);
     for (const line of diffShapes(declared, live, { expected: 'the models', actual: 'the live database' })) {
       drift++;
       emit('SQLMODEL_SCHEMA_DRIFT_DETECTED', 'error', line.split(/[.:]/)[0] ?? null, line);
@@ -200,9 +242,18 @@ export async function checkStore(store: Store, opts: CheckOptions = {}): Promise
     store: status.store,
     events,
     summary: {
-      passed: errors === 0, domains: matrix.domains.length, mandatory: count('mandatory'), should_use: count('should_use'), optional: count('optional'),
-      models: models.length, schema_version: { current: status.current, latest: LATEST_VERSION }, drift, round_trip: rt,
-      errors, warnings: events.filter((e) => e.level === 'warning').length, trace_correlation: trace,
+      passed: errors === 0,
+      domains: matrix.domains.length,
+      mandatory: count('mandatory'),
+      should_use: count('should_use'),
+      optional: count('optional'),
+      models: models.length,
+      schema_version: { current: status.current, latest: LATEST_VERSION },
+      drift,
+      round_trip: rt,
+      errors,
+      warnings: events.filter((e) => e.level === 'warning').length,
+      trace_correlation: trace,
     },
   };
 }

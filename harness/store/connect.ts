@@ -34,7 +34,8 @@ export function storeTarget(flag: string | undefined, env: NodeJS.ProcessEnv = p
     if (path === '') throw new StoreError(`store URL '${raw}' names no file`);
     return { dialect: 'sqlite', path: path === ':memory:' ? path : resolve(path) };
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) throw new StoreError(`store URL scheme not supported: '${redactUrl(raw)}' (use a file path, sqlite:// or postgres://)`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw))
+    throw new StoreError(`store URL scheme not supported: '${redactUrl(raw)}' (use a file path, sqlite:// or postgres://)`);
   return { dialect: 'sqlite', path: raw === ':memory:' ? raw : resolve(raw) };
 }
 
@@ -70,7 +71,7 @@ export interface Store {
 function cause(err: unknown): string {
   const e = err as Error & { code?: string; errors?: unknown[] };
   const first = Array.isArray(e.errors) && e.errors.length > 0 ? cause(e.errors[0]) : '';
-  const text = (e.message ?? '') !== '' ? e.message : first !== '' ? first : e.code ?? String(err);
+  const text = (e.message ?? '') !== '' ? e.message : first !== '' ? first : (e.code ?? String(err));
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 

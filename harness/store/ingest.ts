@@ -36,9 +36,15 @@ export async function importRun(store: Store, { run, summary, histograms }: RunF
       for (const e of cell.fallback_events.filter((x) => x.action === 'force_legacy')) {
         if (!isSwitchable(e.metadata_class)) continue;
         await recordFallback(tx, {
-          id: `${run.run_id}:${cell.id}:r${e.round}:${e.trigger}`, occurred_at: e.time, engine_variant: cell.variant,
-          metadata_class: e.metadata_class, from_mode: cell.control_modes[e.metadata_class], to_mode: 'legacy',
-          reason: `${e.trigger}: ${e.observation.detail}`, actor: 'live-evaluator', run_id: run.run_id,
+          id: `${run.run_id}:${cell.id}:r${e.round}:${e.trigger}`,
+          occurred_at: e.time,
+          engine_variant: cell.variant,
+          metadata_class: e.metadata_class,
+          from_mode: cell.control_modes[e.metadata_class],
+          to_mode: 'legacy',
+          reason: `${e.trigger}: ${e.observation.detail}`,
+          actor: 'live-evaluator',
+          run_id: run.run_id,
         });
         result.fallbacks++;
       }

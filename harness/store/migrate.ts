@@ -14,15 +14,22 @@ export const migrationsTable = ownerAccess(import.meta.url, 'schema_migrations')
 
 /** A store whose schema version this build cannot use as is. */
 export class StoreVersionError extends StoreError {
-  constructor(message: string, readonly current: number, readonly latest: number) {
+  constructor(
+    message: string,
+    readonly current: number,
+    readonly latest: number,
+  ) {
     super(message);
   }
 }
 
 async function tableNames(store: Store): Promise<string[]> {
-  const r = store.dialect === 'sqlite'
-    ? await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(store.db)
-    : await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE'`.execute(store.db);
+  const r =
+    store.dialect === 'sqlite'
+      ? await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(store.db)
+      : await sql<{
+          name: string;
+        }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE'`.execute(store.db);
   return r.rows.map((x) => x.name);
 }
 
@@ -39,7 +46,9 @@ export interface MigrationStatus {
 
 export async function migrationStatus(store: Store): Promise<MigrationStatus> {
   const tables = await tableNames(store);
-  const applied = tables.includes('schema_migrations') ? (await store.db.selectFrom('schema_migrations').selectAll().orderBy('version').execute()).map(migrationsTable.decode) : [];
+  const applied = tables.includes('schema_migrations')
+    ? (await store.db.selectFrom('schema_migrations').selectAll().orderBy('version').execute()).map(migrationsTable.decode)
+    : [];
   const versions = new Set(applied.map((a) => a.version));
   return {
     store: describeTarget(store.target),
@@ -64,7 +73,12 @@ export interface MigrationStep {
 export async function migrateTo(store: Store, target = LATEST_VERSION, now: () => Date = () => new Date()): Promise<MigrationStep[]> {
   if (!Number.isInteger(target) || target < 0 || target > LATEST_VERSION) throw new StoreError(`no schema version ${target} (known: 0..${LATEST_VERSION})`);
   const status = await migrationStatus(store);
-  if (status.unknown.length > 0) throw new StoreVersionError(`${status.store} has schema versions this build does not know (${status.unknown.join(', ')}): use a newer shadowbench`, status.current, LATEST_VERSION);
+  if (status.unknown.length > 0)
+    throw new StoreVersionError(
+      `${status.store} has schema versions this build does not know (${status.unknown.join(', ')}): use a newer shadowbench`,
+      status.current,
+      LATEST_VERSION,
+    );
   const steps: MigrationStep[] = [];
   const ordered = [...MIGRATIONS].sort((a, b) => a.version - b.version);
   const run = async (m: Migration, direction: 'up' | 'down') => {
@@ -99,7 +113,15 @@ export async function ensureReady(store: Store): Promise<MigrationStatus> {
   }
   const cmd = `shadowbench store migrate --store '${status.store}'`;
   if (status.unknown.length > 0 || status.current > LATEST_VERSION) {
-    throw new StoreVersionError(`store ${status.store} is at schema version ${status.current}, newer than this build's ${LATEST_VERSION}: use a newer shadowbench`, status.current, LATEST_VERSION);
+    throw new StoreVersionError(
+      `store ${status.store} is at schema version ${status.current}, newer than this build's ${LATEST_VERSION}: use a newer shadowbench`,
+      status.current,
+      LATEST_VERSION,
+    );
   }
-  throw new StoreVersionError(`store ${status.store} is at schema version ${status.current}, this build needs ${LATEST_VERSION}: run \`${cmd}\``, status.current, LATEST_VERSION);
+  throw new StoreVersionError(
+    `store ${status.store} is at schema version ${status.current}, this build needs ${LATEST_VERSION}: run \`${cmd}\``,
+    status.current,
+    LATEST_VERSION,
+  );
 }

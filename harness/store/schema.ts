@@ -108,13 +108,18 @@ async function sqliteShapes(db: Kysely<Database>): Promise<TableShape[]> {
       const ic = await sql<{ name: string; seqno: number }>`select * from pragma_index_info(${i.name}) order by seqno`.execute(db);
       indexes.push({ name: i.name, columns: ic.rows.map((r) => r.name), unique: i.unique === 1 });
     }
-    out.push(normalize({
-      name,
-      // SQLite lets a text primary key hold NULL unless declared NOT NULL, so notnull is taken at its word.
-      columns: cols.rows.map((c) => ({ name: c.name, type: portableType(c.type), nullable: c.notnull === 0 })),
-      primary_key: cols.rows.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name),
-      indexes,
-    }));
+    out.push(
+      normalize({
+        name,
+        // SQLite lets a text primary key hold NULL unless declared NOT NULL, so notnull is taken at its word.
+        columns: cols.rows.map((c) => ({ name: c.name, type: portableType(c.type), nullable: c.notnull === 0 })),
+        primary_key: cols.rows
+          .filter((c) => c.pk > 0)
+          .sort((a, b) => a.pk - b.pk)
+          .map((c) => c.name),
+        indexes,
+      }),
+    );
   }
   return out;
 }
@@ -171,18 +176,24 @@ export function diffShapes(expected: readonly TableShape[], actual: readonly Tab
       if (x === undefined) out.push(`${e.name}.${c.name}: column missing from ${what.actual}`);
       else {
         if (x.type !== c.type) out.push(`${e.name}.${c.name}: type ${x.type} in ${what.actual}, ${c.type} in ${what.expected}`);
-        if (x.nullable !== c.nullable) out.push(`${e.name}.${c.name}: ${x.nullable ? 'nullable' : 'not null'} in ${what.actual}, ${c.nullable ? 'nullable' : 'not null'} in ${what.expected}`);
+        if (x.nullable !== c.nullable)
+          out.push(
+            `${e.name}.${c.name}: ${x.nullable ? 'nullable' : 'not null'} in ${what.actual}, ${c.nullable ? 'nullable' : 'not null'} in ${what.expected}`,
+          );
       }
       ac.delete(c.name);
     }
     for (const c of ac.keys()) out.push(`${e.name}.${c}: column not declared by ${what.expected}`);
-    if (e.primary_key.join(',') !== a.primary_key.join(',')) out.push(`${e.name}: primary key (${a.primary_key.join(', ')}) in ${what.actual}, (${e.primary_key.join(', ')}) in ${what.expected}`);
+    if (e.primary_key.join(',') !== a.primary_key.join(','))
+      out.push(`${e.name}: primary key (${a.primary_key.join(', ')}) in ${what.actual}, (${e.primary_key.join(', ')}) in ${what.expected}`);
     const ai = new Map(a.indexes.map((i) => [i.name, i]));
     for (const i of e.indexes) {
       const x = ai.get(i.name);
       if (x === undefined) out.push(`${e.name}: index ${i.name} missing from ${what.actual}`);
       else if (x.unique !== i.unique || x.columns.join(',') !== i.columns.join(',')) {
-        out.push(`${e.name}: index ${i.name} is ${x.unique ? 'unique ' : ''}(${x.columns.join(', ')}) in ${what.actual}, ${i.unique ? 'unique ' : ''}(${i.columns.join(', ')}) in ${what.expected}`);
+        out.push(
+          `${e.name}: index ${i.name} is ${x.unique ? 'unique ' : ''}(${x.columns.join(', ')}) in ${what.actual}, ${i.unique ? 'unique ' : ''}(${i.columns.join(', ')}) in ${what.expected}`,
+        );
       }
       ai.delete(i.name);
     }

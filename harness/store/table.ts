@@ -23,8 +23,14 @@ export class OwnershipError extends Error {
 
 /** A row that does not fit its model: nothing was written (or returned). */
 export class ModelValidationError extends StoreError {
-  constructor(readonly domain: string, readonly issues: z.core.$ZodIssue[], key = '') {
-    super(`${domain}${key === '' ? '' : ` ${key}`}: row does not fit its model: ${issues.map((i) => `${i.path.join('.') || '(row)'}: ${i.message}`).join('; ')}`);
+  constructor(
+    readonly domain: string,
+    readonly issues: z.core.$ZodIssue[],
+    key = '',
+  ) {
+    super(
+      `${domain}${key === '' ? '' : ` ${key}`}: row does not fit its model: ${issues.map((i) => `${i.path.join('.') || '(row)'}: ${i.message}`).join('; ')}`,
+    );
   }
 }
 
@@ -93,7 +99,8 @@ export function ownerAccess<D extends DomainName>(moduleUrl: string, domain: D):
   const model = modelFor(domain)!;
   const table: string = domain; // by name (byName)
   const kinds = columnKinds(model);
-  const decode = (row: Readonly<Record<string, unknown>>): RowOf<D> => validate(model, Object.fromEntries([...kinds].map(([k, kind]) => [k, decodeValue(kind, row[k])]))) as RowOf<D>;
+  const decode = (row: Readonly<Record<string, unknown>>): RowOf<D> =>
+    validate(model, Object.fromEntries([...kinds].map(([k, kind]) => [k, decodeValue(kind, row[k])]))) as RowOf<D>;
 
   return {
     domain,

@@ -45,7 +45,12 @@ export async function startPostgres(): Promise<PgServer> {
   if (external !== undefined && external !== '') {
     return {
       adminUrl: external,
-      url: (db, password) => { const u = new URL(external); u.pathname = `/${db}`; if (password !== undefined) u.password = password; return u.toString(); },
+      url: (db, password) => {
+        const u = new URL(external);
+        u.pathname = `/${db}`;
+        if (password !== undefined) u.password = password;
+        return u.toString();
+      },
       stop: () => {},
     };
   }
@@ -53,8 +58,10 @@ export async function startPostgres(): Promise<PgServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sbtest-pg-'));
   // initdb refuses to run as root: run the server as the `postgres` system user then.
   const asRoot = process.getuid?.() === 0;
-  if (asRoot) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
-  const run = (cmd: string, args: string[]) => execFileSync(asRoot ? 'runuser' : join(bin, cmd), asRoot ? ['-u', 'postgres', '--', join(bin, cmd), ...args] : args, { stdio: 'pipe', encoding: 'utf8' });
+  if (asRoot)
+    chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
+  const run = (cmd: string, args: string[]) =>
+    execFileSync(asRoot ? 'runuser' : join(bin, cmd), asRoot ? ['-u', 'postgres', '--', join(bin, cmd), ...args] : args, { stdio: 'pipe', encoding: 'utf8' });
   const data = join(dir, 'data');
   const port = await freePort();
   try {

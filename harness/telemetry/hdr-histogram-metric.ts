@@ -137,13 +137,15 @@ export class HdrHistogramMetric extends Histogram<string> {
 }
 
 function key(labels: Record<string, string>): string {
-  return Object.keys(labels).sort().map((k) => `${k}\u0000${labels[k]}`).join('\u0001');
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}\u0000${labels[k]}`)
+    .join('\u0001');
 }
 
 /** Latency buckets in seconds: 100 ns to 10 s. */
 export const SECONDS_BUCKETS: readonly number[] = [
-  1e-7, 2.5e-7, 5e-7, 1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4,
-  1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+  1e-7, 2.5e-7, 5e-7, 1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
 /** Buckets for count-like card fields (retries, spins, ages, sessions, cache sizes). */

@@ -58,16 +58,19 @@ export interface RunMetricsOptions {
   registry?: Registry;
 }
 
-
 const CLASS_EXTRA = ['metadata_class', 'control_mode'] as const;
 
 /** The run's counters, by what they count (each a prom-client Counter over the cell labels and its own). */
 function makeCounters(r: Registry[]) {
-  const counter = (name: string, help: string, extra: readonly string[] = []): Counter<string> => new Counter({ name, help, labelNames: [...CELL_LABELS, ...extra], registers: r });
+  const counter = (name: string, help: string, extra: readonly string[] = []): Counter<string> =>
+    new Counter({ name, help, labelNames: [...CELL_LABELS, ...extra], registers: r });
   const cls = CLASS_EXTRA;
   return {
     operations: counter('shadowbench_operations_total', 'Driver operations that completed successfully.', ['op_kind']),
-    operationErrors: counter('shadowbench_operation_errors_total', 'Driver operations that failed after all retries, by the last error code.', ['op_kind', 'error']),
+    operationErrors: counter('shadowbench_operation_errors_total', 'Driver operations that failed after all retries, by the last error code.', [
+      'op_kind',
+      'error',
+    ]),
     retries: counter('shadowbench_operation_retries_total', 'Retried attempts of driver operations.', ['op_kind']),
     attemptErrors: counter('shadowbench_attempt_errors_total', 'Failed attempts (retried or not), by engine error code.', ['error']),
     busy: counter('shadowbench_busy_total', 'Attempts that failed with busy (a lock not had within the busy timeout).'),
@@ -75,15 +78,30 @@ function makeCounters(r: Registry[]) {
     lateStarts: counter('shadowbench_late_starts_total', 'Operations that started later than scheduled (open loop).'),
     records: counter('shadowbench_field_records_total', 'Field records emitted by the engine, by card operation.', [...cls, 'operation']),
     verdicts: counter('shadowbench_shadow_verdicts_total', 'Field records by shadow_verdict.', [...cls, 'shadow_verdict']),
-    modeRecords: counter('shadowbench_control_mode_records_total', 'Field records by the control_mode they ran in (record_control_mode) against the configured one (control_mode).', [...cls, 'record_control_mode']),
+    modeRecords: counter(
+      'shadowbench_control_mode_records_total',
+      'Field records by the control_mode they ran in (record_control_mode) against the configured one (control_mode).',
+      [...cls, 'record_control_mode'],
+    ),
     flags: counter('shadowbench_field_flags_total', 'Boolean card fields of field records, by field and value.', [...cls, 'field', 'value']),
     sessionNotFound: counter('shadowbench_session_not_found_total', 'M11 lookups that did not find the session on the shard it routes to.', [...cls]),
     torn: counter('shadowbench_torn_reads_total', 'M1 seqlock reads that returned fields of two publications.', [...cls]),
-    shardSessions: counter('shadowbench_shard_sessions_total', 'M11: sessions begun per shard_id (the registry shard a session routes to).', [...cls, 'shard_id']),
+    shardSessions: counter('shadowbench_shard_sessions_total', 'M11: sessions begun per shard_id (the registry shard a session routes to).', [
+      ...cls,
+      'shard_id',
+    ]),
     refreshReasons: counter('shadowbench_refresh_reasons_total', 'M9 field records by refresh_reason.', [...cls, 'refresh_reason']),
     gaps: counter('shadowbench_field_gaps_total', 'Required card fields missing from a (class, operation) first record.', [...cls, 'field']),
-    fallbacks: counter('shadowbench_fallbacks_total', 'Fallbacks: a class forced from its configured mode back to legacy while the run went on (counted when its round ends).', [...cls]),
-    triggerEvents: counter('shadowbench_trigger_events_total', 'Fired fallback triggers, by trigger and the action taken (force_legacy, already_legacy, alert).', [...cls, 'trigger', 'action']),
+    fallbacks: counter(
+      'shadowbench_fallbacks_total',
+      'Fallbacks: a class forced from its configured mode back to legacy while the run went on (counted when its round ends).',
+      [...cls],
+    ),
+    triggerEvents: counter(
+      'shadowbench_trigger_events_total',
+      'Fired fallback triggers, by trigger and the action taken (force_legacy, already_legacy, alert).',
+      [...cls, 'trigger', 'action'],
+    ),
     windows: counter('shadowbench_windows_total', 'Window deltas received from connections.'),
     rounds: counter('shadowbench_rounds_total', 'Rounds finished, by outcome.', ['outcome']),
   };
@@ -91,11 +109,16 @@ function makeCounters(r: Registry[]) {
 
 /** The run's gauges. */
 function makeGauges(r: Registry[]) {
-  const gauge = (name: string, help: string, extra: readonly string[] = []): Gauge<string> => new Gauge({ name, help, labelNames: [...CELL_LABELS, ...extra], registers: r });
+  const gauge = (name: string, help: string, extra: readonly string[] = []): Gauge<string> =>
+    new Gauge({ name, help, labelNames: [...CELL_LABELS, ...extra], registers: r });
   const cls = CLASS_EXTRA;
   return {
     info: new Gauge({ name: 'shadowbench_run_info', help: 'Constant 1 per planned cell of the run.', labelNames: [...CELL_LABELS], registers: r }),
-    snapshotAge: gauge('shadowbench_snapshot_age_commits', 'M6: largest snapshot_age_commits (commits a read snapshot is behind the latest publication) in the latest window, max over connections.', cls),
+    snapshotAge: gauge(
+      'shadowbench_snapshot_age_commits',
+      'M6: largest snapshot_age_commits (commits a read snapshot is behind the latest publication) in the latest window, max over connections.',
+      cls,
+    ),
     activeSessions: gauge('shadowbench_active_sessions_in_shard', 'M11: largest active_sessions_in_shard in the latest window, max over connections.', cls),
     snapshotGeneration: gauge('shadowbench_snapshot_generation', 'M6: highest snapshot_generation among sampled field records.', cls),
     visibleCommitSeq: gauge('shadowbench_visible_commit_seq', 'Highest visible_commit_seq among sampled field records.', cls),
@@ -131,9 +154,21 @@ export class RunMetrics {
     const hist = (name: string, help: string, extra: readonly string[], buckets: readonly number[], divisor: number): void => {
       this.hists.set(name, new HdrHistogramMetric({ name, help, labelNames: [...CELL_LABELS, ...extra], buckets, divisor, registry: this.registry }));
     };
-    hist('shadowbench_operation_latency_seconds', 'Latency of successful driver operations from their intended start (HDR-exact counts).', ['op_kind'], SECONDS_BUCKETS, 1e9);
+    hist(
+      'shadowbench_operation_latency_seconds',
+      'Latency of successful driver operations from their intended start (HDR-exact counts).',
+      ['op_kind'],
+      SECONDS_BUCKETS,
+      1e9,
+    );
     hist('shadowbench_operation_service_seconds', 'Service time of successful driver operations (from their actual start).', ['op_kind'], SECONDS_BUCKETS, 1e9);
-    hist('shadowbench_field_operation_duration_seconds', 'Duration of card operations (field record end_ns - start_ns).', [...cls, 'operation'], SECONDS_BUCKETS, 1e9);
+    hist(
+      'shadowbench_field_operation_duration_seconds',
+      'Duration of card operations (field record end_ns - start_ns).',
+      [...cls, 'operation'],
+      SECONDS_BUCKETS,
+      1e9,
+    );
     const fieldHelp: Record<string, string> = {
       wait_ns: 'M1: wait_ns of wait operations.',
       lock_wait_ns: 'M11: lock_wait_ns of registry operations.',
@@ -209,7 +244,14 @@ export class RunMetrics {
   labelsOf(cell: Cell): Labels {
     let l = this.cellLabels.get(cell.id);
     if (l === undefined) {
-      l = { run: this.run, variant: cell.variant, backend: cell.backend, workload: cell.workload.spec.name, concurrency: String(cell.concurrency), mode_set: cell.modeSet.label };
+      l = {
+        run: this.run,
+        variant: cell.variant,
+        backend: cell.backend,
+        workload: cell.workload.spec.name,
+        concurrency: String(cell.concurrency),
+        mode_set: cell.modeSet.label,
+      };
       this.cellLabels.set(cell.id, l);
     }
     return l;
@@ -266,7 +308,8 @@ export class RunMetrics {
   private histogram(cell: Cell, base: Labels, connection: number, name: string, buckets: SparseCounts): void {
     const key = parseKey(name);
     if (key.kind === 'op') {
-      const metric = key.figure === 'latency_ns' ? 'shadowbench_operation_latency_seconds' : key.figure === 'service_ns' ? 'shadowbench_operation_service_seconds' : null;
+      const metric =
+        key.figure === 'latency_ns' ? 'shadowbench_operation_latency_seconds' : key.figure === 'service_ns' ? 'shadowbench_operation_service_seconds' : null;
       if (metric !== null) this.hists.get(metric)!.addBuckets({ ...base, op_kind: key.op }, buckets);
       return;
     }

@@ -40,10 +40,11 @@ export function serveMetrics(metrics: RunMetrics, port: number): Promise<Metrics
         port: p,
         url: `http://127.0.0.1:${p}/metrics`,
         scrapes: () => scrapes,
-        close: () => new Promise<void>((done) => {
-          server.close(() => done());
-          server.closeAllConnections();
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
       });
     });
   });
@@ -80,7 +81,12 @@ export async function pushMetrics(metrics: RunMetrics, base: URL, timeoutMs = 10
     const res = await fetch(url, { method: 'PUT', body, headers: { 'content-type': metrics.contentType }, signal: AbortSignal.timeout(timeoutMs) });
     const text = (await res.text()).trim();
     if (res.ok) return { ok: true, url, status: res.status, message: `pushed to ${url} (HTTP ${res.status})` };
-    return { ok: false, url, status: res.status, message: `Pushgateway ${url} refused the push: HTTP ${res.status}${text === '' ? '' : `: ${text.slice(0, 500)}`}` };
+    return {
+      ok: false,
+      url,
+      status: res.status,
+      message: `Pushgateway ${url} refused the push: HTTP ${res.status}${text === '' ? '' : `: ${text.slice(0, 500)}`}`,
+    };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
     const why = e.cause?.code ?? e.cause?.message ?? e.message;

@@ -127,10 +127,17 @@ class JsonLinesExporter implements tracing.SpanExporter {
   constructor(private readonly file: string) {}
   export(spans: tracing.ReadableSpan[], done: (r: core.ExportResult) => void): void {
     try {
-      const lines = spans.map((s) => JSON.stringify({
-        trace_id: s.spanContext().traceId, span_id: s.spanContext().spanId, name: s.name,
-        start_ns: hrToNs(s.startTime), end_ns: hrToNs(s.endTime), attributes: s.attributes, resource: s.resource.attributes,
-      }));
+      const lines = spans.map((s) =>
+        JSON.stringify({
+          trace_id: s.spanContext().traceId,
+          span_id: s.spanContext().spanId,
+          name: s.name,
+          start_ns: hrToNs(s.startTime),
+          end_ns: hrToNs(s.endTime),
+          attributes: s.attributes,
+          resource: s.resource.attributes,
+        }),
+      );
       appendFileSync(this.file, lines.length === 0 ? '' : `${lines.join('\n')}\n`);
       done({ code: core.ExportResultCode.SUCCESS });
     } catch (err) {
@@ -162,7 +169,11 @@ export class SpanSink {
     if (this.closed || delta.samples.length === 0) return;
     const t = this.tracerOf(cell);
     for (const r of delta.samples) {
-      const span = t.tracer.startSpan(`${r.metadata_class}.${r.operation}`, { startTime: hrTime(r.start_ns), attributes: { ...spanAttributes(r), mode_set: cell.modeSet.label, cell_id: cell.id } }, transactionContext(r.trace_id));
+      const span = t.tracer.startSpan(
+        `${r.metadata_class}.${r.operation}`,
+        { startTime: hrTime(r.start_ns), attributes: { ...spanAttributes(r), mode_set: cell.modeSet.label, cell_id: cell.id } },
+        transactionContext(r.trace_id),
+      );
       span.end(hrTime(Math.max(r.end_ns, r.start_ns)));
       this.ended++;
     }
@@ -177,9 +188,17 @@ export class SpanSink {
       const span = t.tracer.startSpan(`fallback.${e.trigger}`, {
         startTime: hrTime(at),
         attributes: {
-          metadata_class: e.metadata_class, trigger: e.trigger, action: e.action, round: e.round, connection: e.connection,
-          observed_value: e.observation.value, threshold: e.observation.threshold, detail: e.observation.detail,
-          kill_switch: e.profile.kind === 'latch' ? 'latch' : `${e.profile.k}/${e.profile.n}`, mode_set: cell.modeSet.label, cell_id: cell.id,
+          metadata_class: e.metadata_class,
+          trigger: e.trigger,
+          action: e.action,
+          round: e.round,
+          connection: e.connection,
+          observed_value: e.observation.value,
+          threshold: e.observation.threshold,
+          detail: e.observation.detail,
+          kill_switch: e.profile.kind === 'latch' ? 'latch' : `${e.profile.k}/${e.profile.n}`,
+          mode_set: cell.modeSet.label,
+          cell_id: cell.id,
         },
       });
       span.end(hrTime(at));
@@ -200,7 +219,14 @@ export class SpanSink {
     await Promise.all(all.map((t) => t.provider.shutdown().catch(() => undefined)));
     const exported = all.reduce((n, t) => n + t.exporter.exported, 0);
     const failed = all.reduce((n, t) => n + t.exporter.failed, 0);
-    return { destination: this.destination, ended: this.ended, exported, failed, dropped: Math.max(0, this.ended - exported - failed), errors: all.flatMap((t) => t.exporter.errors).slice(0, 5) };
+    return {
+      destination: this.destination,
+      ended: this.ended,
+      exported,
+      failed,
+      dropped: Math.max(0, this.ended - exported - failed),
+      errors: all.flatMap((t) => t.exporter.errors).slice(0, 5),
+    };
   }
 
   private tracerOf(cell: Cell): CellTracer {
@@ -209,12 +235,20 @@ export class SpanSink {
     const inner: tracing.SpanExporter = this.o.otlp === null ? new JsonLinesExporter(this.o.file) : new OTLPTraceExporter({ url: this.destination });
     const exporter = new CountingExporter(inner);
     const resource = resources.resourceFromAttributes({
-      'service.name': 'shadowbench', run: this.o.run, variant: cell.variant, backend: cell.backend,
-      workload: cell.workload.spec.name, concurrency: cell.concurrency, mode_set: cell.modeSet.label,
+      'service.name': 'shadowbench',
+      run: this.o.run,
+      variant: cell.variant,
+      backend: cell.backend,
+      workload: cell.workload.spec.name,
+      concurrency: cell.concurrency,
+      mode_set: cell.modeSet.label,
     });
     const maxQueueSize = this.o.maxQueueSize ?? 65_536;
     const processor = new tracing.BatchSpanProcessor(exporter, {
-      maxQueueSize, maxExportBatchSize: Math.min(2048, maxQueueSize), scheduledDelayMillis: this.o.scheduledDelayMillis ?? 3_600_000, exportTimeoutMillis: 10_000,
+      maxQueueSize,
+      maxExportBatchSize: Math.min(2048, maxQueueSize),
+      scheduledDelayMillis: this.o.scheduledDelayMillis ?? 3_600_000,
+      exportTimeoutMillis: 10_000,
     });
     const provider = new tracing.BasicTracerProvider({ resource, spanProcessors: [processor] });
     t = { provider, tracer: provider.getTracer('shadowbench'), exporter };

@@ -40,8 +40,17 @@ export type Role =
 
 export type WorkerInput = Role & { shared: SharedDatabase; flags: SharedArrayBuffer; index: number };
 
-export interface M6ReadResult { role: 'm6-read'; value: number; seq: number; modes: string[] }
-export interface GrowWriterResult { role: 'grow-writer'; commits: number; lastSeq: number }
+export interface M6ReadResult {
+  role: 'm6-read';
+  value: number;
+  seq: number;
+  modes: string[];
+}
+export interface GrowWriterResult {
+  role: 'grow-writer';
+  commits: number;
+  lastSeq: number;
+}
 export interface M6ReaderResult {
   role: 'm6-reader';
   txns: number;
@@ -62,7 +71,12 @@ export interface M1ReaderResult {
   maxSeq: number;
   verdicts: Record<string, number>;
 }
-export interface M1WaitResult { role: 'm1-wait'; reached: boolean; elapsedMs: number; visibleAfter: number }
+export interface M1WaitResult {
+  role: 'm1-wait';
+  reached: boolean;
+  elapsedMs: number;
+  visibleAfter: number;
+}
 export interface M11TxnResult {
   role: 'm11-txn';
   begins: number;
@@ -75,8 +89,15 @@ export interface M11TxnResult {
   notFound: number;
   diverged: number;
 }
-export interface CasRaceResult { role: 'cas-race'; wins: number; violations: string[] }
-export interface ShardResult { role: 'shard'; table: Record<string, number[]> }
+export interface CasRaceResult {
+  role: 'cas-race';
+  wins: number;
+  violations: string[];
+}
+export interface ShardResult {
+  role: 'shard';
+  table: Record<string, number[]>;
+}
 export type WorkerResult = M6ReadResult | GrowWriterResult | M6ReaderResult | M1ReaderResult | M1WaitResult | M11TxnResult | CasRaceResult | ShardResult;
 
 /** A reusable generation barrier over F.BARRIER_COUNT / F.BARRIER_GEN. */

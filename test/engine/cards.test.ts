@@ -9,8 +9,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  openDatabase, shardOf, EngineError, type Connection, type Database, type DatabaseOptions, type FieldRecord,
-  type M6Record, type M11Record, type ModeIndex,
+  openDatabase,
+  shardOf,
+  EngineError,
+  type Connection,
+  type Database,
+  type DatabaseOptions,
+  type FieldRecord,
+  type M6Record,
+  type M11Record,
+  type ModeIndex,
 } from '../../engine/index.ts';
 import { M6, SNAP, ringSize } from '../../engine/shared/layout.ts';
 import { tryLock, unlock } from '../../engine/shared/mutex.ts';
@@ -22,8 +30,18 @@ import type { CommittedState } from '../../engine/classes/m6-committed-state.ts'
 import { Xorshift32 } from '../../engine/index.ts';
 import { runWorkers, type WorkerRun } from '../support/workers.ts';
 import {
-  F, newFlags, type CasRaceResult, type GrowWriterResult, type M11TxnResult, type M1ReaderResult, type M1WaitResult,
-  type M6ReadResult, type M6ReaderResult, type Role, type ShardResult, type WorkerResult,
+  F,
+  newFlags,
+  type CasRaceResult,
+  type GrowWriterResult,
+  type M11TxnResult,
+  type M1ReaderResult,
+  type M1WaitResult,
+  type M6ReadResult,
+  type M6ReaderResult,
+  type Role,
+  type ShardResult,
+  type WorkerResult,
 } from './cards.shared.ts';
 
 const WORKER = new URL('./cards.worker.ts', import.meta.url);
@@ -59,7 +77,11 @@ async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
 }
 
 function noErrors(run: WorkerRun<WorkerResult>): void {
-  assert.equal(run.errors.map((e) => e.stack ?? e.message), [], 'worker errors');
+  assert.equal(
+    run.errors.map((e) => e.stack ?? e.message),
+    [],
+    'worker errors',
+  );
 }
 
 function only<R extends WorkerResult>(run: WorkerRun<WorkerResult>, role: R['role']): R[] {
@@ -78,8 +100,12 @@ const balance = (c: Connection, pgno: number): number => c.exec('SELECT balance 
 function innerState(db: Database): CommittedState {
   const w = new Int32Array(db.shared.m6);
   return {
-    commit_seq: Atomics.load(w, M6.COMMIT_SEQ), db_size: Atomics.load(w, M6.DB_SIZE), freelist_count: Atomics.load(w, M6.FREELIST_COUNT),
-    schema_cookie: Atomics.load(w, M6.SCHEMA_COOKIE), schema_generation: Atomics.load(w, M6.SCHEMA_GENERATION), generation: Atomics.load(w, M6.GENERATION),
+    commit_seq: Atomics.load(w, M6.COMMIT_SEQ),
+    db_size: Atomics.load(w, M6.DB_SIZE),
+    freelist_count: Atomics.load(w, M6.FREELIST_COUNT),
+    schema_cookie: Atomics.load(w, M6.SCHEMA_COOKIE),
+    schema_generation: Atomics.load(w, M6.SCHEMA_GENERATION),
+    generation: Atomics.load(w, M6.GENERATION),
   };
 }
 
@@ -94,17 +120,26 @@ function ringSlots(db: Database): RingSlot[] {
   return Array.from({ length: ringSize(db.config) }, (_, slot) => {
     const b = M6.RING + slot * M6.RING_STRIDE;
     return {
-      slot, refcount: Atomics.load(w, b + SNAP.REFCOUNT), generation: Atomics.load(w, b + SNAP.GENERATION),
-      commit_seq: Atomics.load(w, b + SNAP.VISIBLE_COMMIT_SEQ), db_size: Atomics.load(w, b + SNAP.DB_SIZE),
-      freelist_count: Atomics.load(w, b + SNAP.FREELIST_COUNT), schema_cookie: Atomics.load(w, b + SNAP.SCHEMA_COOKIE),
-      schema_generation: Atomics.load(w, b + SNAP.SCHEMA_GENERATION), published_at_seq: Atomics.load(w, b + SNAP.PUBLISHED_AT_SEQ),
+      slot,
+      refcount: Atomics.load(w, b + SNAP.REFCOUNT),
+      generation: Atomics.load(w, b + SNAP.GENERATION),
+      commit_seq: Atomics.load(w, b + SNAP.VISIBLE_COMMIT_SEQ),
+      db_size: Atomics.load(w, b + SNAP.DB_SIZE),
+      freelist_count: Atomics.load(w, b + SNAP.FREELIST_COUNT),
+      schema_cookie: Atomics.load(w, b + SNAP.SCHEMA_COOKIE),
+      schema_generation: Atomics.load(w, b + SNAP.SCHEMA_GENERATION),
+      published_at_seq: Atomics.load(w, b + SNAP.PUBLISHED_AT_SEQ),
     };
   });
 }
 
 const stateOf = (s: CommittedState): CommittedState => ({
-  commit_seq: s.commit_seq, db_size: s.db_size, freelist_count: s.freelist_count,
-  schema_cookie: s.schema_cookie, schema_generation: s.schema_generation, generation: s.generation,
+  commit_seq: s.commit_seq,
+  db_size: s.db_size,
+  freelist_count: s.freelist_count,
+  schema_cookie: s.schema_cookie,
+  schema_generation: s.schema_generation,
+  generation: s.generation,
 });
 
 function engineError(fn: () => unknown): EngineError {
@@ -245,7 +280,11 @@ test('M6 unit: in shadow_compare mode every comparison of snapshot and legacy st
   const m6 = rrec.records.filter((x): x is M6Record => x.metadata_class === 'M6');
   const compares = m6.filter((x) => x.operation === 'shadow_compare');
   assert.ok(compares.length >= binds, `${compares.length} shadow comparisons for ${binds} reader binds`);
-  assert.equal(compares.filter((x) => x.shadow_verdict !== 'match').map((x) => x.diverged_fields), [], 'no verdict other than match');
+  assert.equal(
+    compares.filter((x) => x.shadow_verdict !== 'match').map((x) => x.diverged_fields),
+    [],
+    'no verdict other than match',
+  );
   assert.ok(m6.filter((x) => x.operation === 'publish').every((x) => x.control_mode === 'shadow_compare'));
 });
 
@@ -262,7 +301,10 @@ test('M6 control: an injected stale publish makes shadow_compare report diverged
   }
   const diverged = rrec.records.filter((x): x is M6Record => x.metadata_class === 'M6' && x.shadow_verdict === 'diverged');
   assert.ok(diverged.length > 0, 'some comparisons diverged');
-  assert.ok(diverged.every((x) => (x.diverged_fields ?? []).some((d) => d.field === 'visible_commit_seq')), 'divergence names visible_commit_seq');
+  assert.ok(
+    diverged.every((x) => (x.diverged_fields ?? []).some((d) => d.field === 'visible_commit_seq')),
+    'divergence names visible_commit_seq',
+  );
 });
 
 for (const m6Mode of [2, 1] as const) {
@@ -308,11 +350,14 @@ test('M6 unit: retired snapshots remain valid until the last reader drops them',
   assert.equal(stateOf(a2.snapshot), snap, 'both readers bound the same snapshot');
   const pages = Array.from({ length: 10 }, (_, k) => k + 1);
   const values = pages.map((p) => balance(a1, p));
-  assert.equal(values, pages.map((p) => 100 + p));
+  assert.equal(
+    values,
+    pages.map((p) => 100 + p),
+  );
   const heldBy = (n: number): RingSlot[] => ringSlots(db).filter((s) => s.refcount === n);
   const [held] = heldBy(2);
   assert.ok(held, 'one ring slot is referenced by both readers');
-  assert.equal(stateOf(held), snap, 'the held slot is the readers\' snapshot');
+  assert.equal(stateOf(held), snap, "the held slot is the readers' snapshot");
   const cur = (): number => Atomics.load(new Int32Array(db.shared.m6), M6.RING_CURRENT);
 
   let lastSeq = snap.commit_seq;
@@ -321,7 +366,11 @@ test('M6 unit: retired snapshots remain valid until the last reader drops them',
     for (const p of pages) b.exec('UPDATE ? SET balance = balance + ?', [p, 1]);
     lastSeq = b.commit();
     if (i === 25) {
-      assert.equal(pages.map((p) => balance(a2, p)), values, 'a2 read its snapshot to the end');
+      assert.equal(
+        pages.map((p) => balance(a2, p)),
+        values,
+        'a2 read its snapshot to the end',
+      );
       a2.commit();
     }
     const refs = i < 25 ? 2 : 1;
@@ -330,7 +379,11 @@ test('M6 unit: retired snapshots remain valid until the last reader drops them',
     assert.equal(stateOf(slot), snap, `commit ${i}: the retired slot was not overwritten`);
     assert.is.not(cur(), held.slot, `commit ${i}: the retired slot is not current`);
     assert.equal(stateOf(a1.snapshot), snap, `commit ${i}: a1's snapshot is unchanged`);
-    assert.equal(pages.map((p) => balance(a1, p)), values, `commit ${i}: a1 still reads the values of its snapshot`);
+    assert.equal(
+      pages.map((p) => balance(a1, p)),
+      values,
+      `commit ${i}: a1 still reads the values of its snapshot`,
+    );
   }
   assert.is(lastSeq, snap.commit_seq + 50);
   a1.commit();
@@ -340,7 +393,10 @@ test('M6 unit: retired snapshots remain valid until the last reader drops them',
   assert.is.not(ringSlots(db)[held.slot]!.commit_seq, snap.commit_seq, 'the dropped slot was reused');
   a1.begin('read');
   assert.equal(stateOf(a1.snapshot), innerState(db), 'a new read binds the latest state');
-  assert.equal(pages.map((p) => balance(a1, p)), pages.map((p) => 150 + p));
+  assert.equal(
+    pages.map((p) => balance(a1, p)),
+    pages.map((p) => 150 + p),
+  );
   a1.commit();
 });
 
@@ -388,7 +444,12 @@ for (const m1Mode of [0, 1, 2] as const) {
       assert.is(r.incoherent, 0, `summaries whose fields came from two publications: ${JSON.stringify(r)}`);
       assert.is(r.nonMonotone, 0, `sequence_value went backwards: ${JSON.stringify(r)}`);
       assert.is(r.maxSeq, 1000, 'the reader saw the last publication');
-      if (m1Mode === 1) assert.equal(Object.keys(r.verdicts).filter((v) => v === 'diverged'), [], `verdicts ${JSON.stringify(r.verdicts)}`);
+      if (m1Mode === 1)
+        assert.equal(
+          Object.keys(r.verdicts).filter((v) => v === 'diverged'),
+          [],
+          `verdicts ${JSON.stringify(r.verdicts)}`,
+        );
     }
   });
 }
@@ -401,7 +462,10 @@ test('M1 control: an injected torn read is caught by the same checks (the test c
   assert.ok(incoherent > 0, `incoherent summaries: ${incoherent}`);
 });
 
-for (const [m1Mode, bound] of [[2, 2], [0, 3]] as const) {
+for (const [m1Mode, bound] of [
+  [2, 2],
+  [0, 3],
+] as const) {
   test(`M1 unit: retry count stays bounded under publish churn (M1=${m1Mode}, maxReadRetries=${bound})`, async () => {
     const readers = await m1Churn(m1Mode, { maxReadRetries: bound });
     const max = Math.max(...readers.map((r) => r.maxRetries));
@@ -425,14 +489,14 @@ function m1History(db: Database): { summaries: PagerSummary[]; visible: number[]
     if (i % 40 === 0) c.schemaChange(`ALTER ADD COLUMN x${i}`);
     else if (i % 9 === 0) {
       c.begin('write');
-      c.exec('UPDATE ? SET balance = ?', [i % 30 + 1, -i]);
+      c.exec('UPDATE ? SET balance = ?', [(i % 30) + 1, -i]);
       c.rollback();
     } else if (i % 13 === 0) {
       c.checkpoint();
     } else {
       c.begin(i % 2 === 0 ? 'write' : 'concurrent');
-      c.exec('UPDATE ? SET balance = balance + ?', [(i * 7) % 30 + 1, i]);
-      c.exec('SELECT balance FROM ?', [(i * 3) % 30 + 1]);
+      c.exec('UPDATE ? SET balance = balance + ?', [((i * 7) % 30) + 1, i]);
+      c.exec('SELECT balance FROM ?', [((i * 3) % 30) + 1]);
       c.commit();
     }
     look();
@@ -518,7 +582,11 @@ test('M11 unit: deterministic shard assignment for a given session_id', async ()
   const here: Record<string, number[]> = {};
   for (const n of counts) {
     const table = Array.from({ length: ids }, (_, i) => shardOf(i + 1, n));
-    assert.equal(Array.from({ length: ids }, (_, i) => shardOf(i + 1, n)), table, `stable across calls (${n} shards)`);
+    assert.equal(
+      Array.from({ length: ids }, (_, i) => shardOf(i + 1, n)),
+      table,
+      `stable across calls (${n} shards)`,
+    );
     here[String(n)] = table;
     const perShard = new Array<number>(n).fill(0);
     for (const s of table) {
@@ -526,7 +594,10 @@ test('M11 unit: deterministic shard assignment for a given session_id', async ()
       perShard[s]!++;
     }
     const mean = ids / n;
-    assert.ok(perShard.every((k) => k > mean * 0.5 && k < mean * 1.5), `${n} shards: spread ${perShard.join(',')}`);
+    assert.ok(
+      perShard.every((k) => k > mean * 0.5 && k < mean * 1.5),
+      `${n} shards: spread ${perShard.join(',')}`,
+    );
   }
   // Same answer in another thread.
   const db = memDb();
@@ -579,7 +650,11 @@ for (const m11Mode of [2, 1, 0] as const) {
     const c = db.connect();
     const total = c.exec('SELECT SUM(balance) FROM 2 TO 18');
     c.close();
-    assert.is(total, results.reduce((n, r) => n + r.commits, 0), 'pages 2..17 hold one increment per acknowledged commit');
+    assert.is(
+      total,
+      results.reduce((n, r) => n + r.commits, 0),
+      'pages 2..17 hold one increment per acknowledged commit',
+    );
   });
 }
 
@@ -653,7 +728,10 @@ test('M11 unit: page-lock CAS race between 4 threads has exactly one winner per 
   const wins = new Int32Array(flags, F.WINS * 4, rounds);
   const bad = [...wins].map((w, r) => [r, w]).filter(([, w]) => w !== 1);
   assert.equal(bad, [], 'rounds without exactly one winner ([round, winners])');
-  assert.is(results.reduce((n, r) => n + r.wins, 0), rounds);
+  assert.is(
+    results.reduce((n, r) => n + r.wins, 0),
+    rounds,
+  );
   assert.is(new PageLockTable(db.shared).holder(9), 0, 'free after the race');
 });
 

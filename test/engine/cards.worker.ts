@@ -10,8 +10,18 @@ import { delaysOf, type ClassContext } from '../../engine/classes/context.ts';
 import { PageLockTable } from '../../engine/page-locks.ts';
 import { Xorshift32 } from '../../engine/index.ts';
 import {
-  F, barrier, type CasRaceResult, type GrowWriterResult, type M11TxnResult, type M1ReaderResult, type M1WaitResult,
-  type M6ReadResult, type M6ReaderResult, type ShardResult, type WorkerInput, type WorkerResult,
+  F,
+  barrier,
+  type CasRaceResult,
+  type GrowWriterResult,
+  type M11TxnResult,
+  type M1ReaderResult,
+  type M1WaitResult,
+  type M6ReadResult,
+  type M6ReaderResult,
+  type ShardResult,
+  type WorkerInput,
+  type WorkerResult,
 } from './cards.shared.ts';
 
 const input = workerData as WorkerInput;
@@ -38,7 +48,11 @@ function bump(counts: Record<string, number>, key: string): void {
 
 function m6Read(): M6ReadResult {
   const modes: string[] = [];
-  const conn = connect(shared, { hook: (r) => { if (r.metadata_class === 'M6') modes.push(`${r.operation}:${r.control_mode}`); } });
+  const conn = connect(shared, {
+    hook: (r) => {
+      if (r.metadata_class === 'M6') modes.push(`${r.operation}:${r.control_mode}`);
+    },
+  });
   started();
   conn.begin('read');
   const value = conn.exec('SELECT balance FROM ?', [1]);
@@ -85,7 +99,7 @@ function m6Reader(parties: number): M6ReaderResult {
   let txns = 0;
   let maxSeq = 0;
   // One more transaction after the writer is done, so the last one sees the final state.
-  for (let last = false; ; ) {
+  for (let last = false; ;) {
     last = writerDone();
     conn.begin('read');
     const s = { ...conn.snapshot };
@@ -131,7 +145,7 @@ function m1Reader(parties: number): M1ReaderResult {
   const bare = new M1PublishedPagerState(shared, bareContext(100 + input.index), config);
   const s = emptySummary();
   barrier(flags, parties);
-  for (let last = false; !last; ) {
+  for (let last = false; !last;) {
     last = writerDone();
     for (let k = 0; k < 16; k++) {
       const seq = conn.visibleCommitSeq();
@@ -159,7 +173,18 @@ function m1Wait(target: number, timeoutMs: number): M1WaitResult {
 }
 
 function m11Txn(txns: number): M11TxnResult {
-  const res: M11TxnResult = { role: 'm11-txn', begins: 0, commits: 0, aborts: 0, retries: 0, checks: 0, violations: [], shardsSeen: [], notFound: 0, diverged: 0 };
+  const res: M11TxnResult = {
+    role: 'm11-txn',
+    begins: 0,
+    commits: 0,
+    aborts: 0,
+    retries: 0,
+    checks: 0,
+    violations: [],
+    shardsSeen: [],
+    notFound: 0,
+    diverged: 0,
+  };
   const violation = (v: string): void => {
     if (res.violations.length < 20) res.violations.push(v);
   };
@@ -263,14 +288,22 @@ function shard(ids: number, counts: number[]): ShardResult {
 
 function run(): WorkerResult {
   switch (input.role) {
-    case 'm6-read': return m6Read();
-    case 'grow-writer': return growWriter(input.commits, input.parties);
-    case 'm6-reader': return m6Reader(input.parties);
-    case 'm1-reader': return m1Reader(input.parties);
-    case 'm1-wait': return m1Wait(input.target, input.timeoutMs);
-    case 'm11-txn': return m11Txn(input.txns);
-    case 'cas-race': return casRace(input.rounds, input.page, input.parties);
-    case 'shard': return shard(input.ids, input.shards);
+    case 'm6-read':
+      return m6Read();
+    case 'grow-writer':
+      return growWriter(input.commits, input.parties);
+    case 'm6-reader':
+      return m6Reader(input.parties);
+    case 'm1-reader':
+      return m1Reader(input.parties);
+    case 'm1-wait':
+      return m1Wait(input.target, input.timeoutMs);
+    case 'm11-txn':
+      return m11Txn(input.txns);
+    case 'cas-race':
+      return casRace(input.rounds, input.page, input.parties);
+    case 'shard':
+      return shard(input.ids, input.shards);
   }
 }
 

@@ -29,14 +29,29 @@ function open(backend: Backend, mode: ModeIndex, seed: number): Database {
     file = path.join(dir, 'bank.db');
   }
   return openDatabase({
-    backend, path: file, columns: ['balance'], pageSize: 512, pageCount: 64,
-    modes: { M1: mode, M6: mode, M11: mode }, fsync: 'normal', seed,
+    backend,
+    path: file,
+    columns: ['balance'],
+    pageSize: 512,
+    pageCount: 64,
+    modes: { M1: mode, M6: mode, M11: mode },
+    fsync: 'normal',
+    seed,
   });
 }
 
 function reopen(db: Database): Database {
   const c = db.config;
-  return openDatabase({ backend: c.backend, path: c.path, columns: c.columns, pageSize: c.pageSize, pageCount: c.pageCount, modes: c.modes, fsync: c.fsync, seed: c.seed });
+  return openDatabase({
+    backend: c.backend,
+    path: c.path,
+    columns: c.columns,
+    pageSize: c.pageSize,
+    pageCount: c.pageCount,
+    modes: c.modes,
+    fsync: c.fsync,
+    seed: c.seed,
+  });
 }
 
 /** Accounts 1..20 at 1000 each, counter pages 30..37 at 0, in one transaction. */
@@ -115,7 +130,11 @@ async function bankRun(o: RunOptions): Promise<RunOutcome> {
   const progress = new Int32Array(progressBuf);
   let finished = false;
   const running = runWorkers<BankResult>(WORKER, WORKERS, {
-    shared: db.shared, attempts: ATTEMPTS, seed: o.seed, progress: progressBuf, hook: o.hook === true,
+    shared: db.shared,
+    attempts: ATTEMPTS,
+    seed: o.seed,
+    progress: progressBuf,
+    hook: o.hook === true,
     checkpointEvery: o.backend === 'file' ? 300 : 0,
   }).finally(() => {
     finished = true;
@@ -128,7 +147,11 @@ async function bankRun(o: RunOptions): Promise<RunOutcome> {
     action(db);
   }
   const { results, errors } = await running;
-  assert.equal(errors.map((e) => e.stack ?? e.message), [], 'worker threads threw');
+  assert.equal(
+    errors.map((e) => e.stack ?? e.message),
+    [],
+    'worker threads threw',
+  );
   assert.is(results.length, WORKERS, 'every worker reported');
   return { db, results, attemptsAtAction };
 }
@@ -148,13 +171,21 @@ function checkInvariants(label: string, { db, results }: RunOutcome): void {
   const balances = readPages(db, 1, ACCOUNTS);
   const expected = Array.from({ length: ACCOUNTS }, (_, i) => INITIAL_BALANCE + results.reduce((sum, r) => sum + (r.deltas[i + 1] ?? 0), 0));
   assert.equal(balances, expected, `${label}: final balances differ from 1000 + acknowledged deltas`);
-  assert.is(balances.reduce((a, b) => a + b, 0), ACCOUNTS * INITIAL_BALANCE, `${label}: total balance changed`);
+  assert.is(
+    balances.reduce((a, b) => a + b, 0),
+    ACCOUNTS * INITIAL_BALANCE,
+    `${label}: total balance changed`,
+  );
 
   // Each acknowledged counter commit incremented the counter by exactly one
   // from the value its snapshot saw, so the final value counts them all.
   const counter = readPages(db, COUNTER_FIRST, COUNTER_LAST);
   const acked = results.reduce((sum, r) => sum + r.counterCommits, 0);
-  assert.equal(counter, new Array<number>(COUNTER_LAST - COUNTER_FIRST + 1).fill(acked), `${label}: counter pages do not all equal the ${acked} acknowledged increments`);
+  assert.equal(
+    counter,
+    new Array<number>(COUNTER_LAST - COUNTER_FIRST + 1).fill(acked),
+    `${label}: counter pages do not all equal the ${acked} acknowledged increments`,
+  );
 
   // The committed state is what a fresh reader hashes, and nothing is left held.
   // A fresh connection can still commit, and a no-op change leaves the hash alone.
@@ -203,13 +234,19 @@ function modeLabel<C extends SwitchableClass>(cls: C, mode: ModeIndex): string {
   return mode === 0 ? 'legacy' : mode === 1 ? 'shadow_compare' : NEW_MODE[cls];
 }
 
-for (const [mode, backend] of [[2, 'file'], [1, 'memory']] as const) {
+for (const [mode, backend] of [
+  [2, 'file'],
+  [1, 'memory'],
+] as const) {
   const label = `forced fallback from ${MODE_NAME[mode]} to legacy mid-run, backend=${backend}`;
   const runSeed = seed++;
   test(label, async () => {
     const total = WORKERS * ATTEMPTS;
     const outcome = await bankRun({
-      backend, mode, seed: runSeed, hook: true,
+      backend,
+      mode,
+      seed: runSeed,
+      hook: true,
       midRun: {
         afterAttempts: Math.floor(total / 4),
         action: (db) => {
@@ -238,15 +275,25 @@ test('file backend: begin() never reports a corrupt WAL while another connection
   const dir = fs.mkdtempSync(os.tmpdir() + '/sb-');
   tmpDirs.push(dir);
   const db = openDatabase({
-    backend: 'file', path: path.join(dir, 'race.db'), columns: ['balance'], pageSize: 512, pageCount: 64,
-    fsync: 'normal', autoCheckpointFrames: 4, seed: 3,
+    backend: 'file',
+    path: path.join(dir, 'race.db'),
+    columns: ['balance'],
+    pageSize: 512,
+    pageCount: 64,
+    fsync: 'normal',
+    autoCheckpointFrames: 4,
+    seed: 3,
   });
   const stop = new SharedArrayBuffer(8);
   const [writer, reader] = await Promise.all([
     runWorkers<WalRaceResult>(WORKER, 1, { shared: db.shared, stop, role: 'wal-writer', iterations: 0 }),
     runWorkers<WalRaceResult>(WORKER, 1, { shared: db.shared, stop, role: 'wal-reader', iterations: 5_000, minWriterCommits: 600 }),
   ]);
-  assert.equal([...writer.errors, ...reader.errors].map((e) => e.stack ?? e.message), [], 'worker threads threw');
+  assert.equal(
+    [...writer.errors, ...reader.errors].map((e) => e.stack ?? e.message),
+    [],
+    'worker threads threw',
+  );
   const w = writer.results[0];
   const r = reader.results[0];
   assert.ok(w !== undefined && r !== undefined, 'both workers reported');

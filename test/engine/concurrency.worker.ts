@@ -45,7 +45,6 @@ export interface BankResult {
   modeCounts: Record<string, number>;
 }
 
-
 function run(): BankResult {
   const data: unknown = workerData;
   if (!isObject(data) || !isObject(data.shared) || !(data.progress instanceof SharedArrayBuffer)) throw new Error('bad workerData');
@@ -75,8 +74,16 @@ function run(): BankResult {
   };
 
   const result: BankResult = {
-    index, attempts, transferCommits: 0, counterCommits: 0, deltas: new Array<number>(ACCOUNTS + 1).fill(0),
-    retries: {}, readChecks: 0, checkpoints: 0, violations: [], modeCounts,
+    index,
+    attempts,
+    transferCommits: 0,
+    counterCommits: 0,
+    deltas: new Array<number>(ACCOUNTS + 1).fill(0),
+    retries: {},
+    readChecks: 0,
+    checkpoints: 0,
+    violations: [],
+    modeCounts,
   };
   const violation = (msg: string): void => {
     if (result.violations.length < 20) result.violations.push(`worker ${index}: ${msg}`);
@@ -107,7 +114,8 @@ function run(): BankResult {
       const values: number[] = [];
       for (let p = COUNTER_FIRST; p <= COUNTER_LAST; p++) values.push(conn.exec('SELECT balance FROM ?', [p]));
       const first = values[0] ?? 0;
-      if (values.some((v) => v !== first)) violation(`torn multi-page commit at snapshot ${seq}: pages ${COUNTER_FIRST}..${COUNTER_LAST} = ${values.join(',')}`);
+      if (values.some((v) => v !== first))
+        violation(`torn multi-page commit at snapshot ${seq}: pages ${COUNTER_FIRST}..${COUNTER_LAST} = ${values.join(',')}`);
       if (first < lastCounter) violation(`counter went backwards: ${lastCounter} -> ${first} at snapshot ${seq}`);
       lastCounter = Math.max(lastCounter, first);
       conn.commit();

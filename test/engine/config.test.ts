@@ -33,11 +33,36 @@ const BAD: { what: string; options: DatabaseOptions; field: string; mentions: Re
   { what: "fsync 'sometimes'", options: untyped({ fsync: 'sometimes' }), field: 'fsync', mentions: /fsync.*sometimes/ },
   { what: 'pageCount 1', options: { pageCount: 1 }, field: 'pageCount', mentions: /pageCount/ },
   { what: 'mode 3', options: untyped({ modes: { M6: 3 } }), field: 'modes.M6', mentions: /modes\.M6.*3/ },
-  { what: 'unknown fault class M13', options: untyped({ faults: { M13: { delay_ns: 10 } } }), field: 'faults.M13', mentions: /faults\.M13 is not a metadata class/ },
-  { what: 'stale_publish on M1', options: { faults: { M1: { stale_publish: 0.1 } } }, field: 'faults.M1.stale_publish', mentions: /faults\.M1\.stale_publish applies to M6 only/ },
-  { what: 'unknown fault name', options: untyped({ faults: { M6: { explode: 1 } } }), field: 'faults.M6.explode', mentions: /faults\.M6\.explode is not a fault/ },
-  { what: 'probability 2', options: { faults: { M6: { stale_publish: 2 } } }, field: 'faults.M6.stale_publish', mentions: /faults\.M6\.stale_publish is a probability.*\[0, 1\]/ },
-  { what: 'negative delay', options: { faults: { M1: { delay_ns: -5 } } }, field: 'faults.M1.delay_ns', mentions: /faults\.M1\.delay_ns must be a non-negative number/ },
+  {
+    what: 'unknown fault class M13',
+    options: untyped({ faults: { M13: { delay_ns: 10 } } }),
+    field: 'faults.M13',
+    mentions: /faults\.M13 is not a metadata class/,
+  },
+  {
+    what: 'stale_publish on M1',
+    options: { faults: { M1: { stale_publish: 0.1 } } },
+    field: 'faults.M1.stale_publish',
+    mentions: /faults\.M1\.stale_publish applies to M6 only/,
+  },
+  {
+    what: 'unknown fault name',
+    options: untyped({ faults: { M6: { explode: 1 } } }),
+    field: 'faults.M6.explode',
+    mentions: /faults\.M6\.explode is not a fault/,
+  },
+  {
+    what: 'probability 2',
+    options: { faults: { M6: { stale_publish: 2 } } },
+    field: 'faults.M6.stale_publish',
+    mentions: /faults\.M6\.stale_publish is a probability.*\[0, 1\]/,
+  },
+  {
+    what: 'negative delay',
+    options: { faults: { M1: { delay_ns: -5 } } },
+    field: 'faults.M1.delay_ns',
+    mentions: /faults\.M1\.delay_ns must be a non-negative number/,
+  },
 ];
 
 for (const { what, options, field, mentions } of BAD) {

@@ -13,7 +13,13 @@ if (path === undefined || (fsync !== 'off' && fsync !== 'normal' && fsync !== 'f
 }
 // Keep in step with CHILD_DB in durability.test.ts.
 const db = openDatabase({
-  backend: 'file', columns: ['balance'], pageSize: 512, pageCount: 32, path, fsync: fsync as FsyncPolicy, autoCheckpointFrames: Number(auto ?? 1000),
+  backend: 'file',
+  columns: ['balance'],
+  pageSize: 512,
+  pageCount: 32,
+  path,
+  fsync: fsync as FsyncPolicy,
+  autoCheckpointFrames: Number(auto ?? 1000),
 });
 const c = db.connect();
 writeSync(1, 'ready\n');

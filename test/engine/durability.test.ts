@@ -72,7 +72,8 @@ interface ChildRun {
 function runChild(path: string, fsync: FsyncPolicy, autoCheckpointFrames: number, killAt: number): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, path, fsync, String(autoCheckpointFrames)], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let lastAck = 0;
     let buffered = '';
@@ -170,7 +171,7 @@ function reopenCopy(db: Uint8Array, wal: Uint8Array): { path: string; o: Observe
 
 const frameOffset = (k: number): number => WAL_HEADER_SIZE + k * FRAME;
 
-test('a flipped byte in frame k\'s page data is rejected at frame k; exactly the earlier transactions survive', () => {
+test("a flipped byte in frame k's page data is rejected at frame k; exactly the earlier transactions survive", () => {
   const fx = walFixture(10);
   const clean = reopenCopy(fx.db, fx.wal).o;
   assertPrefix(clean, 10, 'the untouched copy');
@@ -194,7 +195,7 @@ test('a flipped byte in frame k\'s page data is rejected at frame k; exactly the
   }
 });
 
-test('a flipped byte in a frame\'s stored checksum is rejected the same way', () => {
+test("a flipped byte in a frame's stored checksum is rejected the same way", () => {
   const fx = walFixture(6);
   const wal = Buffer.from(fx.wal);
   wal[frameOffset(5) + 33]! ^= 0x01;

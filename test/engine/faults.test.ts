@@ -25,9 +25,17 @@ async function runScenario(db: Database, scenario: Scenario, workers: number, it
 }
 
 function merge(results: FaultResult[], errors: Error[], workers: number): Merged {
-  assert.equal(errors.map((e) => e.stack ?? e.message), [], 'worker threads threw');
+  assert.equal(
+    errors.map((e) => e.stack ?? e.message),
+    [],
+    'worker threads threw',
+  );
   assert.is(results.length, workers, 'every worker reported');
-  assert.equal(results.flatMap((r) => r.violations), [], 'workers saw violations');
+  assert.equal(
+    results.flatMap((r) => r.violations),
+    [],
+    'workers saw violations',
+  );
   const out: Merged = { counts: {}, errors: {} };
   for (const r of results) {
     for (const [k, v] of Object.entries(r.counts)) out.counts[k] = (out.counts[k] ?? 0) + v;
@@ -240,7 +248,10 @@ test('describe() echoes the faults and flags fault injection', () => {
   assert.equal(clean.faults, {});
   assert.is(clean.fault_injection_active, false);
   // A fault on the wrong class is refused, not silently ignored.
-  assert.throws(() => open({ faults: { M6: { misroute: 0.1 } } }), (e: unknown) => e instanceof EngineError && e.code === 'config');
+  assert.throws(
+    () => open({ faults: { M6: { misroute: 0.1 } } }),
+    (e: unknown) => e instanceof EngineError && e.code === 'config',
+  );
 });
 
 test.run();

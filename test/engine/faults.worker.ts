@@ -24,7 +24,6 @@ export interface FaultResult {
  */
 export const SYNC = { WRITER_COMMITS: 0, READERS_DONE: 1, WORDS: 2 } as const;
 
-
 function isScenario(v: unknown): v is Scenario {
   return v === 'm6' || v === 'm11' || v === 'm1-writer' || v === 'm1-reader';
 }

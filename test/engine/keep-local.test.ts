@@ -49,7 +49,7 @@ test('M2: every statement binds a fresh copy with its own statement_id', () => {
   const binds = rec.of('M2');
   assert.is(binds.length, 2);
   assert.is(binds[1]!.statement_id, binds[0]!.statement_id + 1);
-  assert.is(binds[1]!.visible_commit_seq, binds[0]!.visible_commit_seq + 1, 'another connection\'s commit is visible after a fresh bind');
+  assert.is(binds[1]!.visible_commit_seq, binds[0]!.visible_commit_seq + 1, "another connection's commit is visible after a fresh bind");
   assert.is(binds[0]!.is_memory, true);
 });
 
@@ -60,7 +60,10 @@ test('M3 + M12 + M10: a DDL on another connection forces reprepare, recompile an
   const b = db.connect();
   a.exec('SELECT balance FROM 2');
   a.exec('SELECT balance FROM 2');
-  assert.ok(rec.of('M12').some((r) => r.operation === 'compile_hit'), 'warm hit on repeat');
+  assert.ok(
+    rec.of('M12').some((r) => r.operation === 'compile_hit'),
+    'warm hit on repeat',
+  );
   assert.ok(rec.of('M10').some((r) => r.operation === 'reuse' && r.cache_hit));
   rec.clear();
   b.schemaChange('ALTER ADD COLUMN extra');
@@ -72,7 +75,10 @@ test('M3 + M12 + M10: a DDL on another connection forces reprepare, recompile an
   rec.clear();
   const c = db.connect({ hook: rec.hook });
   c.exec('SELECT extra FROM 2');
-  assert.ok(rec.of('M12').some((r) => r.operation === 'parse_miss' && r.lane_id === c.slot), 'no cross-connection cache leakage');
+  assert.ok(
+    rec.of('M12').some((r) => r.operation === 'parse_miss' && r.lane_id === c.slot),
+    'no cross-connection cache leakage',
+  );
 });
 
 test('M4: a parked read snapshot is reused until a commit or a write boundary', () => {
@@ -95,7 +101,10 @@ test('M4: a parked read snapshot is reused until a commit or a write boundary', 
   rec.clear();
   a.begin('write');
   a.rollback();
-  assert.ok(rec.of('M4').some((r) => r.operation === 'invalidate'), 'a write boundary invalidates');
+  assert.ok(
+    rec.of('M4').some((r) => r.operation === 'invalidate'),
+    'a write boundary invalidates',
+  );
 });
 
 test('M5: repeated :memory: writes reuse the retained txn; a remote commit or DDL invalidates; file never parks', () => {
@@ -112,7 +121,10 @@ test('M5: repeated :memory: writes reuse the retained txn; a remote commit or DD
   a.schemaChange('ALTER ADD COLUMN x');
   rec.clear();
   a.exec('UPDATE 4 SET balance = balance + 1');
-  assert.not.ok(rec.of('M5').some((r) => r.operation === 'reuse'), 'DDL dropped the retained txn');
+  assert.not.ok(
+    rec.of('M5').some((r) => r.operation === 'reuse'),
+    'DDL dropped the retained txn',
+  );
   assert.is(a.exec('SELECT balance FROM 4'), 6);
 
   const f = fileDb();
@@ -133,11 +145,14 @@ test('M7 + M8: a reader refreshes after another writer appends, and rebuilds aft
   b.exec('UPDATE 2 SET balance = 4');
   assert.is(a.exec('SELECT balance FROM 1'), 3);
   const refresh = rec.of('M7').find((r) => r.operation === 'refresh');
-  assert.ok(refresh !== undefined && refresh.frame_count >= 2 && !refresh.rebuild_required, 'caught up to the other writer\'s frames');
+  assert.ok(refresh !== undefined && refresh.frame_count >= 2 && !refresh.rebuild_required, "caught up to the other writer's frames");
   rec.clear();
   assert.ok(b.checkpoint() >= 2);
   assert.is(a.exec('SELECT balance FROM 2'), 4);
-  assert.ok(rec.of('M8').some((r) => r.operation === 'compare' && r.salts_changed), 'checkpoint changes the generation identity');
+  assert.ok(
+    rec.of('M8').some((r) => r.operation === 'compare' && r.salts_changed),
+    'checkpoint changes the generation identity',
+  );
   assert.ok(rec.of('M7').some((r) => r.operation === 'refresh' && r.rebuild_required && r.frame_count === 0));
 });
 
@@ -149,7 +164,10 @@ test('M9: a remote commit invalidates the local MemDB view; local commits advanc
   a.exec('UPDATE 6 SET balance = 1');
   rec.clear();
   a.exec('UPDATE 6 SET balance = 2');
-  assert.not.ok(rec.of('M9').some((r) => r.stale_detected), 'own commit kept the gate current');
+  assert.not.ok(
+    rec.of('M9').some((r) => r.stale_detected),
+    'own commit kept the gate current',
+  );
   b.exec('UPDATE 6 SET balance = 3');
   rec.clear();
   assert.is(a.exec('SELECT balance FROM 6'), 3);
@@ -163,21 +181,37 @@ test('typed errors: write_conflict (first committer wins), busy (page lock), sch
   a.begin('concurrent');
   b.begin('concurrent');
   a.exec('UPDATE 7 SET balance = 1');
-  assert.is(code(() => b.exec('UPDATE 7 SET balance = 2')), 'busy', 'page lock held by a');
+  assert.is(
+    code(() => b.exec('UPDATE 7 SET balance = 2')),
+    'busy',
+    'page lock held by a',
+  );
   b.exec('UPDATE 8 SET balance = 2');
   a.commit();
   b.rollback();
   b.begin('concurrent');
   a.exec('UPDATE 9 SET balance = 1');
   b.exec('UPDATE 9 SET balance = 2');
-  assert.is(code(() => b.commit()), 'write_conflict');
+  assert.is(
+    code(() => b.commit()),
+    'write_conflict',
+  );
   assert.is(b.inTransaction, false, 'a failed commit rolls back');
   b.begin('concurrent');
   b.exec('UPDATE 10 SET balance = 1');
   a.schemaChange('ALTER ADD COLUMN y');
-  assert.is(code(() => b.commit()), 'schema_changed');
-  assert.is(code(() => a.exec('SELECT nope FROM 1')), 'misuse');
-  assert.is(code(() => a.prepare('DELETE FROM 1')), 'misuse');
+  assert.is(
+    code(() => b.commit()),
+    'schema_changed',
+  );
+  assert.is(
+    code(() => a.exec('SELECT nope FROM 1')),
+    'misuse',
+  );
+  assert.is(
+    code(() => a.prepare('DELETE FROM 1')),
+    'misuse',
+  );
   assert.is(a.prepare('SELECT balance FROM ?').run([9]), 1);
 });
 

@@ -9,7 +9,11 @@ import { openDatabase, EngineError, type FieldRecord, type M6Record } from '../.
 
 function staleRun(options: { shadowSampleRatio?: number; allowed?: string[]; seed?: number }): M6Record[] {
   const db = openDatabase({
-    backend: 'memory', pageCount: 64, modes: { M1: 0, M6: 1, M11: 0 }, faults: { M6: { stale_publish: 1 } }, seed: options.seed ?? 1,
+    backend: 'memory',
+    pageCount: 64,
+    modes: { M1: 0, M6: 1, M11: 0 },
+    faults: { M6: { stale_publish: 1 } },
+    seed: options.seed ?? 1,
     ...(options.shadowSampleRatio === undefined ? {} : { shadowSampleRatio: options.shadowSampleRatio }),
     ...(options.allowed === undefined ? {} : { shadowAllowedDifferences: { M6: options.allowed } }),
   });
@@ -36,10 +40,17 @@ test('a sampled fraction compares about that share of transactions, the same one
   const compared = half.filter((r) => r.operation === 'shadow_compare');
   const share = compared.length / half.length;
   assert.ok(share > 0.35 && share < 0.65, `about half compared: ${share}`);
-  assert.ok(half.filter((r) => r.operation === 'read').every((r) => r.shadow_verdict === 'none' && r.control_mode === 'shadow_compare'), 'the rest run the legacy path alone');
-  for (const r of compared) assert.ok(Number.parseInt(r.trace_id.slice(0, 8), 16) < 0.5 * 2 ** 32, 'the decision is the trace_id\'s');
+  assert.ok(
+    half.filter((r) => r.operation === 'read').every((r) => r.shadow_verdict === 'none' && r.control_mode === 'shadow_compare'),
+    'the rest run the legacy path alone',
+  );
+  for (const r of compared) assert.ok(Number.parseInt(r.trace_id.slice(0, 8), 16) < 0.5 * 2 ** 32, "the decision is the trace_id's");
   const again = staleRun({ shadowSampleRatio: 0.5 });
-  assert.equal(again.map((r) => r.operation), half.map((r) => r.operation), 'deterministic for a seed');
+  assert.equal(
+    again.map((r) => r.operation),
+    half.map((r) => r.operation),
+    'deterministic for a seed',
+  );
   assert.is(staleRun({ shadowSampleRatio: 0 }).filter((r) => r.operation === 'shadow_compare').length, 0);
 });
 
@@ -50,11 +61,18 @@ test('the allowed-difference policy is what the comparison ignores, and nothing 
   const allowed = staleRun({ allowed: ['visible_commit_seq'] });
   const flagged = allowed.filter((r) => r.shadow_verdict === 'diverged');
   assert.ok(flagged.length <= 10, `only the growing commits diverge (${flagged.length})`);
-  for (const r of flagged) assert.equal(r.diverged_fields?.map((f) => f.field), ['db_size', 'freelist_count']);
+  for (const r of flagged)
+    assert.equal(
+      r.diverged_fields?.map((f) => f.field),
+      ['db_size', 'freelist_count'],
+    );
   const timing = staleRun({ allowed: ['alloc_ns', 'snapshot_age_commits'] });
   assert.ok(timing.filter((r) => r.shadow_verdict === 'diverged').length > 300, 'allowing timing fields hides no real divergence');
   const d = timing.filter((r) => r.shadow_verdict === 'diverged').at(-1)!;
-  assert.equal(d.diverged_fields?.map((f) => f.field), ['visible_commit_seq']);
+  assert.equal(
+    d.diverged_fields?.map((f) => f.field),
+    ['visible_commit_seq'],
+  );
 });
 
 test('a policy naming an unknown field or class is a config error', () => {

@@ -27,24 +27,47 @@ const PEER = 'node test/fixtures/line-engine.mjs';
 async function run(command: string, variants: ('external' | 'sqlite')[], name: string, timeoutMs = 10_000): Promise<CellResult[]> {
   const w = tinySpec(name, { backends: ['memory'], run: { operations: 400 } });
   const groups = planMatrix({ workloads: [w], modeSets: parseModeSets(undefined), variants });
-  return runMatrix({ groups, rounds: 1, seed: 5, faults: {}, schedule: 'interleaved', runDir: join(tmp, name), engines: engineAdapters(variants, { command, timeoutMs }) });
+  return runMatrix({
+    groups,
+    rounds: 1,
+    seed: 5,
+    faults: {},
+    schedule: 'interleaved',
+    runDir: join(tmp, name),
+    engines: engineAdapters(variants, { command, timeoutMs }),
+  });
 }
 
 test('line-engine: every op kind, the implied final state, its declared fields recorded', async () => {
   const w = tinySpec('ext-tiny');
   const groups = planMatrix({ workloads: [w], modeSets: parseModeSets(undefined), variants: ['external', 'sqlite'] });
-  const results = await runMatrix({ groups, rounds: 2, seed: 9, faults: {}, schedule: 'interleaved', runDir: join(tmp, 'ok'), engines: engineAdapters(['external', 'sqlite'], { command: PEER, timeoutMs: 10_000 }) });
+  const results = await runMatrix({
+    groups,
+    rounds: 2,
+    seed: 9,
+    faults: {},
+    schedule: 'interleaved',
+    runDir: join(tmp, 'ok'),
+    engines: engineAdapters(['external', 'sqlite'], { command: PEER, timeoutMs: 10_000 }),
+  });
   const want = expectedRowsHash(w, 9, 2);
   assert.is(results.length, 4);
   for (const r of results) {
     assert.equal(r.failures, [], r.cell.id);
-    assert.equal(r.rounds.map((x) => x.state_hash), [null, want], `${r.cell.id}: final state, after the last round`);
+    assert.equal(
+      r.rounds.map((x) => x.state_hash),
+      [null, want],
+      `${r.cell.id}: final state, after the last round`,
+    );
     assert.equal(r.gaps, [], r.cell.id);
   }
   for (const r of results.filter((x) => x.cell.variant === 'external')) {
     const c = r.aggregate.counters;
     for (const k of ['read', 'write', 'concurrent_write', 'prepare', 'checkpoint', 'wait']) assert.ok((c.get(`op.${k}.ok`) ?? 0) > 0, `${r.cell.id}: ${k}`);
-    assert.ok((c.get('M6.publish') ?? 0) > 0, `${r.cell.id}: the peer's M6 records were recorded (${[...c.keys()].filter((k) => k.startsWith('M6')).join(', ')})`);
+    assert.ok(
+      (c.get('M6.publish') ?? 0) > 0,
+      `${r.cell.id}: the peer's M6 records were recorded (${[...c.keys()].filter((k) => k.startsWith('M6')).join(', ')})`,
+    );
     assert.ok(r.not_reported.some((n) => n.startsWith('M1 ')) && !r.not_reported.some((n) => n.startsWith('M6 ')), 'M6 reported, M1 not');
     assert.ok((c.get('errors.busy') ?? 0) > 0, 'a second writer got busy and was retried');
     assert.is(r.engine !== null && 'details' in r.engine ? r.engine.details['engine'] : null, 'line-engine 1.0');
@@ -55,7 +78,11 @@ test('line-engine: every op kind, the implied final state, its declared fields r
 const BAD_PEERS = [
   { does: 'hangs', command: 'node test/fixtures/hang-engine.mjs', cause: /did not answer [a-z_]+ within 150\d ms \(connection \d\)/ },
   { does: 'writes garbage', command: 'node test/fixtures/garbage-engine.mjs', cause: /wrote garbage: "this is not json"/ },
-  { does: 'reports a malformed field record', command: 'LINE_ENGINE_FAIL=fields node test/fixtures/line-engine.mjs', cause: /answered commit with a malformed field record: 0\.alloc_ns: M6\.alloc_ns must be a number/ },
+  {
+    does: 'reports a malformed field record',
+    command: 'LINE_ENGINE_FAIL=fields node test/fixtures/line-engine.mjs',
+    cause: /answered commit with a malformed field record: 0\.alloc_ns: M6\.alloc_ns must be a number/,
+  },
 ];
 for (const { does, command, cause } of BAD_PEERS) {
   test(`a peer that ${does} fails its cell only`, async () => {
@@ -72,12 +99,29 @@ for (const { does, command, cause } of BAD_PEERS) {
 
 test('CLI: a crashing peer fails its cell, keeps what it recorded, the rest runs, exit 1', async () => {
   const w = tinySpec('ext-crash', { backends: ['memory'], run: { operations: 600 } });
-  const r = await runCli(['run', '--workload', w.file, '--variant', 'sqlite,external', '--engine-cmd', 'node test/fixtures/crash-engine.mjs', '--rounds', '1', '--json', '-q', '--out', join(tmp, 'cli')]);
+  const r = await runCli([
+    'run',
+    '--workload',
+    w.file,
+    '--variant',
+    'sqlite,external',
+    '--engine-cmd',
+    'node test/fixtures/crash-engine.mjs',
+    '--rounds',
+    '1',
+    '--json',
+    '-q',
+    '--out',
+    join(tmp, 'cli'),
+  ]);
   assert.is(r.code, 1, r.stderr);
   const out = JSON.parse(r.stdout) as { cells: { id: string; status: string; failures: string[] }[] };
   const ext = out.cells.find((c) => c.id.startsWith('external.'))!;
   assert.is(ext.status, 'failed');
-  assert.ok(ext.failures.some((f) => f.includes('`node test/fixtures/crash-engine.mjs` exited with code 3') && f.includes('crashing on exec')), ext.failures.join('\n'));
+  assert.ok(
+    ext.failures.some((f) => f.includes('`node test/fixtures/crash-engine.mjs` exited with code 3') && f.includes('crashing on exec')),
+    ext.failures.join('\n'),
+  );
   assert.is(out.cells.find((c) => c.id.startsWith('sqlite.'))!.status, 'ok');
 });
 

@@ -25,7 +25,10 @@ test('every canonical workload runs against SQLite on each of its backends', asy
   const groups = planMatrix({ workloads, modeSets: parseModeSets(undefined), variants: ['sqlite'], quick: true, concurrency: [2], duration_ms: 250 });
   const backends = new Set(groups.map((g) => `${g.cells[0]!.workload.spec.name}.${g.cells[0]!.backend}`));
   for (const w of workloads) for (const b of w.spec.backends) assert.ok(backends.has(`${w.spec.name}.${b}`), `${w.spec.name} on ${b} planned`);
-  assert.ok(groups.every((g) => g.cells.length === 1 && g.cells[0]!.modeSet.label === 'n/a'), 'one mode set, n/a');
+  assert.ok(
+    groups.every((g) => g.cells.length === 1 && g.cells[0]!.modeSet.label === 'n/a'),
+    'one mode set, n/a',
+  );
 
   const results = await runMatrix({ groups, rounds: 1, seed: 3, faults: {}, schedule: 'interleaved', runDir: join(tmp, 'canonical'), engines });
   assert.is(results.length, groups.length);
@@ -60,8 +63,13 @@ test('a deterministic workload reaches the state its op streams imply, on both b
   assert.equal(results.map((r) => r.cell.backend).sort(), ['file', 'memory']);
   for (const r of results) {
     assert.equal(r.failures, [], r.cell.id);
-    assert.equal(r.rounds.map((x) => x.state_hash), [null, want], `${r.cell.id}: final state, after the last round`);
-    for (const k of ['read', 'write', 'concurrent_write', 'prepare', 'checkpoint', 'wait']) assert.ok((r.aggregate.counters.get(`op.${k}.ok`) ?? 0) > 0, `${r.cell.id}: ${k}`);
+    assert.equal(
+      r.rounds.map((x) => x.state_hash),
+      [null, want],
+      `${r.cell.id}: final state, after the last round`,
+    );
+    for (const k of ['read', 'write', 'concurrent_write', 'prepare', 'checkpoint', 'wait'])
+      assert.ok((r.aggregate.counters.get(`op.${k}.ok`) ?? 0) > 0, `${r.cell.id}: ${k}`);
     r.aggregate.destroy();
   }
 });

@@ -61,7 +61,12 @@ test('a slow drift of 1% a night over 20 nights is a drift', () => {
 test('too short a history, or a change smaller than min_effect, is not judged', () => {
   assert.is(detectChange(history(1, MIN_NIGHTS - 1, 0.001, (i) => (i >= 3 ? 0.5 : 0))), null);
   assert.is(detectChange(history(1, 20, 0.001, (i) => (i >= 10 ? 0.01 : 0))), null, 'a clear 1% step is below the default 3% min_effect');
-  assert.ok(detectChange(history(1, 20, 0.001, (i) => (i >= 10 ? 0.01 : 0)), { alpha: 0.01, min_effect: 0.005, permutations: 499 }) !== null);
+  assert.ok(
+    detectChange(
+      history(1, 20, 0.001, (i) => (i >= 10 ? 0.01 : 0)),
+      { alpha: 0.01, min_effect: 0.005, permutations: 499 },
+    ) !== null,
+  );
 });
 
 test('the same history gives the same answer (seeded permutations)', () => {

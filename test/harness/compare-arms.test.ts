@@ -13,15 +13,51 @@ import { ArmsError, compareArms } from '../../harness/gate/compare.ts';
 import { runCli } from '../support/cli.ts';
 import { syntheticNight, QUICK } from '../support/synthetic-night.ts';
 
-interface Metric { cell: string; metric: string; deciding: boolean; change: number; ci: { lower: number; upper: number } | null; p: number | null; p_adjusted: number | null; mde: number | null; outcome: string }
-interface Out { metrics: Metric[]; regressions: number; inconclusive: number; exit_code: number; baseline_run: string; candidate_run: string }
+interface Metric {
+  cell: string;
+  metric: string;
+  deciding: boolean;
+  change: number;
+  ci: { lower: number; upper: number } | null;
+  p: number | null;
+  p_adjusted: number | null;
+  mde: number | null;
+  outcome: string;
+}
+interface Out {
+  metrics: Metric[];
+  regressions: number;
+  inconclusive: number;
+  exit_code: number;
+  baseline_run: string;
+  candidate_run: string;
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-arms-'));
 let runDir = '';
 
 test.before(async () => {
-  const r = await runCli(['run', '--workload', 'commutative-inserts', '--backend', 'memory', '--concurrency', '1', '--modes', 'a:legacy,b:legacy,slow:legacy',
-    '--inject', 'M6.delay_ns=300000@slow', '--rounds', '5', '--duration', '100', '--out', dir, '--json', '-q']);
+  const r = await runCli([
+    'run',
+    '--workload',
+    'commutative-inserts',
+    '--backend',
+    'memory',
+    '--concurrency',
+    '1',
+    '--modes',
+    'a:legacy,b:legacy,slow:legacy',
+    '--inject',
+    'M6.delay_ns=300000@slow',
+    '--rounds',
+    '5',
+    '--duration',
+    '100',
+    '--out',
+    dir,
+    '--json',
+    '-q',
+  ]);
   assert.is(r.code, 0, r.stderr);
   runDir = (JSON.parse(r.stdout) as { run_dir: string }).run_dir;
 });
@@ -72,8 +108,16 @@ test('bad arms exit 2 naming the cause; so do arms that share no cell', async ()
   const run = syntheticNight('x', 1, QUICK);
   const x = run.cells.find((c) => c.id === 'reference.commutative-inserts.memory.c1.legacy')!;
   const y = run.cells.find((c) => c.id === 'reference.hot-page-contention.memory.c1.legacy')!;
-  run.cells = [{ ...x, mode_set: 'x' }, { ...y, mode_set: 'y' }];
-  assert.throws(() => compareArms(run, 'x', 'y'), (e: Error) => e instanceof ArmsError && /share no cell .*x ran reference\.commutative-inserts\.memory\.c1; y ran reference\.hot-page-contention\.memory\.c1/.test(e.message));
+  run.cells = [
+    { ...x, mode_set: 'x' },
+    { ...y, mode_set: 'y' },
+  ];
+  assert.throws(
+    () => compareArms(run, 'x', 'y'),
+    (e: Error) =>
+      e instanceof ArmsError &&
+      /share no cell .*x ran reference\.commutative-inserts\.memory\.c1; y ran reference\.hot-page-contention\.memory\.c1/.test(e.message),
+  );
 });
 
 test('gate on a run whose pairs cannot see 10%: inconclusive, exit 3 (0 with --accept-inconclusive); the hold says how blind', async () => {
@@ -81,11 +125,20 @@ test('gate on a run whose pairs cannot see 10%: inconclusive, exit 3 (0 with --a
   const folder = join(dir, 'blind');
   mkdirSync(folder);
   writeFileSync(join(folder, 'run.json'), JSON.stringify(run));
-  writeFileSync(join(folder, 'summary.json'), JSON.stringify({ run_id: run.run_id, cells: run.cells.map((c) => ({ id: c.id, throughput_ops_s: c.throughput_ops_s, counters: {}, histograms: {} })) }));
+  writeFileSync(
+    join(folder, 'summary.json'),
+    JSON.stringify({ run_id: run.run_id, cells: run.cells.map((c) => ({ id: c.id, throughput_ops_s: c.throughput_ops_s, counters: {}, histograms: {} })) }),
+  );
   const r = await runCli(['gate', folder, '--json']);
   assert.is(r.code, 3, r.stderr);
   const verdicts = (JSON.parse(r.stdout) as { verdicts: { verdict: string; inconclusive: boolean; reasons: string[] }[] }).verdicts;
-  assert.ok(verdicts.some((v) => v.inconclusive && v.reasons.some((x) => /^hold: inconclusive — .* could miss a change larger than 10\.0% \(minimum detectable effect up to \d/.test(x))), JSON.stringify(verdicts.map((v) => v.reasons)));
+  assert.ok(
+    verdicts.some(
+      (v) =>
+        v.inconclusive && v.reasons.some((x) => /^hold: inconclusive — .* could miss a change larger than 10\.0% \(minimum detectable effect up to \d/.test(x)),
+    ),
+    JSON.stringify(verdicts.map((v) => v.reasons)),
+  );
   assert.is((await runCli(['gate', folder, '--accept-inconclusive'])).code, 0);
   const help = await runCli(['gate', '--help']);
   for (const x of ['--max-mde', '--accept-inconclusive', '3 inconclusive']) assert.ok(help.stdout.includes(x), x);
@@ -94,7 +147,8 @@ test('gate on a run whose pairs cannot see 10%: inconclusive, exit 3 (0 with --a
 test('--help documents the arms, the JSON and every exit status', async () => {
   const r = await runCli(['compare', '--help']);
   assert.is(r.code, 0);
-  for (const s of ['--arms A,B', 'mde', 'Exit status: 0 no regression', '1 a regression', '2 bad input', '3 inconclusive', '--accept-inconclusive']) assert.ok(r.stdout.includes(s), s);
+  for (const s of ['--arms A,B', 'mde', 'Exit status: 0 no regression', '1 a regression', '2 bad input', '3 inconclusive', '--accept-inconclusive'])
+    assert.ok(r.stdout.includes(s), s);
 });
 
 test.run();

@@ -26,7 +26,6 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'bin/shadowbench.js');
 const tmp = mkdtempSync(join(tmpdir(), 'sb-fail-'));
 
-
 test('a killed worker fails its group naming the connection; the next group runs; the run folder is intact', async () => {
   const workload: WorkloadInput = {
     name: 'kill-me',
@@ -51,7 +50,10 @@ test('a killed worker fails its group naming the connection; the next group runs
   const file = join(tmp, 'kill-me.json');
   writeFileSync(file, JSON.stringify(workload));
   const groups = planMatrix({ workloads: [loadSpecFile(file)], modeSets: parseModeSets('legacy,new') });
-  assert.equal(groups.flatMap((g) => g.cells.map((c) => c.id.replace('reference.kill-me.memory.', ''))), ['c2.legacy', 'c2.new', 'c1.legacy', 'c1.new']);
+  assert.equal(
+    groups.flatMap((g) => g.cells.map((c) => c.id.replace('reference.kill-me.memory.', ''))),
+    ['c2.legacy', 'c2.new', 'c1.legacy', 'c1.new'],
+  );
 
   const pools: Piscina[] = [];
   let killed: { cell: string; threadId: number } | null = null;
@@ -60,7 +62,13 @@ test('a killed worker fails its group naming the connection; the next group runs
   const startMs = Date.now();
   const started = new Date(startMs);
   const matrix = runMatrix({
-    groups, rounds: 1, seed: 3, faults: {}, schedule: 'interleaved', runDir, sliceMs: 100,
+    groups,
+    rounds: 1,
+    seed: 3,
+    faults: {},
+    schedule: 'interleaved',
+    runDir,
+    sliceMs: 100,
     onPool: (pool) => pools.push(pool),
     onWindow: (cell) => {
       if (killed === null && cell.concurrency === 2) {
@@ -75,7 +83,9 @@ test('a killed worker fails its group naming the connection; the next group runs
   });
   // A guard, not a timing assertion: if the run hangs, end it rather than the test process.
   let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<'hung'>((resolve) => { timer = setTimeout(() => resolve('hung'), 60_000); });
+  const hung = new Promise<'hung'>((resolve) => {
+    timer = setTimeout(() => resolve('hung'), 60_000);
+  });
   const outcome = await Promise.race([matrix, hung]);
   clearTimeout(timer);
   if (outcome === 'hung') {
@@ -112,7 +122,10 @@ test('a killed worker fails its group naming the connection; the next group runs
   // The run folder, as the CLI writes it.
   const endMs = Date.now();
   const run = runRecordOf({
-    run_id: 'failure-test', started, ended: new Date(endMs), results,
+    run_id: 'failure-test',
+    started,
+    ended: new Date(endMs),
+    results,
     config: { seed: 3, rounds: 1, mode_sets: ['legacy', 'new'], workloads: [{ name: 'kill-me', file, fixture_sha256: null }], window_ms: 100 },
   });
   writeRun(runDir, run, results, startMs, endMs);
@@ -121,7 +134,15 @@ test('a killed worker fails its group naming the connection; the next group runs
   const written = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunRecord;
   // The mode set that never measured a slice has no field record: a gap as well as a failure.
   assert.equal(written.totals, { cells: 4, failed: 2, with_gaps: 1, correctness_failures: 0, fallbacks: 0 });
-  assert.equal(written.cells.map((c) => [c.concurrency, c.mode_set, c.status, c.usable_for_gate]), [[2, 'legacy', 'failed', false], [2, 'new', 'failed', false], [1, 'legacy', 'ok', true], [1, 'new', 'ok', true]]);
+  assert.equal(
+    written.cells.map((c) => [c.concurrency, c.mode_set, c.status, c.usable_for_gate]),
+    [
+      [2, 'legacy', 'failed', false],
+      [2, 'new', 'failed', false],
+      [1, 'legacy', 'ok', true],
+      [1, 'new', 'ok', true],
+    ],
+  );
   assert.match(written.cells[0]!.failures[0]!, /connection [01]: worker exited/);
   for (const c of written.cells) assert.ok(existsSync(join(runDir, c.histograms_file)), c.histograms_file);
   assert.not.ok(existsSync(join(runDir, 'work')), 'work folder removed');
@@ -138,7 +159,6 @@ const BAD_CLI: { args: string[]; stderr: RegExp }[] = [
   { args: ['run', '--concurrency', '0'], stderr: /--concurrency must be an integer >= 1, got '0'/ },
   { args: ['run', '--inject', 'M6.torn_read=0.1'], stderr: /--inject M6\.torn_read=0\.1: faults\.M6\.torn_read/ },
 ];
-
 
 test('a worker killed inside engine locks stalls nothing: the survivors are stopped at once', async () => {
   const workload: WorkloadInput = {
@@ -161,7 +181,13 @@ test('a worker killed inside engine locks stalls nothing: the survivors are stop
   let killed = false;
   const t0 = Date.now();
   const results = await runMatrix({
-    groups, rounds: 1, seed: 5, faults: {}, schedule: 'interleaved', runDir: join(tmp, 'run-lock'), sliceMs: 100,
+    groups,
+    rounds: 1,
+    seed: 5,
+    faults: {},
+    schedule: 'interleaved',
+    runDir: join(tmp, 'run-lock'),
+    sliceMs: 100,
     onPool: (pool) => pools.push(pool),
     onWindow: () => {
       if (killed) return;
@@ -173,7 +199,10 @@ test('a worker killed inside engine locks stalls nothing: the survivors are stop
   const [cell] = results;
   assert.ok(killed && cell !== undefined);
   assert.is(cell.status, 'failed');
-  assert.ok(cell.failures.some((f) => /worker exited/.test(f)), JSON.stringify(cell.failures));
+  assert.ok(
+    cell.failures.some((f) => /worker exited/.test(f)),
+    JSON.stringify(cell.failures),
+  );
   // Not a timing assertion on the engine: the guard is the slice deadline (two minutes).
   assert.ok(elapsed < 60_000, `the group ended (${elapsed} ms) well before its deadline`);
   for (const r of results) r.aggregate.destroy();

@@ -16,7 +16,16 @@ import type { RunRecord } from '../../harness/results/record.ts';
 import { QUICK, syntheticNight, type NightShape, type Slowdown } from '../support/synthetic-night.ts';
 
 const judge = (tonight: RunRecord, baseline: RunRecord | null, history: RunRecord[]): NightlyReport =>
-  judgeNight({ tonight, run_exit_code: 0, baseline_name: 'nightly', baseline, history, annotations: [], gate: buildReport({ run: tonight, counters: new Map() }, NIGHT_GATE), baseline_verdicts: {} });
+  judgeNight({
+    tonight,
+    run_exit_code: 0,
+    baseline_name: 'nightly',
+    baseline,
+    history,
+    annotations: [],
+    gate: buildReport({ run: tonight, counters: new Map() }, NIGHT_GATE),
+    baseline_verdicts: {},
+  });
 
 test('200 A/A nights: at most the designed rate of failing nights, and never a pass that could not see', () => {
   const nights: RunRecord[] = [];
@@ -32,12 +41,14 @@ test('200 A/A nights: at most the designed rate of failing nights, and never a p
     if (r.exit_code === 0) assert.is(r.comparisons.inconclusive, 0);
   }
   assert.ok(failed <= NIGHT_ALPHA * 200, `${failed} of 200 A/A nights failed (designed: at most ${NIGHT_ALPHA * 200})`);
-  assert.is(passed, 0, 'at the quick suite\'s noise no night can vouch for a 10% change: inconclusive (exit 3), not passed');
+  assert.is(passed, 0, "at the quick suite's noise no night can vouch for a 10% change: inconclusive (exit 3), not passed");
 });
 
 function gateFinds(shape: NightShape, slow: Slowdown, seeds: number[]) {
   return seeds.map((seed) => {
-    const m6 = buildReport({ run: syntheticNight(`s${seed}`, seed, shape, slow), counters: new Map() }, NIGHT_GATE).verdicts.find((v) => v.metadata_class === 'M6')!;
+    const m6 = buildReport({ run: syntheticNight(`s${seed}`, seed, shape, slow), counters: new Map() }, NIGHT_GATE).verdicts.find(
+      (v) => v.metadata_class === 'M6',
+    )!;
     return { found: m6.verdict === 'rollback' && m6.reasons.some((r) => r.includes('commutative-inserts')), verdict: m6 };
   });
 }

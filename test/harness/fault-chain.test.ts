@@ -20,7 +20,13 @@ import { loadSuite } from '../../harness/spec/load.ts';
 async function chain(workload: string, faults: FaultConfig) {
   const dir = mkdtempSync(join(tmpdir(), 'sb-chain-'));
   try {
-    const groups = planMatrix({ workloads: loadSuite().filter((w) => w.spec.name === workload), modeSets: parseModeSets('legacy,shadow_compare,new'), backends: ['memory'], concurrency: [2], duration_ms: 400 });
+    const groups = planMatrix({
+      workloads: loadSuite().filter((w) => w.spec.name === workload),
+      modeSets: parseModeSets('legacy,shadow_compare,new'),
+      backends: ['memory'],
+      concurrency: [2],
+      duration_ms: 400,
+    });
     const runDir = join(dir, 'run');
     const start = Date.now();
     // Shadow comparisons happen at fresh begins (writes mostly reuse their retained transaction): a few slices' worth.
@@ -41,17 +47,30 @@ test('a stale M6 publication: diverged verdicts, a fired trigger, a live fallbac
   assert.ok((counters.get(shadow.id)?.['M6.shadow_verdict.diverged'] ?? 0) > 0, 'shadow_compare recorded diverged verdicts');
   const fallbacks = run.cells.flatMap((c) => c.fallback_events).filter((e) => e.metadata_class === 'M6' && e.action === 'force_legacy');
   assert.ok(fallbacks.length > 0, 'M6 was forced to legacy mid-run');
-  assert.ok(fallbacks.some((e) => e.trigger === 'M6.shadow_mismatch'), fallbacks.map((e) => e.trigger).join(', '));
+  assert.ok(
+    fallbacks.some((e) => e.trigger === 'M6.shadow_mismatch'),
+    fallbacks.map((e) => e.trigger).join(', '),
+  );
   const m6 = report.verdicts.find((v) => v.metadata_class === 'M6')!;
   assert.is(m6.verdict, 'rollback', m6.reasons.join('\n'));
-  assert.ok(m6.reasons.some((r) => r.includes('fallback trigger fired')), m6.reasons.join('\n'));
+  assert.ok(
+    m6.reasons.some((r) => r.includes('fallback trigger fired')),
+    m6.reasons.join('\n'),
+  );
   assert.is.not(report.verdicts.find((v) => v.metadata_class === 'M11')!.verdict, 'rollback', 'an M6 fault does not roll M11 back');
 });
 
 test('an M11 misroute: session_not_found, a fired trigger, a live fallback, rollback', async () => {
   const { run, counters, report } = await chain('commutative-inserts', { M11: { misroute: 0.3 } });
   const touched = run.cells.filter((c) => c.control_modes.M11 !== 'legacy');
-  const misses = touched.reduce((n, c) => n + Object.entries(counters.get(c.id) ?? {}).filter(([k]) => k === 'M11.session_not_found.true' || k === 'M11.shadow_verdict.diverged').reduce((s, [, v]) => s + v, 0), 0);
+  const misses = touched.reduce(
+    (n, c) =>
+      n +
+      Object.entries(counters.get(c.id) ?? {})
+        .filter(([k]) => k === 'M11.session_not_found.true' || k === 'M11.shadow_verdict.diverged')
+        .reduce((s, [, v]) => s + v, 0),
+    0,
+  );
   assert.ok(misses > 0, 'the misroutes were seen');
   const fallbacks = run.cells.flatMap((c) => c.fallback_events).filter((e) => e.metadata_class === 'M11' && e.action === 'force_legacy');
   assert.ok(fallbacks.length > 0, 'M11 was forced to legacy mid-run');

@@ -49,7 +49,10 @@ test('rank tests: exact p-values, and the smallest p a design can reach', () => 
   near(sep.min_p_value, 2 / 70, 1e-12, '4 vs 4 can never go below 0.0286');
   near(mannWhitneyMinP(6, 6), 2 / 924, 1e-12, '6 vs 6');
   assert.is(mannWhitney([1, 2, 3], [1, 2, 3]).p_value, 1);
-  const big = mannWhitney(Array.from({ length: 30 }, (_, i) => i), Array.from({ length: 30 }, (_, i) => i + 40));
+  const big = mannWhitney(
+    Array.from({ length: 30 }, (_, i) => i),
+    Array.from({ length: 30 }, (_, i) => i + 40),
+  );
   assert.is(big.method, 'normal');
   assert.ok(big.p_value < 1e-4, String(big.p_value));
   // Six pairs all slower: the exact signed-rank p is 2/2^6.
@@ -60,8 +63,11 @@ test('rank tests: exact p-values, and the smallest p a design can reach', () => 
   assert.is(cliffsDelta([1, 2], [5, 6]), -1);
 });
 
-test('minimum detectable effect: MEASUREMENT.md\'s power table (5% at alpha 0.05, 80% power)', () => {
-  assert.equal([0.2, 0.1, 0.05, 0.03].map((sd) => pairsForMde(sd, 0.05, 0.05)), [134, 35, 11, 6]);
+test("minimum detectable effect: MEASUREMENT.md's power table (5% at alpha 0.05, 80% power)", () => {
+  assert.equal(
+    [0.2, 0.1, 0.05, 0.03].map((sd) => pairsForMde(sd, 0.05, 0.05)),
+    [134, 35, 11, 6],
+  );
   const d = Array.from({ length: 35 }, (_, i) => (i % 2 === 0 ? 0.1 : -0.1));
   assert.ok(pairedMde(d, 0.05) <= 0.051 && pairedMde(d.slice(0, 30), 0.05) > 0.05, 'the found pair count is the fewest');
   assert.is(pairedMde([0.1], 0.05), Infinity, 'one pair: nothing can be seen');
@@ -77,9 +83,21 @@ test('minimum detectable effect: MEASUREMENT.md\'s power table (5% at alpha 0.05
 
 test('Holm over a family (stdlib padjust): several metrics do not turn noise into a verdict', () => {
   // Three metrics with paired p of about 0.01, 0.03 and 0.04: Holm keeps only the first at alpha 0.05.
-  const fam = [[1.05, 0.01], [1.04, 0.03], [1.03, 0.04]].map(([f, spread], k) => {
+  const fam = [
+    [1.05, 0.01],
+    [1.04, 0.03],
+    [1.03, 0.04],
+  ].map(([f, spread], k) => {
     const base = [100, 100, 100, 100, 100, 100];
-    return measure('g', `m${k}`, 'lower', true, base, base.map((x, i) => x * f! * (1 + (i % 2 === 0 ? spread! : -spread!))), true);
+    return measure(
+      'g',
+      `m${k}`,
+      'lower',
+      true,
+      base,
+      base.map((x, i) => x * f! * (1 + (i % 2 === 0 ? spread! : -spread!))),
+      true,
+    );
   });
   judgeFamily('three', fam, DEFAULT_GATE);
   const ps = fam.map((c) => c.test!.p_value);
@@ -111,7 +129,7 @@ test('outcomes: significant, negligible, and inconclusive are told apart, each w
   assert.equal([one.outcome, one.inconclusive_reason, one.mde], ['inconclusive', 'too_few_rounds', null]);
 });
 
-test('the issue\'s 4-vs-4 compare: a 61% loss is a regression now, and the rank test is shown to be blind', () => {
+test("the issue's 4-vs-4 compare: a 61% loss is a regression now, and the rank test is shown to be blind", () => {
   // commutative-inserts, memory, c4, 4 rounds of 1 s; the second run with M6.delay_ns=20000 (issue 14).
   const a = [46146, 44980, 47310, 45620];
   const b = [17836, 18410, 17290, 18105];

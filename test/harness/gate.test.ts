@@ -19,26 +19,84 @@ const LEGACY: Record<SwitchableClass, ControlMode> = { M1: 'legacy', M6: 'legacy
 /** Rounds whose median latency follows their throughput (a slower operation, fewer of them a second) and whose p99 is given. */
 function rounds(throughputs: number[], p99: number[]): RoundSummary[] {
   return throughputs.map((t, i) => ({
-    round: i + 1, operations: t, measured_ms: 1000, throughput_ops_s: t, state_hash: null, failures: [],
+    round: i + 1,
+    operations: t,
+    measured_ms: 1000,
+    throughput_ops_s: t,
+    state_hash: null,
+    failures: [],
     latency_ns: { concurrent_write: { count: 1000, p50: 250_000 / t, p90: p99[i]! / 2, p99: p99[i]!, p999: p99[i]! * 2, max: p99[i]! * 3, mean: p99[i]! / 3 } },
   }));
 }
 
 function cell(mode: string, modes: Record<SwitchableClass, ControlMode>, rs: RoundSummary[]): CellRecord {
   return {
-    id: `reference.commutative-inserts.file.c4.${mode}`, variant: 'reference', backend: 'file', workload: 'commutative-inserts', concurrency: 4,
-    mode_set: mode, control_modes: modes, faults: {}, status: 'ok', failures: [], gaps: [], usable_for_gate: true, deterministic: false, correctness: [],
-    notes: [], fallback_events: [], counterexamples: [], operations: 0, measured_ms: 0, throughput_ops_s: 0, errors: {}, rounds: rs,
+    id: `reference.commutative-inserts.file.c4.${mode}`,
+    variant: 'reference',
+    backend: 'file',
+    workload: 'commutative-inserts',
+    concurrency: 4,
+    mode_set: mode,
+    control_modes: modes,
+    faults: {},
+    status: 'ok',
+    failures: [],
+    gaps: [],
+    usable_for_gate: true,
+    deterministic: false,
+    correctness: [],
+    notes: [],
+    fallback_events: [],
+    counterexamples: [],
+    operations: 0,
+    measured_ms: 0,
+    throughput_ops_s: 0,
+    errors: {},
+    rounds: rs,
     histograms_file: 'x.hlog',
   };
 }
 
 function runOf(cells: CellRecord[]): RunRecord {
   return {
-    format: 'shadowbench-run', version: 1, run_id: 'synthetic', started_at: '', ended_at: '', argv: [],
-    config: { seed: 1, rounds: 6, schedule: 'interleaved', quick: false, duration_ms: null, mode_sets: [], workloads: [], backends: null, concurrency: null, faults: {}, mode_set_faults: {}, window_ms: 500, trace_recorded: false, replay_of: null },
-    engine: null, schedule_note: null, cells, totals: { cells: cells.length, failed: 0, with_gaps: 0, correctness_failures: 0, fallbacks: 0 },
-    environment: { git_commit: 'abc', git_dirty: false, node_version: 'v20', platform: 'linux', arch: 'x64', kernel: '', cpu_model: 'cpu', cpu_count: 2, total_memory_bytes: 1, hardware_signature: 'sig' },
+    format: 'shadowbench-run',
+    version: 1,
+    run_id: 'synthetic',
+    started_at: '',
+    ended_at: '',
+    argv: [],
+    config: {
+      seed: 1,
+      rounds: 6,
+      schedule: 'interleaved',
+      quick: false,
+      duration_ms: null,
+      mode_sets: [],
+      workloads: [],
+      backends: null,
+      concurrency: null,
+      faults: {},
+      mode_set_faults: {},
+      window_ms: 500,
+      trace_recorded: false,
+      replay_of: null,
+    },
+    engine: null,
+    schedule_note: null,
+    cells,
+    totals: { cells: cells.length, failed: 0, with_gaps: 0, correctness_failures: 0, fallbacks: 0 },
+    environment: {
+      git_commit: 'abc',
+      git_dirty: false,
+      node_version: 'v20',
+      platform: 'linux',
+      arch: 'x64',
+      kernel: '',
+      cpu_model: 'cpu',
+      cpu_count: 2,
+      total_memory_bytes: 1,
+      hardware_signature: 'sig',
+    },
   };
 }
 
@@ -62,19 +120,35 @@ test('a clear gain with a clean shadow run promotes, with the numbers behind it'
   const t = v.comparisons.find((c) => c.metric === 'throughput_ops_s')!;
   assert.is(t.outcome, 'improved');
   assert.ok(t.rank_test.p_value < 0.05 && t.effect_size.value === 1 && t.ci!.lower > 0);
-  assert.ok(v.reasons.some((r) => r.startsWith('significant improvement') && r.includes('paired by round') && r.includes('t interval') && r.includes('Wilcoxon') && r.includes('MDE')), v.reasons.join('\n'));
+  assert.ok(
+    v.reasons.some(
+      (r) =>
+        r.startsWith('significant improvement') && r.includes('paired by round') && r.includes('t interval') && r.includes('Wilcoxon') && r.includes('MDE'),
+    ),
+    v.reasons.join('\n'),
+  );
   assert.is(t.test!.test, 'paired_t_log_ratio');
   assert.is(t.test!.n_baseline, 6, 'cells of one run: rounds paired');
   assert.is(v.inconclusive, false);
-  assert.ok(v.not_run.some((n) => n.includes('cross-node')), 'the topology line is listed as not run, never passed');
+  assert.ok(
+    v.not_run.some((n) => n.includes('cross-node')),
+    'the topology line is listed as not run, never passed',
+  );
 });
 
 test('a clear regression rolls back; so does any divergence, judged as an exact count', () => {
   const slower = verdictOf([cell('legacy', LEGACY, rounds(base, baseP99)), cell('new', M6_NEW, rounds(scale(base, 0.85), baseP99))]);
   assert.is(slower.verdict, 'rollback');
-  assert.ok(slower.reasons.some((r) => r.startsWith('significant regression') && r.includes('latency_p50_ns')), slower.reasons.join('\n'));
+  assert.ok(
+    slower.reasons.some((r) => r.startsWith('significant regression') && r.includes('latency_p50_ns')),
+    slower.reasons.join('\n'),
+  );
   const diverged = verdictOf(
-    [cell('legacy', LEGACY, rounds(base, baseP99)), cell('shadow_compare', M6_SHADOW, rounds(base, baseP99)), cell('new', M6_NEW, rounds(scale(base, 1.2), baseP99))],
+    [
+      cell('legacy', LEGACY, rounds(base, baseP99)),
+      cell('shadow_compare', M6_SHADOW, rounds(base, baseP99)),
+      cell('new', M6_NEW, rounds(scale(base, 1.2), baseP99)),
+    ],
     { 'reference.commutative-inserts.file.c4.shadow_compare': { 'M6.shadow_verdict.diverged': 1 } },
   );
   assert.is(diverged.verdict, 'rollback', 'one divergence outweighs any speedup');
@@ -82,15 +156,31 @@ test('a clear regression rolls back; so does any divergence, judged as an exact 
 });
 
 test('too few rounds or too much noise: an inconclusive hold saying how large a change could go unseen; nothing run: hold', () => {
-  const few = verdictOf([cell('legacy', LEGACY, rounds(base.slice(0, 1), baseP99)), cell('shadow_compare', M6_SHADOW, rounds(base, baseP99)), cell('new', M6_NEW, rounds(scale(base.slice(0, 1), 1.5), baseP99))]);
+  const few = verdictOf([
+    cell('legacy', LEGACY, rounds(base.slice(0, 1), baseP99)),
+    cell('shadow_compare', M6_SHADOW, rounds(base, baseP99)),
+    cell('new', M6_NEW, rounds(scale(base.slice(0, 1), 1.5), baseP99)),
+  ]);
   assert.is(few.verdict, 'hold');
   assert.ok(few.inconclusive);
   assert.ok(few.comparisons.every((c) => c.outcome === 'inconclusive' && c.inconclusive_reason === 'too_few_rounds' && c.mde === null));
-  assert.ok(few.reasons.some((r) => r.startsWith('hold: inconclusive') && r.includes('up to ∞')), few.reasons.join('\n'));
-  const noisy = verdictOf([cell('legacy', LEGACY, rounds([100, 5000, 300, 9000, 50, 2000], baseP99)), cell('shadow_compare', M6_SHADOW, rounds(base, baseP99)), cell('new', M6_NEW, rounds([200, 100, 7000, 400, 3000, 90], baseP99))]);
+  assert.ok(
+    few.reasons.some((r) => r.startsWith('hold: inconclusive') && r.includes('up to ∞')),
+    few.reasons.join('\n'),
+  );
+  const noisy = verdictOf([
+    cell('legacy', LEGACY, rounds([100, 5000, 300, 9000, 50, 2000], baseP99)),
+    cell('shadow_compare', M6_SHADOW, rounds(base, baseP99)),
+    cell('new', M6_NEW, rounds([200, 100, 7000, 400, 3000, 90], baseP99)),
+  ]);
   assert.is(noisy.verdict, 'hold');
   assert.ok(noisy.inconclusive);
-  assert.ok(noisy.reasons.some((r) => /^hold: inconclusive — 1 of 1 deciding comparisons could miss a change larger than 10\.0% \(minimum detectable effect up to \d+/.test(r)), noisy.reasons.join('\n'));
+  assert.ok(
+    noisy.reasons.some((r) =>
+      /^hold: inconclusive — 1 of 1 deciding comparisons could miss a change larger than 10\.0% \(minimum detectable effect up to \d+/.test(r),
+    ),
+    noisy.reasons.join('\n'),
+  );
   const none = verdictOf([cell('legacy', LEGACY, rounds(base, baseP99))]);
   assert.is(none.verdict, 'hold');
   assert.not.ok(none.inconclusive, 'no comparison is not a blind one');
@@ -99,11 +189,25 @@ test('too few rounds or too much noise: an inconclusive hold saying how large a 
 
 test('no change on quiet arms: the hold says how small a change it could have seen', () => {
   const wobble = (f: number) => base.map((x, i) => x * (1 + (i % 2 === 0 ? f : -f)));
-  const v = verdictOf([cell('legacy', LEGACY, rounds(base, baseP99)), cell('shadow_compare', M6_SHADOW, rounds(base, baseP99)), cell('new', M6_NEW, rounds(wobble(0.004), baseP99.map((x, i) => x * (1 + (i % 3) * 0.002))))]);
+  const v = verdictOf([
+    cell('legacy', LEGACY, rounds(base, baseP99)),
+    cell('shadow_compare', M6_SHADOW, rounds(base, baseP99)),
+    cell(
+      'new',
+      M6_NEW,
+      rounds(
+        wobble(0.004),
+        baseP99.map((x, i) => x * (1 + (i % 3) * 0.002)),
+      ),
+    ),
+  ]);
   assert.is(v.verdict, 'hold');
   assert.not.ok(v.inconclusive);
   assert.ok(v.largest_mde !== null && v.largest_mde < 0.1);
-  assert.ok(v.reasons.some((r) => /^hold: no significant gain over the baseline comparator; no change larger than \d+\.\d% could be seen/.test(r)), v.reasons.join('\n'));
+  assert.ok(
+    v.reasons.some((r) => /^hold: no significant gain over the baseline comparator; no change larger than \d+\.\d% could be seen/.test(r)),
+    v.reasons.join('\n'),
+  );
 });
 
 test('a tail that moves alone is reported and never rolls back; one Holm family spans the classes', () => {
@@ -114,12 +218,21 @@ test('a tail that moves alone is reported and never rolls back; one Holm family 
   const p99 = v.comparisons.find((c) => c.metric.endsWith('latency_p99_ns'))!;
   assert.is(p99.deciding, false);
   assert.is(p99.outcome, 'regressed');
-  assert.ok(v.reasons.some((r) => r.startsWith('tail latency regression (reported, not deciding)')), v.reasons.join('\n'));
+  assert.ok(
+    v.reasons.some((r) => r.startsWith('tail latency regression (reported, not deciding)')),
+    v.reasons.join('\n'),
+  );
   // The new cell serves M1, M6 and M11 alike: its comparisons are one object each, judged once, in one family.
-  const all = gate({ run: runOf([cell('legacy', LEGACY, rounds(base, baseP99)), cell('new', { M1: 'polling', M6: 'snapshot', M11: 'sharded' }, rounds(base, baseP99))]), counters: new Map() });
+  const all = gate({
+    run: runOf([cell('legacy', LEGACY, rounds(base, baseP99)), cell('new', { M1: 'polling', M6: 'snapshot', M11: 'sharded' }, rounds(base, baseP99))]),
+    counters: new Map(),
+  });
   const deciding = all.flatMap((x) => x.comparisons).filter((c) => c.deciding);
   assert.ok(deciding.length > 0);
-  assert.ok(deciding.every((c) => c.family.size === new Set(deciding).size), 'family size = the run\'s distinct deciding comparisons');
+  assert.ok(
+    deciding.every((c) => c.family.size === new Set(deciding).size),
+    "family size = the run's distinct deciding comparisons",
+  );
 });
 
 test('reports: canonical JSON is byte-identical for the same input and carries trace_correlation over itself', () => {
@@ -129,7 +242,10 @@ test('reports: canonical JSON is byte-identical for the same input and carries t
   assert.is(reportJson(a), reportJson(b));
   const { trace_correlation, ...body } = a;
   assert.is(trace_correlation, createHash('sha256').update(stableJson(body, 0)).digest('hex'));
-  assert.equal(a.verdicts.map((v) => v.metadata_class), ['M1', 'M6', 'M11']);
+  assert.equal(
+    a.verdicts.map((v) => v.metadata_class),
+    ['M1', 'M6', 'M11'],
+  );
   for (const v of a.verdicts) assert.ok(['promote', 'hold', 'rollback'].includes(v.verdict) && v.reasons.length > 0);
   assert.match(reportMarkdown(a), /\| M6 \| \*\*HOLD\*\* \|/);
 });
@@ -142,7 +258,10 @@ test('compare: a run against itself has no regression; a slower one regresses; o
   const slow = compareRuns(a, runOf([cell('legacy', LEGACY, rounds(scale(base, 0.8), scale(baseP99, 1.3)))]));
   assert.ok(slow.regressions >= 1, JSON.stringify(slow.comparisons.map((c) => c.outcome)));
   assert.is(slow.comparisons.find((c) => c.metric === 'concurrent_write.latency_p50_ns')?.outcome, 'regressed', 'the deciding median regressed');
-  assert.ok(slow.comparisons.every((c) => c.test?.test === 'welch_t_log'), 'rounds of two runs do not pair');
+  assert.ok(
+    slow.comparisons.every((c) => c.test?.test === 'welch_t_log'),
+    'rounds of two runs do not pair',
+  );
   const other = runOf([cell('legacy', LEGACY, rounds(base, baseP99))]);
   other.environment = { ...other.environment, hardware_signature: 'different' };
   const nc = compareRuns(a, other);
@@ -153,7 +272,10 @@ test('compare: a run against itself has no regression; a slower one regresses; o
 test('cells of one run pair round number to round number, even when a kind is missing from some rounds', () => {
   const base = { better: 'lower' as const, values: [10, 20, 30, 40, 50], rounds: [1, 2, 3, 4, 5] };
   const cand = { better: 'lower' as const, values: [11, 33, 44, 55], rounds: [1, 3, 4, 5] };
-  assert.equal(aligned(base, cand), [[10, 30, 40, 50], [11, 33, 44, 55]]);
+  assert.equal(aligned(base, cand), [
+    [10, 30, 40, 50],
+    [11, 33, 44, 55],
+  ]);
   assert.equal(valuesToCompare(base, cand, false), [base.values, cand.values], 'different runs: all of each, unpaired');
 });
 
@@ -165,21 +287,41 @@ test('SQLite cells beside the reference engine change no verdict; the report set
   ].map((c) => ({ ...c, throughput_ops_s: c.rounds[0]!.throughput_ops_s }));
   // A failed, mismatching comparator cell with every class "legacy": it must neither roll back nor serve as a baseline.
   const sqlite: CellRecord = {
-    ...cell('n/a', LEGACY, rounds(scale(base, 2), baseP99)), id: 'sqlite.commutative-inserts.file.c4', variant: 'sqlite', mode_set: 'n/a',
-    correctness: ['round 1: final state differs'], usable_for_gate: false, throughput_ops_s: 2000,
+    ...cell('n/a', LEGACY, rounds(scale(base, 2), baseP99)),
+    id: 'sqlite.commutative-inserts.file.c4',
+    variant: 'sqlite',
+    mode_set: 'n/a',
+    correctness: ['round 1: final state differs'],
+    usable_for_gate: false,
+    throughput_ops_s: 2000,
   };
   const alone = gate({ run: runOf(reference), counters: new Map() });
   const beside = gate({ run: runOf([...reference, sqlite]), counters: new Map() });
   assert.equal(beside, alone);
   assert.is(beside.find((v) => v.metadata_class === 'M6')!.verdict, 'promote');
 
-  const p99 = (id: string, v: number) => ({ id, throughput_ops_s: 0, counters: {}, histograms: { 'op.concurrent_write.latency_ns': { count: 10, p50: v, p90: v, p99: v, p999: v, max: v, mean: v } } });
-  const report = buildReport({ run: runOf([...reference, sqlite]), counters: new Map(), summaries: [...reference.map((c) => p99(c.id, 400)), p99(sqlite.id, 800)] });
+  const p99 = (id: string, v: number) => ({
+    id,
+    throughput_ops_s: 0,
+    counters: {},
+    histograms: { 'op.concurrent_write.latency_ns': { count: 10, p50: v, p90: v, p99: v, p999: v, max: v, mean: v } },
+  });
+  const report = buildReport({
+    run: runOf([...reference, sqlite]),
+    counters: new Map(),
+    summaries: [...reference.map((c) => p99(c.id, 400)), p99(sqlite.id, 800)],
+  });
   assert.is(report.engine_comparison.length, 1);
   const e = report.engine_comparison[0]!;
   assert.equal([e.workload, e.backend, e.concurrency, e.best?.label], ['commutative-inserts', 'file', 4, 'reference/new']);
-  assert.equal(e.reference.map((r) => r.label), ['reference/legacy', 'reference/shadow_compare', 'reference/new']);
-  assert.equal(e.comparators.map((c) => [c.label, c.throughput_ratio, c.p99_ratio]), [['sqlite', 0.6, 0.5]]);
+  assert.equal(
+    e.reference.map((r) => r.label),
+    ['reference/legacy', 'reference/shadow_compare', 'reference/new'],
+  );
+  assert.equal(
+    e.comparators.map((c) => [c.label, c.throughput_ratio, c.p99_ratio]),
+    [['sqlite', 0.6, 0.5]],
+  );
   assert.match(reportMarkdown(report), '| commutative-inserts | file | 4 | reference/new | 1200 | 400ns | sqlite | 2000 | 800ns | 0.60 | 0.50 |');
 });
 

@@ -22,7 +22,14 @@ function histogramOf(s: SparseCounts): hdr.Histogram {
 }
 
 function reference(): hdr.Histogram {
-  return hdr.build({ bitBucketSize: 'packed', numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: 2, autoResize: true, useWebAssembly: false });
+  return hdr.build({
+    bitBucketSize: 'packed',
+    numberOfSignificantValueDigits: 3,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 2,
+    autoResize: true,
+    useWebAssembly: false,
+  });
 }
 
 /** Log-uniform integers over ~1 ns .. ~10 s: every bucket magnitude gets values. */
@@ -39,13 +46,33 @@ function assertSameHistogram(name: string, got: hdr.Histogram | undefined, want:
 }
 
 const m11 = (lockWait: number, active: number, start: number, dur: number, mode: 'legacy' | 'sharded'): M11Record => ({
-  metadata_class: 'M11', trace_id: 't', start_ns: start, end_ns: start + dur, operation: 'begin', session_id: 1, shard_id: 0,
-  lock_wait_ns: lockWait, active_sessions_in_shard: active, control_mode: mode, shadow_verdict: 'none',
+  metadata_class: 'M11',
+  trace_id: 't',
+  start_ns: start,
+  end_ns: start + dur,
+  operation: 'begin',
+  session_id: 1,
+  shard_id: 0,
+  lock_wait_ns: lockWait,
+  active_sessions_in_shard: active,
+  control_mode: mode,
+  shadow_verdict: 'none',
 });
 
 const m6 = (verdict: M6Record['shadow_verdict']): M6Record => ({
-  metadata_class: 'M6', trace_id: 't', start_ns: 0, end_ns: 10, operation: 'shadow_compare', snapshot_generation: 1, visible_commit_seq: 1,
-  db_size: 2, freelist_count: 0, alloc_ns: 0, snapshot_age_commits: 0, control_mode: 'shadow_compare', shadow_verdict: verdict,
+  metadata_class: 'M6',
+  trace_id: 't',
+  start_ns: 0,
+  end_ns: 10,
+  operation: 'shadow_compare',
+  snapshot_generation: 1,
+  visible_commit_seq: 1,
+  db_size: 2,
+  freelist_count: 0,
+  alloc_ns: 0,
+  snapshot_age_commits: 0,
+  control_mode: 'shadow_compare',
+  shadow_verdict: verdict,
 });
 
 /** A driver operation of `latencyNs` whose service part is `serviceNs` (the recorder takes monotonic ms). */
@@ -59,7 +86,14 @@ async function mergeEqualsAllValues(): Promise<void> {
   const rng = new Xorshift32(12345);
   const recorders = Array.from({ length: 3 }, (_, i) => new Recorder(i));
   for (const r of recorders) r.active = true;
-  const want = { readLatency: reference(), readService: reference(), writeLatency: reference(), lockWait: reference(), active: reference(), duration: reference() };
+  const want = {
+    readLatency: reference(),
+    readService: reference(),
+    writeLatency: reference(),
+    lockWait: reference(),
+    active: reference(),
+    duration: reference(),
+  };
   const counters = new Map<string, number>();
   const bump = (k: string, n = 1): void => void counters.set(k, (counters.get(k) ?? 0) + n);
   const deltas: WindowDelta[] = [];
@@ -126,14 +160,28 @@ async function mergeEqualsAllValues(): Promise<void> {
   assertSameHistogram('M11.lock_wait_ns', cell.histograms.get('M11.lock_wait_ns'), want.lockWait);
   assertSameHistogram('M11.active_sessions_in_shard', cell.histograms.get('M11.active_sessions_in_shard'), want.active);
   assertSameHistogram('M11.begin.duration_ns', cell.histograms.get('M11.begin.duration_ns'), want.duration);
-  assert.equal(Object.keys(cell.summaries()), ['M11.active_sessions_in_shard', 'M11.begin.duration_ns', 'M11.lock_wait_ns', 'op.read.latency_ns', 'op.read.service_ns', 'op.write.latency_ns', 'op.write.service_ns']);
+  assert.equal(Object.keys(cell.summaries()), [
+    'M11.active_sessions_in_shard',
+    'M11.begin.duration_ns',
+    'M11.lock_wait_ns',
+    'op.read.latency_ns',
+    'op.read.service_ns',
+    'op.write.latency_ns',
+    'op.write.service_ns',
+  ]);
   const s = summarize(cell.histograms.get('op.read.latency_ns')!);
-  assert.equal([s.count, s.p50, s.p90, s.p99, s.p999, s.max], [want.readLatency.totalCount, ...PERCENTILES.map((p) => want.readLatency.getValueAtPercentile(p))]);
+  assert.equal(
+    [s.count, s.p50, s.p90, s.p99, s.p999, s.max],
+    [want.readLatency.totalCount, ...PERCENTILES.map((p) => want.readLatency.getValueAtPercentile(p))],
+  );
 
   // Counters sum exactly (and there are no others).
   // (Winsorized sums, `.wsum`, depend on each window's own p99: checked apart.)
   const totals = cell.counterRecord();
-  assert.equal(Object.fromEntries(Object.entries(totals).filter(([k]) => !k.endsWith('.wsum'))), Object.fromEntries([...counters.entries()].sort(([a], [b]) => (a < b ? -1 : 1))));
+  assert.equal(
+    Object.fromEntries(Object.entries(totals).filter(([k]) => !k.endsWith('.wsum'))),
+    Object.fromEntries([...counters.entries()].sort(([a], [b]) => (a < b ? -1 : 1))),
+  );
   for (const [k, v] of Object.entries(totals).filter(([k]) => k.endsWith('.wsum'))) {
     const sum = totals[k.replace(/\.wsum$/, '.sum')];
     if (sum !== undefined) assert.ok(v <= sum * 1.001 && v > 0, `${k} ${v} within ${sum}`);

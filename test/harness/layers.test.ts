@@ -25,10 +25,18 @@ test('each rule: layers point down, no cycles, the engine stands alone and is re
   assert.equal(rules({ 'harness/cli/x.ts': "import { y } from '../gate/y.ts';" }), [], 'down is allowed');
   assert.equal(rules({ 'engine/a.ts': "import '../harness/record/keys.ts';" }), ['engine-stands-alone: engine/a.ts → harness/record/keys.ts']);
   assert.equal(rules({ 'engine/a.ts': "import { trace } from '@opentelemetry/api';" }), ['engine-stands-alone: engine/a.ts → @opentelemetry/api']);
-  assert.equal(rules({ 'harness/spec/a.ts': "import { x } from '../../engine/shared/random.ts';" }), ['engine-through-its-index: harness/spec/a.ts → engine/shared/random.ts']);
-  assert.equal(rules({ 'harness/store/a.ts': "import { x } from '../../test/support/net.ts';" }), ['tests-stay-in-test: harness/store/a.ts → test/support/net.ts']);
-  assert.equal(rules({ 'harness/widgets/a.ts': "import { x } from '../shared/json.ts';" }), ['harness-folders-are-layers: harness/widgets/a.ts → (harness/widgets is not in LAYERS)']);
-  assert.equal(rules({ 'harness/gate/a.ts': "import './b.ts';", 'harness/gate/b.ts': "import './a.ts';" }), ['no-circular: harness/gate/a.ts → harness/gate/b.ts → harness/gate/a.ts']);
+  assert.equal(rules({ 'harness/spec/a.ts': "import { x } from '../../engine/shared/random.ts';" }), [
+    'engine-through-its-index: harness/spec/a.ts → engine/shared/random.ts',
+  ]);
+  assert.equal(rules({ 'harness/store/a.ts': "import { x } from '../../test/support/net.ts';" }), [
+    'tests-stay-in-test: harness/store/a.ts → test/support/net.ts',
+  ]);
+  assert.equal(rules({ 'harness/widgets/a.ts': "import { x } from '../shared/json.ts';" }), [
+    'harness-folders-are-layers: harness/widgets/a.ts → (harness/widgets is not in LAYERS)',
+  ]);
+  assert.equal(rules({ 'harness/gate/a.ts': "import './b.ts';", 'harness/gate/b.ts': "import './a.ts';" }), [
+    'no-circular: harness/gate/a.ts → harness/gate/b.ts → harness/gate/a.ts',
+  ]);
 });
 
 test.run();

@@ -20,9 +20,15 @@ test('a named set keeps its modes under its own label; the same modes may run tw
   assert.is(b!.label, 'b');
   assert.is(b!.modes.M6, 2);
   assert.is(parseModeSets('x:legacy,y:legacy').length, 2);
-  assert.throws(() => parseModeSets('x:legacy,x:new'), (e: Error) => e instanceof ModeSetError && /x is given twice/.test(e.message));
+  assert.throws(
+    () => parseModeSets('x:legacy,x:new'),
+    (e: Error) => e instanceof ModeSetError && /x is given twice/.test(e.message),
+  );
   assert.throws(() => parseModeSet('new:legacy'), /must not be a mode name/);
-  assert.throws(() => parseModeSet('a:M6=bogus'), (e: Error) => e instanceof ModeSetError);
+  assert.throws(
+    () => parseModeSet('a:M6=bogus'),
+    (e: Error) => e instanceof ModeSetError,
+  );
 });
 
 test('modeSetArg gives --modes text that parses back to the same set', () => {
@@ -42,7 +48,11 @@ test('--inject FAULT@SET scopes to that set; without @ it is run-wide; an unknow
   assert.equal(modeSets[1]!.faults, { M6: { delay_ns: 900 } });
   assert.equal(sets[1]!.faults, {}, 'the input sets are not changed');
   assert.equal(faultsOf(faults, modeSets[1]!), { M11: { misroute: 0.5 }, M6: { delay_ns: 900 } });
-  assert.equal(faultsOf({ M6: { stale_publish: 0.1 } }, modeSets[1]!), { M6: { stale_publish: 0.1, delay_ns: 900 } }, 'a set adds to the run-wide faults of a class');
+  assert.equal(
+    faultsOf({ M6: { stale_publish: 0.1 } }, modeSets[1]!),
+    { M6: { stale_publish: 0.1, delay_ns: 900 } },
+    'a set adds to the run-wide faults of a class',
+  );
   assert.throws(() => applyInjections(['M6.delay_ns=900@c'], sets), /no mode set 'c' in this run \(mode sets: a, b\)/);
   assert.throws(() => applyInjections(['M6.delay_ns=oops@b'], sets), /M6\.delay_ns must be a non-negative number/);
   assert.throws(() => applyInjections(['M6.delay_ns=oops@b'], sets), /^--inject M6\.delay_ns=oops@b: /, 'the whole argument is named, scope included');
@@ -56,25 +66,29 @@ test('TXN.delay_ns: CPU work on every transaction, delay_ns only, scoped like an
   assert.throws(() => applyInjections(['TXX.delay_ns=1'], parseModeSets('a:legacy')), /expected CLASS\.FAULT=VALUE/);
 });
 
-for (const [fault, slows] of [['M6', 'M6 path'], ['TXN', 'transactions']] as const) test(`a ${fault} delay scoped to arm b slows b's ${slows} only, in one interleaved run`, async () => {
-  const DELAY_NS = 50_000;
-  const dir = mkdtempSync(join(tmpdir(), 'sb-modes-'));
-  try {
-    const workload = loadSuite().find((w) => w.spec.name === 'commutative-inserts')!;
-    const { faults, modeSets } = applyInjections([`${fault}.delay_ns=${DELAY_NS}@b`], parseModeSets('a:legacy,b:legacy'));
-    const groups = planMatrix({ workloads: [workload], modeSets, backends: ['memory'], concurrency: [1], duration_ms: 150 });
-    const results = await runMatrix({ groups, rounds: 2, seed: 5, faults, schedule: 'interleaved', runDir: join(dir, 'run'), sampleRatio: 1 });
-    const run = runRecordOf({ run_id: 'modes', started: new Date(), ended: new Date(), results, config: { seed: 5, rounds: 2 } });
-    const [a, b] = run.cells;
-    assert.equal(a!.faults, {});
-    assert.equal(b!.faults, { [fault]: { delay_ns: DELAY_NS } });
-    const p50 = (i: number): number => results[i]!.aggregate.summaries()['op.concurrent_write.latency_ns']!.p50;
-    assert.ok(p50(1) >= DELAY_NS, `arm b's transactions include the delay: p50 ${p50(1)} ns`);
-    assert.ok(p50(0) < DELAY_NS, `arm a's do not: p50 ${p50(0)} ns`);
-    for (const r of results) r.aggregate.destroy();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+for (const [fault, slows] of [
+  ['M6', 'M6 path'],
+  ['TXN', 'transactions'],
+] as const)
+  test(`a ${fault} delay scoped to arm b slows b's ${slows} only, in one interleaved run`, async () => {
+    const DELAY_NS = 50_000;
+    const dir = mkdtempSync(join(tmpdir(), 'sb-modes-'));
+    try {
+      const workload = loadSuite().find((w) => w.spec.name === 'commutative-inserts')!;
+      const { faults, modeSets } = applyInjections([`${fault}.delay_ns=${DELAY_NS}@b`], parseModeSets('a:legacy,b:legacy'));
+      const groups = planMatrix({ workloads: [workload], modeSets, backends: ['memory'], concurrency: [1], duration_ms: 150 });
+      const results = await runMatrix({ groups, rounds: 2, seed: 5, faults, schedule: 'interleaved', runDir: join(dir, 'run'), sampleRatio: 1 });
+      const run = runRecordOf({ run_id: 'modes', started: new Date(), ended: new Date(), results, config: { seed: 5, rounds: 2 } });
+      const [a, b] = run.cells;
+      assert.equal(a!.faults, {});
+      assert.equal(b!.faults, { [fault]: { delay_ns: DELAY_NS } });
+      const p50 = (i: number): number => results[i]!.aggregate.summaries()['op.concurrent_write.latency_ns']!.p50;
+      assert.ok(p50(1) >= DELAY_NS, `arm b's transactions include the delay: p50 ${p50(1)} ns`);
+      assert.ok(p50(0) < DELAY_NS, `arm a's do not: p50 ${p50(0)} ns`);
+      for (const r of results) r.aggregate.destroy();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
 test.run();

@@ -17,10 +17,23 @@ import { CELL, gateOf, night } from '../support/nights.ts';
 const KEY = `${CELL}:concurrent_write.latency_p50_ns`;
 
 const input = (tonight: RunRecord, o: Partial<NightlyInput> = {}): NightlyInput => ({
-  tonight, run_exit_code: 0, baseline_name: 'nightly', baseline: null, history: [], annotations: [], gate: gateOf(), ...o,
+  tonight,
+  run_exit_code: 0,
+  baseline_name: 'nightly',
+  baseline: null,
+  history: [],
+  annotations: [],
+  gate: gateOf(),
+  ...o,
 });
-const ann = (a: Partial<Annotation> & Pick<Annotation, 'kind' | 'metric'>): Annotation => ({ at_run: null, reason: 'because', created_by: 'alice', created_at: '2026-11-20T00:00:00.000Z', ...a });
-const flat = (n: number, level = 1000): RunRecord[] => Array.from({ length: n }, (_, i) => night(`n${i + 1}`, level * (1 + ((i * 7) % 5 - 2) * 0.003)));
+const ann = (a: Partial<Annotation> & Pick<Annotation, 'kind' | 'metric'>): Annotation => ({
+  at_run: null,
+  reason: 'because',
+  created_by: 'alice',
+  created_at: '2026-11-20T00:00:00.000Z',
+  ...a,
+});
+const flat = (n: number, level = 1000): RunRecord[] => Array.from({ length: n }, (_, i) => night(`n${i + 1}`, level * (1 + (((i * 7) % 5) - 2) * 0.003)));
 
 test('no baseline: no regression, and the report says how to accept one', () => {
   const r = judgeNight(input(night('n1', 1000)));
@@ -35,9 +48,16 @@ test('20% lower throughput (25% higher median latency) than the baseline is a re
   assert.is(calibrating.exit_code, 3, 'one night of history: the night-to-night noise is unknown, so the night cannot tell (fails closed)');
   assert.is(calibrating.outcome, 'inconclusive');
   assert.match(calibrating.findings.find((x) => x.key === KEY)!.note!, /calibrating: 1 of 5 nights of history/);
-  assert.match(calibrating.inconclusive[0]!, /could have missed a change larger than 10\.0%; widest: .* \(MDE ∞, night-to-night noise not yet known: 5 nights needed\)/);
+  assert.match(
+    calibrating.inconclusive[0]!,
+    /could have missed a change larger than 10\.0%; widest: .* \(MDE ∞, night-to-night noise not yet known: 5 nights needed\)/,
+  );
   assert.match(nightlyMarkdown(calibrating), /inconclusive/);
-  assert.is(judgeNight(input(night('n2', 800), { baseline: night('n1', 1000), history: [night('n1', 1000)], options: { accept_inconclusive: true } })).exit_code, 0, 'accepted');
+  assert.is(
+    judgeNight(input(night('n2', 800), { baseline: night('n1', 1000), history: [night('n1', 1000)], options: { accept_inconclusive: true } })).exit_code,
+    0,
+    'accepted',
+  );
   const steady = flat(5);
   const r = judgeNight(input(night('n6', 800), { baseline: steady[0]!, history: steady }));
   assert.is(r.exit_code, 1);
@@ -45,7 +65,10 @@ test('20% lower throughput (25% higher median latency) than the baseline is a re
   const f = r.findings.find((x) => x.key === KEY)!;
   assert.is(f.status, 'regressed');
   assert.ok(Math.abs(f.comparison.relative_diff - 0.25) < 0.01);
-  assert.ok(r.reasons.some((x) => x.includes(KEY) && /(24|25)\.\d%/.test(x) && /p=0\.0000, Holm-adjusted 0\.0000/.test(x) && /MDE \d+\.\d%/.test(x)), r.reasons.join('\n'));
+  assert.ok(
+    r.reasons.some((x) => x.includes(KEY) && /(24|25)\.\d%/.test(x) && /p=0\.0000, Holm-adjusted 0\.0000/.test(x) && /MDE \d+\.\d%/.test(x)),
+    r.reasons.join('\n'),
+  );
   assert.ok(f.night_noise!.outside && f.mde !== null, 'beyond the night-to-night noise of the steady history');
   assert.match(nightlyMarkdown(r), /Regressions against the baseline/);
 });
@@ -68,7 +91,9 @@ test('a muted metric is shown with its reason and not judged; unmute restores it
   assert.is(r.muted[0]!.reason, 'noisy neighbour on this runner');
   assert.ok(r.muted[0]!.applies_to.includes(KEY));
   assert.match(nightlyMarkdown(r), /muted `reference\.commutative-inserts\.memory\.c1\.new:\*` .* by alice .*: noisy neighbour on this runner/);
-  const unmuted = judgeNight(input(night('n2', 800), { ...o, annotations: [mute, ann({ kind: 'unmute', metric: `${CELL}:*`, created_at: '2026-11-21T00:00:00.000Z' })] }));
+  const unmuted = judgeNight(
+    input(night('n2', 800), { ...o, annotations: [mute, ann({ kind: 'unmute', metric: `${CELL}:*`, created_at: '2026-11-21T00:00:00.000Z' })] }),
+  );
   assert.is(unmuted.exit_code, 1);
   assert.equal(unmuted.muted, []);
 });
@@ -99,10 +124,18 @@ test('a step in the history is a change point for the worse until acknowledged',
   assert.ok(cp.relative_change > 0.1, `the median rose: ${cp.relative_change}`);
   assert.is(cp.acknowledge, `shadowbench nightly ack '${KEY}' --at n11 --reason '…'`);
   assert.is(r.exit_code, 1);
-  assert.ok(r.reasons.some((x) => x.startsWith(`step in the history of ${KEY} at n11`)), r.reasons.join('\n'));
+  assert.ok(
+    r.reasons.some((x) => x.startsWith(`step in the history of ${KEY} at n11`)),
+    r.reasons.join('\n'),
+  );
 
-  const acked = judgeNight(input(tonight, { ...o, annotations: [ann({ kind: 'acknowledge', metric: KEY, at_run: 'n11', reason: 'new allocator, expected' })] }));
-  assert.not.ok(acked.change_points.some((c) => c.key === KEY), 'the history restarts at the acknowledged night');
+  const acked = judgeNight(
+    input(tonight, { ...o, annotations: [ann({ kind: 'acknowledge', metric: KEY, at_run: 'n11', reason: 'new allocator, expected' })] }),
+  );
+  assert.not.ok(
+    acked.change_points.some((c) => c.key === KEY),
+    'the history restarts at the acknowledged night',
+  );
   assert.is(acked.acknowledged[0]!.reason, 'new allocator, expected');
   assert.match(nightlyMarkdown(acked), /acknowledged `.*:concurrent_write\.latency_p50_ns` from night `n11` by alice .*: new allocator, expected/);
 });
@@ -119,7 +152,14 @@ test('one wild night is not a change point', () => {
 test('a rollback verdict (new since the baseline) or a failed run fails the night', () => {
   assert.is(judgeNight(input(night('n1', 1000), { gate: gateOf('rollback') })).exit_code, 1);
   assert.is(judgeNight(input(night('n2', 1000), { gate: gateOf('rollback'), baseline: night('n1', 1000), baseline_verdicts: { M6: 'hold' } })).exit_code, 1);
-  const standing = judgeNight(input(night('n2', 1000), { gate: gateOf('rollback'), baseline: night('n1', 1000), baseline_verdicts: { M6: 'rollback' }, options: { min_noise_nights: 0 } }));
+  const standing = judgeNight(
+    input(night('n2', 1000), {
+      gate: gateOf('rollback'),
+      baseline: night('n1', 1000),
+      baseline_verdicts: { M6: 'rollback' },
+      options: { min_noise_nights: 0 },
+    }),
+  );
   assert.is(standing.exit_code, 0, 'a rollback the baseline already had is known, not new');
   assert.match(standing.known[0]!, /^M6 rollback, as at the baseline: shadow_divergences = 3/);
   assert.match(nightlyMarkdown(standing), /Known \(already at the baseline, not failed\)/);

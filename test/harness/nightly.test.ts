@@ -19,7 +19,17 @@ const SHAPE = ['--workload', 'commutative-inserts', '--backend', 'memory', '--co
 // One night of history cannot tell noise from change: this test judges from the first night.
 const SLOW = ['--inject', 'M6.delay_ns=300000', '--noise-nights', '0'];
 
-interface Night { code: number; report: { exit_code: number; outcome: string; reasons: string[]; baseline: { run_id: string | null; why_not: string | null }; findings: { key: string; status: string; note: string | null }[] }; stderr: string }
+interface Night {
+  code: number;
+  report: {
+    exit_code: number;
+    outcome: string;
+    reasons: string[];
+    baseline: { run_id: string | null; why_not: string | null };
+    findings: { key: string; status: string; note: string | null }[];
+  };
+  stderr: string;
+}
 
 async function nightly(store: string, out: string, extra: string[]): Promise<Night> {
   const r = await runCli(['nightly', ...SHAPE, '--store', store, '--out', out, '--json', ...extra]);
@@ -44,15 +54,24 @@ async function scenario(store: string, out: string): Promise<void> {
   assert.is(slow.report.outcome, 'regression');
   assert.is(slow.report.baseline.run_id, accepted.baseline);
   // Median latency is the steadiest figure on a loaded machine; throughput and p99 may come out too noisy to judge.
-  assert.ok(slow.report.findings.some((f) => f.key === `${CELL}:concurrent_write.latency_p50_ns` && f.status === 'regressed'), JSON.stringify(slow.report.findings));
-  assert.ok(slow.report.reasons.some((x) => x.startsWith(`regression against baseline ${accepted.baseline}: ${CELL}:`)), slow.report.reasons.join('\n'));
+  assert.ok(
+    slow.report.findings.some((f) => f.key === `${CELL}:concurrent_write.latency_p50_ns` && f.status === 'regressed'),
+    JSON.stringify(slow.report.findings),
+  );
+  assert.ok(
+    slow.report.reasons.some((x) => x.startsWith(`regression against baseline ${accepted.baseline}: ${CELL}:`)),
+    slow.report.reasons.join('\n'),
+  );
 
   const mute = await runCli(['nightly', 'mute', `${CELL}:*`, '--reason', 'delay injected on purpose', '--by', 'tester', '--store', store]);
   assert.is(mute.code, 0, mute.stderr);
   const muted = await nightly(store, out, SLOW);
   assert.is(muted.code, 0, muted.report.reasons.join('\n'));
   assert.ok(muted.report.findings.filter((f) => f.key.startsWith(CELL)).every((f) => f.status === 'muted'));
-  const runDir = readdirSync(out).filter((d) => !d.endsWith('.db')).sort().at(-1)!;
+  const runDir = readdirSync(out)
+    .filter((d) => !d.endsWith('.db'))
+    .sort()
+    .at(-1)!;
   const md = readFileSync(join(out, runDir, 'nightly.md'), 'utf8');
   assert.match(md, /muted `reference\.commutative-inserts\.memory\.c1\.legacy:\*` \(\d+ metric\(s\)\) by tester .*: delay injected on purpose/);
   for (const f of ['nightly.json', 'gate.json', 'gate.md', 'gate.html']) assert.ok(existsSync(join(out, runDir, f)), f);
@@ -99,7 +118,11 @@ test('bad input exits 2 and starts no run', async () => {
       assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, message);
     }
-    assert.equal(readdirSync(dir).filter((d) => !d.startsWith('store.db')), [], 'no run folder was made');
+    assert.equal(
+      readdirSync(dir).filter((d) => !d.startsWith('store.db')),
+      [],
+      'no run folder was made',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -123,7 +146,8 @@ test('a report that cannot be written exits 2, says which and why, and still pri
 test('--help documents the subcommands and exit codes', async () => {
   const r = await runCli(['nightly', '--help']);
   assert.is(r.code, 0);
-  for (const s of ['accept <run-id>', 'ack <metric> --at <run-id>', 'mute <metric>', 'Exit status: 0 no regression, 1', '--summary FILE']) assert.ok(r.stdout.includes(s), s);
+  for (const s of ['accept <run-id>', 'ack <metric> --at <run-id>', 'mute <metric>', 'Exit status: 0 no regression, 1', '--summary FILE'])
+    assert.ok(r.stdout.includes(s), s);
 });
 
 test.run();

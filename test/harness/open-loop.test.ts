@@ -51,7 +51,7 @@ test('a rate the driver cannot keep: late starts are counted and latency include
   assert.ok(r.latencyP90 > 10 * r.serviceP90, `latency from the intended start (${r.latencyP90} ns) dwarfs the service time (${r.serviceP90} ns)`);
 });
 
-test('a rate the driver keeps: the schedule caps the operations, never the driver\'s speed', async () => {
+test("a rate the driver keeps: the schedule caps the operations, never the driver's speed", async () => {
   const r = await runAt(200, 'paced');
   // At most one operation per 5 ms slot of the 400 ms window; the lower bound only guards against a stalled driver.
   assert.ok(r.ops <= 81 && r.ops >= 20, `about 400 ms x 200/s operations, got ${r.ops}`);

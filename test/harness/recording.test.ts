@@ -15,8 +15,15 @@ import { Recorder } from '../../harness/record/recorder.ts';
 import { attemptErrorKey, opKey, parseKey, recordKey, winsorizedKey } from '../../harness/record/keys.ts';
 import { CARDS } from '../../harness/cards/cards.ts';
 
-test('bucket indexes are HdrHistogram\'s (3 significant digits), from 0 to 60 s in ns', () => {
-  const h = hdr.build({ bitBucketSize: 64, numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: 60e9, autoResize: false, useWebAssembly: false }) as hdr.JsHistogram;
+test("bucket indexes are HdrHistogram's (3 significant digits), from 0 to 60 s in ns", () => {
+  const h = hdr.build({
+    bitBucketSize: 64,
+    numberOfSignificantValueDigits: 3,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60e9,
+    autoResize: false,
+    useWebAssembly: false,
+  }) as hdr.JsHistogram;
   const rng = new Xorshift32(7);
   const values = [0, 1, 2047, 2048, 2049, 4095, 4096, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 59e9, 60e9];
   for (let i = 0; i < 20_000; i++) values.push(Math.floor(Math.exp(rng.next() * Math.log(60e9))));
@@ -28,7 +35,7 @@ test('bucket indexes are HdrHistogram\'s (3 significant digits), from 0 to 60 s 
   }
 });
 
-test('a window\'s buckets are exactly the values recorded, and values above the range count at its top', () => {
+test("a window's buckets are exactly the values recorded, and values above the range count at its top", () => {
   const b = new BucketCounts(1e9);
   const want = hdr.build({ numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: 2, autoResize: true, useWebAssembly: false });
   const rng = new Xorshift32(3);
@@ -51,7 +58,14 @@ test('a window\'s buckets are exactly the values recorded, and values above the 
 /** Drives every kind of operation the harness runs, on a memory and a file database. */
 function exercise(connect: (db: ReturnType<typeof openDatabase>) => Connection, dir: string): void {
   for (const backend of ['memory', 'file'] as const) {
-    const db = openDatabase({ backend, seed: backend === 'file' ? 2 : 1, path: backend === 'file' ? join(dir, 'x.db') : null, pageCount: 64, columns: ['balance'], modes: { M1: 1, M6: 1, M11: 1 } });
+    const db = openDatabase({
+      backend,
+      seed: backend === 'file' ? 2 : 1,
+      path: backend === 'file' ? join(dir, 'x.db') : null,
+      pageCount: 64,
+      columns: ['balance'],
+      modes: { M1: 1, M6: 1, M11: 1 },
+    });
     const c = connect(db);
     for (let i = 1; i <= 40; i++) {
       c.begin(i % 3 === 0 ? 'read' : i % 3 === 1 ? 'write' : 'concurrent');
@@ -67,7 +81,7 @@ function exercise(connect: (db: ReturnType<typeof openDatabase>) => Connection, 
   }
 }
 
-test('every record the engine writes carries its card\'s required fields', () => {
+test("every record the engine writes carries its card's required fields", () => {
   const dir = mkdtempSync(join(tmpdir(), 'sb-rec-'));
   try {
     const records: FieldRecord[] = [];
@@ -143,11 +157,18 @@ test('every figure a recorder names reads back as a typed key, and the cards nam
     const unknown = [...names].filter((n) => parseKey(n).kind === 'other' && !n.startsWith('samples.'));
     assert.equal(unknown, [], 'names parseKey cannot read');
     const kinds = new Set([...names].map((n) => parseKey(n).kind));
-    for (const k of ['op', 'op_error', 'attempt_error', 'record_count', 'duration', 'field', 'value', 'op_flag'] as const) assert.ok(kinds.has(k), `a ${k} key was recorded`);
+    for (const k of ['op', 'op_error', 'attempt_error', 'record_count', 'duration', 'field', 'value', 'op_flag'] as const)
+      assert.ok(kinds.has(k), `a ${k} key was recorded`);
     assert.equal(parseKey(opKey.error('write', 'busy')), { kind: 'op_error', op: 'write', code: 'busy' });
     assert.equal(parseKey(winsorizedKey(recordKey.field('M6', 'alloc_ns'))), { kind: 'field', cls: 'M6', field: 'alloc_ns', figure: 'wsum' });
     assert.equal(parseKey(recordKey.gap('M11', 'shard_id')), { kind: 'gap', cls: 'M11', field: 'shard_id' });
-    assert.equal(parseKey(recordKey.opFlag('M4', 'reuse', 'cookie_match', false)), { kind: 'op_flag', cls: 'M4', operation: 'reuse', field: 'cookie_match', value: false });
+    assert.equal(parseKey(recordKey.opFlag('M4', 'reuse', 'cookie_match', false)), {
+      kind: 'op_flag',
+      cls: 'M4',
+      operation: 'reuse',
+      field: 'cookie_match',
+      value: false,
+    });
     for (const card of Object.values(CARDS)) {
       for (const z of card.zero_contracts ?? []) assert.is.not(parseKey(z).kind, 'other', `${card.metadata_class} zero contract ${z}`);
     }

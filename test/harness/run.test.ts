@@ -25,7 +25,6 @@ const OPS = 300;
 const WARMUP = 40;
 const CONNECTIONS = 2;
 
-
 interface CliJson {
   run_dir: string;
   exit_code: number;
@@ -54,11 +53,16 @@ function stateHashes(run: RunRecord): (string | null)[] {
 
 test('run: c2 memory, 2 rounds, legacy+new, --record -> a complete run folder', async () => {
   const out = join(tmp, 'out');
-  const res = parseJson(await cli(['run', '--workload', specFile, '--modes', 'legacy,new', '--rounds', '2', '--seed', '7', '--record', '--json', '--out', out, '-q']));
+  const res = parseJson(
+    await cli(['run', '--workload', specFile, '--modes', 'legacy,new', '--rounds', '2', '--seed', '7', '--record', '--json', '--out', out, '-q']),
+  );
   assert.is(res.exit_code, 0);
   assert.ok(res.run_dir.startsWith(`${out}/`), res.run_dir);
   assert.equal(res.totals, { cells: 2, failed: 0, with_gaps: 0, correctness_failures: 0, fallbacks: 0 });
-  assert.equal(res.cells.map((c) => c.id), ['reference.tiny-mixed.memory.c2.legacy', 'reference.tiny-mixed.memory.c2.new']);
+  assert.equal(
+    res.cells.map((c) => c.id),
+    ['reference.tiny-mixed.memory.c2.legacy', 'reference.tiny-mixed.memory.c2.new'],
+  );
   for (const c of res.cells) {
     assert.is(c.status, 'ok', JSON.stringify(c));
     assert.equal([c.failures, c.gaps, c.correctness], [[], [], []]);
@@ -67,8 +71,19 @@ test('run: c2 memory, 2 rounds, legacy+new, --record -> a complete run folder', 
 
   const dir = res.run_dir;
   for (const f of ['run.json', 'summary.json', 'summary.txt', 'gate.json', 'gate.md', 'gate.html']) assert.ok(existsSync(join(dir, f)), f);
-  assert.equal(res.gate.files, ['gate.json', 'gate.md', 'gate.html'].map((f) => join(dir, f)));
-  assert.equal(res.gate.verdicts.map((v) => [v.metadata_class, v.verdict]), [['M1', 'hold'], ['M6', 'hold'], ['M11', 'hold']], 'two rounds cannot decide');
+  assert.equal(
+    res.gate.files,
+    ['gate.json', 'gate.md', 'gate.html'].map((f) => join(dir, f)),
+  );
+  assert.equal(
+    res.gate.verdicts.map((v) => [v.metadata_class, v.verdict]),
+    [
+      ['M1', 'hold'],
+      ['M6', 'hold'],
+      ['M11', 'hold'],
+    ],
+    'two rounds cannot decide',
+  );
   assert.not.ok(existsSync(join(dir, 'work')), 'the work folder is removed');
   const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
   assert.is(run.format, 'shadowbench-run');
@@ -86,15 +101,33 @@ test('run: c2 memory, 2 rounds, legacy+new, --record -> a complete run folder', 
   // Both mode sets ran the same operations from the same fixture: the same final state.
   const hashes = stateHashes(run);
   assert.is(hashes.length, 2);
-  assert.ok(hashes.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)), JSON.stringify(hashes));
+  assert.ok(
+    hashes.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)),
+    JSON.stringify(hashes),
+  );
   assert.is(new Set(hashes).size, 1, `one final state: ${JSON.stringify(hashes)}`);
-  assert.equal(run.cells.map((c) => c.control_modes), [{ M1: 'legacy', M6: 'legacy', M11: 'legacy' }, { M1: 'polling', M6: 'snapshot', M11: 'sharded' }]);
+  assert.equal(
+    run.cells.map((c) => c.control_modes),
+    [
+      { M1: 'legacy', M6: 'legacy', M11: 'legacy' },
+      { M1: 'polling', M6: 'snapshot', M11: 'sharded' },
+    ],
+  );
   for (const c of run.cells) {
     assert.ok(c.deterministic);
-    assert.equal(c.rounds.map((r) => r.round), [1, 2]);
+    assert.equal(
+      c.rounds.map((r) => r.round),
+      [1, 2],
+    );
     // Operation-bound slices: the spec's count per slice, every round's order recorded.
     assert.equal([c.schedule?.bound, c.schedule?.ops_per_slice, c.schedule?.warmup_rounds], ['operations', OPS, 1]);
-    assert.equal(c.schedule?.rounds.map((r) => [...r.order].sort()), [['legacy', 'new'], ['legacy', 'new']]);
+    assert.equal(
+      c.schedule?.rounds.map((r) => [...r.order].sort()),
+      [
+        ['legacy', 'new'],
+        ['legacy', 'new'],
+      ],
+    );
     for (const r of c.rounds) {
       assert.is(r.operations, OPS * CONNECTIONS, `${c.id} round ${r.round}`);
       assert.equal(r.failures, []);
@@ -106,11 +139,21 @@ test('run: c2 memory, 2 rounds, legacy+new, --record -> a complete run folder', 
   // Every measured operation reached the main thread through a window: counted once, none lost.
   const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { cells: CellSummary[] };
   for (const s of summary.cells) {
-    const ops = Object.entries(s.counters).filter(([k]) => /^op\.[a-z_]+\.(ok|error\..+)$/.test(k)).reduce((n, [, v]) => n + v, 0);
+    const ops = Object.entries(s.counters)
+      .filter(([k]) => /^op\.[a-z_]+\.(ok|error\..+)$/.test(k))
+      .reduce((n, [, v]) => n + v, 0);
     assert.is(ops, 2 * OPS * CONNECTIONS, `${s.id}: ops counted in windows`);
-    const latencies = Object.entries(s.histograms).filter(([k]) => /^op\.[a-z_]+\.latency_ns$/.test(k)).reduce((n, [, h]) => n + h.count, 0);
-    assert.is(latencies, Object.entries(s.counters).filter(([k]) => /^op\.[a-z_]+\.ok$/.test(k)).reduce((n, [, v]) => n + v, 0));
-    for (const [name, h] of Object.entries(s.histograms)) assert.ok(h.max >= h.p999 && h.p999 >= h.p99 && h.p99 >= h.p50, `${s.id} ${name}: ${JSON.stringify(h)}`);
+    const latencies = Object.entries(s.histograms)
+      .filter(([k]) => /^op\.[a-z_]+\.latency_ns$/.test(k))
+      .reduce((n, [, h]) => n + h.count, 0);
+    assert.is(
+      latencies,
+      Object.entries(s.counters)
+        .filter(([k]) => /^op\.[a-z_]+\.ok$/.test(k))
+        .reduce((n, [, v]) => n + v, 0),
+    );
+    for (const [name, h] of Object.entries(s.histograms))
+      assert.ok(h.max >= h.p999 && h.p999 >= h.p99 && h.p99 >= h.p50, `${s.id} ${name}: ${JSON.stringify(h)}`);
   }
 
   // HdrHistogram logs: one per cell, one tagged interval histogram per field.
@@ -145,7 +188,11 @@ test('the recorded trace is the generated op stream, per connection, slice by sl
   assert.ok(recorded !== null, 'needs the recorded run');
   const { spec } = loadSpecFile(specFile);
   const traces = readdirSync(join(recorded.dir, 'trace')).sort();
-  assert.equal(traces, [0, 1].map((c) => `tiny-mixed.c2.conn${c}.trace`), 'one trace per connection, recorded once for every mode and round');
+  assert.equal(
+    traces,
+    [0, 1].map((c) => `tiny-mixed.c2.conn${c}.trace`),
+    'one trace per connection, recorded once for every mode and round',
+  );
   for (let conn = 0; conn < CONNECTIONS; conn++) {
     const t = traceStream(join(recorded.dir, 'trace', `tiny-mixed.c2.conn${conn}.trace`));
     assert.equal(t.header, { format: 'shadowbench-trace', version: 2, workload: 'tiny-mixed', seed: 7, connection: conn, connections: CONNECTIONS });
@@ -158,7 +205,11 @@ test('the recorded trace is the generated op stream, per connection, slice by sl
     const expect = (n: number, what: string, g = gen): void => {
       const ops = slice();
       assert.is(ops.length, n, `connection ${conn}: ${what} length`);
-      assert.equal(ops, Array.from({ length: n }, () => g.next()), `connection ${conn}: ${what} ops`);
+      assert.equal(
+        ops,
+        Array.from({ length: n }, () => g.next()),
+        `connection ${conn}: ${what} ops`,
+      );
     };
     // Calibration (the spec's warm-up); then the warm-up round and two measured rounds, each on fresh
     // databases from the fixture, so each replays the stream from its start: a warm slice, then the measured one.
@@ -177,7 +228,10 @@ test('replay --modes shadow_compare: same operations, same final state', async (
   const out = join(tmp, 'replay-out');
   const res = parseJson(await cli(['replay', recorded.dir, '--modes', 'shadow_compare', '--json', '--out', out, '-q']));
   assert.is(res.exit_code, 0);
-  assert.equal(res.cells.map((c) => [c.id, c.status]), [['reference.tiny-mixed.memory.c2.shadow_compare', 'ok']]);
+  assert.equal(
+    res.cells.map((c) => [c.id, c.status]),
+    [['reference.tiny-mixed.memory.c2.shadow_compare', 'ok']],
+  );
   assert.equal(res.totals, { cells: 1, failed: 0, with_gaps: 0, correctness_failures: 0, fallbacks: 0 });
   const run = JSON.parse(readFileSync(join(res.run_dir, 'run.json'), 'utf8')) as RunRecord;
   assert.is(run.config.replay_of, recorded.dir);
@@ -186,7 +240,7 @@ test('replay --modes shadow_compare: same operations, same final state', async (
   const cell = run.cells[0]!;
   assert.equal(cell.control_modes, { M1: 'shadow_compare', M6: 'shadow_compare', M11: 'shadow_compare' });
   assert.is(cell.operations, 2 * OPS * CONNECTIONS, 'the measured rounds replay exactly the recorded measured ops');
-  assert.equal(stateHashes(run), [stateHashes(recorded.run)[0]!], 'the replay ends in the recorded run\'s state');
+  assert.equal(stateHashes(run), [stateHashes(recorded.run)[0]!], "the replay ends in the recorded run's state");
   // Shadow comparison ran, and agreed.
   const summary = JSON.parse(readFileSync(join(res.run_dir, 'summary.json'), 'utf8')) as { cells: CellSummary[] };
   const counters = summary.cells[0]!.counters;

@@ -26,7 +26,10 @@ test('Williams rows: every arm in every position once per row set, every ordered
     const perPosition = rows.length / k;
     for (const row of positions) assert.equal(row, new Array(k).fill(perPosition), `k=${k} positions`);
     const adjacent = followers.flatMap((row, a) => row.filter((_, b) => a !== b));
-    assert.ok(adjacent.every((n) => n === adjacent[0]), `k=${k}: each ordered pair follows equally often: ${JSON.stringify(followers)}`);
+    assert.ok(
+      adjacent.every((n) => n === adjacent[0]),
+      `k=${k}: each ordered pair follows equally often: ${JSON.stringify(followers)}`,
+    );
     for (const row of rows) assert.equal([...row].sort(), [...Array(k).keys()], `k=${k}: a row is a permutation`);
   }
 });
@@ -36,7 +39,8 @@ test('arm orders: balanced per block, seeded, a longer schedule extends a shorte
     const block = williamsRows(arms).length;
     const orders = armOrder(arms, 4 * block, 7, 'g');
     const { positions } = balanceOf(orders, arms);
-    for (const row of positions) assert.equal(row, new Array(arms).fill(4 * block / arms), `${arms} arms: each arm ${4 * block / arms} times in each position`);
+    for (const row of positions)
+      assert.equal(row, new Array(arms).fill((4 * block) / arms), `${arms} arms: each arm ${(4 * block) / arms} times in each position`);
     assert.equal(armOrder(arms, 2 * block + 1, 7, 'g'), orders.slice(0, 2 * block + 1), 'prefix-stable: rounds added later do not reorder earlier ones');
   }
   assert.equal(armOrder(3, 6, 1, 'g'), armOrder(3, 6, 1, 'g'), 'deterministic for a seed');
@@ -47,18 +51,58 @@ test('arm orders: balanced per block, seeded, a longer schedule extends a shorte
 test('--target-mde adds rounds until its budget, and the run records both', async () => {
   const out = join(tmp, 'target');
   // A target no A/A pair of three rounds can reach: the group runs on until its share of the budget is spent.
-  const r = await cli(['run', '--workload', 'commutative-inserts', '--backend', 'memory', '--concurrency', '1', '--modes', 'a:legacy,b:legacy',
-    '--rounds', '3', '--duration', '20', '--target-mde', '0.0001', '--max-time', '12s', '--json', '--out', out, '-q']);
+  const r = await cli([
+    'run',
+    '--workload',
+    'commutative-inserts',
+    '--backend',
+    'memory',
+    '--concurrency',
+    '1',
+    '--modes',
+    'a:legacy,b:legacy',
+    '--rounds',
+    '3',
+    '--duration',
+    '20',
+    '--target-mde',
+    '0.0001',
+    '--max-time',
+    '12s',
+    '--json',
+    '--out',
+    out,
+    '-q',
+  ]);
   assert.is(r.code, 0, r.stderr);
   const run = JSON.parse(readFileSync(join((JSON.parse(r.stdout) as { run_dir: string }).run_dir, 'run.json'), 'utf8')) as RunRecord;
   assert.equal([run.config.target_mde, run.config.max_time_ms], [0.0001, 12000]);
   const rounds = run.cells[0]!.rounds.length;
   assert.ok(rounds > 3, `rounds were added: ${rounds}`);
   assert.is(run.cells[1]!.rounds.length, rounds, 'both arms, pair by pair');
-  assert.is(run.cells[0]!.schedule?.rounds.length, rounds, 'every round\'s order is recorded');
+  assert.is(run.cells[0]!.schedule?.rounds.length, rounds, "every round's order is recorded");
   // A reachable target: rounds stop at the first one where every deciding comparison can see it.
-  const easy = await cli(['run', '--workload', 'commutative-inserts', '--backend', 'memory', '--concurrency', '1', '--modes', 'a:legacy,b:legacy',
-    '--rounds', '3', '--duration', '20', '--target-mde', '0.5', '--json', '--out', out, '-q']);
+  const easy = await cli([
+    'run',
+    '--workload',
+    'commutative-inserts',
+    '--backend',
+    'memory',
+    '--concurrency',
+    '1',
+    '--modes',
+    'a:legacy,b:legacy',
+    '--rounds',
+    '3',
+    '--duration',
+    '20',
+    '--target-mde',
+    '0.5',
+    '--json',
+    '--out',
+    out,
+    '-q',
+  ]);
   assert.is(easy.code, 0, easy.stderr);
   const [a, b] = (JSON.parse(readFileSync(join((JSON.parse(easy.stdout) as { run_dir: string }).run_dir, 'run.json'), 'utf8')) as RunRecord).cells;
   const mdeAt = (n: number): number => Math.max(...decidingLogRatios(a!.rounds.slice(0, n), b!.rounds.slice(0, n)).map((lr) => pairedMde(lr, 0.05 / 1)));

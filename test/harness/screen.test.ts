@@ -24,7 +24,21 @@ writeFileSync(spec, JSON.stringify(workload));
 
 test('run prints one screen: verdicts, engines side by side, problems, where the rest is; --verbose adds the tables', async () => {
   try {
-    const r = await runCli(['run', '--workload', spec, '--variant', 'reference,sqlite', '--modes', 'legacy,new', '--rounds', '1', '--out', tmp, '-q', '--verbose']);
+    const r = await runCli([
+      'run',
+      '--workload',
+      spec,
+      '--variant',
+      'reference,sqlite',
+      '--modes',
+      'legacy,new',
+      '--rounds',
+      '1',
+      '--out',
+      tmp,
+      '-q',
+      '--verbose',
+    ]);
     assert.is(r.code, 0, r.stderr);
     const dir = /^results: (.+)$/m.exec(r.stdout)?.[1];
     assert.ok(dir !== undefined, r.stdout);
@@ -59,7 +73,7 @@ test('run prints one screen: verdicts, engines side by side, problems, where the
   }
 });
 
-test('the smallest detectable change: the deciding comparisons\' MDEs, none when one is blind, not measured without any', () => {
+test("the smallest detectable change: the deciding comparisons' MDEs, none when one is blind, not measured without any", () => {
   const base = compare('reference.tiny.memory.c2', 'throughput_ops_s', 'higher', [100, 101, 99, 100], [110, 111, 109, 112], DEFAULT_GATE, true);
   const c = (mde: number | null, deciding = true) => ({ ...base, mde, deciding });
   assert.is(detectable([]), 'not measured (no performance comparison)');

@@ -44,7 +44,10 @@ function expectBad(mutate: (s: Record<string, unknown>) => void, path: string, m
   const e = specError(() => parseSpec(JSON.stringify(s), file));
   assert.is(e.file, file);
   assert.ok(e.message.startsWith(`${file}:`), `message names the file: ${e.message}`);
-  assert.ok(e.problems.some((p) => p.path === path), `problems name ${path}: ${JSON.stringify(e.problems)}`);
+  assert.ok(
+    e.problems.some((p) => p.path === path),
+    `problems name ${path}: ${JSON.stringify(e.problems)}`,
+  );
   assert.ok(e.message.includes(`  ${path}: `), `message names ${path}: ${e.message}`);
   if (mentions !== undefined) assert.match(e.message, mentions);
   return e;
@@ -52,15 +55,24 @@ function expectBad(mutate: (s: Record<string, unknown>) => void, path: string, m
 
 test('every canonical spec in workloads/ loads, each named after its file', () => {
   const suite = loadSuite();
-  assert.equal(suite.map((s) => s.spec.name), CANONICAL);
+  assert.equal(
+    suite.map((s) => s.spec.name),
+    CANONICAL,
+  );
   for (const { file, spec } of suite) {
     assert.ok(file.endsWith(`/${spec.name}.json`), file);
     assert.ok(spec.fixture.rows < spec.engine.pageCount, spec.name);
     assert.ok(spec.fixture.sha256 !== undefined, `${spec.name} pins its fixture`);
     assert.ok(spec.concurrency.includes(8), `${spec.name} runs at c8`);
   }
-  assert.equal(resolveWorkloads([]).map((s) => s.spec.name), CANONICAL);
-  assert.equal(resolveWorkloads(['hot-page-contention']).map((s) => s.spec.name), ['hot-page-contention']);
+  assert.equal(
+    resolveWorkloads([]).map((s) => s.spec.name),
+    CANONICAL,
+  );
+  assert.equal(
+    resolveWorkloads(['hot-page-contention']).map((s) => s.spec.name),
+    ['hot-page-contention'],
+  );
 });
 
 test('a good spec parses from JSON, with defaults filled in', () => {
@@ -99,52 +111,109 @@ test('a good spec parses from YAML (.yaml file name), equal to its JSON form', (
 });
 
 test('mix.read negative names mix.read', () => {
-  expectBad((s) => { s['mix'] = { read: -1, write: 1 }; }, 'mix.read');
+  expectBad((s) => {
+    s['mix'] = { read: -1, write: 1 };
+  }, 'mix.read');
 });
 
 test('a mix with no positive weight is rejected at mix', () => {
-  expectBad((s) => { s['mix'] = { read: 0 }; }, 'mix', /positive weight/);
+  expectBad(
+    (s) => {
+      s['mix'] = { read: 0 };
+    },
+    'mix',
+    /positive weight/,
+  );
 });
 
 test('keys.distribution "pareto" names keys.distribution', () => {
-  expectBad((s) => { s['keys'] = { distribution: 'pareto' }; }, 'keys.distribution');
+  expectBad((s) => {
+    s['keys'] = { distribution: 'pareto' };
+  }, 'keys.distribution');
 });
 
 test('zipfian theta out of (0, 1) names keys.theta', () => {
-  expectBad((s) => { s['keys'] = { distribution: 'zipfian', theta: 1.5 }; }, 'keys.theta');
+  expectBad((s) => {
+    s['keys'] = { distribution: 'zipfian', theta: 1.5 };
+  }, 'keys.theta');
 });
 
 test('run with both duration_ms and operations names run', () => {
-  expectBad((s) => { s['run'] = { duration_ms: 1000, operations: 10 }; }, 'run', /exactly one of duration_ms or operations/);
-  expectBad((s) => { s['warmup'] = {}; }, 'warmup', /exactly one of duration_ms or operations/);
+  expectBad(
+    (s) => {
+      s['run'] = { duration_ms: 1000, operations: 10 };
+    },
+    'run',
+    /exactly one of duration_ms or operations/,
+  );
+  expectBad(
+    (s) => {
+      s['warmup'] = {};
+    },
+    'warmup',
+    /exactly one of duration_ms or operations/,
+  );
 });
 
-test('transaction.statements above 255 (the trace format\'s key count byte) names transaction.statements', () => {
-  expectBad((s) => { s['transaction'] = { statements: 256 }; }, 'transaction.statements');
+test("transaction.statements above 255 (the trace format's key count byte) names transaction.statements", () => {
+  expectBad((s) => {
+    s['transaction'] = { statements: 256 };
+  }, 'transaction.statements');
   assert.is(parseSpec(JSON.stringify({ ...good(), transaction: { statements: 255 } }), 'good.json').transaction.statements, 255);
 });
 
 test('an unknown top-level field is rejected', () => {
-  expectBad((s) => { s['threads'] = 4; }, '(root)', /threads/);
+  expectBad(
+    (s) => {
+      s['threads'] = 4;
+    },
+    '(root)',
+    /threads/,
+  );
 });
 
 test('an unknown nested field names its object', () => {
-  expectBad((s) => { s['fixture'] = { rows: 10, colour: 'blue' }; }, 'fixture', /colour/);
+  expectBad(
+    (s) => {
+      s['fixture'] = { rows: 10, colour: 'blue' };
+    },
+    'fixture',
+    /colour/,
+  );
 });
 
 test('fixture.rows >= engine.pageCount names fixture.rows', () => {
-  expectBad((s) => { s['engine'] = { pageCount: 64 }; s['fixture'] = { rows: 64 }; }, 'fixture.rows', /below engine\.pageCount \(64\)/);
+  expectBad(
+    (s) => {
+      s['engine'] = { pageCount: 64 };
+      s['fixture'] = { rows: 64 };
+    },
+    'fixture.rows',
+    /below engine\.pageCount \(64\)/,
+  );
 });
 
 test('a bad array element names its index', () => {
-  expectBad((s) => { s['concurrency'] = [1, 0]; }, 'concurrency[1]');
-  expectBad((s) => { s['backends'] = ['memory', 'disk']; }, 'backends[1]');
-  expectBad((s) => { s['serves'] = { classes: ['M13'], verification: ['x'] }; }, 'serves.classes[0]');
+  expectBad((s) => {
+    s['concurrency'] = [1, 0];
+  }, 'concurrency[1]');
+  expectBad((s) => {
+    s['backends'] = ['memory', 'disk'];
+  }, 'backends[1]');
+  expectBad((s) => {
+    s['serves'] = { classes: ['M13'], verification: ['x'] };
+  }, 'serves.classes[0]');
 });
 
 test('several problems are all reported', () => {
-  const e = expectBad((s) => { s['mix'] = { read: -1, write: 1 }; s['concurrency'] = []; }, 'mix.read');
-  assert.ok(e.problems.some((p) => p.path === 'concurrency'), JSON.stringify(e.problems));
+  const e = expectBad((s) => {
+    s['mix'] = { read: -1, write: 1 };
+    s['concurrency'] = [];
+  }, 'mix.read');
+  assert.ok(
+    e.problems.some((p) => p.path === 'concurrency'),
+    JSON.stringify(e.problems),
+  );
 });
 
 test('invalid JSON and invalid YAML name the file', () => {
@@ -169,7 +238,10 @@ test('loadSpecFile: a name not matching the file name, and a missing file', () =
     const ok = join(dir, 'good.yaml');
     writeFileSync(ok, toYaml(good()));
     assert.is(loadSpecFile(ok).spec.name, 'good');
-    assert.equal(resolveWorkloads([ok]).map((s) => s.file), [ok]);
+    assert.equal(
+      resolveWorkloads([ok]).map((s) => s.file),
+      [ok],
+    );
 
     const missing = join(dir, 'missing.json');
     const m = specError(() => loadSpecFile(missing));

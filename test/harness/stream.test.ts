@@ -70,7 +70,10 @@ test('the mix follows the weights over 20k ops (loose bounds); statements and de
       assert.equal(op.deltas, [0, 0, 0]);
     } else if (op.kind === 'concurrent_write') {
       assert.is(op.keys.length, 3);
-      assert.ok(op.deltas.every((d) => d >= 1 && d <= 9), String(op.deltas));
+      assert.ok(
+        op.deltas.every((d) => d >= 1 && d <= 9),
+        String(op.deltas),
+      );
     } else {
       assert.equal(op.keys, []);
     }
@@ -227,7 +230,11 @@ test('a corrupt header or body is rejected', () => {
     const truncated = join(dir, 'truncated.trace');
     writeFileSync(truncated, bytes.subarray(0, bytes.length - 3));
     const t = traceStream(truncated);
-    assert.throws(() => { while (t.next() !== null) { /* read on */ } }, /truncated\.trace: corrupt trace at byte \d+/);
+    assert.throws(() => {
+      while (t.next() !== null) {
+        /* read on */
+      }
+    }, /truncated\.trace: corrupt trace at byte \d+/);
     const badKind = join(dir, 'bad-kind.trace');
     const copy = Buffer.from(bytes);
     copy[nl + 1] = 200;

@@ -21,7 +21,15 @@ import { runVerb } from '../../harness/cli/run.ts';
 import { UsageError } from '../../harness/cli/verb.ts';
 
 let n = 0;
-const delta = (counters: Record<string, number>): WindowDelta => ({ connection: 0, window: n++, start_ms: 0, end_ms: 1, counters, histograms: {}, samples: [] });
+const delta = (counters: Record<string, number>): WindowDelta => ({
+  connection: 0,
+  window: n++,
+  start_ms: 0,
+  end_ms: 1,
+  counters,
+  histograms: {},
+  samples: [],
+});
 
 test('every card is defined, names its class, and its trigger ids are unique and prefixed by it', () => {
   for (const c of METADATA_CLASSES) {
@@ -33,8 +41,11 @@ test('every card is defined, names its class, and its trigger ids are unique and
   }
   assert.is(CARDS.M6.kind, 'switchable');
   assert.equal(CARDS.M6.control_modes, ['legacy', 'shadow_compare', 'snapshot']);
-  assert.is(CARDS.M6.triggers.find((t) => t.id === 'M6.alloc_churn')!.threshold, 0.05, 'the card\'s 5% of commit time');
-  assert.is(TRIGGERS.size, METADATA_CLASSES.reduce((s, c) => s + CARDS[c].triggers.length, 0));
+  assert.is(CARDS.M6.triggers.find((t) => t.id === 'M6.alloc_churn')!.threshold, 0.05, "the card's 5% of commit time");
+  assert.is(
+    TRIGGERS.size,
+    METADATA_CLASSES.reduce((s, c) => s + CARDS[c].triggers.length, 0),
+  );
 });
 
 test('a zero-tolerance trigger latches on the first observation and forces the class to legacy', () => {
@@ -79,11 +90,17 @@ test('ratio and skew rules: M6 allocation churn over 5% of commit time, M11 shar
   const db = openDatabase({ backend: 'memory', pageCount: 16, modes: { M1: 0, M6: 2, M11: 2 } });
   // Shares of time use the winsorized sums (.wsum): one preempted allocation cannot decide them.
   // Windows whose share of commit time is about 4% (38k-42k ns of alloc per 1 ms of writes).
-  const churn = (alloc: number) => ({ 'op.concurrent_write.service_ns.wsum': 1_000_000, 'op.concurrent_write.ok': 400, 'M6.publish': 400, 'M6.alloc_ns.wsum': alloc, 'M6.alloc_ns.sum': 9_000_000 });
+  const churn = (alloc: number) => ({
+    'op.concurrent_write.service_ns.wsum': 1_000_000,
+    'op.concurrent_write.ok': 400,
+    'M6.publish': 400,
+    'M6.alloc_ns.wsum': alloc,
+    'M6.alloc_ns.sum': 9_000_000,
+  });
   const steady = [38_000, 42_000, 40_000, 41_000, 39_000];
   const ok = new LiveEvaluator('cell', 1, db.shared);
   for (const a of steady) ok.observe(delta(churn(a)));
-  assert.is(ok.events.length, 0, '4% is within the card\'s 5%');
+  assert.is(ok.events.length, 0, "4% is within the card's 5%");
   const strict = new LiveEvaluator('cell', 1, db.shared, { thresholds: new Map([['M6.alloc_churn', 0.03]]), profiles: new Map() });
   for (const a of steady) strict.observe(delta(churn(a)));
   assert.is(strict.events[0]?.trigger, 'M6.alloc_churn', 'a steady 4% is above 3% beyond doubt');
@@ -92,10 +109,16 @@ test('ratio and skew rules: M6 allocation churn over 5% of commit time, M11 shar
   // Just above 5% on average, but windows that disagree (2% to 9%): the evidence does not show it beyond doubt.
   const borderline = new LiveEvaluator('cell', 1, db.shared);
   for (const a of [20_000, 90_000, 30_000, 80_000, 40_000, 52_000]) borderline.observe(delta(churn(a)));
-  assert.not.ok(borderline.events.some((e) => e.trigger === 'M6.alloc_churn'), 'a 5.2% estimate with a wide spread does not fire');
+  assert.not.ok(
+    borderline.events.some((e) => e.trigger === 'M6.alloc_churn'),
+    'a 5.2% estimate with a wide spread does not fire',
+  );
   const clear = new LiveEvaluator('cell', 1, db.shared);
   for (let i = 0; i < 6; i++) clear.observe(delta(churn(90_000 + i * 1000)));
-  assert.ok(clear.events.some((e) => e.trigger === 'M6.alloc_churn'), 'a steady 9% fires');
+  assert.ok(
+    clear.events.some((e) => e.trigger === 'M6.alloc_churn'),
+    'a steady 9% fires',
+  );
 
   const even = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`M11.shard_id.${i}`, 100]));
   const skewed = { ...even, 'M11.shard_id.3': 900, 'M11.control_mode.sharded': 1 };
@@ -110,15 +133,30 @@ test('ratio and skew rules: M6 allocation churn over 5% of commit time, M11 shar
 test('a run with an injected misroute falls back live: the audit event is recorded and the next slices run legacy', async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'sb-trig-'));
   const spec: WorkloadInput = {
-    name: 'misroute', description: 'sharded registry with injected misroutes', serves: { classes: ['M11'], verification: ['M11 fallback'] },
-    backends: ['memory'], concurrency: [2], engine: { pageSize: 4096, pageCount: 128, fsync: 'off', versionsPerPage: 8 },
-    fixture: { rows: 64 }, mix: { concurrent_write: 1 }, keys: { distribution: 'disjoint' }, run: { duration_ms: 600 },
+    name: 'misroute',
+    description: 'sharded registry with injected misroutes',
+    serves: { classes: ['M11'], verification: ['M11 fallback'] },
+    backends: ['memory'],
+    concurrency: [2],
+    engine: { pageSize: 4096, pageCount: 128, fsync: 'off', versionsPerPage: 8 },
+    fixture: { rows: 64 },
+    mix: { concurrent_write: 1 },
+    keys: { distribution: 'disjoint' },
+    run: { duration_ms: 600 },
   };
   const file = join(tmp, 'misroute.json');
   writeFileSync(file, JSON.stringify(spec));
   const groups = planMatrix({ workloads: [loadSpecFile(file)], modeSets: parseModeSets('new') });
   // A fallback lands between slices: a slice sees the misroutes, the following ones run legacy.
-  const [cell] = await runMatrix({ groups, rounds: 4, seed: 2, faults: { M11: { misroute: 0.2 } }, schedule: 'interleaved', runDir: join(tmp, 'run'), sliceMs: 200 });
+  const [cell] = await runMatrix({
+    groups,
+    rounds: 4,
+    seed: 2,
+    faults: { M11: { misroute: 0.2 } },
+    schedule: 'interleaved',
+    runDir: join(tmp, 'run'),
+    sliceMs: 200,
+  });
   assert.ok(cell !== undefined && cell.status === 'ok', JSON.stringify(cell?.failures));
   const fired = cell.events.find((e) => e.trigger === 'M11.session_not_found');
   assert.ok(fired !== undefined, 'the trigger fired');
@@ -130,14 +168,24 @@ test('a run with an injected misroute falls back live: the audit event is record
   assert.ok((cell.aggregate.counters.get('M11.control_mode.sharded') ?? 0) > 0, 'and sharded before it');
   const bundle = cell.counterexamples.find((x) => x.event.trigger === 'M11.session_not_found');
   assert.ok(bundle !== undefined, 'a counterexample bundle per fired trigger');
-  assert.ok(bundle.records.some((r) => r.metadata_class === 'M11' && (r as { session_not_found?: boolean }).session_not_found === true), 'with the anomalous records');
-  assert.match(bundle.replay, /^shadowbench run --workload \S+misroute\.json --backend memory --concurrency 2 --modes new --seed 2 --rounds \d --duration 200 --inject M11\.misroute=0\.2 --record$/);
+  assert.ok(
+    bundle.records.some((r) => r.metadata_class === 'M11' && (r as { session_not_found?: boolean }).session_not_found === true),
+    'with the anomalous records',
+  );
+  assert.match(
+    bundle.replay,
+    /^shadowbench run --workload \S+misroute\.json --backend memory --concurrency 2 --modes new --seed 2 --rounds \d --duration 200 --inject M11\.misroute=0\.2 --record$/,
+  );
   cell.aggregate.destroy();
 });
 
 test('bad --threshold and --kill-switch arguments are usage errors naming the trigger', async () => {
   const io = { out: () => {}, err: () => {} };
-  for (const args of [['--threshold', 'M6.nope=1'], ['--threshold', 'M6.alloc_churn=-1'], ['--kill-switch', 'M6.shadow_mismatch=sometimes']]) {
+  for (const args of [
+    ['--threshold', 'M6.nope=1'],
+    ['--threshold', 'M6.alloc_churn=-1'],
+    ['--kill-switch', 'M6.shadow_mismatch=sometimes'],
+  ]) {
     try {
       await runVerb.run(args, io);
       assert.unreachable(`${args.join(' ')} was accepted`);

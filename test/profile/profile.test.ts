@@ -58,7 +58,10 @@ function checkLayout(j: ProfileJson, tool: string): void {
   const html = readFileSync(j.report, 'utf8');
   assert.ok(/^<!DOCTYPE html>/i.test(html.trimStart()), html.slice(0, 80));
   const run = JSON.parse(readFileSync(join(j.run_dir, 'run.json'), 'utf8')) as RunRecord;
-  assert.equal(run.cells.map((c) => c.id), [j.cell]);
+  assert.equal(
+    run.cells.map((c) => c.id),
+    [j.cell],
+  );
   assert.is(run.run_id, basename(j.run_dir));
   const left = readdirSync(join(j.run_dir, 'profile')).filter((f) => /^(isolate-|node_trace\.)/.test(f) || f === OTHER_THREADS_DIR);
   assert.equal(left, [], 'scratch files left in the profile folder');
@@ -90,7 +93,7 @@ test('profile: bad tool, --json after --, run flags before -- are bad input (exi
   assert.match(help.stdout, /Worker threads:/);
 });
 
-test('profile --tool flame: report in the run folder; the samples are the main thread\'s only', async () => {
+test("profile --tool flame: report in the run folder; the samples are the main thread's only", async () => {
   const started = Date.now();
   const j = parse(await cli(['profile', '--tool', 'flame', '--json', '-q', '--', ...CELL]));
   console.log(`    flame profile of a c2 cell: ${((Date.now() - started) / 1000).toFixed(1)} s, report ${(j.report_bytes! / 1e6).toFixed(1)} MB`);
@@ -114,11 +117,15 @@ function decodeProcessStat(file: string): Promise<Sample[]> {
   const Decoder = createRequire(import.meta.url)('@clinic/doctor/format/process-stat-decoder.js') as new () => Transform;
   return new Promise((resolve, reject) => {
     const out: Sample[] = [];
-    createReadStream(file).pipe(new Decoder()).on('data', (s: Sample) => out.push(s)).on('end', () => resolve(out)).on('error', reject);
+    createReadStream(file)
+      .pipe(new Decoder())
+      .on('data', (s: Sample) => out.push(s))
+      .on('end', () => resolve(out))
+      .on('error', reject);
   });
 }
 
-test('profile --tool doctor: report in the run folder; the main thread\'s samples are not overwritten by other threads', async () => {
+test("profile --tool doctor: report in the run folder; the main thread's samples are not overwritten by other threads", async () => {
   const started = Date.now();
   const j = parse(await cli(['profile', '--tool', 'doctor', '--json', '-q', '--', ...CELL]));
   console.log(`    doctor profile of a c2 cell: ${((Date.now() - started) / 1000).toFixed(1)} s, report ${(j.report_bytes! / 1e6).toFixed(1)} MB`);
@@ -140,19 +147,28 @@ test('trace-event files are spliced into one, in file order, and removed', () =>
   writeFileSync(join(dir, 'node_trace.3.log'), `{"traceEvents":[]}`);
   writeFileSync(join(dir, 'other.log'), 'x');
   const files = traceFiles(dir);
-  assert.equal(files.map((f) => basename(f)), ['node_trace.2.log', 'node_trace.3.log', 'node_trace.10.log']);
+  assert.equal(
+    files.map((f) => basename(f)),
+    ['node_trace.2.log', 'node_trace.3.log', 'node_trace.10.log'],
+  );
   const out = join(dir, 'joined');
   joinTraceFiles(files, out);
   const joined = JSON.parse(readFileSync(out, 'utf8')) as { traceEvents: { ts: number }[] };
-  assert.equal(joined.traceEvents.map((e) => e.ts), [1, 2, 3]);
+  assert.equal(
+    joined.traceEvents.map((e) => e.ts),
+    [1, 2, 3],
+  );
   assert.equal(traceFiles(dir), []);
   assert.ok(existsSync(join(dir, 'other.log')));
 
   writeFileSync(join(dir, 'node_trace.1.log'), `{"traceEvents":[${ev(1)},`);
-  assert.throws(() => joinTraceFiles(traceFiles(dir), out), (err: unknown) => err instanceof TraceJoinError && /not a complete trace-event file/.test(err.message));
+  assert.throws(
+    () => joinTraceFiles(traceFiles(dir), out),
+    (err: unknown) => err instanceof TraceJoinError && /not a complete trace-event file/.test(err.message),
+  );
 });
 
-test('other threads\' clinic samplers are redirected only when clinic injects them', () => {
+test("other threads' clinic samplers are redirected only when clinic injects them", () => {
   const plain: NodeJS.ProcessEnv = { NODE_PATH: '/x/lib', NODE_CLINIC_DOCTOR_DATA_PATH: '/d' };
   redirectThreadSamplers(plain);
   assert.is(plain['NODE_CLINIC_DOCTOR_DATA_PATH'], '/d');

@@ -35,10 +35,22 @@ for (const dialect of DIALECTS) {
   test(`${dialect}: a migrated store passes; round trips for every mandatory and should_use domain`, async () => {
     await withMigrated(dialect, async (store) => {
       const r = await checkStore(store);
-      assert.equal(r.events.filter((e) => e.level !== 'info'), [], 'no warnings or errors');
+      assert.equal(
+        r.events.filter((e) => e.level !== 'info'),
+        [],
+        'no warnings or errors',
+      );
       assert.ok(r.summary.passed);
-      const needed = committedPolicy().domains.filter((d) => d.classification !== 'optional').map((d) => d.domain).sort();
-      assert.equal(codes(r, 'SQLMODEL_ROUND_TRIP_PASS').map((e) => e.domain).sort(), needed);
+      const needed = committedPolicy()
+        .domains.filter((d) => d.classification !== 'optional')
+        .map((d) => d.domain)
+        .sort();
+      assert.equal(
+        codes(r, 'SQLMODEL_ROUND_TRIP_PASS')
+          .map((e) => e.domain)
+          .sort(),
+        needed,
+      );
       assert.is(r.summary.drift, 0);
       const trace = traceCorrelation(committedPolicy());
       assert.ok(r.events.every((e) => e.trace_correlation === trace));
@@ -53,7 +65,9 @@ for (const dialect of DIALECTS) {
       await store.db.schema.createIndex('cells_sneaky').on('cells').column('backend').execute();
       const r = await checkStore(store);
       assert.not.ok(r.summary.passed);
-      const drift = codes(r, 'SQLMODEL_SCHEMA_DRIFT_DETECTED').map((e) => `${e.domain} | ${e.detail}`).sort();
+      const drift = codes(r, 'SQLMODEL_SCHEMA_DRIFT_DETECTED')
+        .map((e) => `${e.domain} | ${e.detail}`)
+        .sort();
       assert.equal(drift, ['cells | cells: index cells_sneaky not declared by the models', 'runs | runs.sneaky: column not declared by the models']);
     });
   });
@@ -61,14 +75,18 @@ for (const dialect of DIALECTS) {
   test(`${dialect}: a changed type or nullability is caught by name`, async () => {
     await withMigrated(dialect, async (store) => {
       await store.db.schema.dropTable('baselines').execute();
-      await store.db.schema.createTable('baselines')
+      await store.db.schema
+        .createTable('baselines')
         .addColumn('id', 'text', (c) => c.primaryKey().notNull())
         .addColumn('name', 'text') // nullable now
         .addColumn('hardware_signature', 'text', (c) => c.notNull())
-        .addColumn('engine_variant', 'text', (c) => c.notNull()).addColumn('workload', 'text', (c) => c.notNull())
-        .addColumn('run_id', 'text', (c) => c.notNull()).addColumn('cell_id', 'text', (c) => c.notNull())
+        .addColumn('engine_variant', 'text', (c) => c.notNull())
+        .addColumn('workload', 'text', (c) => c.notNull())
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('cell_id', 'text', (c) => c.notNull())
         .addColumn('created_at', 'bigint', (c) => c.notNull()) // integer now
-        .addColumn('created_by', 'text', (c) => c.notNull()).addColumn('metrics', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('metrics', 'text', (c) => c.notNull())
         .execute();
       const r = await checkStore(store);
       const drift = codes(r, 'SQLMODEL_SCHEMA_DRIFT_DETECTED').map((e) => e.detail);
@@ -82,19 +100,39 @@ for (const dialect of DIALECTS) {
 
   test(`${dialect}: a table outside the policy matrix is an unclassified domain`, async () => {
     await withMigrated(dialect, async (store) => {
-      await store.db.schema.createTable('side_notes').addColumn('id', 'text', (c) => c.primaryKey()).execute();
+      await store.db.schema
+        .createTable('side_notes')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .execute();
       const r = await checkStore(store);
-      assert.equal(codes(r, 'SQLMODEL_DOMAIN_UNCLASSIFIED').map((e) => e.domain), ['side_notes']);
-      assert.equal(codes(r, 'SQLMODEL_SCHEMA_DRIFT_DETECTED').map((e) => e.detail), ['side_notes: table not declared by the models']);
+      assert.equal(
+        codes(r, 'SQLMODEL_DOMAIN_UNCLASSIFIED').map((e) => e.domain),
+        ['side_notes'],
+      );
+      assert.equal(
+        codes(r, 'SQLMODEL_SCHEMA_DRIFT_DETECTED').map((e) => e.detail),
+        ['side_notes: table not declared by the models'],
+      );
     });
   });
 }
 
 test('a model the matrix does not classify is caught', async () => {
   await withMigrated('sqlite', async (store) => {
-    const extra: ModelDef = { domain: 'shadow_notes', model_name: 'ShadowNoteRow', version: '1.0.0', schema: z.object({ id: z.string() }), primary_key: ['id'], indexes: [], example: { id: 'x' } };
+    const extra: ModelDef = {
+      domain: 'shadow_notes',
+      model_name: 'ShadowNoteRow',
+      version: '1.0.0',
+      schema: z.object({ id: z.string() }),
+      primary_key: ['id'],
+      indexes: [],
+      example: { id: 'x' },
+    };
     const r = await checkStore(store, { models: [...MODELS, extra] });
-    assert.equal(codes(r, 'SQLMODEL_DOMAIN_UNCLASSIFIED').map((e) => e.domain), ['shadow_notes']);
+    assert.equal(
+      codes(r, 'SQLMODEL_DOMAIN_UNCLASSIFIED').map((e) => e.domain),
+      ['shadow_notes'],
+    );
     assert.not.ok(r.summary.passed);
   });
 });
@@ -104,11 +142,14 @@ test('a model changed without a migration: both the migrations and the live data
     const runs = MODELS.find((m) => m.domain === 'runs')!;
     const changed: ModelDef = { ...runs, schema: runs.schema.extend({ label: z.string() }), example: { ...runs.example, label: 'x' } };
     const r = await checkStore(store, { models: MODELS.map((m) => (m.domain === 'runs' ? changed : m)) });
-    assert.equal(codes(r, 'SQLMODEL_SCHEMA_DRIFT_DETECTED').map((e) => e.detail), [
-      'runs.label: column missing from the migrations',
-      'runs.label: column missing from the live database',
-    ]);
-    assert.equal(codes(r, 'SQLMODEL_ROUND_TRIP_FAIL').map((e) => e.domain), ['runs']);
+    assert.equal(
+      codes(r, 'SQLMODEL_SCHEMA_DRIFT_DETECTED').map((e) => e.detail),
+      ['runs.label: column missing from the migrations', 'runs.label: column missing from the live database'],
+    );
+    assert.equal(
+      codes(r, 'SQLMODEL_ROUND_TRIP_FAIL').map((e) => e.domain),
+      ['runs'],
+    );
   });
 });
 
@@ -117,7 +158,10 @@ test('a mandatory domain without a typed model is caught', async () => {
     const m = matrix();
     m.domains.push({ ...m.domains[0]!, domain: 'leases', model_name: 'LeaseRow', owner_module: 'harness/store/domains/leases.ts' });
     const r = await checkStore(store, { matrix: m });
-    assert.equal(codes(r, 'SQLMODEL_MODEL_MISSING').map((e) => `${e.domain}: ${e.detail}`), ['leases: mandatory domain has no typed model']);
+    assert.equal(
+      codes(r, 'SQLMODEL_MODEL_MISSING').map((e) => `${e.domain}: ${e.detail}`),
+      ['leases: mandatory domain has no typed model'],
+    );
   });
 });
 
@@ -141,7 +185,10 @@ test('ownership conflicts are caught: shared owner module, shared model name, ow
 });
 
 test('only the owner module gets write access to its domain', () => {
-  assert.throws(() => ownerAccess(import.meta.url, 'rollout_state'), (e: unknown) => e instanceof OwnershipError && /its owner is harness\/store\/domains\/rollout\.ts/.test((e as Error).message));
+  assert.throws(
+    () => ownerAccess(import.meta.url, 'rollout_state'),
+    (e: unknown) => e instanceof OwnershipError && /its owner is harness\/store\/domains\/rollout\.ts/.test((e as Error).message),
+  );
 });
 
 test('the committed matrix: control state, audit log, decision journal and migration metadata are mandatory', () => {
@@ -173,7 +220,10 @@ test('a major version mismatch between matrix and model is caught', async () => 
     const m = matrix();
     m.domains.find((d) => d.domain === 'gate_decisions')!.model_version = '2.0.0';
     const r = await checkStore(store, { matrix: m });
-    assert.equal(codes(r, 'SQLMODEL_VERSION_COMPAT_FAIL').map((e) => e.domain), ['gate_decisions']);
+    assert.equal(
+      codes(r, 'SQLMODEL_VERSION_COMPAT_FAIL').map((e) => e.domain),
+      ['gate_decisions'],
+    );
   });
 });
 

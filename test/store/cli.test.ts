@@ -26,7 +26,10 @@ test('store URLs: file paths, sqlite:// and postgres://, flag over environment o
   assert.equal(storeTarget('sqlite:///tmp/a.db', { SHADOWBENCH_STORE_URL: 'x/y.db' }), { dialect: 'sqlite', path: '/tmp/a.db' });
   assert.equal(storeTarget('sqlite://rel.db', {}), { dialect: 'sqlite', path: resolve('rel.db') });
   assert.equal(storeTarget('postgres://u:p@h/db', {}), { dialect: 'postgres', url: 'postgres://u:p@h/db' });
-  assert.throws(() => storeTarget('mysql://u:hunter2@h/db', {}), (e: unknown) => e instanceof StoreError && !(e as Error).message.includes('hunter2'));
+  assert.throws(
+    () => storeTarget('mysql://u:hunter2@h/db', {}),
+    (e: unknown) => e instanceof StoreError && !(e as Error).message.includes('hunter2'),
+  );
   assert.is(redactUrl('postgres://u:hunter2@h:5432/db?password=x'), 'postgres://u:***@h:5432/db?password=***');
   assert.is(redactUrl('postgres://u@h/db'), 'postgres://u@h/db');
 });
@@ -46,7 +49,10 @@ test('sqlite: status, migrate, check in text and --json; check fails on an unmig
     assert.is(r.code, 0, r.err);
     assert.match(r.out, `applied 1 initial`);
     assert.match(r.out, `applied 2 nightly baselines and metric annotations`);
-    assert.match(r.out, `applied 3 runs queryable by nightly and hardware; engine comparison and not-reported classes kept (backfilled nightly and hardware_signature of 0 run(s))`);
+    assert.match(
+      r.out,
+      `applied 3 runs queryable by nightly and hardware; engine comparison and not-reported classes kept (backfilled nightly and hardware_signature of 0 run(s))`,
+    );
     assert.match(r.out, `schema version ${LATEST_VERSION} of ${LATEST_VERSION} (up to date)`);
     r = await cli('check', '--store', db, '--json');
     assert.is(r.code, 0, r.out);
@@ -56,7 +62,10 @@ test('sqlite: status, migrate, check in text and --json; check fails on an unmig
     assert.match(report.summary.trace_correlation, /^[0-9a-f]{64}$/);
     r = await cli('migrate', '--store', db, '--to', '0', '--json');
     assert.is(r.code, 0);
-    assert.equal(JSON.parse(r.out).steps.map((s: { direction: string; version: number }) => `${s.direction}${s.version}`), ['down3', 'down2', 'down1']);
+    assert.equal(
+      JSON.parse(r.out).steps.map((s: { direction: string; version: number }) => `${s.direction}${s.version}`),
+      ['down3', 'down2', 'down1'],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

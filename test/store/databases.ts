@@ -25,11 +25,25 @@ export async function freshStore(dialect: TestDialect): Promise<{ store: Store; 
     const dir = mkdtempSync(join(tmpdir(), 'sbtest-sqlite-'));
     const path = join(dir, 'store.db');
     const store = openStore({ dialect: 'sqlite', path });
-    return { store, url: path, async dispose() { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+    return {
+      store,
+      url: path,
+      async dispose() {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   const db = await freshPgDatabase(await sharedPostgres());
   const store = openStore({ dialect: 'postgres', url: db.url });
-  return { store, url: db.url, async dispose() { await store.close(); await db.drop(); } };
+  return {
+    store,
+    url: db.url,
+    async dispose() {
+      await store.close();
+      await db.drop();
+    },
+  };
 }
 
 let shared: Promise<PgServer> | undefined;
@@ -38,7 +52,10 @@ let shared: Promise<PgServer> | undefined;
 export function sharedPostgres(): Promise<PgServer> {
   if (shared === undefined) {
     shared = startPostgres();
-    shared.then((s) => process.once('exit', () => s.stop()), () => {});
+    shared.then(
+      (s) => process.once('exit', () => s.stop()),
+      () => {},
+    );
   }
   return shared;
 }

@@ -23,7 +23,6 @@ import { ModelValidationError } from '../../harness/store/table.ts';
 import { DIALECTS, freshStore } from './databases.ts';
 import { cell, run } from './fixtures.ts';
 
-
 for (const dialect of DIALECTS) {
   test(`${dialect}: owner modules write and read their domains`, async () => {
     const { store, dispose } = await freshStore(dialect);
@@ -38,21 +37,81 @@ for (const dialect of DIALECTS) {
       assert.is(await getRun(store, 'nope'), undefined);
 
       const t = '2026-01-01T00:00:00.000Z';
-      await setControlMode(store, { engine_variant: 'v', metadata_class: 'M6', control_mode: 'shadow_compare', changed_by: 'alice', changed_at: t, reason: 'start' });
-      await setControlMode(store, { engine_variant: 'v', metadata_class: 'M6', control_mode: 'snapshot', changed_by: 'bob', changed_at: '2026-01-02T00:00:00.000Z', reason: 'promoted' });
+      await setControlMode(store, {
+        engine_variant: 'v',
+        metadata_class: 'M6',
+        control_mode: 'shadow_compare',
+        changed_by: 'alice',
+        changed_at: t,
+        reason: 'start',
+      });
+      await setControlMode(store, {
+        engine_variant: 'v',
+        metadata_class: 'M6',
+        control_mode: 'snapshot',
+        changed_by: 'bob',
+        changed_at: '2026-01-02T00:00:00.000Z',
+        reason: 'promoted',
+      });
       await setControlMode(store, { engine_variant: 'v', metadata_class: 'M1', control_mode: 'legacy', changed_by: 'alice', changed_at: t, reason: '' });
-      assert.equal((await controlState(store, 'v')).map((r) => `${r.metadata_class}=${r.control_mode} by ${r.changed_by}`), ['M1=legacy by alice', 'M6=snapshot by bob']);
+      assert.equal(
+        (await controlState(store, 'v')).map((r) => `${r.metadata_class}=${r.control_mode} by ${r.changed_by}`),
+        ['M1=legacy by alice', 'M6=snapshot by bob'],
+      );
 
-      const fb = { id: 'fb1', occurred_at: t, engine_variant: 'v', metadata_class: 'M11', from_mode: 'sharded', to_mode: 'legacy', reason: 'misroute', actor: 'trigger', run_id: run.run_id } as const;
+      const fb = {
+        id: 'fb1',
+        occurred_at: t,
+        engine_variant: 'v',
+        metadata_class: 'M11',
+        from_mode: 'sharded',
+        to_mode: 'legacy',
+        reason: 'misroute',
+        actor: 'trigger',
+        run_id: run.run_id,
+      } as const;
       await recordFallback(store, fb);
       assert.equal(await fallbacksOf(store, 'v'), [fb]);
-      const gd = { id: 'gd1', decided_at: t, engine_variant: 'v', metadata_class: 'M6', decision: 'hold', from_mode: 'shadow_compare', to_mode: null, rationale: 'gaps', evidence: { runs: [run.run_id], p99: 1.5 }, decided_by: 'ci' } as const;
+      const gd = {
+        id: 'gd1',
+        decided_at: t,
+        engine_variant: 'v',
+        metadata_class: 'M6',
+        decision: 'hold',
+        from_mode: 'shadow_compare',
+        to_mode: null,
+        rationale: 'gaps',
+        evidence: { runs: [run.run_id], p99: 1.5 },
+        decided_by: 'ci',
+      } as const;
       await recordDecision(store, gd);
       assert.equal(await decisionsOf(store, 'v'), [gd]);
-      const te = { id: 'te1', run_id: null, trigger: 'p99', engine_variant: 'v', metadata_class: 'M2', evaluated_at: t, fired: false, observed: 0.25, threshold: null, detail: {} } as const;
+      const te = {
+        id: 'te1',
+        run_id: null,
+        trigger: 'p99',
+        engine_variant: 'v',
+        metadata_class: 'M2',
+        evaluated_at: t,
+        fired: false,
+        observed: 0.25,
+        threshold: null,
+        detail: {},
+      } as const;
       await recordTriggerEvaluation(store, te);
       assert.equal(await evaluationsOf(store, 'p99'), [te]);
-      const bl = { id: 'bl1', name: 'main', hardware_signature: 'hw', engine_variant: 'v', workload: 'w', run_id: run.run_id, cell_id: cell.id, created_at: t, created_by: 'ci', metrics: { p99_ns: 1234.5 } };
+      const bl = {
+        id: 'bl1',
+        name: 'main',
+        hardware_signature: 'hw',
+        engine_variant: 'v',
+        workload: 'w',
+        run_id: run.run_id,
+        cell_id: cell.id,
+        created_at: t,
+        created_by: 'ci',
+        metrics: { p99_ns: 1234.5 },
+      };
       await acceptBaseline(store, 'main', 'hw', [bl, { ...bl, id: 'bl2', cell_id: 'other' }]);
       const other = { ...bl, id: 'bl3', hardware_signature: 'hw2' };
       await acceptBaseline(store, 'main', 'hw2', [other]);
@@ -61,8 +120,26 @@ for (const dialect of DIALECTS) {
       await acceptBaseline(store, 'main', 'hw', [next]);
       assert.equal(await baselineOf(store, 'main', 'hw'), [next]);
       assert.equal(await baselineOf(store, 'main', 'hw2'), [other]);
-      const ack = { id: 'ma2', kind: 'acknowledge', hardware_signature: 'hw', metric: `${cell.id}:throughput_ops_s`, at_run: run.run_id, reason: 'new allocator', created_by: 'alice', created_at: '2026-01-03T00:00:00.000Z' } as const;
-      const mute = { id: 'ma1', kind: 'mute', hardware_signature: 'hw', metric: 'x:*', at_run: null, reason: 'flaky host', created_by: 'bob', created_at: t } as const;
+      const ack = {
+        id: 'ma2',
+        kind: 'acknowledge',
+        hardware_signature: 'hw',
+        metric: `${cell.id}:throughput_ops_s`,
+        at_run: run.run_id,
+        reason: 'new allocator',
+        created_by: 'alice',
+        created_at: '2026-01-03T00:00:00.000Z',
+      } as const;
+      const mute = {
+        id: 'ma1',
+        kind: 'mute',
+        hardware_signature: 'hw',
+        metric: 'x:*',
+        at_run: null,
+        reason: 'flaky host',
+        created_by: 'bob',
+        created_at: t,
+      } as const;
       await recordAnnotation(store, ack);
       await recordAnnotation(store, mute);
       assert.equal(await annotationsFor(store, 'hw'), [mute, ack], 'oldest first');
@@ -89,9 +166,25 @@ test('rows that break their model are refused before the database', async () => 
     await ensureReady(store);
     const bad = [
       // A local time with an offset: timestamps are UTC only.
-      () => setControlMode(store, { engine_variant: 'v', metadata_class: 'M6', control_mode: 'snapshot', changed_by: 'x', changed_at: '2026-01-01T01:00:00+01:00', reason: '' }),
+      () =>
+        setControlMode(store, {
+          engine_variant: 'v',
+          metadata_class: 'M6',
+          control_mode: 'snapshot',
+          changed_by: 'x',
+          changed_at: '2026-01-01T01:00:00+01:00',
+          reason: '',
+        }),
       // M2 has no new primitive, so no rollout state.
-      () => setControlMode(store, { engine_variant: 'v', metadata_class: 'M2' as 'M6', control_mode: 'legacy', changed_by: 'x', changed_at: '2026-01-01T00:00:00Z', reason: '' }),
+      () =>
+        setControlMode(store, {
+          engine_variant: 'v',
+          metadata_class: 'M2' as 'M6',
+          control_mode: 'legacy',
+          changed_by: 'x',
+          changed_at: '2026-01-01T00:00:00Z',
+          reason: '',
+        }),
       () => recordCells(store, 'r', [{ ...cell, concurrency: 1.5 }]),
     ];
     for (const f of bad) {

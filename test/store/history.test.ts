@@ -25,10 +25,17 @@ const { not_reported: _n, ...withoutNotReported } = cell;
 function night(id: string, name: string | null, hw: string, day: number): RunRecord {
   const started = `2026-03-${String(day).padStart(2, '0')}T02:00:00.000Z`;
   return {
-    ...run, run_id: id, started_at: started, ended_at: started, config: { ...run.config, nightly: name },
+    ...run,
+    run_id: id,
+    started_at: started,
+    ended_at: started,
+    config: { ...run.config, nightly: name },
     environment: { ...run.environment, hardware_signature: hw },
     // a-cell comes from a run folder older than not_reported.
-    cells: [{ ...cell, id: 'b-cell', throughput_ops_s: day }, { ...withoutNotReported, id: 'a-cell' }],
+    cells: [
+      { ...cell, id: 'b-cell', throughput_ops_s: day },
+      { ...withoutNotReported, id: 'a-cell' },
+    ],
   };
 }
 
@@ -50,16 +57,37 @@ for (const dialect of DIALECTS) {
     try {
       await migrateTo(s);
       // Stored out of order, with other names, other hardware and a run that is no nightly.
-      const runs = [night('n5', 'nightly', 'hw', 5), night('n1', 'nightly', 'hw', 1), night('n3', 'nightly', 'hw', 3), night('n4', 'nightly', 'hw', 4), night('n2', 'nightly', 'hw', 2),
-        night('other-hw', 'nightly', 'hw2', 6), night('other-name', 'weekly', 'hw', 6), night('plain', null, 'hw', 6)];
+      const runs = [
+        night('n5', 'nightly', 'hw', 5),
+        night('n1', 'nightly', 'hw', 1),
+        night('n3', 'nightly', 'hw', 3),
+        night('n4', 'nightly', 'hw', 4),
+        night('n2', 'nightly', 'hw', 2),
+        night('other-hw', 'nightly', 'hw2', 6),
+        night('other-name', 'weekly', 'hw', 6),
+        night('plain', null, 'hw', 6),
+      ];
       for (const r of runs) await store(s, r);
 
       const c = counting(s);
       const history = await nightlyRuns(c.store, { name: 'nightly', hardware_signature: 'hw', except: 'n5', limit: 3 });
       assert.is(c.count(), 1, 'one statement');
-      assert.equal(history.map((r) => r.run_id), ['n2', 'n3', 'n4'], 'the newest three but n5, oldest first');
-      assert.equal(history[0]!.cells.map((x) => [x.id, x.throughput_ops_s]), [['a-cell', cell.throughput_ops_s], ['b-cell', 2]]);
-      assert.equal((await nightlyRuns(s, { name: 'nightly', hardware_signature: 'hw', except: '', limit: 30 })).map((r) => r.run_id), ['n1', 'n2', 'n3', 'n4', 'n5']);
+      assert.equal(
+        history.map((r) => r.run_id),
+        ['n2', 'n3', 'n4'],
+        'the newest three but n5, oldest first',
+      );
+      assert.equal(
+        history[0]!.cells.map((x) => [x.id, x.throughput_ops_s]),
+        [
+          ['a-cell', cell.throughput_ops_s],
+          ['b-cell', 2],
+        ],
+      );
+      assert.equal(
+        (await nightlyRuns(s, { name: 'nightly', hardware_signature: 'hw', except: '', limit: 30 })).map((r) => r.run_id),
+        ['n1', 'n2', 'n3', 'n4', 'n5'],
+      );
       assert.equal(await nightlyRuns(s, { name: 'nightly', hardware_signature: 'nope', except: '', limit: 30 }), []);
 
       // A stored run is its run record's figures: everything but the audit log, faults and counterexample files.

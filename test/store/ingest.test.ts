@@ -47,9 +47,15 @@ for (const dialect of DIALECTS) {
       }
       assert.equal(await importRunFolder(store, dir), { run_id: run.run_id, cells: 1, histograms: 2, fallbacks: 0 });
       assert.is((await getRun(store, run.run_id))?.id, run.run_id);
-      assert.equal((await cellsOfRun(store, run.run_id)).map((c) => c.not_reported), [['M4']]);
+      assert.equal(
+        (await cellsOfRun(store, run.run_id)).map((c) => c.not_reported),
+        [['M4']],
+      );
       const hs = await histogramsOfCell(store, run.run_id, cell.id);
-      assert.equal(hs.map((h) => [h.field, h.start_ms, h.end_ms]), TAGS.map((t) => [t, 1000, 2000]));
+      assert.equal(
+        hs.map((h) => [h.field, h.start_ms, h.end_ms]),
+        TAGS.map((t) => [t, 1000, 2000]),
+      );
       const h = decodeHistogram(hs[0]!);
       assert.is(h.totalCount, 100);
       h.destroy();
@@ -66,22 +72,57 @@ for (const dialect of DIALECTS) {
     const cut = (text: string, keep: number): string => text.slice(0, Math.floor(text.length * keep));
     const damages: [string, string, (dir: string) => void, RegExp][] = [
       ['missing run.json', 'run.json', (d) => unlinkSync(join(d, 'run.json')), /no such file \(not a run folder\)/],
-      ['truncated run.json', 'run.json', (d) => writeFileSync(join(d, 'run.json'), cut(readFileSync(join(d, 'run.json'), 'utf8'), 0.6)), /not valid JSON: truncated or corrupt/],
-      ['corrupt run.json', 'run.json', (d) => writeFileSync(join(d, 'run.json'), JSON.stringify({ ...run, cells: [{ ...cell, concurrency: 'four' }] })), /does not fit the run record: cells\.0\.concurrency: /],
+      [
+        'truncated run.json',
+        'run.json',
+        (d) => writeFileSync(join(d, 'run.json'), cut(readFileSync(join(d, 'run.json'), 'utf8'), 0.6)),
+        /not valid JSON: truncated or corrupt/,
+      ],
+      [
+        'corrupt run.json',
+        'run.json',
+        (d) => writeFileSync(join(d, 'run.json'), JSON.stringify({ ...run, cells: [{ ...cell, concurrency: 'four' }] })),
+        /does not fit the run record: cells\.0\.concurrency: /,
+      ],
       ['missing summary.json', 'summary.json', (d) => unlinkSync(join(d, 'summary.json')), /no such file \(the run folder is incomplete\)/],
-      ['truncated summary.json', 'summary.json', (d) => writeFileSync(join(d, 'summary.json'), cut(readFileSync(join(d, 'summary.json'), 'utf8'), 0.5)), /not valid JSON: truncated or corrupt/],
-      ['summary.json of no cell', 'summary.json', (d) => writeFileSync(join(d, 'summary.json'), JSON.stringify({ run_id: run.run_id, cells: [] })), /no figures for 1 of the 1 cells/],
+      [
+        'truncated summary.json',
+        'summary.json',
+        (d) => writeFileSync(join(d, 'summary.json'), cut(readFileSync(join(d, 'summary.json'), 'utf8'), 0.5)),
+        /not valid JSON: truncated or corrupt/,
+      ],
+      [
+        'summary.json of no cell',
+        'summary.json',
+        (d) => writeFileSync(join(d, 'summary.json'), JSON.stringify({ run_id: run.run_id, cells: [] })),
+        /no figures for 1 of the 1 cells/,
+      ],
       ['missing .hlog', hlog, (d) => unlinkSync(join(d, hlog)), /no such file \(the run folder is incomplete\)/],
-      ['.hlog cut mid-line', hlog, (d) => writeFileSync(join(d, hlog), readFileSync(join(d, hlog), 'utf8').slice(0, -25)), /does not end with a complete line \(truncated\)/],
-      ['.hlog cut after a line', hlog, (d) => {
-        const lines = readFileSync(join(d, hlog), 'utf8').split('\n');
-        writeFileSync(join(d, hlog), `${lines.slice(0, -2).join('\n')}\n`);
-      }, /holds 1 of the 2 histograms summary\.json lists \(missing M6\.publish\.duration_ns\): truncated or corrupt/],
-      ['.hlog with a corrupt histogram', hlog, (d) => {
-        const text = readFileSync(join(d, hlog), 'utf8');
-        const at = text.lastIndexOf(',') + 30;
-        writeFileSync(join(d, hlog), `${text.slice(0, at)}${text[at] === 'A' ? 'B' : 'A'}${text.slice(at + 1)}`);
-      }, /line \d+: histogram 'M6\.publish\.duration_ns' does not decode \(.*\): truncated or corrupt/],
+      [
+        '.hlog cut mid-line',
+        hlog,
+        (d) => writeFileSync(join(d, hlog), readFileSync(join(d, hlog), 'utf8').slice(0, -25)),
+        /does not end with a complete line \(truncated\)/,
+      ],
+      [
+        '.hlog cut after a line',
+        hlog,
+        (d) => {
+          const lines = readFileSync(join(d, hlog), 'utf8').split('\n');
+          writeFileSync(join(d, hlog), `${lines.slice(0, -2).join('\n')}\n`);
+        },
+        /holds 1 of the 2 histograms summary\.json lists \(missing M6\.publish\.duration_ns\): truncated or corrupt/,
+      ],
+      [
+        '.hlog with a corrupt histogram',
+        hlog,
+        (d) => {
+          const text = readFileSync(join(d, hlog), 'utf8');
+          const at = text.lastIndexOf(',') + 30;
+          writeFileSync(join(d, hlog), `${text.slice(0, at)}${text[at] === 'A' ? 'B' : 'A'}${text.slice(at + 1)}`);
+        },
+        /line \d+: histogram 'M6\.publish\.duration_ns' does not decode \(.*\): truncated or corrupt/,
+      ],
     ];
     try {
       await migrateTo(store);

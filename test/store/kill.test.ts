@@ -18,7 +18,9 @@ test('sqlite: SIGKILL inside a write transaction loses only that transaction', a
   const dir = mkdtempSync(join(tmpdir(), 'sbtest-kill-'));
   const path = join(dir, 'store.db');
   const marker = join(dir, 'marker');
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./kill.child.ts', import.meta.url)), path, marker], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./kill.child.ts', import.meta.url)), path, marker], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
@@ -35,7 +37,10 @@ test('sqlite: SIGKILL inside a write transaction loses only that transaction', a
     try {
       const integrity = await sql<{ integrity_check: string }>`pragma integrity_check`.execute(store.db);
       assert.equal(integrity.rows, [{ integrity_check: 'ok' }]);
-      assert.equal((await fallbacksOf(store, 'v')).map((r) => r.id), ['committed']);
+      assert.equal(
+        (await fallbacksOf(store, 'v')).map((r) => r.id),
+        ['committed'],
+      );
       const report = await checkStore(store);
       assert.ok(report.summary.passed, JSON.stringify(report.events.filter((e) => e.level !== 'info')));
     } finally {

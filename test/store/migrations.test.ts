@@ -25,14 +25,21 @@ for (const dialect of DIALECTS) {
       for (const pass of ['first', 'second']) {
         for (const v of versions) {
           const steps = await migrateTo(store, v);
-          assert.equal(steps.map((s) => `${s.direction}${s.version}`), [`up${v}`], `${pass} up to ${v}`);
+          assert.equal(
+            steps.map((s) => `${s.direction}${s.version}`),
+            [`up${v}`],
+            `${pass} up to ${v}`,
+          );
           assert.is((await migrationStatus(store)).current, v);
         }
         const live = await introspect(store.db, dialect);
         assert.equal(diffShapes(MODELS.map(modelShape), live, { expected: 'models', actual: 'live' }), [], `${pass} pass: schema equals the models`);
         for (const v of [...versions].reverse()) {
           const steps = await migrateTo(store, v - 1);
-          assert.equal(steps.map((s) => `${s.direction}${s.version}`), [`down${v}`]);
+          assert.equal(
+            steps.map((s) => `${s.direction}${s.version}`),
+            [`down${v}`],
+          );
         }
         assert.equal(await introspect(store.db, dialect), [], `${pass} pass: all the way down leaves nothing`);
         assert.is((await migrationStatus(store)).current, 0);
@@ -55,7 +62,9 @@ for (const dialect of DIALECTS) {
       const config = JSON.stringify({ ...run.config, nightly: 'nightly' });
       const environment = JSON.stringify(run.environment);
       await sql`insert into runs (id, started_at, ended_at, argv, config, engine, environment, schedule_note, totals)
-        values (${run.run_id}, ${run.started_at}, ${run.ended_at}, ${JSON.stringify(run.argv)}, ${config}, ${null}, ${environment}, ${null}, ${JSON.stringify(run.totals)})`.execute(store.db);
+        values (${run.run_id}, ${run.started_at}, ${run.ended_at}, ${JSON.stringify(run.argv)}, ${config}, ${null}, ${environment}, ${null}, ${JSON.stringify(run.totals)})`.execute(
+        store.db,
+      );
       const flag = (b: boolean) => (dialect === 'sqlite' ? Number(b) : b);
       await sql`insert into cells (id, run_id, cell_id, variant, backend, workload, concurrency, mode_set, control_modes, status, failures, gaps, usable_for_gate,
         deterministic, correctness, notes, operations, measured_ms, throughput_ops_s, errors, rounds, histograms_file)
@@ -69,7 +78,11 @@ for (const dialect of DIALECTS) {
       assert.equal(row, { nightly: 'nightly', hardware_signature: run.environment.hardware_signature, engine_comparison: null });
       const back = await storedRun(store, run.run_id);
       assert.is(back?.config.nightly, 'nightly');
-      assert.equal(back?.cells.map((c) => [c.id, c.not_reported]), [[cell.id, undefined]], 'not kept before 0003');
+      assert.equal(
+        back?.cells.map((c) => [c.id, c.not_reported]),
+        [[cell.id, undefined]],
+        'not kept before 0003',
+      );
 
       await migrateTo(store, 2);
       const old = await sql<{ config: string }>`select * from runs`.execute(store.db);
@@ -120,7 +133,10 @@ test('a store newer than this build is refused', async () => {
   const { store, dispose } = await freshStore('sqlite');
   try {
     await migrateTo(store);
-    await store.db.insertInto('schema_migrations').values({ version: LATEST_VERSION + 1, name: 'future', applied_at: '2030-01-01T00:00:00.000Z' }).execute();
+    await store.db
+      .insertInto('schema_migrations')
+      .values({ version: LATEST_VERSION + 1, name: 'future', applied_at: '2030-01-01T00:00:00.000Z' })
+      .execute();
     let err: unknown;
     try {
       await ensureReady(store);

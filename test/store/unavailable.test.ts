@@ -90,7 +90,11 @@ test('sqlite: a store that cannot be opened (its folder is a file)', async () =>
 
 test('postgres: no server at the address', async () => {
   const port = await freePort();
-  await refusedEverywhere(`postgres://postgres:${SECRET}@127.0.0.1:${port}/results`, new RegExp(`cannot reach the PostgreSQL at 127\\.0\\.0\\.1:${port} \\(postgres://postgres:\\*\\*\\*@127\\.0\\.0\\.1:${port}/results\\)`), /ECONNREFUSED/);
+  await refusedEverywhere(
+    `postgres://postgres:${SECRET}@127.0.0.1:${port}/results`,
+    new RegExp(`cannot reach the PostgreSQL at 127\\.0\\.0\\.1:${port} \\(postgres://postgres:\\*\\*\\*@127\\.0\\.0\\.1:${port}/results\\)`),
+    /ECONNREFUSED/,
+  );
 });
 
 test('postgres: a real server without that database', async () => {
@@ -105,7 +109,11 @@ test('postgres: something other than PostgreSQL answers on the port', async () =
   const impostor: Server = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
   await new Promise<void>((resolve) => impostor.listen(port, '127.0.0.1', resolve));
   try {
-    await refusedEverywhere(`postgres://postgres:${SECRET}@127.0.0.1:${port}/results`, new RegExp(`cannot reach the PostgreSQL at 127\\.0\\.0\\.1:${port} `), /Connection terminated unexpectedly/);
+    await refusedEverywhere(
+      `postgres://postgres:${SECRET}@127.0.0.1:${port}/results`,
+      new RegExp(`cannot reach the PostgreSQL at 127\\.0\\.0\\.1:${port} `),
+      /Connection terminated unexpectedly/,
+    );
   } finally {
     impostor.close();
   }
@@ -117,8 +125,14 @@ test('through the launcher: a store URL of no supported kind, and a file that is
     const file = join(dir, 'results.db');
     writeFileSync(file, 'not a database\n'.repeat(300));
     for (const [args, message] of [
-      [['store', 'status', '--store', `mysql://u:${SECRET}@db/results`], /^shadowbench store: store URL scheme not supported: 'mysql:\/\/u:\*\*\*@db\/results'/],
-      [['nightly', 'status', '--store', `mysql://u:${SECRET}@db/results`], /^shadowbench nightly: store URL scheme not supported: 'mysql:\/\/u:\*\*\*@db\/results'/],
+      [
+        ['store', 'status', '--store', `mysql://u:${SECRET}@db/results`],
+        /^shadowbench store: store URL scheme not supported: 'mysql:\/\/u:\*\*\*@db\/results'/,
+      ],
+      [
+        ['nightly', 'status', '--store', `mysql://u:${SECRET}@db/results`],
+        /^shadowbench nightly: store URL scheme not supported: 'mysql:\/\/u:\*\*\*@db\/results'/,
+      ],
       [['store', 'status', '--store', file], /^shadowbench store status: cannot open the SQLite store .*results\.db: file is not a database$/],
     ] as const) {
       const r = await runCli(args);

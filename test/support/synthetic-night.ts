@@ -14,11 +14,16 @@ import type { CellRecord, RunRecord } from '../../harness/results/record.ts';
 import type { RoundSummary } from '../../harness/run/runner.ts';
 
 const KINDS: Record<string, string[]> = {
-  'commutative-inserts': ['concurrent_write'], 'hot-page-contention': ['concurrent_write'], 'mixed-read-write': ['read', 'concurrent_write', 'wait'],
-  'memory-repeated-writes': ['write', 'read'], 'visibility-schema-change': ['read', 'concurrent_write', 'prepare'], 'checkpoint-churn': ['concurrent_write', 'read'],
+  'commutative-inserts': ['concurrent_write'],
+  'hot-page-contention': ['concurrent_write'],
+  'mixed-read-write': ['read', 'concurrent_write', 'wait'],
+  'memory-repeated-writes': ['write', 'read'],
+  'visibility-schema-change': ['read', 'concurrent_write', 'prepare'],
+  'checkpoint-churn': ['concurrent_write', 'read'],
 };
 const MODES = {
-  legacy: { M1: 'legacy', M6: 'legacy', M11: 'legacy' }, shadow_compare: { M1: 'shadow_compare', M6: 'shadow_compare', M11: 'shadow_compare' },
+  legacy: { M1: 'legacy', M6: 'legacy', M11: 'legacy' },
+  shadow_compare: { M1: 'shadow_compare', M6: 'shadow_compare', M11: 'shadow_compare' },
   new: { M1: 'polling', M6: 'snapshot', M11: 'sharded' },
 } as const;
 
@@ -49,7 +54,7 @@ export class Noise {
   /** Student t with 3 degrees of freedom, scaled to unit sd. */
   heavy(): number {
     const chi = this.normal() ** 2 + this.normal() ** 2 + this.normal() ** 2;
-    return (this.normal() / Math.sqrt(chi / 3)) / Math.sqrt(3);
+    return this.normal() / Math.sqrt(chi / 3) / Math.sqrt(3);
   }
   chance(p: number): boolean {
     return this.rng.chance(p);
@@ -78,25 +83,82 @@ export function syntheticNight(id: string, seed: number, shape: NightShape, slow
         const rounds: RoundSummary[] = drift.map((d, i) => {
           const stall = z.chance(shape.stall) ? Math.log(1.5) : 0;
           const t = 10_000 * Math.exp(d + night - hit + sigma * z.heavy() - stall);
-          const latency = Object.fromEntries(kinds.map((k, j) => {
-            const p50 = (50_000 + 10_000 * j) * Math.exp(-d + night + hit + 0.4 * sigma * z.heavy() + stall * 0.5);
-            const p99 = p50 * 4 * Math.exp(3 * sigma * z.heavy() + stall * 2);
-            return [k, { count: 1000, p50, p90: p50 * 2, p99, p999: p99 * 2, max: p99 * 3, mean: p50 * 1.2 }];
-          }));
+          const latency = Object.fromEntries(
+            kinds.map((k, j) => {
+              const p50 = (50_000 + 10_000 * j) * Math.exp(-d + night + hit + 0.4 * sigma * z.heavy() + stall * 0.5);
+              const p99 = p50 * 4 * Math.exp(3 * sigma * z.heavy() + stall * 2);
+              return [k, { count: 1000, p50, p90: p50 * 2, p99, p999: p99 * 2, max: p99 * 3, mean: p50 * 1.2 }];
+            }),
+          );
           return { round: i + 1, operations: Math.round(t / 5), measured_ms: 200, throughput_ops_s: t, state_hash: null, failures: [], latency_ns: latency };
         });
         cells.push({
-          id: `reference.${workload}.memory.c${c}.${mode}`, variant: 'reference', backend: 'memory', workload, concurrency: c, mode_set: mode, control_modes: { ...control },
-          faults: {}, status: 'ok', failures: [], gaps: [], usable_for_gate: true, deterministic: false, correctness: [], notes: [], fallback_events: [], counterexamples: [],
-          operations: 0, measured_ms: 0, throughput_ops_s: rounds[0]!.throughput_ops_s, errors: {}, rounds, histograms_file: 'x.hlog',
+          id: `reference.${workload}.memory.c${c}.${mode}`,
+          variant: 'reference',
+          backend: 'memory',
+          workload,
+          concurrency: c,
+          mode_set: mode,
+          control_modes: { ...control },
+          faults: {},
+          status: 'ok',
+          failures: [],
+          gaps: [],
+          usable_for_gate: true,
+          deterministic: false,
+          correctness: [],
+          notes: [],
+          fallback_events: [],
+          counterexamples: [],
+          operations: 0,
+          measured_ms: 0,
+          throughput_ops_s: rounds[0]!.throughput_ops_s,
+          errors: {},
+          rounds,
+          histograms_file: 'x.hlog',
         });
       }
     }
   }
   return {
-    format: 'shadowbench-run', version: 1, run_id: id, started_at: '2026-11-01T02:00:00.000Z', ended_at: '2026-11-01T02:03:00.000Z', argv: [],
-    config: { seed, rounds: shape.rounds, schedule: 'interleaved', quick: true, duration_ms: 200, mode_sets: [], workloads: [], backends: null, concurrency: null, faults: {}, mode_set_faults: {}, window_ms: 500, trace_recorded: false, replay_of: null, nightly: 'nightly' },
-    engine: null, schedule_note: null, cells, totals: { cells: cells.length, failed: 0, with_gaps: 0, correctness_failures: 0, fallbacks: 0 },
-    environment: { git_commit: 'abc', git_dirty: false, node_version: 'v20', platform: 'linux', arch: 'x64', kernel: '', cpu_model: 'cpu', cpu_count: 2, total_memory_bytes: 1, hardware_signature: 'hw' },
+    format: 'shadowbench-run',
+    version: 1,
+    run_id: id,
+    started_at: '2026-11-01T02:00:00.000Z',
+    ended_at: '2026-11-01T02:03:00.000Z',
+    argv: [],
+    config: {
+      seed,
+      rounds: shape.rounds,
+      schedule: 'interleaved',
+      quick: true,
+      duration_ms: 200,
+      mode_sets: [],
+      workloads: [],
+      backends: null,
+      concurrency: null,
+      faults: {},
+      mode_set_faults: {},
+      window_ms: 500,
+      trace_recorded: false,
+      replay_of: null,
+      nightly: 'nightly',
+    },
+    engine: null,
+    schedule_note: null,
+    cells,
+    totals: { cells: cells.length, failed: 0, with_gaps: 0, correctness_failures: 0, fallbacks: 0 },
+    environment: {
+      git_commit: 'abc',
+      git_dirty: false,
+      node_version: 'v20',
+      platform: 'linux',
+      arch: 'x64',
+      kernel: '',
+      cpu_model: 'cpu',
+      cpu_count: 2,
+      total_memory_bytes: 1,
+      hardware_signature: 'hw',
+    },
   };
 }

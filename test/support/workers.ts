@@ -19,13 +19,15 @@ export async function runWorkers<R>(script: URL, count: number, data: Record<str
   const results: R[] = [];
   const errors: Error[] = [];
   await Promise.all(
-    Array.from({ length: count }, (_, index) =>
-      new Promise<void>((resolve) => {
-        const w = new Worker(BOOTSTRAP, { workerData: { ...data, index, __script: script.href } });
-        w.on('message', (m: R) => results.push(m));
-        w.on('error', (e) => errors.push(e));
-        w.on('exit', () => resolve());
-      }),
+    Array.from(
+      { length: count },
+      (_, index) =>
+        new Promise<void>((resolve) => {
+          const w = new Worker(BOOTSTRAP, { workerData: { ...data, index, __script: script.href } });
+          w.on('message', (m: R) => results.push(m));
+          w.on('error', (e) => errors.push(e));
+          w.on('exit', () => resolve());
+        }),
     ),
   );
   return { results, errors };

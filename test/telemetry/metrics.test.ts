@@ -36,7 +36,10 @@ const encode = (values: number[]): SparseCounts => {
   return h.take()!;
 };
 
-const cells = (): Cell[] => planMatrix({ workloads: resolveWorkloads(['hot-page-contention']), modeSets: parseModeSets('legacy,shadow_compare,new'), concurrency: [2] }).flatMap((g) => g.cells);
+const cells = (): Cell[] =>
+  planMatrix({ workloads: resolveWorkloads(['hot-page-contention']), modeSets: parseModeSets('legacy,shadow_compare,new'), concurrency: [2] }).flatMap(
+    (g) => g.cells,
+  );
 
 function delta(counters: Record<string, number>, histograms: Record<string, SparseCounts>, samples: FieldRecord[] = []): WindowDelta {
   return { connection: 0, window: 0, start_ms: 0, end_ms: 1, counters, histograms, samples };
@@ -66,12 +69,41 @@ test('HDR-fed histogram: exact counts per Prometheus bucket, +Inf = count', () =
 test('window deltas land on card-named series with bounded labels', async () => {
   const m = new RunMetrics({ run: 'unit' });
   const [legacy, shadow] = cells();
-  const m11: FieldRecord = { metadata_class: 'M11', trace_id: 't', start_ns: 1, end_ns: 2, operation: 'lookup', session_id: 9, shard_id: 3, lock_wait_ns: 1500, active_sessions_in_shard: 4, control_mode: 'shadow_compare', shadow_verdict: 'match' };
-  m.onWindow(shadow!, delta(
-    { 'op.write.ok': 5, 'op.write.retries': 2, 'op.write.error.busy': 1, 'errors.busy': 3, 'errors.write_conflict': 4, 'M6.read': 10, 'M6.shadow_verdict.diverged': 2, 'M6.control_mode.shadow_compare': 10, 'M11.session_not_found.true': 1, 'M11.session_not_found.false': 9, 'M4.cache_hit.true': 6, 'gap.M2.statement_id': 1, 'M6.snapshot_age_commits.sum': 12 },
-    { 'M11.lock_wait_ns': encode([1500, 2500]), 'M6.snapshot_age_commits': encode([0, 3, 7]), 'M1.read_retry_count': encode([0, 1]) },
-    [m11],
-  ));
+  const m11: FieldRecord = {
+    metadata_class: 'M11',
+    trace_id: 't',
+    start_ns: 1,
+    end_ns: 2,
+    operation: 'lookup',
+    session_id: 9,
+    shard_id: 3,
+    lock_wait_ns: 1500,
+    active_sessions_in_shard: 4,
+    control_mode: 'shadow_compare',
+    shadow_verdict: 'match',
+  };
+  m.onWindow(
+    shadow!,
+    delta(
+      {
+        'op.write.ok': 5,
+        'op.write.retries': 2,
+        'op.write.error.busy': 1,
+        'errors.busy': 3,
+        'errors.write_conflict': 4,
+        'M6.read': 10,
+        'M6.shadow_verdict.diverged': 2,
+        'M6.control_mode.shadow_compare': 10,
+        'M11.session_not_found.true': 1,
+        'M11.session_not_found.false': 9,
+        'M4.cache_hit.true': 6,
+        'gap.M2.statement_id': 1,
+        'M6.snapshot_age_commits.sum': 12,
+      },
+      { 'M11.lock_wait_ns': encode([1500, 2500]), 'M6.snapshot_age_commits': encode([0, 3, 7]), 'M1.read_retry_count': encode([0, 1]) },
+      [m11],
+    ),
+  );
   m.onWindow(legacy!, delta({ 'op.write.ok': 1 }, {}));
   const text = await m.text();
   const line = (re: RegExp): string => text.split('\n').find((l) => re.test(l)) ?? '';
@@ -81,7 +113,10 @@ test('window deltas land on card-named series with bounded labels', async () => 
   assert.match(text, /shadowbench_conflicts_total\{[^}]*mode_set="shadow_compare"\} 4\n/);
   assert.match(text, /shadowbench_operation_errors_total\{[^}]*op_kind="write",error="busy"\} 1\n/);
   assert.match(text, /shadowbench_shadow_verdicts_total\{[^}]*metadata_class="M6",control_mode="shadow_compare",shadow_verdict="diverged"\} 2\n/);
-  assert.match(text, /shadowbench_control_mode_records_total\{[^}]*metadata_class="M6",control_mode="shadow_compare",record_control_mode="shadow_compare"\} 10\n/);
+  assert.match(
+    text,
+    /shadowbench_control_mode_records_total\{[^}]*metadata_class="M6",control_mode="shadow_compare",record_control_mode="shadow_compare"\} 10\n/,
+  );
   assert.match(text, /shadowbench_session_not_found_total\{[^}]*metadata_class="M11",control_mode="shadow_compare"\} 1\n/);
   assert.match(text, /shadowbench_field_flags_total\{[^}]*metadata_class="M4",control_mode="keep_local",field="cache_hit",value="true"\} 6\n/);
   assert.match(text, /shadowbench_field_gaps_total\{[^}]*metadata_class="M2",control_mode="keep_local",field="statement_id"\} 1\n/);
@@ -93,13 +128,43 @@ test('window deltas land on card-named series with bounded labels', async () => 
   assert.match(text, /# TYPE shadowbench_wait_seconds histogram\n/);
   // Zero-valued series exist for every planned cell from the first window on.
   assert.match(text, /shadowbench_fallbacks_total\{[^}]*mode_set="legacy",metadata_class="M6",control_mode="legacy"\} 0\n/);
-  m.onRound(shadow!, { operations: 10, measured_ms: 100, failures: [], events: [{ metadata_class: 'M6', trigger: 'shadow_divergence', action: 'force_legacy' }, { metadata_class: 'M4', trigger: 'cookie_mismatch', action: 'alert' }] });
+  m.onRound(shadow!, {
+    operations: 10,
+    measured_ms: 100,
+    failures: [],
+    events: [
+      { metadata_class: 'M6', trigger: 'shadow_divergence', action: 'force_legacy' },
+      { metadata_class: 'M4', trigger: 'cookie_mismatch', action: 'alert' },
+    ],
+  });
   const after = await m.text();
   assert.match(after, /shadowbench_fallbacks_total\{[^}]*mode_set="shadow_compare",metadata_class="M6",control_mode="shadow_compare"\} 1\n/);
   assert.match(after, /shadowbench_trigger_events_total\{[^}]*metadata_class="M4",control_mode="keep_local",trigger="cookie_mismatch",action="alert"\} 1\n/);
   assert.match(after, /shadowbench_round_throughput_ops_per_second\{[^}]*mode_set="shadow_compare"\} 100\n/);
   // No label value outside the cell, the card vocabulary, error codes and shard ids.
-  const allowed = new Set(['backend', 'concurrency', 'control_mode', 'error', 'field', 'le', 'metadata_class', 'mode_set', 'op_kind', 'operation', 'outcome', 'trigger', 'action', 'record_control_mode', 'refresh_reason', 'run', 'shadow_verdict', 'shard_id', 'value', 'variant', 'workload']);
+  const allowed = new Set([
+    'backend',
+    'concurrency',
+    'control_mode',
+    'error',
+    'field',
+    'le',
+    'metadata_class',
+    'mode_set',
+    'op_kind',
+    'operation',
+    'outcome',
+    'trigger',
+    'action',
+    'record_control_mode',
+    'refresh_reason',
+    'run',
+    'shadow_verdict',
+    'shard_id',
+    'value',
+    'variant',
+    'workload',
+  ]);
   for (const l of new Set([...after.matchAll(/[{,]([a-z_]+)="/g)].map((x) => x[1]!))) assert.ok(allowed.has(l), `label ${l} is not in the bounded set`);
 });
 
@@ -107,7 +172,11 @@ test('dashboards/ holds the generated dashboards, and they name only metrics tha
   const m = new RunMetrics({ run: 'unit' });
   const known = new Set(m.registry.getMetricsAsArray().map((x) => (x as unknown as { name: string }).name));
   for (const d of DASHBOARDS) {
-    assert.fixture(readFileSync(join(DASHBOARDS_DIR, d.file), 'utf8'), dashboardJson(d), `${d.file} is stale: node --import tsx harness/telemetry/dashboards.ts`);
+    assert.fixture(
+      readFileSync(join(DASHBOARDS_DIR, d.file), 'utf8'),
+      dashboardJson(d),
+      `${d.file} is stale: node --import tsx harness/telemetry/dashboards.ts`,
+    );
     for (const p of d.panels) {
       for (const [expr] of p.targets) {
         for (const name of expr.match(/shadowbench_[a-z_]+/g) ?? []) {
@@ -117,12 +186,19 @@ test('dashboards/ holds the generated dashboards, and they name only metrics tha
       }
     }
   }
-  for (const f of ['prometheus.yml', 'provisioning/datasources/shadowbench.yml', 'provisioning/dashboards/shadowbench.yml']) assert.ok(readFileSync(join(DASHBOARDS_DIR, f), 'utf8').includes('127.0.0.1') || f.includes('dashboards/'), f);
+  for (const f of ['prometheus.yml', 'provisioning/datasources/shadowbench.yml', 'provisioning/dashboards/shadowbench.yml'])
+    assert.ok(readFileSync(join(DASHBOARDS_DIR, f), 'utf8').includes('127.0.0.1') || f.includes('dashboards/'), f);
 });
 
 test('push URLs: bad ones are rejected, an unreachable gateway is reported', async () => {
-  assert.throws(() => parsePushUrl('not a url'), (e: unknown) => e instanceof PushUrlError && /not a URL/.test((e as Error).message));
-  assert.throws(() => parsePushUrl('ftp://127.0.0.1:9091'), (e: unknown) => e instanceof PushUrlError && /http/.test((e as Error).message));
+  assert.throws(
+    () => parsePushUrl('not a url'),
+    (e: unknown) => e instanceof PushUrlError && /not a URL/.test((e as Error).message),
+  );
+  assert.throws(
+    () => parsePushUrl('ftp://127.0.0.1:9091'),
+    (e: unknown) => e instanceof PushUrlError && /http/.test((e as Error).message),
+  );
   assert.is(parsePushUrl('http://127.0.0.1:9091/').host, '127.0.0.1:9091');
   const port = await freePort();
   const r = await pushMetrics(new RunMetrics({ run: 'unit' }), new URL(`http://127.0.0.1:${port}`), 3000);
@@ -149,8 +225,6 @@ test('serveMetrics: GET /metrics on 127.0.0.1 only, 404 elsewhere', async () => 
   }
 });
 
-
-
 test('CLI: --push and --metrics-port reject bad input with exit 2', async () => {
   const bad = await cli(['run', '--push', 'not-a-url']);
   assert.is(bad.code, 2);
@@ -172,7 +246,22 @@ test('CLI: a run serves /metrics while it goes on; an unreachable --push is repo
     const spec = join(tmp, 'tiny-telemetry.json');
     writeFileSync(spec, JSON.stringify(tinySpec('tiny-telemetry', { run: { duration_ms: 1500 } })));
     const [metricsPort, deadPort] = [await freePort(), await freePort()];
-    const running = cli(['run', '--workload', spec, '--modes', 'legacy', '--rounds', '4', '--out', join(tmp, 'out'), '--json', '--metrics-port', String(metricsPort), '--push', `http://127.0.0.1:${deadPort}`]);
+    const running = cli([
+      'run',
+      '--workload',
+      spec,
+      '--modes',
+      'legacy',
+      '--rounds',
+      '4',
+      '--out',
+      join(tmp, 'out'),
+      '--json',
+      '--metrics-port',
+      String(metricsPort),
+      '--push',
+      `http://127.0.0.1:${deadPort}`,
+    ]);
     let scraped = '';
     let finished = false;
     void running.then(() => (finished = true));
@@ -186,9 +275,16 @@ test('CLI: a run serves /metrics while it goes on; an unreachable --push is repo
     }
     const r = await running;
     assert.is(r.code, 0, r.stderr);
-    assert.match(scraped, /shadowbench_operations_total\{run="[^"]+",variant="reference",backend="memory",workload="tiny-telemetry",concurrency="2",mode_set="legacy",op_kind="(read|write)"\} \d+/);
+    assert.match(
+      scraped,
+      /shadowbench_operations_total\{run="[^"]+",variant="reference",backend="memory",workload="tiny-telemetry",concurrency="2",mode_set="legacy",op_kind="(read|write)"\} \d+/,
+    );
     assert.match(r.stderr, new RegExp(`warning: Pushgateway http://127\\.0\\.0\\.1:${deadPort}/metrics/job/shadowbench/run/[^ ]+ unreachable`));
-    const out = JSON.parse(r.stdout) as { exit_code: number; run_dir: string; telemetry: { spans: { destination: string; ended: number; exported: number; dropped: number }; push: { ok: boolean; status: number | null } } };
+    const out = JSON.parse(r.stdout) as {
+      exit_code: number;
+      run_dir: string;
+      telemetry: { spans: { destination: string; ended: number; exported: number; dropped: number }; push: { ok: boolean; status: number | null } };
+    };
     assert.is(out.exit_code, 0);
     assert.equal([out.telemetry.push.ok, out.telemetry.push.status], [false, null]);
     // Without --otlp, the sampled records' spans are JSON lines in the run folder.
@@ -198,7 +294,10 @@ test('CLI: a run serves /metrics while it goes on; an unreachable --push is repo
     assert.is(lines.length, out.telemetry.spans.exported);
     const span = JSON.parse(lines[0]!) as { name: string; attributes: Record<string, unknown>; resource: Record<string, unknown> };
     assert.match(span.name, /^M\d+\.[a-z_]+$/);
-    assert.equal([span.resource['workload'], span.resource['backend'], span.resource['concurrency'], span.resource['mode_set']], ['tiny-telemetry', 'memory', 2, 'legacy']);
+    assert.equal(
+      [span.resource['workload'], span.resource['backend'], span.resource['concurrency'], span.resource['mode_set']],
+      ['tiny-telemetry', 'memory', 2, 'legacy'],
+    );
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

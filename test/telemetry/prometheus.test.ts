@@ -32,7 +32,6 @@ const tmp = mkdtempSync(join(tmpdir(), 'sb-prom-'));
 const children: ChildProcess[] = [];
 let server: MetricsServer | null = null;
 
-
 function start(cmd: string, args: string[], log: string): ChildProcess {
   const fd = openSync(log, 'a');
   const child = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
@@ -86,7 +85,10 @@ interface Dashboard {
 }
 
 function dashboards(): { file: string; d: Dashboard }[] {
-  return readdirSync(DASHBOARDS).filter((f) => f.endsWith('.json')).sort().map((file) => ({ file, d: JSON.parse(readFileSync(join(DASHBOARDS, file), 'utf8')) as Dashboard }));
+  return readdirSync(DASHBOARDS)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => ({ file, d: JSON.parse(readFileSync(join(DASHBOARDS, file), 'utf8')) as Dashboard }));
 }
 
 test('a real Prometheus scraping a live run answers every dashboard expression', async () => {
@@ -100,7 +102,10 @@ test('a real Prometheus scraping a live run answers every dashboard expression',
   const gw = `http://127.0.0.1:${gwPort}`;
 
   // The drop-in scrape config, pointed at this run's port and this test's Pushgateway.
-  const config = parse(readFileSync(join(DASHBOARDS, 'prometheus.yml'), 'utf8')) as { global: Record<string, string>; scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
+  const config = parse(readFileSync(join(DASHBOARDS, 'prometheus.yml'), 'utf8')) as {
+    global: Record<string, string>;
+    scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+  };
   config.global['scrape_interval'] = '1s';
   for (const job of config.scrape_configs) {
     job.static_configs = [{ targets: [job.job_name === 'shadowbench' ? `127.0.0.1:${server.port}` : `127.0.0.1:${gwPort}`] }];
@@ -117,15 +122,30 @@ test('a real Prometheus scraping a live run answers every dashboard expression',
   await waitFor('first scrape of the run', async () => (await promQuery(prom, `up{job="shadowbench"} == 1`)).data.result.length > 0, 30_000, promLog);
 
   // A live short run: mixed read/write touches every metadata class on file and memory, in all three mode sets.
-  const groups = planMatrix({ workloads: resolveWorkloads(['mixed-read-write']), modeSets: parseModeSets(undefined), quick: true, concurrency: [2], duration_ms: 1200 });
+  const groups = planMatrix({
+    workloads: resolveWorkloads(['mixed-read-write']),
+    modeSets: parseModeSets(undefined),
+    quick: true,
+    concurrency: [2],
+    duration_ms: 1200,
+  });
   for (const g of groups) for (const c of g.cells) metrics.addCell(c);
   const scrapesBefore = server.scrapes();
   const results: CellResult[] = await runMatrix({
-    groups, rounds: 6, seed: 7, faults: {}, schedule: 'interleaved', runDir: join(tmp, 'run'), sliceMs: 300,
+    groups,
+    rounds: 6,
+    seed: 7,
+    faults: {},
+    schedule: 'interleaved',
+    runDir: join(tmp, 'run'),
+    sliceMs: 300,
     onWindow: (cell, delta) => metrics.onWindow(cell, delta),
     onRound: (cell, r) => metrics.onRound(cell, r),
   });
-  assert.ok(results.every((r) => r.status === 'ok'), `run failed: ${results.flatMap((r) => r.failures).join('; ')}`);
+  assert.ok(
+    results.every((r) => r.status === 'ok'),
+    `run failed: ${results.flatMap((r) => r.failures).join('; ')}`,
+  );
   assert.ok(server.scrapes() - scrapesBefore >= 5, `Prometheus scraped the run only ${server.scrapes() - scrapesBefore} times`);
   // Let the last cell's series get a couple more samples, with the final windows in.
   const final = server.scrapes();
@@ -138,7 +158,7 @@ test('a real Prometheus scraping a live run answers every dashboard expression',
   const latencyCount = await promQuery(prom, `sum(shadowbench_operation_latency_seconds_count{run="${RUN}"})`);
   const infBucket = await promQuery(prom, `sum(shadowbench_operation_latency_seconds_bucket{run="${RUN}",le="+Inf"})`);
   assert.ok(ok > 0);
-  assert.is(Number(opsTotal.data.result[0]?.value[1]), ok, 'shadowbench_operations_total = the run\'s successful operations');
+  assert.is(Number(opsTotal.data.result[0]?.value[1]), ok, "shadowbench_operations_total = the run's successful operations");
   assert.is(Number(latencyCount.data.result[0]?.value[1]), ok, 'latency histogram _count = successful operations');
   assert.is(Number(infBucket.data.result[0]?.value[1]), ok, 'latency histogram +Inf bucket = successful operations');
 

@@ -18,12 +18,27 @@ import type { EngineConnection } from '../../engines/connection.ts';
 import type { CellOptions } from '../../engines/adapter.ts';
 import { loadSuite } from '../../spec/load.ts';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '20000' }, runs: { type: 'string', default: '5' }, 'engine-cmd': { type: 'string', default: 'node test/fixtures/line-engine.mjs' }, json: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '20000' },
+    runs: { type: 'string', default: '5' },
+    'engine-cmd': { type: 'string', default: 'node test/fixtures/line-engine.mjs' },
+    json: { type: 'boolean' },
+  },
+});
 const requests = Number(values.requests);
 const runs = Number(values.runs);
 const spec = loadSuite().find((w) => w.spec.name === 'mixed-read-write')!.spec;
 const dir = mkdtempSync(join(tmpdir(), 'sb-bench-ext-'));
-const options: CellOptions = { backend: 'memory', concurrency: 1, modes: { M1: 0, M6: 0, M11: 0 }, faults: {}, seed: 1, shadowSampleRatio: 1, shadowAllowedDifferences: {} };
+const options: CellOptions = {
+  backend: 'memory',
+  concurrency: 1,
+  modes: { M1: 0, M6: 0, M11: 0 },
+  faults: {},
+  seed: 1,
+  shadowSampleRatio: 1,
+  shadowAllowedDifferences: {},
+};
 const sinks = { rows: null, count: () => {} };
 
 /** ns per visibleCommitSeq() call, median of the runs (each after a warm-up of a tenth). */
@@ -38,7 +53,12 @@ function measure(conn: EngineConnection): number {
   return median(per);
 }
 
-const ext = await externalAdapter({ command: values['engine-cmd']!, timeoutMs: 10_000 }).openCell(spec, { path: null, sha256: null }, options, join(dir, 'ext'));
+const ext = await externalAdapter({ command: values['engine-cmd']!, timeoutMs: 10_000 }).openCell(
+  spec,
+  { path: null, sha256: null },
+  options,
+  join(dir, 'ext'),
+);
 if (ext.handle.variant !== 'external') throw new Error('not an external handle');
 const extConn = new ExternalConnection(ext.handle, 0, sinks);
 const external = measure(extConn);
@@ -54,4 +74,7 @@ await sq.close();
 
 const result = { requests, runs, command: values['engine-cmd'], external_ns_per_request: Math.round(external), sqlite_ns_per_call: Math.round(sqlite) };
 if (values.json === true) process.stdout.write(`${JSON.stringify(result)}\n`);
-else process.stdout.write(`external engine round trip (visible): ${(external / 1000).toFixed(1)} µs per request\nsqlite in process (PRAGMA data_version): ${(sqlite / 1000).toFixed(2)} µs per call\n(${runs} runs of ${requests} requests, median; one connection; ${values['engine-cmd']})\n`);
+else
+  process.stdout.write(
+    `external engine round trip (visible): ${(external / 1000).toFixed(1)} µs per request\nsqlite in process (PRAGMA data_version): ${(sqlite / 1000).toFixed(2)} µs per call\n(${runs} runs of ${requests} requests, median; one connection; ${values['engine-cmd']})\n`,
+  );

@@ -59,9 +59,12 @@ Progress goes to stderr.
 
 const { values } = parseArgs({
   options: {
-    runs: { type: 'string', default: '20' }, rounds: { type: 'string', default: String(NIGHTLY_SHAPE.defaultRounds) },
-    duration: { type: 'string', default: String(NIGHTLY_SHAPE.sliceMs) }, nights: { type: 'string', default: '5' },
-    json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    runs: { type: 'string', default: '20' },
+    rounds: { type: 'string', default: String(NIGHTLY_SHAPE.defaultRounds) },
+    duration: { type: 'string', default: String(NIGHTLY_SHAPE.sliceMs) },
+    nights: { type: 'string', default: '5' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help === true) {
@@ -160,20 +163,30 @@ async function withinRun(s: Scenario, levels: readonly number[]): Promise<Within
   for (let i = 0; i < runs; i++) {
     const c = await run(s, 100 + i, arms, inject, rounds);
     cells.push(c);
-    judgements.push({ run: i, aa: judge(c.get('a')!, c.get('b')!, true), slowdowns: Object.fromEntries(levels.map((l) => [arm(l), judge(c.get('a')!, c.get(arm(l))!, true)])) });
+    judgements.push({
+      run: i,
+      aa: judge(c.get('a')!, c.get('b')!, true),
+      slowdowns: Object.fromEntries(levels.map((l) => [arm(l), judge(c.get('a')!, c.get(arm(l))!, true)])),
+    });
     log(`  ${s.name}: run ${i + 1}/${runs}`);
   }
   const mdes = judgements.flatMap((j) => j.aa.comparisons.map((c) => c.mde ?? Infinity));
   return {
-    scenario: s.name, op_time_ns: opTime, delays_ns: delays, runs,
+    scenario: s.name,
+    op_time_ns: opTime,
+    delays_ns: delays,
+    runs,
     aa_flagged: judgements.filter((j) => j.aa.flagged).length,
     slowdowns: levels.map((l) => ({
-      arm: arm(l), nominal: l, delay_ns: delays[arm(l)]!,
+      arm: arm(l),
+      nominal: l,
+      delay_ns: delays[arm(l)]!,
       measured_change: median(cells.map((c) => measuredChange(c.get('a')!, c.get(arm(l))!))),
       flagged: judgements.filter((j) => j.slowdowns[arm(l)]!.regressed).length,
     })),
     mde_median: mdes.length === 0 ? null : median(mdes),
-    judgements, cells,
+    judgements,
+    cells,
   };
 }
 
@@ -191,23 +204,42 @@ async function nightlies(n: number): Promise<Night[]> {
   const store = join(dir, 'nightly.db');
   for (let i = 0; i < n; i++) {
     const t0 = Date.now();
-    const args = [join(ROOT, 'bin/shadowbench.js'), 'nightly', '--store', store, '--out', join(dir, 'nights'), '--json', '-q', ...(i === 0 ? ['--accept'] : [])];
+    const args = [
+      join(ROOT, 'bin/shadowbench.js'),
+      'nightly',
+      '--store',
+      store,
+      '--out',
+      join(dir, 'nights'),
+      '--json',
+      '-q',
+      ...(i === 0 ? ['--accept'] : []),
+    ];
     const { code, stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 256 * 1024 * 1024 }).then(
-      (r) => ({ code: 0, stdout: r.stdout }), (e: { code?: number; stdout?: string }) => ({ code: e.code ?? -1, stdout: e.stdout ?? '' }));
+      (r) => ({ code: 0, stdout: r.stdout }),
+      (e: { code?: number; stdout?: string }) => ({ code: e.code ?? -1, stdout: e.stdout ?? '' }),
+    );
     const wall = (Date.now() - t0) / 1000;
     let rollbacks: string[] = [];
     let mde: number | null = null;
     try {
       const report = JSON.parse(stdout) as { run_id: string };
-      const gate = JSON.parse(readFileSync(join(dir, 'nights', report.run_id, 'gate.json'), 'utf8')) as { verdicts: { metadata_class: string; verdict: string; comparisons: { cell_group: string; deciding: boolean; mde: number | null }[] }[] };
+      const gate = JSON.parse(readFileSync(join(dir, 'nights', report.run_id, 'gate.json'), 'utf8')) as {
+        verdicts: { metadata_class: string; verdict: string; comparisons: { cell_group: string; deciding: boolean; mde: number | null }[] }[];
+      };
       rollbacks = gate.verdicts.filter((v) => v.verdict === 'rollback').map((v) => v.metadata_class);
-      const c1 = gate.verdicts.flatMap((v) => v.comparisons).filter((c) => c.deciding && /\.c1$/.test(c.cell_group)).map((c) => c.mde ?? Infinity);
+      const c1 = gate.verdicts
+        .flatMap((v) => v.comparisons)
+        .filter((c) => c.deciding && /\.c1$/.test(c.cell_group))
+        .map((c) => c.mde ?? Infinity);
       mde = c1.length === 0 ? null : median(c1);
     } catch (err) {
       log(`  night ${i + 1}: no report (${(err as Error).message})`);
     }
     out.push({ night: i + 1, exit_code: code, wall_s: Math.round(wall), rollbacks, c1_mde_median: mde });
-    log(`  night ${i + 1}/${n}: exit ${code}, ${Math.round(wall)} s, rollbacks [${rollbacks.join(', ')}], c1 MDE ${mde === null ? '-' : `${(mde * 100).toFixed(1)}%`}`);
+    log(
+      `  night ${i + 1}/${n}: exit ${code}, ${Math.round(wall)} s, rollbacks [${rollbacks.join(', ')}], c1 MDE ${mde === null ? '-' : `${(mde * 100).toFixed(1)}%`}`,
+    );
   }
   return out;
 }
@@ -240,14 +272,57 @@ const t5 = (w: WithinRun): WithinRun['slowdowns'][number] => w.slowdowns.find((s
 const t10c1 = c1.slowdowns.find((s) => s.arm === 't10')!;
 const nightMdes = nightsOut.map((n) => n.c1_mde_median).filter((x): x is number => x !== null);
 const rows: { what: string; reached: string; target: string; met: boolean | null }[] = [
-  { what: 'A/A within a run (paired), pairs flagged either way', reached: `${c1.aa_flagged}/${runs}`, target: `≤ ${Math.floor(runs / 20)}/${runs}`, met: c1.aa_flagged <= Math.floor(runs / 20) },
-  { what: `+5% TXN delay flagged within a run, ${C1.name} (measured ${pct(t5(c1).measured_change)})`, reached: `${t5(c1).flagged}/${runs}`, target: `≥ ${Math.ceil(runs * 0.9)}/${runs}`, met: t5(c1).flagged >= Math.ceil(runs * 0.9) },
-  { what: `same, ${C4.name} (measured ${pct(t5(c4).measured_change)})`, reached: `${t5(c4).flagged}/${runs}`, target: `≥ ${Math.ceil(runs * 0.8)}/${runs}`, met: t5(c4).flagged >= Math.ceil(runs * 0.8) },
-  { what: 'A/A across runs (as nightly vs baseline) flagged', reached: `${across.filter((x) => x.aa.flagged).length}/${across.length}`, target: `≤ ${Math.floor(across.length * 2 / 19)}/${across.length}`, met: across.filter((x) => x.aa.flagged).length <= Math.floor(across.length * 2 / 19) },
-  { what: `+10% flagged across runs, once ${DEFAULT_NOISE_NIGHTS} runs show the night-to-night noise (measured within a run ${pct(t10c1.measured_change)})`, reached: `${judged.filter((x) => x.t10.regressed).length}/${judged.length}`, target: `≥ ${Math.ceil(judged.length * 17 / 19)}/${judged.length}`, met: judged.length > 0 && judged.filter((x) => x.t10.regressed).length >= Math.ceil(judged.length * 17 / 19) },
-  { what: 'median MDE of the nightly\'s c1 cells', reached: nightMdes.length === 0 ? '-' : pct(median(nightMdes)), target: '≤ 5%', met: nightMdes.length === 0 ? null : median(nightMdes) <= 0.05 },
-  { what: 'nightly wall time, 2 cores (longest night)', reached: nightsOut.length === 0 ? '-' : `${Math.floor(Math.max(...nightsOut.map((n) => n.wall_s)) / 60)} min ${Math.max(...nightsOut.map((n) => n.wall_s)) % 60} s`, target: '≤ 3 min', met: nightsOut.length === 0 ? null : Math.max(...nightsOut.map((n) => n.wall_s)) <= 180 },
-  { what: 'consecutive A/A nights of the quick suite (same commit) that fail or hold a rollback', reached: `${nightsOut.filter((n) => n.exit_code === 1 || n.rollbacks.length > 0).length} of ${nightsOut.length}`, target: `0 of ${nightsOut.length}`, met: nightsOut.length === 0 ? null : nightsOut.every((n) => n.exit_code !== 1 && n.rollbacks.length === 0) },
+  {
+    what: 'A/A within a run (paired), pairs flagged either way',
+    reached: `${c1.aa_flagged}/${runs}`,
+    target: `≤ ${Math.floor(runs / 20)}/${runs}`,
+    met: c1.aa_flagged <= Math.floor(runs / 20),
+  },
+  {
+    what: `+5% TXN delay flagged within a run, ${C1.name} (measured ${pct(t5(c1).measured_change)})`,
+    reached: `${t5(c1).flagged}/${runs}`,
+    target: `≥ ${Math.ceil(runs * 0.9)}/${runs}`,
+    met: t5(c1).flagged >= Math.ceil(runs * 0.9),
+  },
+  {
+    what: `same, ${C4.name} (measured ${pct(t5(c4).measured_change)})`,
+    reached: `${t5(c4).flagged}/${runs}`,
+    target: `≥ ${Math.ceil(runs * 0.8)}/${runs}`,
+    met: t5(c4).flagged >= Math.ceil(runs * 0.8),
+  },
+  {
+    what: 'A/A across runs (as nightly vs baseline) flagged',
+    reached: `${across.filter((x) => x.aa.flagged).length}/${across.length}`,
+    target: `≤ ${Math.floor((across.length * 2) / 19)}/${across.length}`,
+    met: across.filter((x) => x.aa.flagged).length <= Math.floor((across.length * 2) / 19),
+  },
+  {
+    what: `+10% flagged across runs, once ${DEFAULT_NOISE_NIGHTS} runs show the night-to-night noise (measured within a run ${pct(t10c1.measured_change)})`,
+    reached: `${judged.filter((x) => x.t10.regressed).length}/${judged.length}`,
+    target: `≥ ${Math.ceil((judged.length * 17) / 19)}/${judged.length}`,
+    met: judged.length > 0 && judged.filter((x) => x.t10.regressed).length >= Math.ceil((judged.length * 17) / 19),
+  },
+  {
+    what: "median MDE of the nightly's c1 cells",
+    reached: nightMdes.length === 0 ? '-' : pct(median(nightMdes)),
+    target: '≤ 5%',
+    met: nightMdes.length === 0 ? null : median(nightMdes) <= 0.05,
+  },
+  {
+    what: 'nightly wall time, 2 cores (longest night)',
+    reached:
+      nightsOut.length === 0
+        ? '-'
+        : `${Math.floor(Math.max(...nightsOut.map((n) => n.wall_s)) / 60)} min ${Math.max(...nightsOut.map((n) => n.wall_s)) % 60} s`,
+    target: '≤ 3 min',
+    met: nightsOut.length === 0 ? null : Math.max(...nightsOut.map((n) => n.wall_s)) <= 180,
+  },
+  {
+    what: 'consecutive A/A nights of the quick suite (same commit) that fail or hold a rollback',
+    reached: `${nightsOut.filter((n) => n.exit_code === 1 || n.rollbacks.length > 0).length} of ${nightsOut.length}`,
+    target: `0 of ${nightsOut.length}`,
+    met: nightsOut.length === 0 ? null : nightsOut.every((n) => n.exit_code !== 1 && n.rollbacks.length === 0),
+  },
 ];
 
 const strip = (w: WithinRun): Omit<WithinRun, 'cells'> => {
@@ -255,9 +330,18 @@ const strip = (w: WithinRun): Omit<WithinRun, 'cells'> => {
   return rest;
 };
 const report = {
-  schema: 'shadowbench.bench.gate/2', runs, rounds, slice_ms: sliceMs, warmup_rounds: 1,
+  schema: 'shadowbench.bench.gate/2',
+  runs,
+  rounds,
+  slice_ms: sliceMs,
+  warmup_rounds: 1,
   within: [strip(c1), strip(c4)],
-  across: { pairs: across.length, aa_flagged: across.filter((x) => x.aa.flagged).length, t10_flagged: across.filter((x) => x.t10.regressed).length, judgements: across },
+  across: {
+    pairs: across.length,
+    aa_flagged: across.filter((x) => x.aa.flagged).length,
+    t10_flagged: across.filter((x) => x.t10.regressed).length,
+    judgements: across,
+  },
   nights: nightsOut,
   targets: rows,
 };
@@ -265,7 +349,9 @@ if (values.json === true) process.stdout.write(`${stableJson(report)}\n`);
 else {
   const w = (s: string): void => void process.stdout.write(`${s}\n`);
   w(`bench:gate — ${runs} runs per scenario of ${rounds} paired rounds of ${sliceMs} ms slices (+1 warm-up round), ${nights} nightlies`);
-  w(`operation time: ${C1.name} ${(c1.op_time_ns / 1000).toFixed(1)} µs, ${C4.name} ${(c4.op_time_ns / 1000).toFixed(1)} µs; A/A MDE (median of deciding comparisons): ${pct(c1.mde_median)} and ${pct(c4.mde_median)}`);
+  w(
+    `operation time: ${C1.name} ${(c1.op_time_ns / 1000).toFixed(1)} µs, ${C4.name} ${(c4.op_time_ns / 1000).toFixed(1)} µs; A/A MDE (median of deciding comparisons): ${pct(c1.mde_median)} and ${pct(c4.mde_median)}`,
+  );
   w('');
   for (const r of rows) w(`${r.met === null ? ' ' : r.met ? '✓' : '✗'} ${r.what}: ${r.reached} (target ${r.target})`);
 }

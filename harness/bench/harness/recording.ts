@@ -190,11 +190,15 @@ function fmtInt(x: number | null): string {
 function renderText(r: HarnessReport): string {
   const bare = r.rows.find((x) => x.scenario === 'bare')!;
   const engineBare = r.rows.find((x) => x.scenario === 'engine-bare')!;
-  const rows: string[][] = [['scenario', 'ops/s', 'ns/op', 'min..max ops/s', 'vs bare', 'records/op', 'flush ms/window', 'hists/window', 'flush share', 'samples/window']];
+  const rows: string[][] = [
+    ['scenario', 'ops/s', 'ns/op', 'min..max ops/s', 'vs bare', 'records/op', 'flush ms/window', 'hists/window', 'flush share', 'samples/window'],
+  ];
   for (const x of r.rows) {
     const ref = x.scenario.startsWith('engine') ? engineBare : bare;
     rows.push([
-      x.label.replace('N field', `${r.settings.records_per_op} field`), fmtInt(x.ops_per_s), fmtInt(x.ns_per_op),
+      x.label.replace('N field', `${r.settings.records_per_op} field`),
+      fmtInt(x.ops_per_s),
+      fmtInt(x.ns_per_op),
       `${fmtInt(Math.min(...x.runs_ops_per_s))}..${fmtInt(Math.max(...x.runs_ops_per_s))}`,
       x === ref ? '1.00' : (x.ops_per_s / ref.ops_per_s).toFixed(3),
       x.field_records_per_op === 0 ? '-' : x.field_records_per_op.toFixed(1),
@@ -212,16 +216,25 @@ function renderText(r: HarnessReport): string {
     formatTable(rows, { rightFrom: 1 }),
     '',
     'Derived',
-    formatTable([
-      ['  recording cost per op (b1 - a)', `${fmtInt(d.recording_ns_per_op)} ns`],
-      ['  per field record ((b2 - b1) / N)', `${d.ns_per_field_record_wasm.toFixed(1)} ns`],
-      ['  engine recorded / no sink (d3/d1)', d.engine_recorded_over_no_hook.toFixed(3)],
-      ['  engine recorded, default span sampling / no sink (d4/d1)', d.engine_sampled_spans_over_no_hook.toFixed(3)],
-      ['  engine writing rows only / no sink (d2/d1)', d.engine_rows_over_no_hook.toFixed(3)],
-      ['  recorder cost per engine field record ((d3 - d2) / records per op)', `${d.ns_per_engine_record.toFixed(1)} ns (${d.engine_records_per_op.toFixed(1)} records/op)`],
-      ['  main thread: merge of one window delta', d.merge_ms_per_window === null ? '-' : `${d.merge_ms_per_window.toFixed(3)} ms (${d.merge_histograms_per_window?.toFixed(0)} histograms)`],
-      ['  main thread: window deltas merged per second', fmtInt(d.merge_windows_per_s)],
-    ], { rightFrom: 1 }),
+    formatTable(
+      [
+        ['  recording cost per op (b1 - a)', `${fmtInt(d.recording_ns_per_op)} ns`],
+        ['  per field record ((b2 - b1) / N)', `${d.ns_per_field_record_wasm.toFixed(1)} ns`],
+        ['  engine recorded / no sink (d3/d1)', d.engine_recorded_over_no_hook.toFixed(3)],
+        ['  engine recorded, default span sampling / no sink (d4/d1)', d.engine_sampled_spans_over_no_hook.toFixed(3)],
+        ['  engine writing rows only / no sink (d2/d1)', d.engine_rows_over_no_hook.toFixed(3)],
+        [
+          '  recorder cost per engine field record ((d3 - d2) / records per op)',
+          `${d.ns_per_engine_record.toFixed(1)} ns (${d.engine_records_per_op.toFixed(1)} records/op)`,
+        ],
+        [
+          '  main thread: merge of one window delta',
+          d.merge_ms_per_window === null ? '-' : `${d.merge_ms_per_window.toFixed(3)} ms (${d.merge_histograms_per_window?.toFixed(0)} histograms)`,
+        ],
+        ['  main thread: window deltas merged per second', fmtInt(d.merge_windows_per_s)],
+      ],
+      { rightFrom: 1 },
+    ),
     '',
     ...r.notes.map((n) => `note: ${n}`),
     '',
@@ -241,8 +254,16 @@ async function main(argv: string[]): Promise<number> {
   let json: boolean;
   try {
     const { values } = parseArgs({
-      args: argv, strict: true, allowPositionals: false,
-      options: { runs: { type: 'string' }, ms: { type: 'string' }, records: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        runs: { type: 'string' },
+        ms: { type: 'string' },
+        records: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
     if (values.help === true) {
       process.stdout.write(USAGE);
@@ -250,8 +271,13 @@ async function main(argv: string[]): Promise<number> {
     }
     json = values.json === true;
     settings = {
-      runs: positiveInt('runs', values.runs, 5), ms: positiveInt('ms', values.ms, 700), warmup_ms: 100, window_ms: 250,
-      records_per_op: positiveInt('records', values.records, 8), sample_ratio: DEFAULT_SAMPLE_RATIO, workload: 'mixed-read-write (mix without wait)',
+      runs: positiveInt('runs', values.runs, 5),
+      ms: positiveInt('ms', values.ms, 700),
+      warmup_ms: 100,
+      window_ms: 250,
+      records_per_op: positiveInt('records', values.records, 8),
+      sample_ratio: DEFAULT_SAMPLE_RATIO,
+      workload: 'mixed-read-write (mix without wait)',
     };
   } catch (err) {
     process.stderr.write(`bench:harness: ${(err as Error).message}\n\n${USAGE}`);
@@ -274,8 +300,16 @@ async function main(argv: string[]): Promise<number> {
       for (const s of SCENARIOS) {
         const keep = run === settings.runs - 1 && s.scenario === 'engine-recorded';
         const r = await worker.run({
-          type: 'task', id: id++, scenario: s.scenario, spec, ms: settings.ms, warmup_ms: settings.warmup_ms,
-          window_ms: settings.window_ms, records_per_op: settings.records_per_op, sample_ratio: settings.sample_ratio, keep_deltas: keep,
+          type: 'task',
+          id: id++,
+          scenario: s.scenario,
+          spec,
+          ms: settings.ms,
+          warmup_ms: settings.warmup_ms,
+          window_ms: settings.window_ms,
+          records_per_op: settings.records_per_op,
+          sample_ratio: settings.sample_ratio,
+          keep_deltas: keep,
         });
         collected.get(s.scenario)!.push(r);
         if (keep) deltas = r.deltas;
@@ -297,7 +331,11 @@ async function main(argv: string[]): Promise<number> {
     const flushNs = ok.reduce((n, r) => n + r.flush_ns, 0);
     const totalNs = ok.reduce((n, r) => n + r.ns, 0);
     return {
-      scenario, label, ops_per_s: round(med), ns_per_op: round(1e9 / med), runs_ops_per_s: opsPerS.map((x) => round(x)),
+      scenario,
+      label,
+      ops_per_s: round(med),
+      ns_per_op: round(1e9 / med),
+      runs_ops_per_s: opsPerS.map((x) => round(x)),
       field_records_per_op: ok.length === 0 ? 0 : round(ok.reduce((n, r) => n + r.field_records, 0) / ok.reduce((n, r) => n + r.ops, 0), 2),
       flush_ms_per_window: flushes === 0 ? null : round(flushNs / flushes / 1e6, 3),
       histograms_per_window: flushes === 0 ? null : round(ok.reduce((n, r) => n + r.flushed_histograms, 0) / flushes, 1),
@@ -312,7 +350,8 @@ async function main(argv: string[]): Promise<number> {
   const merge = measureMerge(deltas);
   const engineRecords = row('engine-recorded').field_records_per_op;
   const report: HarnessReport = {
-    schema: 'shadowbench.bench.harness/2', settings,
+    schema: 'shadowbench.bench.harness/2',
+    settings,
     machine: { cpus: availableParallelism(), node: process.versions.node, platform: `${process.platform}-${process.arch}` },
     rows,
     derived: {
@@ -328,11 +367,11 @@ async function main(argv: string[]): Promise<number> {
       merge_histograms_per_window: merge === null ? null : round(merge.histograms, 1),
     },
     notes: [
-      'b1 and b2 run the pool worker\'s loop (2 clock reads per op, recorder.op, a flush every 250 ms) around a no-op driver; b2 writes N field rows per op into the recorder\'s sink the way the engine writes them',
-      'recording no longer calls WebAssembly: values go into plain counts arrays laid out as HdrHistogram\'s buckets (ns_per_field_record_wasm keeps its name for comparison with earlier reports)',
+      "b1 and b2 run the pool worker's loop (2 clock reads per op, recorder.op, a flush every 250 ms) around a no-op driver; b2 writes N field rows per op into the recorder's sink the way the engine writes them",
+      "recording no longer calls WebAssembly: values go into plain counts arrays laid out as HdrHistogram's buckets (ns_per_field_record_wasm keeps its name for comparison with earlier reports)",
       'ns per recorded op / field record are differences of medians: small values are within noise on a busy machine',
       'the main-thread merge is RoundAggregate.add of the d3 window deltas (non-zero buckets added to HdrHistograms, as runMatrix does); a cell at cN produces N x 2 deltas per second at the default 500 ms window',
-      'd1..d4 are the real Driver on a memory database at the fixture state, one connection; d2 has the engine write its rows into a sink that drops them; d3 adds the recorder and the worker loop\'s timing and windows, head sampling off; d4 adds the default head sampling, posts each window to the main thread and makes spans there (JSON-lines exporter), as a run does',
+      "d1..d4 are the real Driver on a memory database at the fixture state, one connection; d2 has the engine write its rows into a sink that drops them; d3 adds the recorder and the worker loop's timing and windows, head sampling off; d4 adds the default head sampling, posts each window to the main thread and makes spans there (JSON-lines exporter), as a run does",
     ],
   };
   const errors = rows.flatMap((r) => r.errors.map((e) => `${r.scenario}: ${e}`));

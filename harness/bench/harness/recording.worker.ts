@@ -96,47 +96,73 @@ function syntheticRows(sink: RecordSink, rng: Xorshift32, n: number): void {
       case 0: {
         const o = sink.open(M11_BEGIN, sink.start());
         const c = COL.M11;
-        r[o + c.session_id] = 7; r[o + c.shard_id] = 3; r[o + c.lock_wait_ns] = rng.nextU32() % 2000; r[o + c.active_sessions_in_shard] = 1 + (rng.nextU32() % 4);
-        r[o + c.control_mode] = 0; r[o + c.shadow_verdict] = 0; r[o + c.session_not_found] = 0;
+        r[o + c.session_id] = 7;
+        r[o + c.shard_id] = 3;
+        r[o + c.lock_wait_ns] = rng.nextU32() % 2000;
+        r[o + c.active_sessions_in_shard] = 1 + (rng.nextU32() % 4);
+        r[o + c.control_mode] = 0;
+        r[o + c.shadow_verdict] = 0;
+        r[o + c.session_not_found] = 0;
         break;
       }
       case 1: {
         const o = sink.open(M6_READ, sink.start());
         const c = COL.M6;
-        r[o + c.snapshot_generation] = 9; r[o + c.visible_commit_seq] = 9; r[o + c.db_size] = 1025; r[o + c.freelist_count] = 0; r[o + c.alloc_ns] = 0;
-        r[o + c.snapshot_age_commits] = rng.nextU32() % 3; r[o + c.control_mode] = 0; r[o + c.shadow_verdict] = 0;
+        r[o + c.snapshot_generation] = 9;
+        r[o + c.visible_commit_seq] = 9;
+        r[o + c.db_size] = 1025;
+        r[o + c.freelist_count] = 0;
+        r[o + c.alloc_ns] = 0;
+        r[o + c.snapshot_age_commits] = rng.nextU32() % 3;
+        r[o + c.control_mode] = 0;
+        r[o + c.shadow_verdict] = 0;
         break;
       }
       case 2: {
         const o = sink.open(M2_BIND, sink.start());
         const c = COL.M2;
-        r[o + c.visible_commit_seq] = 9; r[o + c.read_retry_count] = 0; r[o + c.statement_id] = i; r[o + c.is_memory] = 1;
+        r[o + c.visible_commit_seq] = 9;
+        r[o + c.read_retry_count] = 0;
+        r[o + c.statement_id] = i;
+        r[o + c.is_memory] = 1;
         break;
       }
       case 3:
       case 4: {
         const o = sink.open(i % 8 === 3 ? M12_PARSE_HIT : M12_COMPILE_HIT, sink.start());
         const c = COL.M12;
-        r[o + c.schema_cookie] = 1; r[o + c.schema_generation] = 1; r[o + c.cache_size] = 2; r[o + c.lane_id] = 0;
+        r[o + c.schema_cookie] = 1;
+        r[o + c.schema_generation] = 1;
+        r[o + c.cache_size] = 2;
+        r[o + c.lane_id] = 0;
         break;
       }
       case 5: {
         const o = sink.open(M10_REUSE, sink.start());
         const c = COL.M10;
-        r[o + c.schema_generation] = 1; r[o + c.cache_hit] = 1; r[o + c.reset_ns] = 100 + (rng.nextU32() % 400);
+        r[o + c.schema_generation] = 1;
+        r[o + c.cache_hit] = 1;
+        r[o + c.reset_ns] = 100 + (rng.nextU32() % 400);
         break;
       }
       case 6: {
         const o = sink.open(M4_REUSE, sink.start());
         const c = COL.M4;
-        r[o + c.cookie_match] = 1; r[o + c.snapshot_age_statements] = rng.nextU32() % 8; r[o + c.cache_hit] = 1;
+        r[o + c.cookie_match] = 1;
+        r[o + c.snapshot_age_statements] = rng.nextU32() % 8;
+        r[o + c.cache_hit] = 1;
         break;
       }
       default: {
         const o = sink.open(M1_READ, sink.start());
         const c = COL.M1;
-        r[o + c.sequence_value] = 9; r[o + c.read_retry_count] = 0; r[o + c.poll_spins] = 0; r[o + c.wait_ns] = 0;
-        r[o + c.control_mode] = 0; r[o + c.shadow_verdict] = 0; r[o + c.torn] = 0;
+        r[o + c.sequence_value] = 9;
+        r[o + c.read_retry_count] = 0;
+        r[o + c.poll_spins] = 0;
+        r[o + c.wait_ns] = 0;
+        r[o + c.control_mode] = 0;
+        r[o + c.shadow_verdict] = 0;
+        r[o + c.torn] = 0;
       }
     }
     sink.done();
@@ -172,8 +198,19 @@ async function run(task: BenchTask): Promise<BenchResult> {
   const stream = opStream(task.spec, 1, 0, 1);
   const rng = new Xorshift32(99);
   const result: BenchResult = {
-    type: 'result', id: task.id, scenario: s, ops: 0, ns: 0, field_records: 0, flushes: 0, flush_ns: 0, flushed_histograms: 0, samples: 0,
-    deltas: [], sink: 0, error: null,
+    type: 'result',
+    id: task.id,
+    scenario: s,
+    ops: 0,
+    ns: 0,
+    field_records: 0,
+    flushes: 0,
+    flush_ns: 0,
+    flushed_histograms: 0,
+    samples: 0,
+    deltas: [],
+    sink: 0,
+    error: null,
   };
 
   const phase = (ms: number, measured: boolean): void => {

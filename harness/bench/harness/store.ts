@@ -32,7 +32,13 @@ async function makeRun(dir: string): Promise<string> {
   const runDir = join(dir, 'run');
   const start = Date.now();
   const results = await runMatrix({ groups, rounds: 2, seed: 1, faults: {}, schedule: 'interleaved', runDir });
-  const run = runRecordOf({ run_id: 'bench-store-0', started: new Date(start), ended: new Date(), results, config: { seed: 1, rounds: 2, quick: true, duration_ms: 200 } });
+  const run = runRecordOf({
+    run_id: 'bench-store-0',
+    started: new Date(start),
+    ended: new Date(),
+    results,
+    config: { seed: 1, rounds: 2, quick: true, duration_ms: 200 },
+  });
   writeRun(runDir, run, results, start, Date.now());
   for (const r of results) r.aggregate.destroy();
   return runDir;
@@ -52,10 +58,21 @@ async function emptyStore(dialect: Dialect, dir: string): Promise<{ store: Store
   const server = await startPostgres();
   const db = await freshPgDatabase(server);
   const store = openStore({ dialect: 'postgres', url: db.url });
-  return { store, async dispose() { await store.close(); await db.drop(); server.stop(); } };
+  return {
+    store,
+    async dispose() {
+      await store.close();
+      await db.drop();
+      server.stop();
+    },
+  };
 }
 
-async function bench(dialect: Dialect, src: RunFolder, dir: string): Promise<{ dialect: string; imports: number; rows: number; seconds: number; rows_per_s: number; ms_per_nightly: number }> {
+async function bench(
+  dialect: Dialect,
+  src: RunFolder,
+  dir: string,
+): Promise<{ dialect: string; imports: number; rows: number; seconds: number; rows_per_s: number; ms_per_nightly: number }> {
   const { store, dispose } = await emptyStore(dialect, dir);
   try {
     await migrateTo(store);
@@ -67,7 +84,14 @@ async function bench(dialect: Dialect, src: RunFolder, dir: string): Promise<{ d
       rows += 1 + r.cells + r.histograms;
     }
     const seconds = (performance.now() - t0) / 1000;
-    return { dialect, imports, rows, seconds: Math.round(seconds * 1000) / 1000, rows_per_s: Math.round(rows / seconds), ms_per_nightly: Math.round((seconds * 1000) / imports) };
+    return {
+      dialect,
+      imports,
+      rows,
+      seconds: Math.round(seconds * 1000) / 1000,
+      rows_per_s: Math.round(rows / seconds),
+      ms_per_nightly: Math.round((seconds * 1000) / imports),
+    };
   } finally {
     await dispose();
   }
@@ -85,8 +109,13 @@ for (const d of ['sqlite', 'postgres'] as const) {
 if (values.json === true) process.stdout.write(`${JSON.stringify({ results }, null, 2)}\n`);
 else {
   process.stdout.write('store     imports   rows   seconds   rows/s   ms per nightly\n');
-  for (const r of results) process.stdout.write(`${r.dialect.padEnd(9)} ${String(r.imports).padStart(7)} ${String(r.rows).padStart(6)} ${r.seconds.toFixed(2).padStart(9)} ${String(r.rows_per_s).padStart(8)} ${String(r.ms_per_nightly).padStart(16)}\n`);
-  process.stdout.write('rows = 1 run + its cells + one histogram row per (cell, field); SQLite is a WAL file, PostgreSQL a local throwaway cluster (fsync off)\n');
+  for (const r of results)
+    process.stdout.write(
+      `${r.dialect.padEnd(9)} ${String(r.imports).padStart(7)} ${String(r.rows).padStart(6)} ${r.seconds.toFixed(2).padStart(9)} ${String(r.rows_per_s).padStart(8)} ${String(r.ms_per_nightly).padStart(16)}\n`,
+    );
+  process.stdout.write(
+    'rows = 1 run + its cells + one histogram row per (cell, field); SQLite is a WAL file, PostgreSQL a local throwaway cluster (fsync off)\n',
+  );
 }
 rmSync(dir, { recursive: true, force: true });
 process.exit(0);

@@ -19,7 +19,14 @@ import { RunMetrics } from '../../telemetry/metrics.ts';
 import { SpanSink } from '../../telemetry/spans.ts';
 import { DEFAULT_SAMPLE_RATIO } from '../../record/recorder.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, duration: { type: 'string', default: '1500' }, workload: { type: 'string', default: 'commutative-inserts' }, json: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '1500' },
+    workload: { type: 'string', default: 'commutative-inserts' },
+    json: { type: 'boolean' },
+  },
+});
 const rounds = Number(values.rounds);
 const duration = Number(values.duration);
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -37,8 +44,14 @@ async function once(config: Config, round: number): Promise<{ nsPerOp: number; s
   const spans = config === 'spans' ? new SpanSink({ run: `bench-${round}`, otlp: null, file: join(dir, `spans-${round}.jsonl`) }) : null;
   for (const g of groups) for (const c of g.cells) metrics?.addCell(c);
   const [cell] = await runMatrix({
-    groups, rounds: 1, seed: round, faults: {}, schedule: 'interleaved', runDir: join(dir, `${config}-${round}`),
-    fieldRecords: config !== 'off', sampleRatio: DEFAULT_SAMPLE_RATIO,
+    groups,
+    rounds: 1,
+    seed: round,
+    faults: {},
+    schedule: 'interleaved',
+    runDir: join(dir, `${config}-${round}`),
+    fieldRecords: config !== 'off',
+    sampleRatio: DEFAULT_SAMPLE_RATIO,
     onWindow: (c, d) => {
       metrics?.onWindow(c, d);
       spans?.onWindow(c, d);
@@ -64,8 +77,14 @@ for (let r = 1; r <= rounds; r++) {
 }
 const med = Object.fromEntries(CONFIGS.map((c) => [c, median(samples[c])])) as Record<Config, number>;
 const out = {
-  workload: workload.spec.name, backend: 'memory', concurrency: 2, rounds, duration_ms: duration, sample_ratio: DEFAULT_SAMPLE_RATIO,
-  ns_per_op: med, ratio_to_off: { metrics: med.metrics / med.off, spans: med.spans / med.off },
+  workload: workload.spec.name,
+  backend: 'memory',
+  concurrency: 2,
+  rounds,
+  duration_ms: duration,
+  sample_ratio: DEFAULT_SAMPLE_RATIO,
+  ns_per_op: med,
+  ratio_to_off: { metrics: med.metrics / med.off, spans: med.spans / med.off },
   spans_per_round: spanCount / rounds,
 };
 if (values.json === true) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

@@ -34,10 +34,18 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
 
 function parse(argv: string[]): { settings: Settings & { quick: boolean }; json: boolean; only: string[] | null } | null {
   const { values } = parseArgs({
-    args: argv, strict: true, allowPositionals: false,
+    args: argv,
+    strict: true,
+    allowPositionals: false,
     options: {
-      quick: { type: 'boolean' }, json: { type: 'boolean' }, only: { type: 'string' }, runs: { type: 'string' },
-      'window-ms': { type: 'string' }, 'warmup-ms': { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      quick: { type: 'boolean' },
+      json: { type: 'boolean' },
+      only: { type: 'string' },
+      runs: { type: 'string' },
+      'window-ms': { type: 'string' },
+      'warmup-ms': { type: 'string' },
+      threads: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help === true) return null;
@@ -46,14 +54,22 @@ function parse(argv: string[]): { settings: Settings & { quick: boolean }; json:
   const windowMs = positiveInt('window-ms', values['window-ms'], quick ? 20 : 100);
   return {
     settings: {
-      quick, threads, windowMs,
+      quick,
+      threads,
+      windowMs,
       runs: positiveInt('runs', values.runs, quick ? 3 : 5),
       warmupMs: positiveInt('warmup-ms', values['warmup-ms'], quick ? 10 : 20),
       intervalUs: 50,
       waits: Math.max(50, Math.round((windowMs * 1000) / 50)),
     },
     json: values.json === true,
-    only: values.only === undefined ? null : values.only.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    only:
+      values.only === undefined
+        ? null
+        : values.only
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== ''),
   };
 }
 
@@ -76,16 +92,21 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  log(`bench:primitives: ${measures.length} measures x threads ${settings.threads.join('/')} x ${settings.runs} runs; SQLite comparator: not yet (comes with the comparator engine)`);
+  log(
+    `bench:primitives: ${measures.length} measures x threads ${settings.threads.join('/')} x ${settings.runs} runs; SQLite comparator: not yet (comes with the comparator engine)`,
+  );
   const pool = new BenchPool(Math.max(...settings.threads));
   let report: Report;
   try {
     const collected = await runPlan(pool, measures, settings, log);
     const rows = buildRows(collected, settings.threads);
     report = {
-      schema: 'shadowbench.bench.primitives/1', settings,
+      schema: 'shadowbench.bench.primitives/1',
+      settings,
       machine: { cpus: availableParallelism(), node: process.versions.node, platform: `${process.platform}-${process.arch}` },
-      rows, ratios: buildRatios(rows, measures, settings.threads), notes: [...NOTES],
+      rows,
+      ratios: buildRatios(rows, measures, settings.threads),
+      notes: [...NOTES],
     };
   } finally {
     await pool.close();

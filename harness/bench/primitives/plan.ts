@@ -32,12 +32,25 @@ export interface Measure {
   rows: RowSpec[];
 }
 
-const MODE_NAMES = (cls: SwitchableClass): [string, ModeIndex][] => [['legacy', 0], ['shadow_compare', 1], [NEW_MODE[cls], 2]];
+const MODE_NAMES = (cls: SwitchableClass): [string, ModeIndex][] => [
+  ['legacy', 0],
+  ['shadow_compare', 1],
+  [NEW_MODE[cls], 2],
+];
 const any = (): boolean => true;
 
 function switchable(cls: SwitchableClass, group: string, kind: OpKind, rows: RowSpec[], extra: Partial<Measure> = {}): Measure[] {
   return MODE_NAMES(cls).map(([mode, index]) => ({
-    group, cls, mode, kind, backend: 'memory', modes: { [cls]: index }, readsPerWrite: 0, threads: any, rows, ...extra,
+    group,
+    cls,
+    mode,
+    kind,
+    backend: 'memory',
+    modes: { [cls]: index },
+    readsPerWrite: 0,
+    threads: any,
+    rows,
+    ...extra,
   }));
 }
 
@@ -50,23 +63,29 @@ function keepLocal(cls: MetadataClass, group: string, fast: [OpKind, string], sl
 }
 
 export const MEASURES: readonly Measure[] = [
-  ...switchable('M6', 'M6 read', 'm6-read', [
-    { op: 'read txn begin+rollback (M6 bind+release)', metric: 'op' },
-    { op: 'write txn, 1 UPDATE (every 16th op; M6 publish)', metric: 'write' },
-  ], { readsPerWrite: 15 }),
-  ...switchable('M6', 'M6 file commit', 'txn-commit', [
-    { op: "begin('concurrent')+UPDATE+commit, file fsync=off", metric: 'op' },
-  ], { backend: 'file' }),
-  ...switchable('M1', 'M1 read', 'm1-read', [
-    { op: 'visibleCommitSeq() seqlock read (1 commit / 64)', metric: 'op' },
-  ], { readsPerWrite: 63 }),
-  ...switchable('M1', 'M1 wait', 'm1-wait', [
-    { op: 'waitForCommit(next seq), commit every 50us', metric: 'wait' },
-    { op: 'wake lag: commit start -> waiter awake', metric: 'lag' },
-  ], { threads: (t) => t >= 2 }),
-  ...switchable('M11', 'M11 registry', 'm11-alternating', [
-    { op: 'begin(concurrent|write alternating)+UPDATE+commit', metric: 'op' },
-  ]),
+  ...switchable(
+    'M6',
+    'M6 read',
+    'm6-read',
+    [
+      { op: 'read txn begin+rollback (M6 bind+release)', metric: 'op' },
+      { op: 'write txn, 1 UPDATE (every 16th op; M6 publish)', metric: 'write' },
+    ],
+    { readsPerWrite: 15 },
+  ),
+  ...switchable('M6', 'M6 file commit', 'txn-commit', [{ op: "begin('concurrent')+UPDATE+commit, file fsync=off", metric: 'op' }], { backend: 'file' }),
+  ...switchable('M1', 'M1 read', 'm1-read', [{ op: 'visibleCommitSeq() seqlock read (1 commit / 64)', metric: 'op' }], { readsPerWrite: 63 }),
+  ...switchable(
+    'M1',
+    'M1 wait',
+    'm1-wait',
+    [
+      { op: 'waitForCommit(next seq), commit every 50us', metric: 'wait' },
+      { op: 'wake lag: commit start -> waiter awake', metric: 'lag' },
+    ],
+    { threads: (t) => t >= 2 },
+  ),
+  ...switchable('M11', 'M11 registry', 'm11-alternating', [{ op: 'begin(concurrent|write alternating)+UPDATE+commit', metric: 'op' }]),
   ...keepLocal('M4', 'M4', ['m4-reuse', 'read txn begin+commit, parked snapshot reused'], ['m6-read', 'read txn begin+rollback, fresh M6 bind']),
   ...keepLocal('M5', 'M5', ['m5-reuse', 'autocommit UPDATE, retained write txn reused'], ['m11-alternating', 'write txn, kinds alternate: fresh begin'], {
     threads: (t) => t === 1,
@@ -81,7 +100,7 @@ export const NOTES: readonly string[] = [
   "M11: on memory M5 retains a write txn's session across commits; alternating the begin kind (concurrent, write) defeats retention, so every op goes through m11.begin, m11.lookup (at commit) and m11.end (of the previous session).",
   'M6 file commit: the file backend never retains (M5 is :memory: only), so each op also runs m11.begin/lookup/end in legacy M11; the WAL auto-checkpoints every 1000 frames.',
   'M1 wait: thread 0 commits every 50us; the other threads each wait for the next commit sequence (not run at 1 thread). Wake lag is measured from the start of the commit, so it includes the commit itself.',
-  'Keep-local classes (per connection): fast path vs slow path. M5 is measured at 1 thread only (other threads\' commits invalidate its retained txn). M2, M3, M9, M10 run inside every exec/begin above; M7, M8 inside the file commit.',
+  "Keep-local classes (per connection): fast path vs slow path. M5 is measured at 1 thread only (other threads' commits invalidate its retained txn). M2, M3, M9, M10 run inside every exec/begin above; M7, M8 inside the file commit.",
   'A write that fails with a retryable error (busy, write_conflict) is retried after a backoff of 5us * 2^attempt (capped at 1 ms), like a client would; the op time includes it and the retry counts are reported per row.',
   'This machine may have fewer cores than the largest thread count: contended figures then include time-slicing.',
   'SQLite comparator: not measured; it will be added with the comparator engine.',

@@ -55,7 +55,18 @@ export function buildRows(collected: Collected, threads: readonly number[]): Row
         for (const [code, n] of Object.entries(s?.retries ?? {})) retries[code] = (retries[code] ?? 0) + n;
         errors.push(...(s?.errors ?? []));
       }
-      rows.push({ group: m.group, class: m.cls, mode: m.mode, op: spec.op, backend: m.backend, metric: spec.metric, ns_per_op: ns, runs_ns: runs, retries, errors });
+      rows.push({
+        group: m.group,
+        class: m.cls,
+        mode: m.mode,
+        op: spec.op,
+        backend: m.backend,
+        metric: spec.metric,
+        ns_per_op: ns,
+        runs_ns: runs,
+        retries,
+        errors,
+      });
     }
   }
   return rows;
@@ -107,7 +118,10 @@ export function renderText(report: Report): string {
     table.push([r.class, r.mode, r.op, ...threads.map((t) => fmtNs(r.ns_per_op[String(t)]))]);
   }
   const ratioRows = report.ratios.map((q) => [q.class, q.ratio, q.op, ...threads.map((t) => fmtRatio(q.by_threads[String(t)]))]);
-  const retried = (r: Row): string => Object.entries(r.retries).map(([code, n]) => `${n} ${code}`).join(', ');
+  const retried = (r: Row): string =>
+    Object.entries(r.retries)
+      .map(([code, n]) => `${n} ${code}`)
+      .join(', ');
   const problems = report.rows
     .filter((r, i, all) => all.findIndex((o) => o.group === r.group && o.mode === r.mode) === i) // one line per measure
     .filter((r) => Object.keys(r.retries).length > 0 || r.errors.length > 0)

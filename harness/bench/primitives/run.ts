@@ -55,15 +55,32 @@ function figures(results: readonly ResultMsg[]): Map<Metric, number> {
 async function runOnce(pool: BenchPool, m: Measure, threads: number, s: Settings): Promise<ResultMsg[]> {
   const dir = m.backend === 'file' ? mkdtempSync(join(tmpdir(), 'shadowbench-')) : null;
   const options: DatabaseOptions = {
-    backend: m.backend, pageCount: 260, versionsPerPage: 16, columns: ['balance'], maxConnections: 8, modes: { M1: 0, M6: 0, M11: 0, ...m.modes },
-    fsync: 'off', autoCheckpointFrames: 1000, ...(dir === null ? {} : { path: join(dir, 'bench.db') }),
+    backend: m.backend,
+    pageCount: 260,
+    versionsPerPage: 16,
+    columns: ['balance'],
+    maxConnections: 8,
+    modes: { M1: 0, M6: 0, M11: 0, ...m.modes },
+    fsync: 'off',
+    autoCheckpointFrames: 1000,
+    ...(dir === null ? {} : { path: join(dir, 'bench.db') }),
   };
   try {
     const db = openDatabase(options);
     const sync = new SharedArrayBuffer(SYNC_BYTES);
     const tasks: TaskMsg[] = Array.from({ length: threads }, (_, index) => ({
-      type: 'task', id: ++taskId, op: m.kind, shared: db.shared, threads, index, warmupMs: s.warmupMs, windowMs: s.windowMs,
-      waits: s.waits, readsPerWrite: m.readsPerWrite, intervalUs: s.intervalUs, sync,
+      type: 'task',
+      id: ++taskId,
+      op: m.kind,
+      shared: db.shared,
+      threads,
+      index,
+      warmupMs: s.warmupMs,
+      windowMs: s.windowMs,
+      waits: s.waits,
+      readsPerWrite: m.readsPerWrite,
+      intervalUs: s.intervalUs,
+      sync,
     }));
     return await pool.run(tasks);
   } finally {

@@ -100,7 +100,9 @@ function waitPhase(r: Run, waits: number, phase: number): void {
     const deadline = performance.now() + BARRIER_TIMEOUT_MS;
     let next = performance.now();
     while (Atomics.load(sync, SYNC.WAITERS_DONE) < waiters * (phase + 1) && performance.now() < deadline) {
-      while (performance.now() < next) { /* spin to the next commit time */ }
+      while (performance.now() < next) {
+        /* spin to the next commit time */
+      }
       ts[(conn.visibleCommitSeq() + 1) % SYNC_TS_SLOTS] = hrNs(); // the only writer: the next seq is ours
       writeTxn(r, 'auto');
       next = Math.max(next + intervalMs, performance.now());
@@ -129,7 +131,15 @@ function body(r: Run, phase: 0 | 1): void {
   const ms = phase === 0 ? task.warmupMs : task.windowMs;
   switch (task.op) {
     case 'm6-read':
-      return loop(r, ms, () => { conn.begin('read'); conn.rollback(); }, task.readsPerWrite);
+      return loop(
+        r,
+        ms,
+        () => {
+          conn.begin('read');
+          conn.rollback();
+        },
+        task.readsPerWrite,
+      );
     case 'm1-read':
       return loop(r, ms, () => void conn.visibleCommitSeq(), task.readsPerWrite);
     case 'txn-commit':
@@ -139,7 +149,10 @@ function body(r: Run, phase: 0 | 1): void {
       return loop(r, ms, () => writeTxn(r, (k++ & 1) === 0 ? 'concurrent' : 'write'));
     }
     case 'm4-reuse':
-      return loop(r, ms, () => { conn.begin('read'); conn.commit(); });
+      return loop(r, ms, () => {
+        conn.begin('read');
+        conn.commit();
+      });
     case 'm5-reuse':
       return loop(r, ms, () => writeTxn(r, 'auto'));
     case 'm12-hit':
@@ -168,7 +181,17 @@ function barrier(sync: Int32Array, threads: number): void {
 
 function runTask(task: TaskMsg): ResultMsg {
   const result: ResultMsg = {
-    type: 'result', id: task.id, index: task.index, ops: 0, ns: 0, writeOps: 0, writeNs: 0, waitNs: [], lagNs: [], retries: {}, error: null,
+    type: 'result',
+    id: task.id,
+    index: task.index,
+    ops: 0,
+    ns: 0,
+    writeOps: 0,
+    writeNs: 0,
+    waitNs: [],
+    lagNs: [],
+    retries: {},
+    error: null,
   };
   const sync = new Int32Array(task.sync, 0, SYNC_TS_OFFSET / 4);
   let conn: Connection | null = null;

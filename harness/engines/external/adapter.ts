@@ -34,12 +34,18 @@ export function externalAdapter(o: ExternalOptions): EngineAdapter {
         const parsed = helloSchema.safeParse(await peer.call('hello', { protocol: PROTOCOL_VERSION }, STARTUP_MS));
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
-          throw new PeerError(`external engine \`${o.command}\` answered hello wrongly: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''} (protocol ${PROTOCOL_VERSION} expected)`);
+          throw new PeerError(
+            `external engine \`${o.command}\` answered hello wrongly: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''} (protocol ${PROTOCOL_VERSION} expected)`,
+          );
         }
         hello = parsed.data;
         await peer.call('open', {
-          backend: co.backend, fsync: spec.engine.fsync, rows: spec.fixture.rows, initial_balance: spec.fixture.initial_balance,
-          connections: co.concurrency, dir,
+          backend: co.backend,
+          fsync: spec.engine.fsync,
+          rows: spec.fixture.rows,
+          initial_balance: spec.fixture.initial_balance,
+          connections: co.concurrency,
+          dir,
         });
       } catch (err) {
         await peer.close();
@@ -52,10 +58,17 @@ export function externalAdapter(o: ExternalOptions): EngineAdapter {
         reported: Object.keys(hello.fields) as MetadataClass[],
         async stateHash() {
           const h = await peer.call('state_hash');
-          if (typeof h !== 'string' || h === '') throw new PeerError(`external engine \`${o.command}\` answered state_hash with ${JSON.stringify(h)}, not a hash string`);
+          if (typeof h !== 'string' || h === '')
+            throw new PeerError(`external engine \`${o.command}\` answered state_hash with ${JSON.stringify(h)}, not a hash string`);
           return h;
         },
-        describe: () => ({ variant: 'external', backend: co.backend, faults: {}, fault_injection_active: false, details: { command: o.command, engine, protocol: PROTOCOL_VERSION, timeout_ms: o.timeoutMs } }),
+        describe: () => ({
+          variant: 'external',
+          backend: co.backend,
+          faults: {},
+          fault_injection_active: false,
+          details: { command: o.command, engine, protocol: PROTOCOL_VERSION, timeout_ms: o.timeoutMs },
+        }),
         async close() {
           try {
             await peer.call('close');

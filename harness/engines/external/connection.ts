@@ -11,7 +11,16 @@ import { IDLE, REQUEST, RESPONSE, Slot } from './channel.ts';
 import type { ExternalHandle } from './handle.ts';
 import { fieldRecordSchema, PEER_FAILED } from './protocol.ts';
 
-const ERROR_CODES: ReadonlySet<string> = new Set<EngineErrorCode>(['busy', 'write_conflict', 'schema_changed', 'session_not_found', 'corrupt', 'io', 'misuse', 'config']);
+const ERROR_CODES: ReadonlySet<string> = new Set<EngineErrorCode>([
+  'busy',
+  'write_conflict',
+  'schema_changed',
+  'session_not_found',
+  'corrupt',
+  'io',
+  'misuse',
+  'config',
+]);
 
 interface RawAnswer {
   ok: boolean;
@@ -29,7 +38,11 @@ export class ExternalConnection implements EngineConnection {
   /** Trace ids of this connection's transactions (the peer has none of its own). */
   private readonly traceRng: Xorshift32;
 
-  constructor(private readonly h: ExternalHandle, private readonly conn: number, private readonly sinks: ConnectionSinks) {
+  constructor(
+    private readonly h: ExternalHandle,
+    private readonly conn: number,
+    private readonly sinks: ConnectionSinks,
+  ) {
     const sab = h.slots[conn];
     if (sab === undefined) throw new Error(`external engine: no slot for connection ${conn} (${h.slots.length} slots)`);
     this.slot = new Slot(sab);

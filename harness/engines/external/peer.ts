@@ -20,7 +20,11 @@ export class PeerHost {
   private pid: number | null = null;
   private closed: Promise<void> | null = null;
 
-  constructor(readonly command: string, slots: SharedArrayBuffer[], private readonly timeoutMs: number) {
+  constructor(
+    readonly command: string,
+    slots: SharedArrayBuffer[],
+    private readonly timeoutMs: number,
+  ) {
     const data: HostData & { __script: string } = { command, slots, __script: HOST.href };
     this.worker = new Worker(BOOTSTRAP, { workerData: data });
     this.worker.on('message', (m: HostMessage) => {

@@ -60,18 +60,27 @@ export const sqliteAdapter: EngineAdapter = {
     const path = join(cellDir, 'cell.sqlite');
     copyFileSync(fixture.path, path);
     const handle: SqliteHandle = {
-      variant: 'sqlite', path, synchronous: memory ? 'OFF' : SYNCHRONOUS[spec.engine.fsync],
+      variant: 'sqlite',
+      path,
+      synchronous: memory ? 'OFF' : SYNCHRONOUS[spec.engine.fsync],
       // The reference engine's busy timeout: SQLite's busy handler waits that long before SQLITE_BUSY reaches the Driver.
       busy_timeout_ms: DEFAULT_CONFIG.busyTimeoutMs,
     };
     return {
-      handle, shared: null, reported: [],
+      handle,
+      shared: null,
+      reported: [],
       stateHash: async () => withDatabase(path, sqliteStateHash),
       describe: () => ({
-        variant: 'sqlite', backend: o.backend, faults: {}, fault_injection_active: false,
+        variant: 'sqlite',
+        backend: o.backend,
+        faults: {},
+        fault_injection_active: false,
         details: {
           sqlite_version: withDatabase(path, (db) => db.prepare('SELECT sqlite_version()').pluck().get() as string),
-          journal_mode: 'wal', synchronous: handle.synchronous, busy_timeout_ms: handle.busy_timeout_ms,
+          journal_mode: 'wal',
+          synchronous: handle.synchronous,
+          busy_timeout_ms: handle.busy_timeout_ms,
           storage: memory ? `WAL file on ${cellDir.startsWith(SHM) ? 'tmpfs (/dev/shm)' : 'the temp dir (no /dev/shm)'}` : 'WAL file',
           begin_concurrent: 'not in stock SQLite: concurrent_write runs as BEGIN IMMEDIATE',
         },

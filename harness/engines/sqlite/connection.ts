@@ -28,7 +28,10 @@ export class SqliteConnection implements EngineConnection {
   private readonly nap = new Int32Array(new SharedArrayBuffer(4));
   private writing = false;
 
-  constructor(h: SqliteHandle, private readonly sinks: ConnectionSinks) {
+  constructor(
+    h: SqliteHandle,
+    private readonly sinks: ConnectionSinks,
+  ) {
     try {
       this.db = new Database(h.path, { timeout: h.busy_timeout_ms, fileMustExist: true });
       this.db.pragma(`synchronous = ${h.synchronous}`);

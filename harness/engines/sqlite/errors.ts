@@ -12,6 +12,7 @@ export function engineError(err: unknown): unknown {
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return new EngineError('busy', message, { sqlite_code: code });
   if (code === 'SQLITE_SCHEMA') return new EngineError('schema_changed', message, { sqlite_code: code });
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return new EngineError('corrupt', message, { sqlite_code: code });
-  if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL' || code.startsWith('SQLITE_CANTOPEN')) return new EngineError('io', message, { sqlite_code: code });
+  if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL' || code.startsWith('SQLITE_CANTOPEN'))
+    return new EngineError('io', message, { sqlite_code: code });
   return new EngineError('misuse', message, { sqlite_code: code });
 }

@@ -11,6 +11,12 @@ export const recordAnnotation = (store: Store, row: MetricAnnotationRow): Promis
 
 /** Every annotation for one hardware signature, oldest first. */
 export async function annotationsFor(store: Store, hardware_signature: string): Promise<MetricAnnotationRow[]> {
-  const rows = await store.db.selectFrom('metric_annotations').selectAll().where('hardware_signature', '=', hardware_signature).orderBy('created_at').orderBy('id').execute();
+  const rows = await store.db
+    .selectFrom('metric_annotations')
+    .selectAll()
+    .where('hardware_signature', '=', hardware_signature)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
   return rows.map(access.decode);
 }

@@ -10,7 +10,13 @@ export const access = ownerAccess(import.meta.url, 'baselines');
 
 /** The baseline's rows, by cell (index baselines_name_signature_cell). */
 export async function baselineOf(store: Store, name: string, hardware_signature: string): Promise<BaselineRow[]> {
-  const rows = await store.db.selectFrom('baselines').selectAll().where('name', '=', name).where('hardware_signature', '=', hardware_signature).orderBy('cell_id').execute();
+  const rows = await store.db
+    .selectFrom('baselines')
+    .selectAll()
+    .where('name', '=', name)
+    .where('hardware_signature', '=', hardware_signature)
+    .orderBy('cell_id')
+    .execute();
   return rows.map(access.decode);
 }
 

@@ -15,21 +15,56 @@ export const access = ownerAccess(import.meta.url, 'cells');
  */
 export function cellRow(runId: string, c: CellFigures): CellRow {
   return {
-    id: `${runId}/${c.id}`, run_id: runId, cell_id: c.id, variant: c.variant, backend: c.backend, workload: c.workload,
-    concurrency: c.concurrency, mode_set: c.mode_set, control_modes: c.control_modes, status: c.status, failures: c.failures,
-    gaps: c.gaps, not_reported: c.not_reported ?? null, usable_for_gate: c.usable_for_gate, deterministic: c.deterministic, correctness: c.correctness,
-    notes: c.notes, operations: c.operations, measured_ms: c.measured_ms, throughput_ops_s: c.throughput_ops_s, errors: c.errors,
-    rounds: c.rounds, histograms_file: c.histograms_file,
+    id: `${runId}/${c.id}`,
+    run_id: runId,
+    cell_id: c.id,
+    variant: c.variant,
+    backend: c.backend,
+    workload: c.workload,
+    concurrency: c.concurrency,
+    mode_set: c.mode_set,
+    control_modes: c.control_modes,
+    status: c.status,
+    failures: c.failures,
+    gaps: c.gaps,
+    not_reported: c.not_reported ?? null,
+    usable_for_gate: c.usable_for_gate,
+    deterministic: c.deterministic,
+    correctness: c.correctness,
+    notes: c.notes,
+    operations: c.operations,
+    measured_ms: c.measured_ms,
+    throughput_ops_s: c.throughput_ops_s,
+    errors: c.errors,
+    rounds: c.rounds,
+    histograms_file: c.histograms_file,
   };
 }
 
 /** A stored cell as the results model's cell figures. */
 export function cellFigures(r: CellRow): CellFigures {
   return {
-    id: r.cell_id, variant: r.variant, backend: r.backend, workload: r.workload, concurrency: r.concurrency, mode_set: r.mode_set,
-    control_modes: r.control_modes, status: r.status, failures: r.failures, gaps: r.gaps, ...(r.not_reported === null ? {} : { not_reported: r.not_reported }),
-    usable_for_gate: r.usable_for_gate, deterministic: r.deterministic, correctness: r.correctness, notes: r.notes, operations: r.operations,
-    measured_ms: r.measured_ms, throughput_ops_s: r.throughput_ops_s, errors: r.errors, rounds: r.rounds, histograms_file: r.histograms_file,
+    id: r.cell_id,
+    variant: r.variant,
+    backend: r.backend,
+    workload: r.workload,
+    concurrency: r.concurrency,
+    mode_set: r.mode_set,
+    control_modes: r.control_modes,
+    status: r.status,
+    failures: r.failures,
+    gaps: r.gaps,
+    ...(r.not_reported === null ? {} : { not_reported: r.not_reported }),
+    usable_for_gate: r.usable_for_gate,
+    deterministic: r.deterministic,
+    correctness: r.correctness,
+    notes: r.notes,
+    operations: r.operations,
+    measured_ms: r.measured_ms,
+    throughput_ops_s: r.throughput_ops_s,
+    errors: r.errors,
+    rounds: r.rounds,
+    histograms_file: r.histograms_file,
   };
 }
 

@@ -11,7 +11,13 @@ export const recordDecision = (store: Store, row: GateDecisionRow): Promise<void
 
 /** One variant's decisions, oldest first (index gate_decisions_variant_class_time). */
 export async function decisionsOf(store: Store, engineVariant: string): Promise<GateDecisionRow[]> {
-  const rows = await store.db.selectFrom('gate_decisions').selectAll().where('engine_variant', '=', engineVariant).orderBy('decided_at').orderBy('id').execute();
+  const rows = await store.db
+    .selectFrom('gate_decisions')
+    .selectAll()
+    .where('engine_variant', '=', engineVariant)
+    .orderBy('decided_at')
+    .orderBy('id')
+    .execute();
   return rows.map(access.decode);
 }
 

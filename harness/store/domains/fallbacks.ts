@@ -11,6 +11,12 @@ export const recordFallback = (store: Store, row: FallbackEventRow): Promise<voi
 
 /** One variant's fallbacks, oldest first (index fallback_events_variant_class_time). */
 export async function fallbacksOf(store: Store, engineVariant: string): Promise<FallbackEventRow[]> {
-  const rows = await store.db.selectFrom('fallback_events').selectAll().where('engine_variant', '=', engineVariant).orderBy('occurred_at').orderBy('id').execute();
+  const rows = await store.db
+    .selectFrom('fallback_events')
+    .selectAll()
+    .where('engine_variant', '=', engineVariant)
+    .orderBy('occurred_at')
+    .orderBy('id')
+    .execute();
   return rows.map(access.decode);
 }

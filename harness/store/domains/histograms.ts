@@ -12,8 +12,14 @@ export const access = ownerAccess(import.meta.url, 'histograms');
 
 export function histogramRow(runId: string, cellId: string, h: HistogramInterval): HistogramRow {
   return {
-    id: `${runId}/${cellId}/${h.tag}`, run_id: runId, cell_id: cellId, field: h.tag,
-    encoding: 'hdr-compressed-base64', data: h.data, start_ms: h.start_ms, end_ms: h.end_ms,
+    id: `${runId}/${cellId}/${h.tag}`,
+    run_id: runId,
+    cell_id: cellId,
+    field: h.tag,
+    encoding: 'hdr-compressed-base64',
+    data: h.data,
+    start_ms: h.start_ms,
+    end_ms: h.end_ms,
   };
 }
 

@@ -15,13 +15,15 @@ import type { Migration } from './migration.ts';
 type Db = Kysely<any>;
 
 async function up(db: Db): Promise<void> {
-  await db.schema.createTable('schema_migrations')
+  await db.schema
+    .createTable('schema_migrations')
     .addColumn('version', 'bigint', (c) => c.primaryKey().notNull())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('applied_at', 'text', (c) => c.notNull())
     .execute();
 
-  await db.schema.createTable('runs')
+  await db.schema
+    .createTable('runs')
     .addColumn('id', 'text', (c) => c.primaryKey().notNull())
     .addColumn('started_at', 'text', (c) => c.notNull())
     .addColumn('ended_at', 'text', (c) => c.notNull())
@@ -33,7 +35,8 @@ async function up(db: Db): Promise<void> {
     .addColumn('totals', 'text', (c) => c.notNull())
     .execute();
 
-  await db.schema.createTable('cells')
+  await db.schema
+    .createTable('cells')
     .addColumn('id', 'text', (c) => c.primaryKey().notNull())
     .addColumn('run_id', 'text', (c) => c.notNull())
     .addColumn('cell_id', 'text', (c) => c.notNull())
@@ -59,7 +62,8 @@ async function up(db: Db): Promise<void> {
     .execute();
   await db.schema.createIndex('cells_run_id').on('cells').column('run_id').execute();
 
-  await db.schema.createTable('histograms')
+  await db.schema
+    .createTable('histograms')
     .addColumn('id', 'text', (c) => c.primaryKey().notNull())
     .addColumn('run_id', 'text', (c) => c.notNull())
     .addColumn('cell_id', 'text', (c) => c.notNull())
@@ -71,7 +75,8 @@ async function up(db: Db): Promise<void> {
     .execute();
   await db.schema.createIndex('histograms_run_cell').on('histograms').columns(['run_id', 'cell_id']).execute();
 
-  await db.schema.createTable('trigger_evaluations')
+  await db.schema
+    .createTable('trigger_evaluations')
     .addColumn('id', 'text', (c) => c.primaryKey().notNull())
     .addColumn('run_id', 'text')
     .addColumn('trigger', 'text', (c) => c.notNull())
@@ -85,7 +90,8 @@ async function up(db: Db): Promise<void> {
     .execute();
   await db.schema.createIndex('trigger_evaluations_trigger_time').on('trigger_evaluations').columns(['trigger', 'evaluated_at']).execute();
 
-  await db.schema.createTable('fallback_events')
+  await db.schema
+    .createTable('fallback_events')
     .addColumn('id', 'text', (c) => c.primaryKey().notNull())
     .addColumn('occurred_at', 'text', (c) => c.notNull())
     .addColumn('engine_variant', 'text', (c) => c.notNull())
@@ -96,9 +102,14 @@ async function up(db: Db): Promise<void> {
     .addColumn('actor', 'text', (c) => c.notNull())
     .addColumn('run_id', 'text')
     .execute();
-  await db.schema.createIndex('fallback_events_variant_class_time').on('fallback_events').columns(['engine_variant', 'metadata_class', 'occurred_at']).execute();
+  await db.schema
+    .createIndex('fallback_events_variant_class_time')
+    .on('fallback_events')
+    .columns(['engine_variant', 'metadata_class', 'occurred_at'])
+    .execute();
 
-  await db.schema.createTable('gate_decisions')
+  await db.schema
+    .createTable('gate_decisions')
     .addColumn('id', 'text', (c) => c.primaryKey().notNull())
     .addColumn('decided_at', 'text', (c) => c.notNull())
     .addColumn('engine_variant', 'text', (c) => c.notNull())
@@ -112,7 +123,8 @@ async function up(db: Db): Promise<void> {
     .execute();
   await db.schema.createIndex('gate_decisions_variant_class_time').on('gate_decisions').columns(['engine_variant', 'metadata_class', 'decided_at']).execute();
 
-  await db.schema.createTable('rollout_state')
+  await db.schema
+    .createTable('rollout_state')
     .addColumn('id', 'text', (c) => c.primaryKey().notNull())
     .addColumn('engine_variant', 'text', (c) => c.notNull())
     .addColumn('metadata_class', 'text', (c) => c.notNull())
@@ -123,7 +135,8 @@ async function up(db: Db): Promise<void> {
     .execute();
   await db.schema.createIndex('rollout_state_variant_class').on('rollout_state').columns(['engine_variant', 'metadata_class']).unique().execute();
 
-  await db.schema.createTable('baselines')
+  await db.schema
+    .createTable('baselines')
     .addColumn('id', 'text', (c) => c.primaryKey().notNull())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('engine_variant', 'text', (c) => c.notNull())
@@ -139,7 +152,17 @@ async function up(db: Db): Promise<void> {
 
 async function down(db: Db): Promise<void> {
   // Reverse order of creation; dropping a table drops its indexes.
-  for (const t of ['baselines', 'rollout_state', 'gate_decisions', 'fallback_events', 'trigger_evaluations', 'histograms', 'cells', 'runs', 'schema_migrations']) {
+  for (const t of [
+    'baselines',
+    'rollout_state',
+    'gate_decisions',
+    'fallback_events',
+    'trigger_evaluations',
+    'histograms',
+    'cells',
+    'runs',
+    'schema_migrations',
+  ]) {
     await db.schema.dropTable(t).execute();
   }
 }

@@ -11,10 +11,14 @@ type Db = Kysely<any>;
 
 async function up(db: Db): Promise<void> {
   await db.schema.dropIndex('baselines_name').execute();
-  await db.schema.alterTable('baselines').addColumn('hardware_signature', 'text', (c) => c.notNull().defaultTo('')).execute();
+  await db.schema
+    .alterTable('baselines')
+    .addColumn('hardware_signature', 'text', (c) => c.notNull().defaultTo(''))
+    .execute();
   await db.schema.createIndex('baselines_name_signature_cell').on('baselines').columns(['name', 'hardware_signature', 'cell_id']).unique().execute();
 
-  await db.schema.createTable('metric_annotations')
+  await db.schema
+    .createTable('metric_annotations')
     .addColumn('id', 'text', (c) => c.primaryKey().notNull())
     .addColumn('kind', 'text', (c) => c.notNull())
     .addColumn('hardware_signature', 'text', (c) => c.notNull())

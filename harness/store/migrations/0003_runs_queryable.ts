@@ -17,7 +17,10 @@ type Db = Kysely<any>;
 
 async function up(db: Db): Promise<string> {
   await db.schema.alterTable('runs').addColumn('nightly', 'text').execute();
-  await db.schema.alterTable('runs').addColumn('hardware_signature', 'text', (c) => c.notNull().defaultTo('')).execute();
+  await db.schema
+    .alterTable('runs')
+    .addColumn('hardware_signature', 'text', (c) => c.notNull().defaultTo(''))
+    .execute();
   await db.schema.alterTable('runs').addColumn('engine_comparison', 'text').execute();
   await db.schema.alterTable('cells').addColumn('not_reported', 'text').execute();
 
