@@ -43,6 +43,8 @@ interface Armed {
   profile: KillSwitchProfile;
   /** k-of-n: the recent windows' operation counts and whether each observed the trigger. */
   recent: { ops: number; fired: boolean }[];
+  /** The rule's running figures (Evidence.memo). */
+  memo: Map<string, number>;
   done: boolean;
 }
 
@@ -60,7 +62,6 @@ function operationsIn(counters: Readonly<Record<string, number>>): number {
 export class LiveEvaluator {
   readonly events: FallbackEvent[] = [];
   private readonly total = new Map<string, number>();
-  private readonly windows: ReadonlyMap<string, number>[] = [];
   private readonly armed: Armed[];
 
   /** The round the next windows belong to (one evaluator watches an arm for all its rounds). */
@@ -79,6 +80,7 @@ export class LiveEvaluator {
       threshold: config.thresholds.get(rule.id) ?? rule.threshold,
       profile: config.profiles.get(rule.id) ?? rule.profile,
       recent: [],
+      memo: new Map(),
       done: false,
     }));
   }
@@ -91,11 +93,10 @@ export class LiveEvaluator {
   observe(delta: WindowDelta): void {
     const window = new Map(Object.entries(delta.counters));
     for (const [k, v] of window) this.total.set(k, (this.total.get(k) ?? 0) + v);
-    this.windows.push(window);
     const ops = operationsIn(delta.counters);
     for (const a of this.armed) {
       if (a.done) continue;
-      const obs = a.rule.observe({ window, total: this.total, windows: this.windows }, a.threshold);
+      const obs = a.rule.observe({ window, total: this.total, memo: a.memo }, a.threshold);
       if (this.trips(a, obs, ops)) this.fire(a, obs, delta, window);
     }
   }

@@ -35,22 +35,33 @@ const RATIO_MIN_WINDOWS = 3;
 
 type Sum = (m: ReadonlyMap<string, number>) => number;
 
+/** Running sums of one ratio's windows: count, Σa, Σw, Σa², Σaw, Σw² (a = part, w = whole, both scaled). */
+const MOMENTS = ['k', 'a', 'w', 'aa', 'aw', 'ww'] as const;
+
 /**
- * The standard error of the ratio estimator R = Σpart / Σwhole over the
- * windows (linearization: each window's residual part − R·whole), Infinity
- * with fewer than RATIO_MIN_WINDOWS windows.
+ * Adds one window (part `a`, whole `w`) to a ratio's running sums in `memo`.
+ * Values are scaled by the first window's whole, so the sums of squares stay
+ * near 1 and their difference keeps its precision.
  */
-export function ratioStandardError(windows: readonly ReadonlyMap<string, number>[], part: Sum, whole: Sum, r: number): number {
-  const k = windows.length;
-  if (k < RATIO_MIN_WINDOWS) return Infinity;
-  let wSum = 0;
-  let ss = 0;
-  for (const m of windows) {
-    const w = whole(m);
-    wSum += w;
-    ss += (part(m) - r * w) ** 2;
-  }
-  return wSum > 0 ? Math.sqrt(ss / (k * (k - 1))) / (wSum / k) : Infinity;
+export function addRatioWindow(memo: Map<string, number>, a: number, w: number): void {
+  if (!memo.has('scale')) memo.set('scale', w > 0 ? w : a > 0 ? a : 1);
+  const s = memo.get('scale')!;
+  const [x, y] = [a / s, w / s];
+  const terms: Record<(typeof MOMENTS)[number], number> = { k: 1, a: x, w: y, aa: x * x, aw: x * y, ww: y * y };
+  for (const m of MOMENTS) memo.set(m, (memo.get(m) ?? 0) + terms[m]);
+}
+
+/**
+ * The standard error of the ratio estimator R = Σa / Σw over the windows in
+ * `memo` (linearization: Σ(a − R·w)² from the running sums), Infinity with
+ * fewer than RATIO_MIN_WINDOWS windows.
+ */
+export function ratioStandardError(memo: ReadonlyMap<string, number>, r: number): number {
+  const get = (m: (typeof MOMENTS)[number]): number => memo.get(m) ?? 0;
+  const k = get('k');
+  if (k < RATIO_MIN_WINDOWS || get('w') <= 0) return Infinity;
+  const ss = Math.max(0, get('aa') - 2 * r * get('aw') + r * r * get('ww'));
+  return Math.sqrt(ss / (k * (k - 1))) / (get('w') / k);
 }
 
 /**
@@ -81,13 +92,14 @@ export function ratioAbove(
       const w = whole(e.total);
       const n = evidence(e.total);
       const value = w > 0 ? part(e.total) / w : 0;
-      const lower = value - RATIO_Z * ratioStandardError(e.windows, part, whole, value);
+      addRatioWindow(e.memo, part(e.window), whole(e.window));
+      const lower = value - RATIO_Z * ratioStandardError(e.memo, value);
       const bound = Number.isFinite(lower) ? lower.toFixed(4) : `unknown before ${RATIO_MIN_WINDOWS} windows`;
       return {
         fired: n >= minEvidence && lower > t,
         value,
         threshold: t,
-        detail: `${what} = ${value.toFixed(4)}, lower bound ${bound} (threshold ${t}; ${n} events over ${e.windows.length} windows, needs ${minEvidence})`,
+        detail: `${what} = ${value.toFixed(4)}, lower bound ${bound} (threshold ${t}; ${n} events over ${e.memo.get('k') ?? 0} windows, needs ${minEvidence})`,
       };
     },
   };

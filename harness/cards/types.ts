@@ -9,8 +9,11 @@ export interface Evidence {
   window: ReadonlyMap<string, number>;
   /** Counters of every window so far, this one included. */
   total: ReadonlyMap<string, number>;
-  /** Every window so far, oldest first (this one last): what a rule's uncertainty is estimated from. */
-  windows: readonly ReadonlyMap<string, number>[];
+  /**
+   * This rule's own running figures in this evaluator, kept across its windows
+   * (sums a rule estimates its uncertainty from): bounded, however long the run.
+   */
+  memo: Map<string, number>;
 }
 
 /** One observation of a trigger: whether it fired in this window, and the numbers behind it. */
