@@ -144,7 +144,10 @@ export function describe(c: Comparison): string {
   const rounds = `${c.baseline_rounds.length} vs ${c.candidate_rounds.length} rounds`;
   if (c.test === null) return `${c.cell_group} ${c.metric}: ${rounds}, too few for a test (MDE ∞)`;
   const t = c.test;
-  const how = t.test === 'paired_t_log_ratio' ? `paired by round (${t.n_baseline} pairs)` : 'Welch t on log values';
+  const how =
+    t.test === 'paired_trimmed_t_log_ratio'
+      ? `paired by round (${t.n_baseline} pairs${t.trimmed > 0 ? `, trimmed mean without the ${t.trimmed} lowest and highest` : ''})`
+      : 'Welch t on log values';
   const rank = c.rank_test;
   const blind = rank.min_p_value >= c.alpha_used ? `, which this design can never bring below ${c.alpha_used.toFixed(4)}` : '';
   return (

@@ -8,7 +8,7 @@
 // family of their own, reported and never deciding. Requirements the run
 // could not exercise are listed as not run.
 
-import { SWITCHABLE_CLASSES, type SwitchableClass } from '../../engine/index.ts';
+import { NEW_MODE, SWITCHABLE_CLASSES, type SwitchableClass } from '../../engine/index.ts';
 import { CARDS } from '../cards/cards.ts';
 import { HAS_CONTROL_MODES, isEngineVariant } from '../engines/variants.ts';
 import type { FallbackEvent } from '../cards/evaluator.ts';
@@ -42,7 +42,9 @@ export interface GateInput {
   summaries?: readonly CellSummary[];
 }
 
-const NEW: Record<SwitchableClass, string> = { M1: 'polling', M6: 'snapshot', M11: 'sharded' };
+/** The classes a cell is a promotion candidate for: it runs the class's new primitive on a workload the class's card names. */
+export const candidateClasses = (workload: string, modes: Readonly<Partial<Record<SwitchableClass, string>>>): SwitchableClass[] =>
+  SWITCHABLE_CLASSES.filter((cls) => modes[cls] === NEW_MODE[cls] && CARDS[cls].workloads.includes(workload));
 
 /** The per-round series the gate judges: throughput, and p50/p99 of the cell's busiest operation kind. */
 function series(c: CellRecord): Map<string, Series> {
@@ -65,7 +67,7 @@ function measureRun(run: RunRecord): Measured {
   for (const cls of SWITCHABLE_CLASSES) {
     const mine: Comparison[] = [];
     const unusable: string[] = [];
-    for (const cand of run.cells.filter((c) => c.control_modes[cls] === NEW[cls] && CARDS[cls].workloads.includes(c.workload))) {
+    for (const cand of run.cells.filter((c) => candidateClasses(c.workload, c.control_modes).includes(cls))) {
       // The baseline comparator is the all-legacy cell, preferring one no fault was scoped to.
       const legacy = run.cells.filter((c) => cellGroup(c) === cellGroup(cand) && Object.values(c.control_modes).every((m) => m === 'legacy'));
       const base = legacy.find((c) => Object.keys(c.faults ?? {}).length === 0) ?? legacy[0];
@@ -143,7 +145,7 @@ function verdictFor(cls: SwitchableClass, { run, counters }: GateInput, comparis
             c.workload === r.workload &&
             (r.backend === undefined || c.backend === r.backend) &&
             (r.concurrency === undefined || c.concurrency === r.concurrency) &&
-            c.control_modes[cls] === NEW[cls],
+            c.control_modes[cls] === NEW_MODE[cls],
         ),
     )
     .map((r) => (r.cross_node === true ? `${r.line} (cross-node: cannot run on one machine)` : r.line));
@@ -167,7 +169,7 @@ function verdictFor(cls: SwitchableClass, { run, counters }: GateInput, comparis
 
   if (rollback) return result('rollback');
   if (comparisons.length === 0) {
-    reasons.push(`hold: not enough evidence — no ${NEW[cls]} cell with a legacy baseline on ${card.workloads.join(', ')}`);
+    reasons.push(`hold: not enough evidence — no ${NEW_MODE[cls]} cell with a legacy baseline on ${card.workloads.join(', ')}`);
     return result('hold');
   }
   if (!shadowed) reasons.push(`hold: not enough evidence — no shadow_compare run on ${card.workloads.join(', ')} (the card ships shadow_compare first)`);

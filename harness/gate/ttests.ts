@@ -1,20 +1,25 @@
 // The tests that decide a comparison, on log values (a change is a ratio,
 // and per-round figures are skewed): within one run, the rounds of two
 // mode sets ran back to back, so round i of each saw the same machine and
-// Student's paired t on ln(candidate/baseline) cancels what drifts between
-// rounds; across runs there is no pairing and Welch's t compares the log
-// values of each side. Both from @stdlib; the change and interval are the
-// t interval of the mean log difference, back-transformed.
+// a paired t on ln(candidate/baseline) cancels what drifts between rounds;
+// it is Yuen's trimmed-mean t (PAIR_TRIM of the pairs cut from each end),
+// so one disturbed slice neither decides nor blinds it. Across runs there is
+// no pairing and Welch's t (@stdlib) compares the log values of each side.
+// The change and interval are the t interval of the (trimmed) mean log
+// difference, back-transformed.
 
-import ttest from '@stdlib/stats-ttest';
+import tCdf from '@stdlib/stats-base-dists-t-cdf';
+import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import ttest2 from '@stdlib/stats-ttest2';
-import { variance, welchDf } from './mde.ts';
+import { PAIR_TRIM, trimmedMean, variance, welchDf } from './mde.ts';
 
 export interface TTest {
-  test: 'paired_t_log_ratio' | 'welch_t_log';
+  test: 'paired_trimmed_t_log_ratio' | 'welch_t_log';
   /** Pairs (paired) or values per side. */
   n_baseline: number;
   n_candidate: number;
+  /** Pairs trimmed from each end (paired; 0 for Welch). */
+  trimmed: number;
   t: number;
   df: number;
   /** Two-sided. */
@@ -39,11 +44,13 @@ function result(
   t: number,
   ci: readonly number[],
   confidence: number,
+  trimmed = 0,
 ): TTest {
   return {
     test,
     n_baseline: nb,
     n_candidate: nc,
+    trimmed,
     t,
     df,
     p_value: p,
@@ -54,18 +61,25 @@ function result(
 }
 
 /** A difference with no spread at all: exactly significant unless it is zero (stdlib yields NaN there). */
-const degenerate = (test: TTest['test'], nb: number, nc: number, diff: number, df: number, confidence: number): TTest =>
-  result(test, nb, nc, diff, 0, df, diff === 0 ? 1 : 0, diff === 0 ? 0 : Math.sign(diff) * Infinity, [diff, diff], confidence);
+const degenerate = (test: TTest['test'], nb: number, nc: number, diff: number, df: number, confidence: number, trimmed = 0): TTest =>
+  result(test, nb, nc, diff, 0, df, diff === 0 ? 1 : 0, diff === 0 ? 0 : Math.sign(diff) * Infinity, [diff, diff], confidence, trimmed);
 
-/** Paired t on ln(candidate/baseline), pair by pair (non-positive values dropped); null with fewer than 2 pairs. */
-export function pairedLogRatio(baseline: readonly number[], candidate: readonly number[], confidence = 0.95): TTest | null {
+/**
+ * Paired trimmed-mean t (Yuen) on ln(candidate/baseline), pair by pair
+ * (non-positive values dropped), `trim` of the pairs cut from each end
+ * (below 10 pairs none is: Student's paired t); null with fewer than 2 pairs.
+ */
+export function pairedLogRatio(baseline: readonly number[], candidate: readonly number[], confidence = 0.95, trim = PAIR_TRIM): TTest | null {
   if (baseline.length !== candidate.length) return null;
   const d = baseline.flatMap((b, i) => (b > 0 && candidate[i]! > 0 ? [Math.log(candidate[i]! / b)] : []));
   const n = d.length;
   if (n < 2) return null;
-  if (variance(d) === 0) return degenerate('paired_t_log_ratio', n, n, d[0]!, n - 1, confidence);
-  const r = ttest(d, { alpha: 1 - confidence });
-  return result('paired_t_log_ratio', n, n, r.mean, r.sd, r.df, r.pValue, r.statistic, r.ci, confidence);
+  const y = trimmedMean(d, trim);
+  if (y.se === 0) return degenerate('paired_trimmed_t_log_ratio', n, n, y.mean, y.df, confidence, y.trimmed);
+  const t = y.mean / y.se;
+  const q = tQuantile(1 - (1 - confidence) / 2, y.df);
+  const p = 2 * (1 - tCdf(Math.abs(t), y.df));
+  return result('paired_trimmed_t_log_ratio', n, n, y.mean, y.se, y.df, p, t, [y.mean - q * y.se, y.mean + q * y.se], confidence, y.trimmed);
 }
 
 /** Welch's t on the log values of each side; null with fewer than 2 positive values on a side. */

@@ -112,6 +112,8 @@ export const GroupPlan = z.object({
   slice_target_ms: z.number().nullable(),
   /** Each arm's rate in its calibration slice (ops/s per connection, the slowest connection). */
   calibration: z.array(z.object({ arm: z.string(), ops_per_s: z.number() })),
+  /** How ops_per_slice was reached from the calibration (absent in older runs): re-measured on warm databases, raised to the deciding floor. */
+  sizing: z.string().optional(),
   warmup_rounds: count,
   rounds: z.array(z.object({ round: z.int(), order: strings })),
 });

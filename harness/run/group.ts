@@ -17,6 +17,7 @@ import { RoundAggregate } from '../record/aggregate.ts';
 import type { WindowDelta } from '../record/recorder.ts';
 import type { SliceReport } from '../pool/task.ts';
 import { collectGarbage } from '../runtime/gc.ts';
+import type { GroupPlan } from '../results/record.ts';
 import { ArmDatabases } from './arms.ts';
 import { armOrder } from './schedule.ts';
 import { SliceControl, type SliceCommand } from './slices.ts';
@@ -77,20 +78,6 @@ export interface RoundResult {
   reported: readonly MetadataClass[];
 }
 
-/** What the run record keeps of a group's schedule: which bound, how many operations, and every round's arm order. */
-export interface GroupPlan {
-  group: string;
-  arms: string[];
-  bound: 'operations';
-  ops_per_slice: number;
-  /** The slice length the count was calibrated to; null when the spec fixes the count. */
-  slice_target_ms: number | null;
-  /** Each arm's rate in its calibration slice (ops/s per connection, the slowest connection). */
-  calibration: { arm: string; ops_per_s: number }[];
-  warmup_rounds: number;
-  rounds: { round: number; order: string[] }[];
-}
-
 export interface GroupOutcome {
   plan: GroupPlan;
   /** Failures that ended the group early. */
@@ -105,6 +92,32 @@ export const traceFile = (dir: string, cell: Cell, connection: number): string =
 
 /** Calibration sizes slices so the slowest arm's run this long, at least this many operations. */
 const MIN_OPS_PER_SLICE = 1;
+/**
+ * The fewest operations of the busiest kind (the gate's deciding metric is
+ * its median) a calibrated slice holds, over all connections. A median of a
+ * few hundred values is noise: mixed-read-write c1, whose 100 ms slices held
+ * ~250 reads, measured an A/A per-pair sd of 0.035-0.093 for the read median;
+ * 400 ms slices (~1,000 reads) 0.020-0.053.
+ */
+export const MIN_DECIDING_OPS = 1000;
+
+/** The busiest kind's share of a spec's operation mix (1 for a single kind). */
+export function busiestShare(mix: Readonly<Record<string, number | undefined>>): number {
+  const weights = Object.values(mix).filter((w): w is number => w !== undefined && w > 0);
+  const total = weights.reduce((s, w) => s + w, 0);
+  return total > 0 ? Math.max(...weights) / total : 1;
+}
+
+/**
+ * Operations per connection and slice: enough for `sliceMs` at `opsPerS`
+ * (per connection), and at least MIN_DECIDING_OPS of the busiest kind over
+ * the `connections`.
+ */
+export function sliceOps(opsPerS: number, sliceMs: number, share: number, connections: number): { ops: number; floored: boolean } {
+  const timed = Math.max(MIN_OPS_PER_SLICE, Math.round(opsPerS * (sliceMs / 1000)));
+  const floor = Math.ceil(MIN_DECIDING_OPS / (share * connections));
+  return timed >= floor ? { ops: timed, floored: false } : { ops: floor, floored: true };
+}
 /**
  * After a reopen, each arm runs this share of a slice unmeasured first, so the
  * measured slice starts on warm caches (a copied database's pages are already
@@ -254,20 +267,25 @@ async function conduct(
       rates[arm] = Math.min(...reports.map((r) => (r.wall_ms > 0 ? (r.operations / r.wall_ms) * 1000 : Infinity)));
     }
     plan.calibration = cells.map((c, i) => ({ arm: c.modeSet.label, ops_per_s: Math.round(rates[i]!) }));
+    const share = busiestShare(first.workload.spec.mix);
+    const calibrated = ctx.opsPerSlice === undefined && first.run.operations === undefined;
     if (ctx.opsPerSlice !== undefined) plan.ops_per_slice = ctx.opsPerSlice;
     else if (first.run.operations !== undefined) plan.ops_per_slice = first.run.operations;
     else {
       plan.slice_target_ms = ctx.sliceMs;
       const slowest = Math.min(...rates.filter((r) => Number.isFinite(r)));
-      plan.ops_per_slice = Math.max(MIN_OPS_PER_SLICE, Math.round((Number.isFinite(slowest) ? slowest : 1000) * (ctx.sliceMs / 1000)));
+      plan.ops_per_slice = sliceOps(Number.isFinite(slowest) ? slowest : 1000, ctx.sliceMs, share, n).ops;
     }
-    const warmOps = Math.max(1, Math.round(plan.ops_per_slice * WARM_SHARE));
+    let warmOps = Math.max(1, Math.round(plan.ops_per_slice * WARM_SHARE));
+    /** The slowest arm's wall time in each warm-up round's slices (ms). */
+    let warmWall = 0;
     /** Every round: fresh databases, each arm warmed in the round's order, then each arm's slice in that order. */
     const play = async (order: number[], measuredRound: number): Promise<void> => {
       await reopen();
       for (const arm of order) await slice({ arm, ops: warmOps, durationMs: 0, measured: false, round: measuredRound });
       for (const arm of order) {
         const reports = await slice({ arm, ops: plan.ops_per_slice, durationMs: 0, measured: measuredRound > 0, round: measuredRound });
+        if (measuredRound === 0) warmWall = Math.max(warmWall, ...reports.map((r) => r.wall_ms));
         if (book === null) continue;
         const ev = evaluators[arm] ?? null;
         if (ev !== null) ev.round = measuredRound;
@@ -283,6 +301,16 @@ async function conduct(
     };
     const orders = (rounds: number): number[][] => armOrder(cells.length, ctx.warmupRounds + rounds, ctx.seed, plan.group);
     for (const order of orders(0)) await play(order, 0);
+    if (calibrated && warmWall > 0 && !replay) {
+      // The calibration slice ran on cold databases and threads (slices of hot-page file c4 came out at 23 ms of 100):
+      // the warm-up round's slices, warm and full length, size the measured ones.
+      const sized = sliceOps((plan.ops_per_slice / warmWall) * 1000, ctx.sliceMs, share, n);
+      plan.ops_per_slice = sized.ops;
+      warmOps = Math.max(1, Math.round(plan.ops_per_slice * WARM_SHARE));
+      plan.sizing = sized.floored
+        ? `raised to ${MIN_DECIDING_OPS} operations of the busiest kind per slice (${sized.ops} per connection)`
+        : `${ctx.sliceMs} ms at the warm-up round's rate`;
+    }
     for (round = 1; ; round++) {
       const order = orders(round)[ctx.warmupRounds + round - 1]!;
       plan.rounds.push({ round, order: order.map((a) => plan.arms[a]!) });

@@ -19,7 +19,8 @@ import { DEFAULT_SAMPLE_RATIO, type WindowDelta } from '../record/recorder.ts';
 import { latencyOpOf } from '../record/keys.ts';
 import { collectGarbage } from '../runtime/gc.ts';
 import { findGaps } from './gaps.ts';
-import { runGroup, type GroupPlan, type RoundResult, type RoundSched } from './group.ts';
+import { runGroup, type RoundResult, type RoundSched } from './group.ts';
+import type { GroupPlan } from '../results/record.ts';
 import { DEFAULT_TRIGGER_CONFIG, type FallbackEvent, type TriggerConfig } from '../cards/evaluator.ts';
 import { counterexample, replayCommand, type Counterexample } from '../cards/counterexample.ts';
 

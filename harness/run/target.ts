@@ -1,11 +1,16 @@
 // `run --target-mde R --max-time T`: a group keeps adding paired rounds
-// until every deciding metric of every comparison it offers the gate has a
-// minimum detectable effect at or below R (80% power, the gate's alpha over
-// the run's family of deciding comparisons), or its share of T is spent.
-// A group offers one comparison per arm against its all-legacy arm (the
-// gate's baseline comparator), on the busiest kind's median latency: the
-// gate's deciding metric.
+// until every deciding comparison it offers has a minimum detectable effect
+// at or below R (80% power, the gate's alpha over the run's family of
+// deciding comparisons), or its share of T is spent. The comparisons are
+// those the gate will judge (each promotion candidate arm against its
+// all-legacy arm, on the busiest kind's median latency), so rounds go where
+// a verdict needs them and the family is the gate's own; a run with no
+// promotion candidate (A/A arms, `compare --arms`) offers every arm against
+// its all-legacy one.
 
+import { HAS_CONTROL_MODES } from '../engines/variants.ts';
+import { modeName, SWITCHABLE_CLASSES } from '../../engine/index.ts';
+import { candidateClasses } from '../gate/gate.ts';
 import { pairedMde } from '../gate/mde.ts';
 import { DEFAULT_GATE } from '../gate/options.ts';
 import type { Group } from '../plan/matrix.ts';
@@ -24,8 +29,22 @@ export function baselineArm(group: Group): number {
   return (legacy.find(({ c }) => Object.keys(c.modeSet.faults).length === 0) ?? legacy[0])?.i ?? -1;
 }
 
-/** The deciding comparisons a group offers: every other arm against its baseline. */
-export const decidingComparisons = (group: Group): number => (baselineArm(group) < 0 ? 0 : group.cells.length - 1);
+/** A group's arms that the gate judges against its baseline arm. */
+function candidateArms(group: Group): number[] {
+  const b = baselineArm(group);
+  if (b < 0 || !HAS_CONTROL_MODES[group.cells[b]!.variant]) return [];
+  return group.cells.flatMap((c, i) => {
+    const names = Object.fromEntries(SWITCHABLE_CLASSES.map((cls) => [cls, modeName(cls, c.modeSet.modes[cls])]));
+    return i !== b && candidateClasses(c.workload.spec.name, names).length > 0 ? [i] : [];
+  });
+}
+
+/** The arms each group compares against its baseline arm: the gate's candidates, or every other arm when the run has none. */
+export function decidingArms(groups: readonly Group[]): Map<Group, number[]> {
+  const gated = new Map(groups.map((g) => [g, candidateArms(g)]));
+  if ([...gated.values()].some((arms) => arms.length > 0)) return gated;
+  return new Map(groups.map((g) => [g, baselineArm(g) < 0 ? [] : g.cells.flatMap((_, i) => (i === baselineArm(g) ? [] : [i]))]));
+}
 
 /** The paired per-round log ratios of the deciding metric (the busiest kind's p50) of `cand` against `base`. */
 export function decidingLogRatios(base: readonly RoundSummary[], cand: readonly RoundSummary[]): number[][] {
@@ -44,16 +63,21 @@ export function decidingLogRatios(base: readonly RoundSummary[], cand: readonly 
   return [p50];
 }
 
-/** The largest MDE of a group's deciding comparisons so far (Infinity when one cannot be computed yet). */
-export function groupMde(group: Group, results: ReadonlyMap<string, CellResult>, familySize: number, alpha = DEFAULT_GATE.alpha): number {
+/** The largest MDE of a group's deciding comparisons (`arms` against its baseline) so far (Infinity when one cannot be computed yet). */
+export function groupMde(
+  group: Group,
+  arms: readonly number[],
+  results: ReadonlyMap<string, CellResult>,
+  familySize: number,
+  alpha = DEFAULT_GATE.alpha,
+): number {
   const b = baselineArm(group);
   if (b < 0) return 0;
   const base = results.get(group.cells[b]!.id)?.rounds ?? [];
   let worst = 0;
-  group.cells.forEach((cell, i) => {
-    if (i === b) return;
-    for (const lr of decidingLogRatios(base, results.get(cell.id)?.rounds ?? [])) worst = Math.max(worst, pairedMde(lr, alpha / Math.max(1, familySize)));
-  });
+  for (const i of arms)
+    for (const lr of decidingLogRatios(base, results.get(group.cells[i]!.id)?.rounds ?? []))
+      worst = Math.max(worst, pairedMde(lr, alpha / Math.max(1, familySize)));
   return worst;
 }
 
@@ -67,10 +91,13 @@ export function targetMdeLoop(
   groups: readonly Group[],
   startedMs: number = Date.now(),
 ): (group: Group, round: number, results: ReadonlyMap<string, CellResult>) => boolean {
-  const family = groups.reduce((n, g) => n + decidingComparisons(g), 0);
+  const arms = decidingArms(groups);
+  const family = [...arms.values()].reduce((n, a) => n + a.length, 0);
   return (group, _round, results) => {
+    const mine = arms.get(group) ?? [];
+    if (mine.length === 0) return false;
     const due = (target.maxTimeMs * (groups.indexOf(group) + 1)) / groups.length;
     if (Date.now() - startedMs >= due) return false;
-    return groupMde(group, results, family) > target.mde;
+    return groupMde(group, mine, results, family) > target.mde;
   };
 }

@@ -9,7 +9,7 @@ import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import { cliffsDelta, mannWhitney, signedRank } from '../../harness/gate/ranks.ts';
 import { pairedLogRatio, welchLogRatio } from '../../harness/gate/ttests.ts';
-import { mannWhitneyMinP, pairedMde, pairsForMde, predictionMde, signedRankMinP, unpairedMde, welchDf } from '../../harness/gate/mde.ts';
+import { mannWhitneyMinP, pairedMde, pairsForMde, predictionMde, signedRankMinP, trimmedMean, unpairedMde, welchDf } from '../../harness/gate/mde.ts';
 import { compare, judgeFamily, measure } from '../../harness/gate/comparison.ts';
 import { DEFAULT_GATE } from '../../harness/gate/options.ts';
 
@@ -42,6 +42,25 @@ test('paired t on log ratios: a drift between rounds cancels; Welch: hand-comput
   assert.ok(w.p_value < 1e-4);
 });
 
+test("Yuen's trimmed paired t: hand-computed standard error, and one disturbed pair neither decides nor blinds", () => {
+  // 1..9 and 100, 10% trimmed: g = 1, kept 2..9 (mean 5.5); winsorized 2,2,3..9,9: variance 66.5/9; se = sqrt(9·(66.5/9)/(8·7)).
+  const y = trimmedMean([1, 2, 3, 4, 5, 6, 7, 8, 9, 100], 0.1);
+  assert.is(y.trimmed, 1);
+  near(y.mean, 5.5, 1e-12, 'trimmed mean');
+  near(y.se, Math.sqrt(66.5 / 56), 1e-12, 'se');
+  assert.is(y.df, 7);
+  assert.is(trimmedMean([1, 2, 3], 0.1).trimmed, 0, 'below 10 values nothing is cut');
+  // Eleven pairs 5% slower (±1%), and one slice of the baseline disturbed whole (bench run, commutative-inserts file c1).
+  const base = Array.from({ length: 12 }, (_, i) => (i === 10 ? 87.4 : 45));
+  const cand = base.map((_, i) => 45 * 1.05 * (1 + ((i % 3) - 1) * 0.01));
+  const robust = pairedLogRatio(base, cand)!;
+  const plain = pairedLogRatio(base, cand, 0.95, 0)!;
+  assert.is(robust.test, 'paired_trimmed_t_log_ratio');
+  assert.ok(robust.p_value < 1e-6 && Math.abs(robust.relative_change - 0.05) < 0.005, JSON.stringify(robust));
+  assert.ok(plain.p_value > 0.5, `Student's t is blinded by the one pair: p ${plain.p_value}`);
+  assert.ok(pairedMde([0.01, -0.01, 0.02, 0, -0.02, 0.01, 0, -0.01, 0.01, 0, 0.02, -0.66], 0.05) < 0.05, 'the MDE, too');
+});
+
 test('rank tests: exact p-values, and the smallest p a design can reach', () => {
   const sep = mannWhitney([1, 2, 3, 4], [5, 6, 7, 8]);
   assert.is(sep.statistic, 0);
@@ -69,7 +88,9 @@ test("minimum detectable effect: MEASUREMENT.md's power table (5% at alpha 0.05,
     [134, 35, 11, 6],
   );
   const d = Array.from({ length: 35 }, (_, i) => (i % 2 === 0 ? 0.1 : -0.1));
-  assert.ok(pairedMde(d, 0.05) <= 0.051 && pairedMde(d.slice(0, 30), 0.05) > 0.05, 'the found pair count is the fewest');
+  // The table is Student's paired t; the gate's trimmed mean needs a few more pairs for the same sd.
+  assert.ok(pairedMde(d, 0.05, 0.8, 0) <= 0.051 && pairedMde(d.slice(0, 30), 0.05, 0.8, 0) > 0.05, 'the found pair count is the fewest');
+  assert.ok(pairedMde(d, 0.05) > pairedMde(d, 0.05, 0.8, 0), 'trimming costs clean pairs some power');
   assert.is(pairedMde([0.1], 0.05), Infinity, 'one pair: nothing can be seen');
   assert.is(pairsForMde(1, 0.001, 0.05, 0.8, 1000), null, 'unreachable within the budget');
   assert.ok(pairedMde(d, 0.05 / 100) > pairedMde(d, 0.05), 'a stricter level sees less');

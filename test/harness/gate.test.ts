@@ -127,7 +127,7 @@ test('a clear gain with a clean shadow run promotes, with the numbers behind it'
     ),
     v.reasons.join('\n'),
   );
-  assert.is(t.test!.test, 'paired_t_log_ratio');
+  assert.is(t.test!.test, 'paired_trimmed_t_log_ratio');
   assert.is(t.test!.n_baseline, 6, 'cells of one run: rounds paired');
   assert.is(v.inconclusive, false);
   assert.ok(

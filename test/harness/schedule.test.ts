@@ -9,7 +9,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { armOrder, balanceOf, williamsRows } from '../../harness/run/schedule.ts';
-import { decidingLogRatios } from '../../harness/run/target.ts';
+import { decidingArms, decidingLogRatios } from '../../harness/run/target.ts';
+import { busiestShare, MIN_DECIDING_OPS, sliceOps } from '../../harness/run/group.ts';
+import { loadSuite } from '../../harness/spec/load.ts';
+import { planMatrix } from '../../harness/plan/matrix.ts';
+import { DEFAULT_MODE_SETS, parseModeSets } from '../../harness/plan/modes.ts';
 import { pairedMde } from '../../harness/gate/mde.ts';
 import { runVerb } from '../../harness/cli/run.ts';
 import { UsageError } from '../../harness/cli/verb.ts';
@@ -46,6 +50,33 @@ test('arm orders: balanced per block, seeded, a longer schedule extends a shorte
   assert.equal(armOrder(3, 6, 1, 'g'), armOrder(3, 6, 1, 'g'), 'deterministic for a seed');
   assert.not.equal(armOrder(3, 12, 1, 'g'), armOrder(3, 12, 2, 'g'), 'another seed, another schedule');
   assert.not.equal(armOrder(3, 12, 1, 'g'), armOrder(3, 12, 1, 'h'), 'another group, another schedule');
+});
+
+test('slices: sized to the slice length, and never below the deciding floor of the busiest kind', () => {
+  assert.is(busiestShare({ read: 2, concurrent_write: 1, wait: 0.25 }), 2 / 3.25);
+  assert.is(busiestShare({ concurrent_write: 1 }), 1);
+  // mixed-read-write c1 at ~4,000 ops/s: 100 ms is 400 operations, ~250 reads; the floor asks for 1,000 reads.
+  assert.equal(sliceOps(4000, 100, 2 / 3.25, 1), { ops: Math.ceil(MIN_DECIDING_OPS / (2 / 3.25)), floored: true });
+  // Four connections share the floor.
+  assert.equal(sliceOps(4000, 100, 1, 4), { ops: 400, floored: false });
+  assert.equal(sliceOps(1000, 100, 1, 4), { ops: 250, floored: true });
+});
+
+test("--target-mde works for the comparisons the gate judges, in the gate's family", () => {
+  const workloads = loadSuite();
+  const groups = planMatrix({ workloads, modeSets: DEFAULT_MODE_SETS, variants: ['reference', 'sqlite'], quick: true });
+  const arms = decidingArms(groups);
+  const judged = [...arms].filter(([, a]) => a.length > 0);
+  // The new arm of every reference group on a workload M1, M6 or M11's card names; no shadow_compare arm, no SQLite group.
+  assert.ok(
+    judged.every(([g, a]) => g.key.startsWith('reference.') && a.length === 1 && g.cells[a[0]!]!.modeSet.label === 'new'),
+    judged.map(([g]) => g.key).join(', '),
+  );
+  assert.equal([...new Set(judged.map(([g]) => g.cells[0]!.workload.spec.name))].sort(), ['commutative-inserts', 'hot-page-contention', 'mixed-read-write']);
+  assert.is(judged.length, 12, 'the gate judges 12 comparisons in the quick suite');
+  // Without a promotion candidate (A/A arms), every arm is compared with the baseline arm.
+  const aa = decidingArms(planMatrix({ workloads, modeSets: parseModeSets('a:legacy,b:legacy,c:legacy'), quick: true }));
+  assert.ok([...aa.values()].every((a) => a.length === 2));
 });
 
 test('--target-mde adds rounds until its budget, and the run records both', async () => {
