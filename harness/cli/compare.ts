@@ -19,8 +19,8 @@ const USAGE = `Usage: shadowbench compare <run-a> <run-b> [--json]
 With two run folders: cell by cell, A the baseline, Welch's t on the log values of
 each cell's rounds (the rounds of two runs do not pair). With --arms: arm B against
 arm A of one run (mode-set labels: a run whose mode sets are a:legacy,b:legacy has
-arms a and b), cell by cell, paired round by round: Student's t on the per-round log
-ratios. The median latency of each operation kind decides, as one Holm family
+arms a and b), cell by cell, paired round by round: Yuen's trimmed-mean t on the
+per-round log ratios (a tenth of the pairs cut from each end, none below ten). The median latency of each operation kind decides, as one Holm family
 over the whole comparison; throughput and p99 are reported, never deciding. Each
 metric has its change, 95% interval, p, minimum detectable effect (MDE: the
 smallest change the comparison could detect with 80% power at the Holm level of a

@@ -15,7 +15,8 @@ const USAGE = `Usage: shadowbench gate <run-dir> [--json | --format json|md|html
 Judges a run: for M1, M6 and M11, the candidate mode against the card's
 baseline comparator on the workloads the card names — exact zero-tolerance
 counts (divergences, session_not_found), fired fallback triggers, and per
-round, paired: Student's t on the log ratios with its 95% interval (the
+round, paired: Yuen's trimmed-mean t on the log ratios (a tenth of the pairs cut
+from each end, none below ten) with its 95% interval (the
 Wilcoxon signed-rank test and Cliff's delta beside it). Median latency decides,
 as one Holm family over the whole run; throughput and tail percentiles are
 reported, never deciding. Every comparison carries its minimum detectable

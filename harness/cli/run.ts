@@ -21,8 +21,9 @@ results/<run-id>/ (run.json, summary.json, summary.txt, histograms/*.hlog, and
 the gate's reports gate.json, gate.md, gate.html). The mode sets of a
 workload, backend and concurrency run as paired slices on the same warmed
 threads: each round runs every mode set once, in a seeded balanced order, the
-same number of operations of the same stream (calibrated once to the slice
-length); rounds pair up for the gate. Prints one screen: the gate's verdict
+same number of operations of the same stream (sized to the slice length on
+the warm-up round, and to at least 1,000 operations of the busiest kind);
+rounds pair up for the gate. Prints one screen: the gate's verdict
 per class, the engines and modes side by side, the cells that failed or
 diverged, and where the rest is.
 
@@ -45,7 +46,8 @@ Options:
   --seed N               seed of the operation streams, the round orders and the faults (default 1)
   --duration MS          the slice length operation counts are calibrated to, in ms (default 100; e.g. 250, or 1s)
   --target-mde R         after --rounds, keep adding rounds to a group until every deciding comparison
-                         (median latency of each mode set against its all-legacy one) can see
+                         (median latency of each promotion candidate the gate judges against its all-legacy
+                         mode set; of every mode set when none is a candidate, e.g. A/A arms) can see
                          a change of R (0 < R < 1, e.g. 0.05: 80% power at the gate's alpha), or --max-time is spent
   --max-time T           the run's time budget for --target-mde (e.g. 3m, 90s; default 10m)
   --inject CLASS.FAULT=VALUE[@SET]
