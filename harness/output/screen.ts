@@ -131,8 +131,11 @@ export function firstScreen(i: ScreenInput): string {
   const { run } = i;
   const failed = run.cells.filter((c) => c.status === 'failed' || c.correctness.length > 0).length;
   const variants = run.config.variants ?? ['reference'];
+  const most = Math.max(run.config.rounds, ...run.cells.map((c) => c.rounds.length));
+  const target = run.config.target_mde == null ? '' : ` until ${Math.round(run.config.target_mde * 100)}% could be seen`;
+  const rounds = most > run.config.rounds ? `${run.config.rounds}-${most} rounds${target}` : `${run.config.rounds} rounds each`;
   const out = [
-    `shadowbench run ${run.run_id}: ${run.totals.cells} cells (${variants.join(', ')}), ${run.config.rounds} rounds each, ${duration(run)}; ${failed === 0 ? 'every cell ran' : `${failed} cell(s) failed or disagreed`}`,
+    `shadowbench run ${run.run_id}: ${run.totals.cells} cells (${variants.join(', ')}), ${rounds}, ${duration(run)}; ${failed === 0 ? 'every cell ran' : `${failed} cell(s) failed or disagreed`}`,
   ];
   if (run.schedule_note !== null) out.push(run.schedule_note);
   if (run.engine?.fault_injection_active === true) out.push(`FAULT INJECTION ON: ${JSON.stringify(run.engine.faults)}`);

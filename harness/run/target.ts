@@ -84,20 +84,37 @@ export function groupMde(
 /**
  * The `more` callback of runMatrix for a target (called after the run's
  * --rounds): another round while the group's MDE is above target and the
- * group is within its share of the time.
+ * group is within its allowance. When a group first asks, the time the
+ * groups after it need for their --rounds is set aside (at the time per arm
+ * of the groups so far), and the rest of the budget is shared among the groups
+ * from this one on that may ask for more: only those the gate judges do, so
+ * the others' shares do not go unused.
  */
 export function targetMdeLoop(
   target: TargetMde,
   groups: readonly Group[],
   startedMs: number = Date.now(),
+  now: () => number = Date.now,
 ): (group: Group, round: number, results: ReadonlyMap<string, CellResult>) => boolean {
   const arms = decidingArms(groups);
   const family = [...arms.values()].reduce((n, a) => n + a.length, 0);
+  const deadlines = new Map<Group, number>();
   return (group, _round, results) => {
     const mine = arms.get(group) ?? [];
     if (mine.length === 0) return false;
-    const due = (target.maxTimeMs * (groups.indexOf(group) + 1)) / groups.length;
-    if (Date.now() - startedMs >= due) return false;
+    let deadline = deadlines.get(group);
+    if (deadline === undefined) {
+      const i = groups.indexOf(group);
+      const t = now();
+      const spent = t - startedMs;
+      // A group's time is about proportional to its arms (each runs every round's slice).
+      const armsOf = (gs: readonly Group[]): number => gs.reduce((n, g) => n + g.cells.length, 0);
+      const reserve = (spent * armsOf(groups.slice(i + 1))) / armsOf(groups.slice(0, i + 1));
+      const askers = groups.slice(i).filter((g) => (arms.get(g)?.length ?? 0) > 0).length;
+      deadline = t + Math.max(0, target.maxTimeMs - spent - reserve) / askers;
+      deadlines.set(group, deadline);
+    }
+    if (now() >= deadline) return false;
     return groupMde(group, mine, results, family) > target.mde;
   };
 }

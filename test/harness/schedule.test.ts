@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { armOrder, balanceOf, williamsRows } from '../../harness/run/schedule.ts';
-import { decidingArms, decidingLogRatios } from '../../harness/run/target.ts';
+import { decidingArms, decidingLogRatios, targetMdeLoop } from '../../harness/run/target.ts';
 import { busiestShare, MIN_DECIDING_OPS, sliceOps } from '../../harness/run/group.ts';
 import { loadSuite } from '../../harness/spec/load.ts';
 import { planMatrix } from '../../harness/plan/matrix.ts';
@@ -74,6 +74,28 @@ test("--target-mde works for the comparisons the gate judges, in the gate's fami
   );
   assert.equal([...new Set(judged.map(([g]) => g.cells[0]!.workload.spec.name))].sort(), ['commutative-inserts', 'hot-page-contention', 'mixed-read-write']);
   assert.is(judged.length, 12, 'the gate judges 12 comparisons in the quick suite');
+  // The budget: what the later groups need for their --rounds is set aside, the rest shared by the groups that may ask.
+  let clock = 0;
+  const more = targetMdeLoop({ mde: 0.1, maxTimeMs: 600_000 }, groups, 0, () => clock);
+  const first = groups.findIndex((g) => (arms.get(g)?.length ?? 0) > 0);
+  const armsOf = (gs: typeof groups): number => gs.reduce((n, g) => n + g.cells.length, 0);
+  clock = 5_000 * armsOf(groups.slice(0, first + 1)); // 5 s an arm so far
+  const allowance = (600_000 - clock - 5_000 * armsOf(groups.slice(first + 1))) / 12;
+  assert.ok(allowance > 0, String(allowance));
+  const none = new Map();
+  assert.ok(more(groups[first]!, 12, none), 'no pair yet: the MDE is infinite, so another round');
+  clock += allowance - 1;
+  assert.ok(more(groups[first]!, 13, none), 'still within its allowance');
+  clock += 2;
+  assert.not.ok(more(groups[first]!, 14, none), 'allowance spent');
+  assert.not.ok(
+    more(
+      groups.find((g) => arms.get(g)!.length === 0)!,
+      12,
+      none,
+    ),
+    'a group the gate does not judge never asks',
+  );
   // Without a promotion candidate (A/A arms), every arm is compared with the baseline arm.
   const aa = decidingArms(planMatrix({ workloads, modeSets: parseModeSets('a:legacy,b:legacy,c:legacy'), quick: true }));
   assert.ok([...aa.values()].every((a) => a.length === 2));
