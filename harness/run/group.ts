@@ -110,12 +110,12 @@ export function busiestShare(mix: Readonly<Record<string, number | undefined>>):
 
 /**
  * Operations per connection and slice: enough for `sliceMs` at `opsPerS`
- * (per connection), and at least MIN_DECIDING_OPS of the busiest kind over
- * the `connections`.
+ * (per connection), and at least `floorOps` of the busiest kind (its share
+ * of the mix `share`) over the `connections`.
  */
-export function sliceOps(opsPerS: number, sliceMs: number, share: number, connections: number): { ops: number; floored: boolean } {
+export function sliceOps(opsPerS: number, sliceMs: number, share: number, connections: number, floorOps = MIN_DECIDING_OPS): { ops: number; floored: boolean } {
   const timed = Math.max(MIN_OPS_PER_SLICE, Math.round(opsPerS * (sliceMs / 1000)));
-  const floor = Math.ceil(MIN_DECIDING_OPS / (share * connections));
+  const floor = Math.ceil(floorOps / (share * connections));
   return timed >= floor ? { ops: timed, floored: false } : { ops: floor, floored: true };
 }
 /**
@@ -272,13 +272,15 @@ async function conduct(
     }
     plan.calibration = cells.map((c, i) => ({ arm: c.modeSet.label, ops_per_s: Math.round(rates[i]!) }));
     const share = busiestShare(first.workload.spec.mix);
+    // An open-loop spec sets its own rate: its slices stay the asked length (1,000 operations at 50/s would be 20 s).
+    const floorOps = first.workload.spec.load.mode === 'open' ? 0 : MIN_DECIDING_OPS;
     const calibrated = ctx.opsPerSlice === undefined && first.run.operations === undefined;
     if (ctx.opsPerSlice !== undefined) plan.ops_per_slice = ctx.opsPerSlice;
     else if (first.run.operations !== undefined) plan.ops_per_slice = first.run.operations;
     else {
       plan.slice_target_ms = ctx.sliceMs;
       const slowest = Math.min(...rates.filter((r) => Number.isFinite(r)));
-      plan.ops_per_slice = sliceOps(Number.isFinite(slowest) ? slowest : 1000, ctx.sliceMs, share, n).ops;
+      plan.ops_per_slice = sliceOps(Number.isFinite(slowest) ? slowest : 1000, ctx.sliceMs, share, n, floorOps).ops;
     }
     let warmOps = Math.max(1, Math.round(plan.ops_per_slice * WARM_SHARE));
     /** The slowest arm's wall time in each warm-up round's slices (ms). */
@@ -308,7 +310,7 @@ async function conduct(
     if (calibrated && warmWall > 0 && !replay) {
       // The calibration slice ran on cold databases and threads (slices of hot-page file c4 came out at 23 ms of 100):
       // the warm-up round's slices, warm and full length, size the measured ones.
-      const sized = sliceOps((plan.ops_per_slice / warmWall) * 1000, ctx.sliceMs, share, n);
+      const sized = sliceOps((plan.ops_per_slice / warmWall) * 1000, ctx.sliceMs, share, n, floorOps);
       plan.ops_per_slice = sized.ops;
       warmOps = Math.max(1, Math.round(plan.ops_per_slice * WARM_SHARE));
       plan.sizing = sized.floored

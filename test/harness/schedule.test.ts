@@ -60,6 +60,7 @@ test('slices: sized to the slice length, and never below the deciding floor of t
   // Four connections share the floor.
   assert.equal(sliceOps(4000, 100, 1, 4), { ops: 400, floored: false });
   assert.equal(sliceOps(1000, 100, 1, 4), { ops: 250, floored: true });
+  assert.equal(sliceOps(50, 100, 1, 1, 0), { ops: 5, floored: false }, 'no floor (open loop): the asked length');
 });
 
 test("--target-mde works for the comparisons the gate judges, in the gate's family", () => {
