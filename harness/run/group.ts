@@ -274,7 +274,6 @@ async function conduct(
     const share = busiestShare(first.workload.spec.mix);
     // An open-loop spec sets its own rate: its slices stay the asked length (1,000 operations at 50/s would be 20 s).
     const floorOps = first.workload.spec.load.mode === 'open' ? 0 : MIN_DECIDING_OPS;
-    const calibrated = ctx.opsPerSlice === undefined && first.run.operations === undefined;
     if (ctx.opsPerSlice !== undefined) plan.ops_per_slice = ctx.opsPerSlice;
     else if (first.run.operations !== undefined) plan.ops_per_slice = first.run.operations;
     else {
@@ -307,7 +306,7 @@ async function conduct(
     };
     const orders = (rounds: number): number[][] => armOrder(cells.length, ctx.warmupRounds + rounds, ctx.seed, plan.group);
     for (const order of orders(0)) await play(order, 0);
-    if (calibrated && warmWall > 0 && !replay) {
+    if (plan.slice_target_ms !== null && warmWall > 0 && !replay) {
       // The calibration slice ran on cold databases and threads (slices of hot-page file c4 came out at 23 ms of 100):
       // the warm-up round's slices, warm and full length, size the measured ones.
       const sized = sliceOps((plan.ops_per_slice / warmWall) * 1000, ctx.sliceMs, share, n, floorOps);

@@ -43,7 +43,12 @@ function candidateArms(group: Group): number[] {
 export function decidingArms(groups: readonly Group[]): Map<Group, number[]> {
   const gated = new Map(groups.map((g) => [g, candidateArms(g)]));
   if ([...gated.values()].some((arms) => arms.length > 0)) return gated;
-  return new Map(groups.map((g) => [g, baselineArm(g) < 0 ? [] : g.cells.flatMap((_, i) => (i === baselineArm(g) ? [] : [i]))]));
+  return new Map(
+    groups.map((g) => {
+      const b = baselineArm(g);
+      return [g, b < 0 ? [] : g.cells.flatMap((_, i) => (i === b ? [] : [i]))];
+    }),
+  );
 }
 
 /** The paired per-round log ratios of the deciding metric (the busiest kind's p50) of `cand` against `base`. */
@@ -81,6 +86,9 @@ export function groupMde(
   return worst;
 }
 
+/** Arms of some groups: a group's time is about proportional to its arms (each runs every round's slice). */
+const armsOf = (groups: readonly Group[]): number => groups.reduce((n, g) => n + g.cells.length, 0);
+
 /**
  * The `more` callback of runMatrix for a target (called after the run's
  * --rounds): another round while the group's MDE is above target and the
@@ -107,8 +115,6 @@ export function targetMdeLoop(
       const i = groups.indexOf(group);
       const t = now();
       const spent = t - startedMs;
-      // A group's time is about proportional to its arms (each runs every round's slice).
-      const armsOf = (gs: readonly Group[]): number => gs.reduce((n, g) => n + g.cells.length, 0);
       const reserve = (spent * armsOf(groups.slice(i + 1))) / armsOf(groups.slice(0, i + 1));
       const askers = groups.slice(i).filter((g) => (arms.get(g)?.length ?? 0) > 0).length;
       deadline = t + Math.max(0, target.maxTimeMs - spent - reserve) / askers;
