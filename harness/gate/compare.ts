@@ -7,7 +7,7 @@
 import type { CellFigures, RunFigures } from '../results/record.ts';
 import { judgeFamily, measure, type Comparison } from './comparison.ts';
 import { DEFAULT_GATE, type GateOptions } from './options.ts';
-import { isDeciding, metricsOf, valuesToCompare } from './series.ts';
+import { isDeciding, metricsOf, pairLogRatios, valuesToCompare, type Series } from './series.ts';
 
 export interface RunComparison {
   comparable: boolean;
@@ -23,12 +23,16 @@ export interface RunComparison {
   inconclusive: number;
 }
 
-/** Every metric two cells both have, measured (not yet judged). `sameRun`: cells of one interleaved run, paired round by round. */
+/** One metric of two cells, measured (not yet judged). `sameRun`: cells of one interleaved run, paired round by round (and chunk by chunk). */
+export const measureSeries = (label: string, metric: string, a: Series, b: Series, sameRun: boolean): Comparison =>
+  measure(label, metric, a.better, isDeciding(metric), ...valuesToCompare(a, b, sameRun), sameRun, sameRun ? pairLogRatios(a, b) : undefined);
+
+/** Every metric two cells both have, measured (not yet judged). */
 function measureCells(label: string, a: CellFigures, b: CellFigures, sameRun: boolean): Comparison[] {
   const mb = metricsOf(b);
   return [...metricsOf(a)].flatMap(([metric, sa]) => {
     const sb = mb.get(metric);
-    return sb === undefined ? [] : [measure(label, metric, sa.better, isDeciding(metric), ...valuesToCompare(sa, sb, sameRun), sameRun)];
+    return sb === undefined ? [] : [measureSeries(label, metric, sa, sb, sameRun)];
   });
 }
 

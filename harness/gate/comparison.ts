@@ -11,8 +11,8 @@ import padjust from '@stdlib/stats-padjust';
 import { median } from 'simple-statistics';
 import { mdeLog, relativeMde } from './mde.ts';
 import type { GateOptions } from './options.ts';
-import { cliffsDelta, mannWhitney, signedRank, type RankTest } from './ranks.ts';
-import { pairedLogRatio, welchLogRatio, type TTest } from './ttests.ts';
+import { cliffsDelta, mannWhitney, signedRank, signedRankOf, type RankTest } from './ranks.ts';
+import { pairedLogRatio, pairedT, welchLogRatio, type TTest } from './ttests.ts';
 
 export type Outcome = 'improved' | 'regressed' | 'no_change' | 'inconclusive';
 
@@ -51,7 +51,9 @@ export interface Comparison {
 
 /**
  * The statistics of one metric, not yet judged (judgeFamily decides).
- * `paired`: the rounds are of one interleaved run, index by index.
+ * `paired`: the rounds are of one interleaved run, index by index; `pairs`,
+ * when given, are the rounds' log ratios (from their chunks), else each
+ * round's ln(candidate / baseline).
  */
 export function measure(
   group: string,
@@ -61,8 +63,9 @@ export function measure(
   base: number[],
   cand: number[],
   paired: boolean,
+  pairs?: readonly number[],
 ): Comparison {
-  const test = paired ? pairedLogRatio(base, cand) : welchLogRatio(base, cand);
+  const test = !paired ? welchLogRatio(base, cand) : pairs !== undefined ? pairedT(pairs) : pairedLogRatio(base, cand);
   return {
     cell_group: group,
     metric,
@@ -75,7 +78,7 @@ export function measure(
     relative_diff: test?.relative_change ?? 0,
     ci: test?.ci ?? null,
     test,
-    rank_test: paired ? signedRank(base, cand) : mannWhitney(cand, base),
+    rank_test: !paired ? mannWhitney(cand, base) : pairs !== undefined ? signedRankOf(pairs) : signedRank(base, cand),
     effect_size: { measure: 'cliffs_delta', value: cliffsDelta(cand, base) },
     family: { name: '', size: 0, alpha: 0 },
     p_adjusted: null,

@@ -14,10 +14,10 @@ import { HAS_CONTROL_MODES, isEngineVariant } from '../engines/variants.ts';
 import type { FallbackEvent } from '../cards/evaluator.ts';
 import type { CellRecord, RunRecord } from '../results/record.ts';
 import type { CellSummary } from '../results/summary.ts';
-import { cellGroup, judgeAll } from './compare.ts';
-import { describe, mdeText, measure, pct, type Comparison } from './comparison.ts';
+import { cellGroup, judgeAll, measureSeries } from './compare.ts';
+import { describe, mdeText, pct, type Comparison } from './comparison.ts';
 import { DEFAULT_GATE, type GateOptions } from './options.ts';
-import { busiestKind, isDeciding, metricsOf, valuesToCompare, type Series } from './series.ts';
+import { busiestKind, metricsOf, type Series } from './series.ts';
 
 export interface Verdict {
   metadata_class: SwitchableClass;
@@ -82,7 +82,7 @@ function measureRun(run: RunRecord): Measured {
         if (b === undefined) continue;
         const key = `${base.id}>${cand.id}:${metric}`;
         // Cells of one run: their rounds were interleaved, so they pair up round by round.
-        if (!all.has(key)) all.set(key, measure(cellGroup(cand), metric, cs.better, isDeciding(metric), ...valuesToCompare(b, cs, true), true));
+        if (!all.has(key)) all.set(key, measureSeries(cellGroup(cand), metric, b, cs, true));
         mine.push(all.get(key)!);
       }
     }

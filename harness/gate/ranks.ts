@@ -70,7 +70,12 @@ function exactP(a: readonly number[], b: readonly number[], u: number): number {
 
 /** Wilcoxon signed-rank test of paired values (candidate − baseline, on logs); zero differences dropped. */
 export function signedRank(baseline: readonly number[], candidate: readonly number[]): RankTest {
-  const d = baseline.flatMap((b, i) => (b > 0 && candidate[i]! > 0 && candidate[i] !== b ? [Math.log(candidate[i]! / b)] : []));
+  return signedRankOf(baseline.flatMap((b, i) => (b > 0 && candidate[i]! > 0 ? [Math.log(candidate[i]! / b)] : [])));
+}
+
+/** The same test on the pairs' log ratios themselves; zero differences dropped. */
+export function signedRankOf(logRatios: readonly number[]): RankTest {
+  const d = logRatios.filter((x) => x !== 0);
   const n = d.length;
   // One pair: both signs are equally likely, so p is 1 (stdlib wants two).
   if (n < 2) return { test: 'wilcoxon_signed_rank', statistic: (d[0] ?? 0) > 0 ? 1 : 0, p_value: 1, method: 'exact', min_p_value: 1 };

@@ -1,28 +1,86 @@
 // The per-round figures a cell offers for comparison: throughput, and p50
 // and p99 of each operation kind, over its rounds that did not fail. Each
 // value keeps its round number, so cells of one interleaved run pair up
-// round by round even when a kind is missing from some round.
+// round by round even when a kind is missing from some round. Throughput and
+// the busiest kind's median also keep the round's chunks, where the arms
+// took turns chunk by chunk: two arms' rounds then pair chunk by chunk.
 
-import type { CellFigures } from '../results/record.ts';
+import { trimmedMean } from './mde.ts';
+import type { RoundRecord } from '../results/record.ts';
+
+/** A cell, or any rounds of one (a group's rounds so far). */
+type RoundsOf = { readonly rounds: readonly RoundRecord[] };
 
 export interface Series {
   better: 'higher' | 'lower';
   values: number[];
   /** The round each value came from. */
   rounds: number[];
+  /** The same figure of each of the round's chunks (interleaved rounds), else null. */
+  chunks: (readonly number[] | null)[];
 }
 
-export function metricsOf(c: CellFigures): Map<string, Series> {
+/** A figure of every chunk of an interleaved round: throughput (∝ 1 / wall, every chunk the same operations) or the busiest kind's median. */
+function chunkFigures(r: RoundRecord, metric: string): readonly number[] | null {
+  const c = r.chunks;
+  if (c === undefined) return null;
+  if (metric === 'throughput_ops_s') return c.wall_ms.map((w) => (w > 0 ? 1000 / w : 0));
+  return metric === `${c.kind}.latency_p50_ns` ? c.p50_ns : null;
+}
+
+function seriesOf(rounds: readonly RoundRecord[], metric: string, better: Series['better'], value: (r: RoundRecord) => number): Series {
+  return { better, values: rounds.map(value), rounds: rounds.map((r) => r.round), chunks: rounds.map((r) => chunkFigures(r, metric)) };
+}
+
+export function metricsOf(c: RoundsOf): Map<string, Series> {
   const ok = c.rounds.filter((r) => r.failures.length === 0);
-  const out = new Map<string, Series>([['throughput_ops_s', { better: 'higher', values: ok.map((r) => r.throughput_ops_s), rounds: ok.map((r) => r.round) }]]);
+  const out = new Map<string, Series>([['throughput_ops_s', seriesOf(ok, 'throughput_ops_s', 'higher', (r) => r.throughput_ops_s)]]);
   const kinds = new Set(ok.flatMap((r) => Object.keys(r.latency_ns)));
   for (const k of kinds) {
     for (const p of ['p50', 'p99'] as const) {
+      const metric = `${k}.latency_${p}_ns`;
       const has = ok.filter((r) => r.latency_ns[k]?.[p] !== undefined);
-      out.set(`${k}.latency_${p}_ns`, { better: 'lower', values: has.map((r) => r.latency_ns[k]![p]), rounds: has.map((r) => r.round) });
+      out.set(
+        metric,
+        seriesOf(has, metric, 'lower', (r) => r.latency_ns[k]![p]),
+      );
     }
   }
   return out;
+}
+
+/**
+ * The share of a round's chunk pairs cut from each end before their log
+ * ratios are averaged: a pair that a change of the machine's speed fell
+ * between, or one a collection paused, says nothing about the arms.
+ */
+export const CHUNK_TRIM = 0.2;
+
+/** A round's log ratio from its chunks, ln(candidate / baseline) chunk by chunk, trimmed (CHUNK_TRIM); null when they do not pair. */
+export function chunkLogRatio(base: readonly number[], cand: readonly number[]): number | null {
+  if (base.length !== cand.length) return null;
+  const d = base.flatMap((b, j) => (b > 0 && cand[j]! > 0 ? [Math.log(cand[j]! / b)] : []));
+  return d.length === 0 ? null : trimmedMean(d, CHUNK_TRIM).mean;
+}
+
+/**
+ * The paired log ratios of two series of one run, round by round (the rounds
+ * both have): from the chunks where both rounds have them, else the rounds'
+ * own values.
+ */
+export function pairLogRatios(a: Series, b: Series): number[] {
+  const other = new Map(b.rounds.map((r, i) => [r, i]));
+  return a.rounds.flatMap((r, i) => {
+    const j = other.get(r);
+    if (j === undefined) return [];
+    const ca = a.chunks[i];
+    const cb = b.chunks[j];
+    const fromChunks = ca != null && cb != null ? chunkLogRatio(ca, cb) : null;
+    if (fromChunks !== null) return [fromChunks];
+    const va = a.values[i]!;
+    const vb = b.values[j]!;
+    return va > 0 && vb > 0 ? [Math.log(vb / va)] : [];
+  });
 }
 
 /**
@@ -39,7 +97,7 @@ export function metricsOf(c: CellFigures): Map<string, Series> {
 export const isDeciding = (metric: string): boolean => metric.endsWith('.latency_p50_ns');
 
 /** The operation kind with the most operations over the cell's rounds that did not fail. */
-export function busiestKind(c: CellFigures): string | undefined {
+export function busiestKind(c: RoundsOf): string | undefined {
   const kinds = new Map<string, number>();
   for (const r of c.rounds.filter((x) => x.failures.length === 0))
     for (const [k, s] of Object.entries(r.latency_ns)) kinds.set(k, (kinds.get(k) ?? 0) + s.count);

@@ -71,7 +71,15 @@ const degenerate = (test: TTest['test'], nb: number, nc: number, diff: number, d
  */
 export function pairedLogRatio(baseline: readonly number[], candidate: readonly number[], confidence = 0.95, trim = PAIR_TRIM): TTest | null {
   if (baseline.length !== candidate.length) return null;
-  const d = baseline.flatMap((b, i) => (b > 0 && candidate[i]! > 0 ? [Math.log(candidate[i]! / b)] : []));
+  return pairedT(
+    baseline.flatMap((b, i) => (b > 0 && candidate[i]! > 0 ? [Math.log(candidate[i]! / b)] : [])),
+    confidence,
+    trim,
+  );
+}
+
+/** The same test on the pairs' log ratios themselves (a round's ratio can come from its chunks); null with fewer than 2. */
+export function pairedT(d: readonly number[], confidence = 0.95, trim = PAIR_TRIM): TTest | null {
   const n = d.length;
   if (n < 2) return null;
   const y = trimmedMean(d, trim);

@@ -32,25 +32,52 @@ export interface GroupTask {
   field_records: boolean;
 }
 
+/** A command that takes this much longer than its slice is stuck (a connection died holding an engine lock). */
+export const SLICE_TIMEOUT_MS = 120_000;
+
 /** The control words. The main thread writes a slice's words, then bumps SEQ and notifies. */
 export const SLICE = {
   SEQ: 0,
-  /** RUN or STOP. */
+  /** RUN, ROUND, OPEN or STOP. */
   CMD: 1,
+  /** RUN: the arm. */
   ARM: 2,
-  /** Operations per connection (0: no count bound). */
+  /** Operations per connection (0: no count bound); ROUND: per arm, in CHUNKS chunks. */
   OPS: 3,
   /** Time bound in ms (0: none); a slice ends at whichever bound comes first. */
   DURATION_MS: 4,
   /** 1: record the slice (a measured round); 0: warm-up, nothing kept. */
   MEASURED: 5,
   ROUND: 6,
-  WORDS: 8,
+  /** ROUND: chunks per arm. */
+  CHUNKS: 7,
+  /** The chunk barrier's arrivals and generation (ROUND with several connections), and the word a failing connection sets. */
+  BARRIER_COUNT: 8,
+  BARRIER_GEN: 9,
+  ABORT: 10,
+  /** ROUND: the number of arms, then the round's arm order from ORDER on. */
+  ARMS: 11,
+  ORDER: 12,
 } as const;
+/** The control buffer of a group of `arms` arms: its Int32 words, then (8-aligned) the barrier's release time as a Float64. */
+export const controlBytes = (arms: number): number => releaseOffset(arms) + 8;
+const releaseOffset = (arms: number): number => Math.ceil(((SLICE.ORDER + arms) * 4) / 8) * 8;
+/** The barrier's release time in a control buffer. */
+export function releaseClock(control: SharedArrayBuffer): Float64Array {
+  return new Float64Array(control, control.byteLength - 8, 1);
+}
+/** One slice of one arm (calibration, warming, replay). */
 export const CMD_RUN = 1;
 export const CMD_STOP = 2;
 /** Reconnect to the databases of the OpenMessage waiting on the port, then report ready. */
 export const CMD_OPEN = 3;
+/**
+ * One round of every arm, interleaved: OPS operations per arm in CHUNKS
+ * chunks, the arms taking turns chunk by chunk (the round's order, then
+ * reversed: A B B A A B …), every connection on the same arm at once. Each
+ * connection reports one SliceReport per arm, with its chunks' figures.
+ */
+export const CMD_ROUND = 4;
 
 /** Sent on the port before CMD_OPEN: the arms' fresh databases. */
 export interface OpenMessage {
@@ -74,6 +101,16 @@ export interface SliceReport {
   sched: SchedSample | null;
   /** The slice's recording (null for a warm-up slice). */
   delta: WindowDelta | null;
+  /** An interleaved round's chunks of this arm, in order (null for a slice of one arm). */
+  chunks: ChunkFigures | null;
+}
+
+/** One connection's chunks of one arm in an interleaved round: what pairs chunk by chunk with the other arms'. */
+export interface ChunkFigures {
+  /** Wall time of each chunk (ms). */
+  wall_ms: number[];
+  /** Median latency of each chunk's operations of the busiest kind (ns; 0 when a chunk had none). */
+  p50_ns: number[];
 }
 
 /** Posted once the worker is connected to every arm and ready for its first slice. */

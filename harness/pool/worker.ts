@@ -15,7 +15,10 @@ import { opStream, type OpStream } from '../ops/stream.ts';
 import { TraceWriter, traceStream } from '../ops/trace.ts';
 import { SchedStat, schedDelta } from '../runtime/schedstat.ts';
 import { Driver } from './driver.ts';
-import { CMD_OPEN, CMD_STOP, SLICE, type GroupTask, type OpenMessage, type WorkerMessage } from './task.ts';
+import { CMD_OPEN, CMD_ROUND, CMD_STOP, releaseClock, SLICE, SLICE_TIMEOUT_MS, type GroupTask, type OpenMessage, type WorkerMessage } from './task.ts';
+import { abortRound, arrive, chunkOps, chunkSequence } from './chunks.ts';
+import { medianInPlace } from '../shared/select.ts';
+import { busiestKindOf } from '../spec/mix.ts';
 import { attemptErrorKey, opKey } from '../record/keys.ts';
 
 /** How long a worker waits for its next slice before it concludes the main thread is gone. */
@@ -61,13 +64,112 @@ export default async function runGroup(task: GroupTask): Promise<{ connection: n
       });
     }
   };
+  const rate = task.spec.load.mode === 'open' ? task.spec.load.rate_per_sec : 0;
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  const busiest = busiestKindOf(task.spec.mix);
+  /** Latencies of the busiest kind in the current chunk (ns), for its median; grown as chunks ask. */
+  let lat = new Float64Array(1024);
+  /**
+   * Up to `count` operations of arm `armIndex` from `t0`, until `until` (ms). With `keep`, the busiest kind's
+   * latencies go into `lat`. Returns the operations run, the last one's end (the clock reading of the bound)
+   * and how many latencies were kept.
+   */
+  const runOps = (armIndex: number, count: number, t0: number, until: number, measured: boolean, keep: boolean): { n: number; last: number; kept: number } => {
+    const arm = arms[armIndex]!;
+    let n = 0;
+    let kept = 0;
+    let last = t0;
+    while (n < count && last < until) {
+      let intended = 0;
+      if (rate > 0) {
+        intended = t0 + (n * 1000) / rate;
+        const ahead = intended - performance.now();
+        if (ahead > 0) Atomics.wait(nap, 0, 0, ahead);
+        else if (-ahead > LATE_SLACK_MS && measured) arm.recorder.count(opKey.lateStarts);
+      }
+      const op = arm.stream.next();
+      if (op === null) break;
+      if (armIndex === 0) trace?.append(op);
+      const start = performance.now();
+      const outcome = arm.driver.execute(op);
+      const end = performance.now();
+      // Closed loop: an operation is due when it starts, so its latency is its service time.
+      const due = rate > 0 ? intended : start;
+      arm.recorder.op(op.kind, due, start, end, outcome.error, outcome.retries);
+      if (keep && op.kind === busiest && outcome.error === null) lat[kept++] = (end - due) * 1e6;
+      n++;
+      last = end;
+    }
+    return { n, last, kept };
+  };
+  /**
+   * An interleaved round (CMD_ROUND): the arms take turns chunk by chunk, every connection on the same arm at
+   * once (a barrier between chunks), so each chunk of one arm has a chunk of every other beside it, a few
+   * milliseconds away: what drifts between them (the machine's speed changed by up to 1.7x within a second
+   * here) falls on both. One report per arm, with each chunk's wall time and median latency.
+   */
+  const release = releaseClock(task.control);
+  const runRound = (ctl: Int32Array, seq: number): void => {
+    const order = Array.from({ length: ctl[SLICE.ARMS]! }, (_, i) => ctl[SLICE.ORDER + i]!);
+    const chunks = ctl[SLICE.CHUNKS]!;
+    const ops = ctl[SLICE.OPS]!;
+    const measured = ctl[SLICE.MEASURED] === 1;
+    if (lat.length < chunkOps(ops, chunks, 0) + 1) lat = new Float64Array(chunkOps(ops, chunks, 0) + 1);
+    const books = order.map(() => ({ n: 0, wall: 0, cpu: 0, runq: 0, sched: true, wall_ms: [] as number[], p50_ns: [] as number[] }));
+    const bookOf = new Map(order.map((a, i) => [a, books[i]!]));
+    // One full collection for the whole round (see the single slice below); the arms' own collections then fall
+    // among their interleaved chunks alike.
+    if (measured) collectGarbage();
+    for (const a of order) arms[a]!.recorder.active = measured;
+    try {
+      for (const [a, j] of chunkSequence(order, chunks)) {
+        // The chunk's wall time runs from the barrier's release: a connection the scheduler starts late still waited.
+        const started = arrive(ctl, release, task.connections, SLICE_TIMEOUT_MS);
+        const b = bookOf.get(a)!;
+        const s0 = sched.read();
+        const t0 = performance.now();
+        const ran = runOps(a, chunkOps(ops, chunks, j), t0, Infinity, measured, true);
+        const wall = ran.last - t0 + (t0 + performance.timeOrigin - started);
+        const s1 = sched.read();
+        const d = schedDelta(s0, s1);
+        b.n += ran.n;
+        b.wall += wall;
+        b.wall_ms.push(Math.round(wall * 1e4) / 1e4);
+        b.p50_ns.push(ran.kept > 0 ? medianInPlace(lat, ran.kept) : 0);
+        if (d === null) b.sched = false;
+        else {
+          b.cpu += d.cpu_ns;
+          b.runq += d.runq_ns;
+        }
+      }
+    } catch (err) {
+      abortRound(ctl);
+      throw err;
+    }
+    if (order.includes(0)) trace?.markSliceEnd();
+    order.forEach((a, i) => {
+      const b = books[i]!;
+      const delta = arms[a]!.recorder.flush();
+      arms[a]!.recorder.active = false;
+      post({
+        type: 'slice',
+        seq,
+        connection: task.connection,
+        arm: a,
+        round: ctl[SLICE.ROUND]!,
+        operations: b.n,
+        wall_ms: b.wall,
+        sched: b.sched ? { cpu_ns: b.cpu, runq_ns: b.runq } : null,
+        delta: measured ? delta : null,
+        chunks: { wall_ms: b.wall_ms, p50_ns: b.p50_ns },
+      });
+    });
+  };
   try {
     await connect(task.arms, false);
     // Reopens replace these databases: the task must not keep the first ones alive for the group's life.
     task.arms = [];
     const ctl = new Int32Array(task.control);
-    const nap = new Int32Array(new SharedArrayBuffer(4));
-    const rate = task.spec.load.mode === 'open' ? task.spec.load.rate_per_sec : 0;
     post({ type: 'ready', connection: task.connection });
     let seq = 0;
     for (;;) {
@@ -85,11 +187,14 @@ export default async function runGroup(task: GroupTask): Promise<{ connection: n
         post({ type: 'ready', connection: task.connection });
         continue;
       }
+      if (ctl[SLICE.CMD] === CMD_ROUND) {
+        runRound(ctl, seq);
+        continue;
+      }
       const armIndex = ctl[SLICE.ARM]!;
       const arm = arms[armIndex]!;
       const count = ctl[SLICE.OPS]! > 0 ? ctl[SLICE.OPS]! : Infinity;
       const measured = ctl[SLICE.MEASURED] === 1;
-      const round = ctl[SLICE.ROUND]!;
       // A full collection before every measured slice: no incremental marking (whose write barriers slowed
       // whole slices by several percent) carries into it, and its own collections fall at the same points of
       // its work. Per-pair sd of A/A throughput, commutative-inserts memory c1: 0.10 with a young
@@ -99,30 +204,8 @@ export default async function runGroup(task: GroupTask): Promise<{ connection: n
       const s0 = sched.read();
       const t0 = performance.now();
       const until = ctl[SLICE.DURATION_MS]! > 0 ? t0 + ctl[SLICE.DURATION_MS]! : Infinity;
-      let n = 0;
-      // The previous operation's end doubles as the clock reading of the bound.
-      let last = t0;
-      while (n < count && last < until) {
-        let intended = 0;
-        if (rate > 0) {
-          intended = t0 + (n * 1000) / rate;
-          const ahead = intended - performance.now();
-          if (ahead > 0) Atomics.wait(nap, 0, 0, ahead);
-          else if (-ahead > LATE_SLACK_MS && measured) arm.recorder.count(opKey.lateStarts);
-        }
-        const op = arm.stream.next();
-        if (op === null) break;
-        if (armIndex === 0) trace?.append(op);
-        const start = performance.now();
-        const outcome = arm.driver.execute(op);
-        const end = performance.now();
-        // Closed loop: an operation is due when it starts, so its latency is its service time.
-        arm.recorder.op(op.kind, rate > 0 ? intended : start, start, end, outcome.error, outcome.retries);
-        n++;
-        last = end;
-      }
+      const ran = runOps(armIndex, count, t0, until, measured, false);
       if (armIndex === 0) trace?.markSliceEnd();
-      const wall = last - t0;
       const s1 = sched.read();
       const delta = arm.recorder.flush();
       arm.recorder.active = false;
@@ -131,11 +214,12 @@ export default async function runGroup(task: GroupTask): Promise<{ connection: n
         seq,
         connection: task.connection,
         arm: armIndex,
-        round,
-        operations: n,
-        wall_ms: wall,
+        round: ctl[SLICE.ROUND]!,
+        operations: ran.n,
+        wall_ms: ran.last - t0,
         sched: schedDelta(s0, s1),
         delta: measured ? delta : null,
+        chunks: null,
       });
     }
     return { connection: task.connection };

@@ -98,6 +98,12 @@ export const RoundRecord = z.object({
   runq_share: z.number().nullable().optional(),
   /** This round's run-queue wait share is far above its siblings' (the machine, not the code). */
   contended: z.boolean().optional(),
+  /**
+   * The round's chunks, in order (interleaved rounds): each one's wall time (ms) and median latency of the busiest
+   * kind (ns, 0 when it had none). Chunk j of one arm ran a few ms from chunk j of every other: comparisons within a
+   * run pair them (absent in older runs and replays).
+   */
+  chunks: z.object({ kind: z.string(), wall_ms: z.array(z.number()), p50_ns: z.array(z.number()) }).optional(),
   state_hash: z.string().nullable(),
   failures: strings,
 });
@@ -114,6 +120,8 @@ export const GroupPlan = z.object({
   calibration: z.array(z.object({ arm: z.string(), ops_per_s: z.number() })),
   /** How ops_per_slice was reached from the calibration (absent in older runs): re-measured on warm databases, raised to the deciding floor. */
   sizing: z.string().optional(),
+  /** Chunks per arm of each interleaved round: the arms take turns chunk by chunk (absent in older runs and replays: one arm's slice after another). */
+  chunks: z.int().positive().optional(),
   warmup_rounds: count,
   rounds: z.array(z.object({ round: z.int(), order: strings })),
 });

@@ -13,9 +13,12 @@ import type { FaultConfig, MetadataClass } from '../../engine/index.ts';
 import type { CellDatabase, CellEngineDescription, EngineAdapter, Fixture } from '../engines/adapter.ts';
 import { LiveEvaluator, type FallbackEvent, type TriggerConfig } from '../cards/evaluator.ts';
 import type { Cell, Group } from '../plan/matrix.ts';
-import { RoundAggregate } from '../record/aggregate.ts';
+import type { RoundAggregate } from '../record/aggregate.ts';
 import type { WindowDelta } from '../record/recorder.ts';
 import type { SliceReport } from '../pool/task.ts';
+import { busiestKindOf, busiestShare } from '../spec/mix.ts';
+import { RoundBook, type RoundChunks, type RoundSched } from './round-book.ts';
+import { chunksOf, MIN_DECIDING_OPS, sliceOps } from './sizing.ts';
 import { collectGarbage } from '../runtime/gc.ts';
 import type { GroupPlan } from '../results/record.ts';
 import { ArmDatabases } from './arms.ts';
@@ -54,14 +57,6 @@ export interface GroupContext {
   more?: (round: number) => boolean;
 }
 
-/** The scheduler's view of one arm in one round, summed over its connections. */
-export interface RoundSched {
-  cpu_ms: number;
-  runq_ms: number;
-  /** Connection-milliseconds of wall time (wall × connections). */
-  wall_ms: number;
-}
-
 export interface RoundResult {
   round: number;
   aggregate: RoundAggregate;
@@ -70,6 +65,8 @@ export interface RoundResult {
   measured_ms: number;
   /** On-CPU and run-queue time of the slice's connections; null where the OS does not report them. */
   sched: RoundSched | null;
+  /** The arm's chunks, to pair with the other arms' chunk by chunk (null: the round was not interleaved, a replay). */
+  chunks: RoundChunks | null;
   failures: string[];
   /** Triggers that fired during the round, with the fallback applied. */
   events: FallbackEvent[];
@@ -90,66 +87,12 @@ export interface GroupOutcome {
 export const traceFile = (dir: string, cell: Cell, connection: number): string =>
   join(dir, `${cell.workload.spec.name}.c${cell.concurrency}.conn${connection}.trace`);
 
-/** Calibration sizes slices so the slowest arm's run this long, at least this many operations. */
-const MIN_OPS_PER_SLICE = 1;
-/**
- * The fewest operations of the busiest kind (the gate's deciding metric is
- * its median) a calibrated slice holds, over all connections. A median of a
- * few hundred values is noise: mixed-read-write c1, whose 100 ms slices held
- * ~250 reads, measured an A/A per-pair sd of 0.035-0.093 for the read median;
- * 400 ms slices (~1,000 reads) 0.020-0.053.
- */
-export const MIN_DECIDING_OPS = 1000;
-
-/** The busiest kind's share of a spec's operation mix (1 for a single kind). */
-export function busiestShare(mix: Readonly<Record<string, number | undefined>>): number {
-  const weights = Object.values(mix).filter((w): w is number => w !== undefined && w > 0);
-  const total = weights.reduce((s, w) => s + w, 0);
-  return total > 0 ? Math.max(...weights) / total : 1;
-}
-
-/**
- * Operations per connection and slice: enough for `sliceMs` at `opsPerS`
- * (per connection), and at least `floorOps` of the busiest kind (its share
- * of the mix `share`) over the `connections`.
- */
-export function sliceOps(opsPerS: number, sliceMs: number, share: number, connections: number, floorOps = MIN_DECIDING_OPS): { ops: number; floored: boolean } {
-  const timed = Math.max(MIN_OPS_PER_SLICE, Math.round(opsPerS * (sliceMs / 1000)));
-  const floor = Math.ceil(floorOps / (share * connections));
-  return timed >= floor ? { ops: timed, floored: false } : { ops: floor, floored: true };
-}
 /**
  * After a reopen, each arm runs this share of a slice unmeasured first, so the
  * measured slice starts on warm caches (a copied database's pages are already
  * touched; an opened one's are touched here).
  */
 const WARM_SHARE = 0.1;
-
-/** One measured round while it runs: each arm's aggregate and totals, and whether its slice completed. */
-class RoundBook {
-  readonly aggregates: RoundAggregate[];
-  readonly totals: { operations: number; measured_ms: number; sched: RoundSched | null }[];
-  readonly ran: boolean[];
-
-  constructor(arms: number) {
-    this.aggregates = Array.from({ length: arms }, () => new RoundAggregate());
-    this.totals = Array.from({ length: arms }, () => ({ operations: 0, measured_ms: 0, sched: { cpu_ms: 0, runq_ms: 0, wall_ms: 0 } }));
-    this.ran = new Array<boolean>(arms).fill(false);
-  }
-
-  add(arm: number, r: SliceReport): void {
-    const t = this.totals[arm]!;
-    t.operations += r.operations;
-    t.measured_ms = Math.max(t.measured_ms, r.wall_ms);
-    if (r.sched === null || t.sched === null) t.sched = null;
-    else {
-      t.sched.cpu_ms += r.sched.cpu_ns / 1e6;
-      t.sched.runq_ms += r.sched.runq_ns / 1e6;
-      t.sched.wall_ms += r.wall_ms;
-    }
-    if (r.delta !== null) this.aggregates[arm]!.add(r.delta);
-  }
-}
 
 export async function runGroup(group: Group, ctx: GroupContext): Promise<GroupOutcome> {
   const cells = group.cells;
@@ -204,6 +147,7 @@ async function conduct(
       field_records: ctx.fieldRecords,
     }),
     ctx.sliceMs,
+    cells.length,
   );
   // A replay's slices are unbounded: each ends at the recorded slice's end mark.
   const replay = ctx.traceIn !== null;
@@ -246,6 +190,7 @@ async function conduct(
         operations: t.operations,
         measured_ms: t.measured_ms,
         sched: t.sched,
+        chunks: book.chunksOf(i),
         failures: failure === null ? [] : [failure],
         events: evaluators[i]?.events.filter((e) => e.round === round) ?? [],
         engine: arms.dbs[i]!.describe(),
@@ -274,27 +219,41 @@ async function conduct(
     const share = busiestShare(first.workload.spec.mix);
     // An open-loop spec sets its own rate: its slices stay the asked length (1,000 operations at 50/s would be 20 s).
     const floorOps = first.workload.spec.load.mode === 'open' ? 0 : MIN_DECIDING_OPS;
+    const slowest = Math.min(...rates.filter((r) => Number.isFinite(r)));
     if (ctx.opsPerSlice !== undefined) plan.ops_per_slice = ctx.opsPerSlice;
     else if (first.run.operations !== undefined) plan.ops_per_slice = first.run.operations;
     else {
       plan.slice_target_ms = ctx.sliceMs;
-      const slowest = Math.min(...rates.filter((r) => Number.isFinite(r)));
       plan.ops_per_slice = sliceOps(Number.isFinite(slowest) ? slowest : 1000, ctx.sliceMs, share, n, floorOps).ops;
     }
+    /** Cuts each arm's slice into chunks of about CHUNK_MS, for a slice expected to last `wallMs`. */
+    const cut = (wallMs: number): void => {
+      if (!replay) plan.chunks = chunksOf(plan.ops_per_slice, wallMs, share);
+    };
+    cut(Number.isFinite(slowest) ? (plan.ops_per_slice / slowest) * 1000 : ctx.sliceMs);
     let warmOps = Math.max(1, Math.round(plan.ops_per_slice * WARM_SHARE));
     /** The slowest arm's wall time in each warm-up round's slices (ms). */
     let warmWall = 0;
-    /** Every round: fresh databases, each arm warmed in the round's order, then each arm's slice in that order. */
+    /** The round's measured (or warm-up) slices: every arm interleaved chunk by chunk, or, replaying, one arm after another. */
+    const measure = async (order: number[], measuredRound: number): Promise<SliceReport[]> => {
+      const measured = measuredRound > 0;
+      if (!replay) return control.round({ order, ops: plan.ops_per_slice, chunks: plan.chunks ?? 1, measured, round: measuredRound });
+      const reports: SliceReport[] = [];
+      for (const arm of order) reports.push(...(await slice({ arm, ops: plan.ops_per_slice, durationMs: 0, measured, round: measuredRound })));
+      return reports;
+    };
+    /** Every round: fresh databases, each arm warmed in the round's order, then the arms' slices. */
     const play = async (order: number[], measuredRound: number): Promise<void> => {
       await reopen();
       for (const arm of order) await slice({ arm, ops: warmOps, durationMs: 0, measured: false, round: measuredRound });
+      const reports = await measure(order, measuredRound);
+      if (measuredRound === 0) warmWall = Math.max(warmWall, ...reports.map((r) => r.wall_ms));
+      if (book === null) return;
       for (const arm of order) {
-        const reports = await slice({ arm, ops: plan.ops_per_slice, durationMs: 0, measured: measuredRound > 0, round: measuredRound });
-        if (measuredRound === 0) warmWall = Math.max(warmWall, ...reports.map((r) => r.wall_ms));
-        if (book === null) continue;
         const ev = evaluators[arm] ?? null;
         if (ev !== null) ev.round = measuredRound;
         for (const r of reports) {
+          if (r.arm !== arm) continue;
           book.add(arm, r);
           if (r.delta === null) continue;
           failedOps[arm] = failedOps[arm]! + failedIn(r.delta);
@@ -309,8 +268,10 @@ async function conduct(
     if (plan.slice_target_ms !== null && warmWall > 0 && !replay) {
       // The calibration slice ran on cold databases and threads (slices of hot-page file c4 came out at 23 ms of 100):
       // the warm-up round's slices, warm and full length, size the measured ones.
-      const sized = sliceOps((plan.ops_per_slice / warmWall) * 1000, ctx.sliceMs, share, n, floorOps);
+      const warmRate = (plan.ops_per_slice / warmWall) * 1000;
+      const sized = sliceOps(warmRate, ctx.sliceMs, share, n, floorOps);
       plan.ops_per_slice = sized.ops;
+      cut((sized.ops / warmRate) * 1000);
       warmOps = Math.max(1, Math.round(plan.ops_per_slice * WARM_SHARE));
       plan.sizing = sized.floored
         ? `raised to ${MIN_DECIDING_OPS} operations of the busiest kind per slice (${sized.ops} per connection)`
@@ -319,7 +280,7 @@ async function conduct(
     for (round = 1; ; round++) {
       const order = orders(round)[ctx.warmupRounds + round - 1]!;
       plan.rounds.push({ round, order: order.map((a) => plan.arms[a]!) });
-      book = new RoundBook(cells.length);
+      book = new RoundBook(cells.length, busiestKindOf(first.workload.spec.mix));
       await play(order, round);
       emit(null);
       if (round >= ctx.rounds && !(ctx.more?.(round) ?? false)) break;

@@ -48,18 +48,18 @@ export class SliceInbox {
     );
   }
 
-  /** Resolves with every connection's report of slice `seq` (released just before). */
-  async slice(seq: number, timeoutMs: number): Promise<SliceReport[]> {
+  /** Resolves with the `expected` reports (one per connection, or per connection and arm of a round) of command `seq`, released just before. */
+  async slice(seq: number, timeoutMs: number, expected = this.connections): Promise<SliceReport[]> {
     if (seq !== this.seq) {
       this.seq = seq;
       this.reports = [];
     }
     await this.wait(
-      () => this.reports.length >= this.connections,
+      () => this.reports.length >= expected,
       timeoutMs,
-      `slice ${seq}: ${this.reports.length} of ${this.connections} connections reported within ${Math.round(timeoutMs / 1000)} s (a connection may have died holding an engine lock)`,
+      `slice ${seq}: ${this.reports.length} of ${expected} reports arrived within ${Math.round(timeoutMs / 1000)} s (a connection may have died holding an engine lock)`,
     );
-    return this.reports.sort((a, b) => a.connection - b.connection);
+    return this.reports.sort((a, b) => a.arm - b.arm || a.connection - b.connection);
   }
 
   private wait(done: () => boolean, timeoutMs: number, overrun: string): Promise<void> {

@@ -19,7 +19,8 @@ import { DEFAULT_SAMPLE_RATIO, type WindowDelta } from '../record/recorder.ts';
 import { latencyOpOf } from '../record/keys.ts';
 import { collectGarbage } from '../runtime/gc.ts';
 import { findGaps } from './gaps.ts';
-import { runGroup, type RoundResult, type RoundSched } from './group.ts';
+import { runGroup, type RoundResult } from './group.ts';
+import type { RoundChunks, RoundSched } from './round-book.ts';
 import type { GroupPlan } from '../results/record.ts';
 import { DEFAULT_TRIGGER_CONFIG, type FallbackEvent, type TriggerConfig } from '../cards/evaluator.ts';
 import { counterexample, replayCommand, type Counterexample } from '../cards/counterexample.ts';
@@ -85,6 +86,8 @@ export interface RoundSummary {
   runq_share?: number | null;
   /** This round's run-queue wait share is far above its siblings' (the machine, not the code). */
   contended?: boolean;
+  /** The round's chunks (interleaved rounds): wall time and median latency of the busiest kind of each. */
+  chunks?: RoundChunks;
   state_hash: string | null;
   failures: string[];
 }
@@ -132,6 +135,7 @@ function roundSummary(r: RoundResult): RoundSummary {
     cpu_ns_per_op: s === null || r.operations === 0 ? null : Math.round((s.cpu_ms * 1e6) / r.operations),
     runq_share: s === null || s.wall_ms <= 0 ? null : Math.round((s.runq_ms / s.wall_ms) * 1e4) / 1e4,
     contended: false,
+    ...(r.chunks === null ? {} : { chunks: r.chunks }),
     state_hash: null,
     failures: r.failures,
   };

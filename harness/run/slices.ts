@@ -7,11 +7,32 @@
 import { MessageChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import type { EngineHandle } from '../engines/connection.ts';
-import { CMD_OPEN, CMD_RUN, CMD_STOP, SLICE, type GroupTask, type OpenMessage, type SliceReport, type WorkerMessage } from '../pool/task.ts';
+import { resetBarrier } from '../pool/chunks.ts';
+import {
+  CMD_OPEN,
+  CMD_ROUND,
+  CMD_RUN,
+  CMD_STOP,
+  controlBytes,
+  SLICE,
+  SLICE_TIMEOUT_MS,
+  type GroupTask,
+  type OpenMessage,
+  type SliceReport,
+  type WorkerMessage,
+} from '../pool/task.ts';
 import { SliceInbox } from './inbox.ts';
 
-/** A command that takes this much longer than its slice is stuck (a connection died holding an engine lock). */
-export const SLICE_TIMEOUT_MS = 120_000;
+/** One interleaved round of every arm (CMD_ROUND). */
+export interface RoundCommand {
+  /** The arms in the round's order; chunks take turns in this order, then reversed. */
+  order: readonly number[];
+  /** Operations per arm and connection, cut into `chunks` chunks. */
+  ops: number;
+  chunks: number;
+  measured: boolean;
+  round: number;
+}
 
 export interface SliceCommand {
   arm: number;
@@ -37,8 +58,9 @@ export class SliceControl {
     private readonly connections: number,
     task: (connection: number, control: SharedArrayBuffer, port: MessageChannel['port2']) => GroupTask,
     private readonly sliceMs: number,
+    arms: number,
   ) {
-    const control = new SharedArrayBuffer(SLICE.WORDS * 4);
+    const control = new SharedArrayBuffer(controlBytes(arms));
     this.ctl = new Int32Array(control);
     this.inbox = new SliceInbox(connections);
     this.tasks = Array.from({ length: connections }, (_, connection) => {
@@ -68,6 +90,20 @@ export class SliceControl {
     this.ctl[SLICE.ROUND] = c.round;
     this.release();
     return this.inbox.slice(this.seq, (c.durationMs > 0 ? c.durationMs : this.sliceMs) + SLICE_TIMEOUT_MS);
+  }
+
+  /** One interleaved round of every arm on every connection; resolves with each connection's report of each arm. */
+  round(c: RoundCommand): Promise<SliceReport[]> {
+    resetBarrier(this.ctl);
+    this.ctl[SLICE.CMD] = CMD_ROUND;
+    this.ctl[SLICE.OPS] = c.ops;
+    this.ctl[SLICE.CHUNKS] = c.chunks;
+    this.ctl[SLICE.MEASURED] = c.measured ? 1 : 0;
+    this.ctl[SLICE.ROUND] = c.round;
+    this.ctl[SLICE.ARMS] = c.order.length;
+    c.order.forEach((arm, i) => (this.ctl[SLICE.ORDER + i] = arm));
+    this.release();
+    return this.inbox.slice(this.seq, this.sliceMs * c.order.length + SLICE_TIMEOUT_MS, this.connections * c.order.length);
   }
 
   /** Every connection closes its arms' connections and connects to these databases instead, with fresh streams unless `keepStreams`. */

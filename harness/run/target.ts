@@ -12,6 +12,7 @@ import { HAS_CONTROL_MODES } from '../engines/variants.ts';
 import { modeName, SWITCHABLE_CLASSES } from '../../engine/index.ts';
 import { candidateClasses } from '../gate/gate.ts';
 import { pairedMde } from '../gate/mde.ts';
+import { busiestKind, metricsOf, pairLogRatios } from '../gate/series.ts';
 import { DEFAULT_GATE } from '../gate/options.ts';
 import type { Group } from '../plan/matrix.ts';
 import type { CellResult, RoundSummary } from './runner.ts';
@@ -51,21 +52,14 @@ export function decidingArms(groups: readonly Group[]): Map<Group, number[]> {
   );
 }
 
-/** The paired per-round log ratios of the deciding metric (the busiest kind's p50) of `cand` against `base`. */
+/** The paired per-round log ratios of the deciding metric (the busiest kind's p50) of `cand` against `base`, as the gate pairs them. */
 export function decidingLogRatios(base: readonly RoundSummary[], cand: readonly RoundSummary[]): number[][] {
-  const byRound = new Map(base.filter((r) => r.failures.length === 0).map((r) => [r.round, r]));
-  const kinds = new Map<string, number>();
-  for (const r of base) for (const [k, s] of Object.entries(r.latency_ns)) kinds.set(k, (kinds.get(k) ?? 0) + s.count);
-  const busiest = [...kinds].sort((a, b) => b[1] - a[1])[0]?.[0];
-  const p50: number[] = [];
-  for (const c of cand) {
-    const b = byRound.get(c.round);
-    if (b === undefined || c.failures.length > 0) continue;
-    const bp = busiest === undefined ? undefined : b.latency_ns[busiest]?.p50;
-    const cp = busiest === undefined ? undefined : c.latency_ns[busiest]?.p50;
-    if (bp !== undefined && cp !== undefined && bp > 0 && cp > 0) p50.push(Math.log(cp / bp));
-  }
-  return [p50];
+  const kind = busiestKind({ rounds: base });
+  if (kind === undefined) return [[]];
+  const metric = `${kind}.latency_p50_ns`;
+  const a = metricsOf({ rounds: base }).get(metric);
+  const b = metricsOf({ rounds: cand }).get(metric);
+  return [a === undefined || b === undefined ? [] : pairLogRatios(a, b)];
 }
 
 /** The largest MDE of a group's deciding comparisons (`arms` against its baseline) so far (Infinity when one cannot be computed yet). */

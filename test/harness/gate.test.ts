@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { gate } from '../../harness/gate/gate.ts';
-import { aligned, valuesToCompare } from '../../harness/gate/series.ts';
+import { aligned, chunkLogRatio, pairLogRatios, valuesToCompare } from '../../harness/gate/series.ts';
 import { compareRuns } from '../../harness/gate/compare.ts';
 import { buildReport, reportJson, reportMarkdown } from '../../harness/gate/report.ts';
 import { stableJson } from '../../harness/shared/json.ts';
@@ -270,13 +270,33 @@ test('compare: a run against itself has no regression; a slower one regresses; o
 });
 
 test('cells of one run pair round number to round number, even when a kind is missing from some rounds', () => {
-  const base = { better: 'lower' as const, values: [10, 20, 30, 40, 50], rounds: [1, 2, 3, 4, 5] };
-  const cand = { better: 'lower' as const, values: [11, 33, 44, 55], rounds: [1, 3, 4, 5] };
+  const base = { better: 'lower' as const, values: [10, 20, 30, 40, 50], rounds: [1, 2, 3, 4, 5], chunks: [null, null, null, null, null] };
+  const cand = { better: 'lower' as const, values: [11, 33, 44, 55], rounds: [1, 3, 4, 5], chunks: [null, null, null, null] };
   assert.equal(aligned(base, cand), [
     [10, 30, 40, 50],
     [11, 33, 44, 55],
   ]);
   assert.equal(valuesToCompare(base, cand, false), [base.values, cand.values], 'different runs: all of each, unpaired');
+  assert.equal(
+    pairLogRatios(base, cand).map((x) => x.toFixed(4)),
+    [11 / 10, 33 / 30, 44 / 40, 55 / 50].map((r) => Math.log(r).toFixed(4)),
+    'rounds without chunks pair by their own values',
+  );
+});
+
+test('interleaved rounds pair chunk by chunk: a chunk pair the machine changed speed between is trimmed, the round value never used', () => {
+  // Ten chunk pairs at +10%, the machine's speed changing under them (x1.7 from chunk 4 on), and two pairs a slow
+  // spell (x1.7) fell between, once on each side.
+  const machine = (j: number): number => (j >= 4 ? 1.7 : 1);
+  const baseChunks = Array.from({ length: 10 }, (_, j) => 100 * machine(j) * (j === 3 ? 1.7 : 1));
+  const candChunks = Array.from({ length: 10 }, (_, j) => 110 * machine(j) * (j === 7 ? 1.7 : 1));
+  const base = { better: 'lower' as const, values: [1000], rounds: [1], chunks: [baseChunks] };
+  const cand = { better: 'lower' as const, values: [1], rounds: [1], chunks: [candChunks] };
+  const [d] = pairLogRatios(base, cand);
+  assert.ok(Math.abs(d! - Math.log(1.1)) < 1e-12, `the trimmed chunk pairs say +10% (${Math.expm1(d!)})`);
+  assert.is(chunkLogRatio([1, 2], [1, 2, 3]), null, 'chunks of different lengths do not pair');
+  const mixed = pairLogRatios(base, { ...cand, chunks: [null] });
+  assert.ok(Math.abs(mixed[0]! - Math.log(1 / 1000)) < 1e-12, 'one side without chunks: the round values');
 });
 
 test('SQLite cells beside the reference engine change no verdict; the report sets them side by side', () => {
