@@ -181,9 +181,8 @@ export default async function runGroup(task: GroupTask): Promise<{ connection: n
       if (ctl[SLICE.CMD] === CMD_OPEN) {
         const m = receiveMessageOnPort(task.port)?.message as OpenMessage | undefined;
         if (m?.type !== 'open') throw new Error('reopen: no databases arrived on the port');
+        // The previous databases are garbage now; the full collection before the next measured slice frees them.
         await connect(m.arms, m.keep_streams);
-        // The previous databases are garbage now: free them before the next slice.
-        collectGarbage();
         post({ type: 'ready', connection: task.connection });
         continue;
       }

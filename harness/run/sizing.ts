@@ -1,28 +1,15 @@
 // How long a group's slices and chunks are: operations per connection and
-// slice from a measured rate, at least a floor of the deciding kind's
-// operations, and the chunks an interleaved round cuts each arm's slice into.
-
-/** Calibration sizes slices so the slowest arm's run this long, at least this many operations. */
-const MIN_OPS_PER_SLICE = 1;
-/**
- * The fewest operations of the busiest kind (the gate's deciding metric is
- * its median) a calibrated slice holds, over all connections. A median of a
- * few hundred values is noise: mixed-read-write c1, whose 100 ms slices held
- * ~250 reads, measured an A/A per-pair sd of 0.035-0.093 for the read median;
- * 400 ms slices (~1,000 reads) 0.020-0.053.
- */
-export const MIN_DECIDING_OPS = 1000;
+// slice from a measured rate, and the chunks an interleaved round cuts each
+// arm's slice into.
 
 /**
  * Operations per connection and slice: enough for `sliceMs` at `opsPerS`
- * (per connection), and at least `floorOps` of the busiest kind (its share
- * of the mix `share`) over the `connections`.
+ * (per connection), at least one. There is no floor of the deciding kind's
+ * operations any more: interleaved rounds pair chunk by chunk, and
+ * mixed-read-write memory c1's A/A per-round sd was 0.025 with 350 ms slices
+ * (raised to 1,000 reads) and 0.025 with 100 ms ones (12 s instead of 25 s).
  */
-export function sliceOps(opsPerS: number, sliceMs: number, share: number, connections: number, floorOps = MIN_DECIDING_OPS): { ops: number; floored: boolean } {
-  const timed = Math.max(MIN_OPS_PER_SLICE, Math.round(opsPerS * (sliceMs / 1000)));
-  const floor = Math.ceil(floorOps / (share * connections));
-  return timed >= floor ? { ops: timed, floored: false } : { ops: floor, floored: true };
-}
+export const sliceOps = (opsPerS: number, sliceMs: number): number => Math.max(1, Math.round(opsPerS * (sliceMs / 1000)));
 
 /**
  * An interleaved round's chunks last about this long. The machine's speed
