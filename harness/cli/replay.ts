@@ -31,7 +31,7 @@ slice by slice as recorded (calibration, warm-up and measured rounds), for
 the recorded workloads and concurrency levels.
 
 Options (as in 'shadowbench run --help'; the workloads, seed and duration are the recorded run's):
-  --modes LIST           mode sets to replay against (default: legacy,shadow_compare,new)
+  --modes LIST           mode sets to replay against (default: as run's, per workload)
   --variant LIST         engine variants to replay against (default: reference)
   --engine-cmd CMD       the external variant's peer command line
   --engine-timeout MS    how long the external peer may take to answer one request (default 10000)

@@ -40,7 +40,8 @@ Options:
   --concurrency LIST     connection counts, e.g. 1,4,8 (default: the spec's)
   --modes LIST           mode sets, comma-separated: legacy, shadow_compare, new, or CLASS=MODE joined by +
                          (e.g. M6=snapshot+M11=sharded), optionally named NAME:MODES (a:legacy,b:legacy for an A/A pair);
-                         default: legacy,shadow_compare,new
+                         default: legacy, shadow_compare, and each class whose card judges the workload in its new
+                         primitive alone (M1=polling, M6=snapshot, M11=sharded); new where no card judges it
   --rounds N             measured rounds (pairs) per group (default 30; 12 for the quick suite)
   --warmup-rounds N      unmeasured rounds after calibration, before the measured ones (default 1)
   --seed N               seed of the operation streams, the round orders and the faults (default 1)

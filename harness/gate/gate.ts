@@ -10,6 +10,7 @@
 
 import { NEW_MODE, SWITCHABLE_CLASSES, type SwitchableClass } from '../../engine/index.ts';
 import { CARDS } from '../cards/cards.ts';
+import { judgedClasses } from '../plan/modes.ts';
 import { HAS_CONTROL_MODES, isEngineVariant } from '../engines/variants.ts';
 import type { FallbackEvent } from '../cards/evaluator.ts';
 import type { CellRecord, RunRecord } from '../results/record.ts';
@@ -44,7 +45,7 @@ export interface GateInput {
 
 /** The classes a cell is a promotion candidate for: it runs the class's new primitive on a workload the class's card names. */
 export const candidateClasses = (workload: string, modes: Readonly<Partial<Record<SwitchableClass, string>>>): SwitchableClass[] =>
-  SWITCHABLE_CLASSES.filter((cls) => modes[cls] === NEW_MODE[cls] && CARDS[cls].workloads.includes(workload));
+  judgedClasses(workload).filter((cls) => modes[cls] === NEW_MODE[cls]);
 
 /** The per-round series the gate judges: throughput, and p50/p99 of the cell's busiest operation kind. */
 function series(c: CellRecord): Map<string, Series> {

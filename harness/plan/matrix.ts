@@ -7,7 +7,7 @@ import type { Backend } from '../../engine/index.ts';
 import { SpecError, type LoadedSpec } from '../spec/load.ts';
 import type { AmountSpec, WorkloadSpec } from '../spec/schema.ts';
 import { HAS_CONTROL_MODES, NO_MODES_LABEL, type EngineVariant } from '../engines/variants.ts';
-import type { ModeSet } from './modes.ts';
+import { runsOn, type ModeSet } from './modes.ts';
 
 export type { EngineVariant } from '../engines/variants.ts';
 
@@ -58,9 +58,9 @@ export function isDeterministic(spec: WorkloadSpec, run: AmountSpec, warmup: Amo
 export function planMatrix(o: PlanOptions): Group[] {
   const groups: Group[] = [];
   for (const variant of o.variants ?? ['reference']) {
-    const modeSets = HAS_CONTROL_MODES[variant] ? o.modeSets : [NO_MODES];
     for (const w of o.workloads) {
       const spec = w.spec;
+      const modeSets = HAS_CONTROL_MODES[variant] ? o.modeSets.filter((m) => runsOn(m, spec.name)) : [NO_MODES];
       const backends = o.backends === undefined ? spec.backends : o.backends;
       const levels = o.concurrency ?? (o.quick === true ? spec.quick?.concurrency : undefined) ?? spec.concurrency;
       let run: AmountSpec = (o.quick === true ? spec.quick?.run : undefined) ?? spec.run;
