@@ -5,7 +5,7 @@
 
 import { resolve } from 'node:path';
 import { ArmsError, compareArms, compareRuns, type RunComparison } from '../gate/compare.ts';
-import { mdeText, type Comparison } from '../gate/comparison.ts';
+import { mdeText, pColumn, type Comparison } from '../gate/comparison.ts';
 import { DEFAULT_GATE, type GateOptions } from '../gate/options.ts';
 import { RunFolderError, readRunRecord } from '../results/folder.ts';
 import { fractionArg } from './verdict-args.ts';
@@ -20,18 +20,22 @@ With two run folders: cell by cell, A the baseline, Welch's t on the log values 
 each cell's rounds (the rounds of two runs do not pair). With --arms: arm B against
 arm A of one run (mode-set labels: a run whose mode sets are a:legacy,b:legacy has
 arms a and b), cell by cell, paired round by round: Yuen's trimmed-mean t on the
-per-round log ratios (a tenth of the pairs cut from each end, none below ten). The median latency of each operation kind decides, as one Holm family
-over the whole comparison; throughput and p99 are reported, never deciding. Each
-metric has its change, 95% interval, p, minimum detectable effect (MDE: the
-smallest change the comparison could detect with 80% power at the Holm level of a
-lone change) and outcome: improved, regressed, no_change, or inconclusive when it
-saw no significant change but could have missed one larger than --max-mde.
-Runs with different hardware signatures are not comparable.
+per-round log ratios (a tenth of the pairs cut from each end, none below ten; rounds
+whose arms took turns chunk by chunk pair chunk by chunk first). The median latency
+of each operation kind decides, as one Holm family over the whole comparison;
+throughput and p99 are reported, never deciding. A change counts when it lies
+beyond ±--min-effect with confidence. Each metric has its change, 95% interval, p,
+the p of a change beyond ±min-effect (and Holm's), its minimum detectable effect
+(MDE: the smallest change the comparison could detect that way with 80% power at
+the Holm level of a lone change) and outcome: improved, regressed, no_change, or
+inconclusive when it found no change that counts but could have missed one larger
+than --max-mde. Runs with different hardware signatures are not comparable.
 
 Options:
   --arms A,B        compare two arms of one run (B against A)
-  --json            one JSON object: every metric with change, ci, p, p_adjusted, mde, outcome
+  --json            one JSON object: every metric with change, ci, p, p_beyond_min_effect, p_adjusted, mde, outcome
   --alpha P         family-wise significance level (default ${DEFAULT_GATE.alpha})
+  --min-effect R    smallest relative change that counts (default ${DEFAULT_GATE.min_effect})
   --max-mde R       largest change a comparison may miss and still say no change (default ${DEFAULT_GATE.max_mde})
   --accept-inconclusive
                     exit 0 instead of ${EXIT_INCONCLUSIVE} when a deciding metric is inconclusive
@@ -57,6 +61,7 @@ function row(c: Comparison) {
     change: c.relative_diff,
     ci: c.ci,
     p: c.test?.p_value ?? null,
+    p_beyond_min_effect: c.p_beyond_min_effect,
     p_adjusted: c.p_adjusted,
     mde: c.mde,
     rank_test: { test: c.rank_test.test, p: c.rank_test.p_value, min_p: c.rank_test.min_p_value },
@@ -71,6 +76,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   arms: { type: 'string' },
   alpha: { type: 'string' },
+  'min-effect': { type: 'string' },
   'max-mde': { type: 'string' },
   'accept-inconclusive': { type: 'boolean' },
 } as const;
@@ -94,6 +100,7 @@ export const compareVerb: Verb = {
     const options: GateOptions = {
       ...DEFAULT_GATE,
       alpha: fractionArg('compare', 'alpha', values.alpha, DEFAULT_GATE.alpha),
+      min_effect: fractionArg('compare', 'min-effect', values['min-effect'], DEFAULT_GATE.min_effect),
       max_mde: fractionArg('compare', 'max-mde', values['max-mde'], DEFAULT_GATE.max_mde),
     };
     let result: RunComparison;
@@ -121,7 +128,7 @@ export const compareVerb: Verb = {
     else {
       io.out(
         `${formatTable([
-          ['cell', 'metric', 'decides', 'A', 'B', 'change', '95% CI', 'p (Holm)', 'MDE', 'outcome'],
+          ['cell', 'metric', 'decides', 'A', 'B', 'change', '95% CI', pColumn(options.min_effect), 'MDE', 'outcome'],
           ...metrics.map((m) => [
             m.cell.replace(/^reference\./, ''),
             m.metric,

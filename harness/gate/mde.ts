@@ -69,11 +69,19 @@ export function mdeLog(se: number, df: number, alpha: number, power = DEFAULT_PO
 /** A log-space MDE as a relative change. */
 export const relativeMde = (log: number): number => Math.expm1(log);
 
-/** Paired design: the per-pair log ratios ln(candidate / baseline), judged by their trimmed mean (PAIR_TRIM). */
-export function pairedMde(logRatios: readonly number[], alpha: number, power = DEFAULT_POWER, trim = PAIR_TRIM): number {
+/**
+ * The MDE of the test that decides (comparison.ts): a change counts only
+ * beyond ±minEffect, so the smallest change seen with `power` is minEffect
+ * and the t test's MDE above it, in log space.
+ */
+export const decisionMde = (se: number, df: number, alpha: number, power: number, minEffect: number): number =>
+  relativeMde(Math.log1p(minEffect) + mdeLog(se, df, alpha, power));
+
+/** Paired design: the per-pair log ratios ln(candidate / baseline), judged by their trimmed mean (PAIR_TRIM), changes counted beyond ±minEffect. */
+export function pairedMde(logRatios: readonly number[], alpha: number, power = DEFAULT_POWER, trim = PAIR_TRIM, minEffect = 0): number {
   if (logRatios.length < 2) return Infinity;
   const t = trimmedMean(logRatios, trim);
-  return relativeMde(mdeLog(t.se, t.df, alpha, power));
+  return decisionMde(t.se, t.df, alpha, power, minEffect);
 }
 
 /** Welch–Satterthwaite degrees of freedom of two independent samples' variances and sizes. */

@@ -5,7 +5,7 @@
 export interface GateOptions {
   /** Family-wise significance level (Holm over the family's deciding comparisons). */
   alpha: number;
-  /** Smallest relative change that counts: a significant change below it is no_change. */
+  /** Smallest relative change that counts: a comparison flags a change only when it lies beyond ±min_effect with confidence. */
   min_effect: number;
   /** The largest change a comparison may miss and still say no_change: a not-significant comparison whose MDE is above it is inconclusive. */
   max_mde: number;

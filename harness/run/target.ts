@@ -11,7 +11,7 @@
 import { HAS_CONTROL_MODES } from '../engines/variants.ts';
 import { modeName, SWITCHABLE_CLASSES } from '../../engine/index.ts';
 import { candidateClasses } from '../gate/gate.ts';
-import { pairedMde } from '../gate/mde.ts';
+import { PAIR_TRIM, pairedMde } from '../gate/mde.ts';
 import { busiestKind, metricsOf, pairLogRatios } from '../gate/series.ts';
 import { DEFAULT_GATE } from '../gate/options.ts';
 import type { Group } from '../plan/matrix.ts';
@@ -76,7 +76,7 @@ export function groupMde(
   let worst = 0;
   for (const i of arms)
     for (const lr of decidingLogRatios(base, results.get(group.cells[i]!.id)?.rounds ?? []))
-      worst = Math.max(worst, pairedMde(lr, alpha / Math.max(1, familySize)));
+      worst = Math.max(worst, pairedMde(lr, alpha / Math.max(1, familySize), DEFAULT_GATE.power, PAIR_TRIM, DEFAULT_GATE.min_effect));
   return worst;
 }
 

@@ -10,7 +10,7 @@ import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import { cliffsDelta, mannWhitney, signedRank } from '../../harness/gate/ranks.ts';
 import { pairedLogRatio, welchLogRatio } from '../../harness/gate/ttests.ts';
 import { mannWhitneyMinP, pairedMde, pairsForMde, predictionMde, signedRankMinP, trimmedMean, unpairedMde, welchDf } from '../../harness/gate/mde.ts';
-import { compare, judgeFamily, measure } from '../../harness/gate/comparison.ts';
+import { compare, judgeFamily, measure, pBeyond } from '../../harness/gate/comparison.ts';
 import { DEFAULT_GATE } from '../../harness/gate/options.ts';
 
 const near = (a: number, b: number, eps: number, what: string): void => assert.ok(Math.abs(a - b) < eps, `${what}: ${a} vs ${b}`);
@@ -121,15 +121,24 @@ test('Holm over a family (stdlib padjust): several metrics do not turn noise int
     );
   });
   judgeFamily('three', fam, DEFAULT_GATE);
-  const ps = fam.map((c) => c.test!.p_value);
+  // Holm over what decides: the p of a change beyond ±min_effect, never smaller than the t test's own.
+  const ps = fam.map((c) => c.p_beyond_min_effect!);
+  for (const c of fam) assert.ok(c.p_beyond_min_effect! >= c.test!.p_value, `${c.metric}: the margin test is the stricter`);
   const sorted = [...ps].sort((x, y) => x - y);
   for (const c of fam) {
-    const k = sorted.indexOf(c.test!.p_value);
+    const k = sorted.indexOf(c.p_beyond_min_effect!);
     const holm = Math.max(...sorted.slice(0, k + 1).map((p, j) => Math.min(1, (3 - j) * p)));
     near(c.p_adjusted!, holm, 1e-12, `Holm-adjusted p of ${c.metric}`);
     assert.is(c.family.size, 3);
     assert.ok(c.mde !== null && c.mde > 0);
   }
+});
+
+test('the test that decides: a change beyond ±min_effect; with no margin, the t test itself', () => {
+  const t = pairedLogRatio([100, 100, 100, 100, 100, 100], [103, 104, 103.5, 102.5, 103, 104])!;
+  near(pBeyond(t, 0), t.p_value, 1e-12, 'no margin: the two-sided t test');
+  assert.ok(pBeyond(t, 0.02) > t.p_value && pBeyond(t, 0.02) < 0.05, `3.3% beyond 2%: p ${pBeyond(t, 0.02)}`);
+  assert.is(pBeyond(t, 0.05), 1, 'inside the margin: nothing to reject');
 });
 
 test('outcomes: significant, negligible, and inconclusive are told apart, each with its MDE', () => {
@@ -141,7 +150,13 @@ test('outcomes: significant, negligible, and inconclusive are told apart, each w
   assert.is(tiny.outcome, 'no_change', 'significant but below min_effect');
   const flat = compare('g', 'throughput_ops_s', 'higher', base, wobble(1, 0.005), DEFAULT_GATE, true);
   assert.is(flat.outcome, 'no_change');
-  assert.ok(flat.mde! < 0.02, `a quiet pair of arms sees small changes: MDE ${flat.mde}`);
+  assert.ok(flat.mde! > DEFAULT_GATE.min_effect && flat.mde! < 0.03, `a quiet pair of arms sees a change just beyond the 2% that counts: MDE ${flat.mde}`);
+  // A change counts only when its interval clears ±2%: 3% measured tightly does, 3% measured loosely does not.
+  const tight = compare('g', 'throughput_ops_s', 'higher', base, wobble(1 / 1.03, 0.002), DEFAULT_GATE, true);
+  assert.is(tight.outcome, 'regressed', `${tight.ci!.upper}`);
+  const loose = compare('g', 'throughput_ops_s', 'higher', base, wobble(1 / 1.03, 0.02), DEFAULT_GATE, true);
+  assert.ok(loose.test!.p_value < 0.05 && loose.ci!.upper > -0.02, 'significant, but its interval reaches inside ±2%');
+  assert.is.not(loose.outcome, 'regressed');
   const noisy = compare('g', 'throughput_ops_s', 'higher', base, wobble(1, 0.3), DEFAULT_GATE, true);
   assert.is(noisy.outcome, 'inconclusive');
   assert.is(noisy.inconclusive_reason, 'mde_above_threshold');
