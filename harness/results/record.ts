@@ -116,9 +116,9 @@ export const GroupPlan = z.object({
   ops_per_slice: count,
   /** The slice length the count was calibrated to; null when the spec fixes the count. */
   slice_target_ms: z.number().nullable(),
-  /** Each arm's rate in its calibration slice (ops/s per connection, the slowest connection). */
+  /** The rate of each arm calibrated (the first; every arm in older runs and replays), in its calibration slice (ops/s per connection, the slowest connection). */
   calibration: z.array(z.object({ arm: z.string(), ops_per_s: z.number() })),
-  /** How ops_per_slice was reached from the calibration (absent in older runs): re-measured on warm databases, raised to the deciding floor. */
+  /** How ops_per_slice was reached from the calibration (absent in older runs): re-measured on the warm-up round. */
   sizing: z.string().optional(),
   /** Chunks per arm of each interleaved round: the arms take turns chunk by chunk (absent in older runs and replays: one arm's slice after another). */
   chunks: z.int().positive().optional(),
