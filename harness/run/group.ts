@@ -18,7 +18,7 @@ import type { WindowDelta } from '../record/recorder.ts';
 import type { SliceReport } from '../pool/task.ts';
 import { busiestKindOf, busiestShare } from '../spec/mix.ts';
 import { RoundBook, type RoundChunks, type RoundSched } from './round-book.ts';
-import { chunksOf, sliceOps } from './sizing.ts';
+import { chunksOf, MIN_DECIDING_OPS, sliceOps } from './sizing.ts';
 import { collectGarbage } from '../runtime/gc.ts';
 import type { GroupPlan } from '../results/record.ts';
 import { ArmDatabases } from './arms.ts';
@@ -219,12 +219,14 @@ async function conduct(
     }
     plan.calibration = cells.flatMap((c, i) => (rates[i] === undefined ? [] : [{ arm: c.modeSet.label, ops_per_s: Math.round(rates[i]!) }]));
     const share = busiestShare(first.workload.spec.mix);
+    // An open-loop spec sets its own rate: its slices stay the asked length (1,000 operations at 50/s would be 20 s).
+    const floorOps = first.workload.spec.load.mode === 'open' ? 0 : MIN_DECIDING_OPS;
     const slowest = Math.min(...rates.filter((r) => Number.isFinite(r)));
     if (ctx.opsPerSlice !== undefined) plan.ops_per_slice = ctx.opsPerSlice;
     else if (first.run.operations !== undefined) plan.ops_per_slice = first.run.operations;
     else {
       plan.slice_target_ms = ctx.sliceMs;
-      plan.ops_per_slice = sliceOps(Number.isFinite(slowest) ? slowest : 1000, ctx.sliceMs);
+      plan.ops_per_slice = sliceOps(Number.isFinite(slowest) ? slowest : 1000, ctx.sliceMs, share, n, floorOps).ops;
     }
     /** Cuts each arm's slice into chunks of about CHUNK_MS, for a slice expected to last `wallMs`. */
     const cut = (wallMs: number): void => {
@@ -269,10 +271,13 @@ async function conduct(
       // The calibration slice ran on cold databases and threads (slices of hot-page file c4 came out at 23 ms of 100):
       // the warm-up round's slices, warm and full length, size the measured ones.
       const warmRate = (plan.ops_per_slice / warmWall) * 1000;
-      plan.ops_per_slice = sliceOps(warmRate, ctx.sliceMs);
-      cut(ctx.sliceMs);
+      const sized = sliceOps(warmRate, ctx.sliceMs, share, n, floorOps);
+      plan.ops_per_slice = sized.ops;
+      cut((sized.ops / warmRate) * 1000);
       warmOps = Math.max(1, Math.round(plan.ops_per_slice * WARM_SHARE));
-      plan.sizing = `${ctx.sliceMs} ms at the warm-up round's rate`;
+      plan.sizing = sized.floored
+        ? `raised to ${MIN_DECIDING_OPS} operations of the busiest kind per slice (${sized.ops} per connection)`
+        : `${ctx.sliceMs} ms at the warm-up round's rate`;
     }
     for (round = 1; ; round++) {
       const order = orders(round)[ctx.warmupRounds + round - 1]!;

@@ -1,15 +1,28 @@
 // How long a group's slices and chunks are: operations per connection and
-// slice from a measured rate, and the chunks an interleaved round cuts each
-// arm's slice into.
+// slice from a measured rate, at least a floor of the deciding kind's
+// operations, and the chunks an interleaved round cuts each arm's slice into.
+
+/**
+ * The fewest operations of the busiest kind (the gate's deciding metric is
+ * its median) a calibrated slice holds, over all connections. Slow cells
+ * need it: commutative-inserts file c4's 100 ms slices held ~100 operations
+ * per connection, and its A/A per-round sd of the chunk-paired median was
+ * 0.06-0.14 (two runs, three arms); with the floor (250 per connection,
+ * 12% more wall time) 0.05-0.08. Fast cells never reach it; mixed-read-write
+ * memory c1 (2 ms waits) measured 0.025 either way.
+ */
+export const MIN_DECIDING_OPS = 1000;
 
 /**
  * Operations per connection and slice: enough for `sliceMs` at `opsPerS`
- * (per connection), at least one. There is no floor of the deciding kind's
- * operations any more: interleaved rounds pair chunk by chunk, and
- * mixed-read-write memory c1's A/A per-round sd was 0.025 with 350 ms slices
- * (raised to 1,000 reads) and 0.025 with 100 ms ones (12 s instead of 25 s).
+ * (per connection), and at least `floorOps` of the busiest kind (its share
+ * of the mix `share`) over the `connections`.
  */
-export const sliceOps = (opsPerS: number, sliceMs: number): number => Math.max(1, Math.round(opsPerS * (sliceMs / 1000)));
+export function sliceOps(opsPerS: number, sliceMs: number, share: number, connections: number, floorOps = MIN_DECIDING_OPS): { ops: number; floored: boolean } {
+  const timed = Math.max(1, Math.round(opsPerS * (sliceMs / 1000)));
+  const floor = Math.ceil(floorOps / (share * connections));
+  return timed >= floor ? { ops: timed, floored: false } : { ops: floor, floored: true };
+}
 
 /**
  * An interleaved round's chunks last about this long. The machine's speed

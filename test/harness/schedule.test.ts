@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { armOrder, balanceOf, williamsRows } from '../../harness/run/schedule.ts';
 import { decidingArms, decidingLogRatios, targetMdeLoop } from '../../harness/run/target.ts';
-import { sliceOps } from '../../harness/run/sizing.ts';
+import { MIN_DECIDING_OPS, sliceOps } from '../../harness/run/sizing.ts';
 import { busiestShare } from '../../harness/spec/mix.ts';
 import { loadSuite } from '../../harness/spec/load.ts';
 import { planMatrix } from '../../harness/plan/matrix.ts';
@@ -53,12 +53,15 @@ test('arm orders: balanced per block, seeded, a longer schedule extends a shorte
   assert.not.equal(armOrder(3, 12, 1, 'g'), armOrder(3, 12, 1, 'h'), 'another group, another schedule');
 });
 
-test('slices: sized to the slice length at the measured rate, at least one operation', () => {
+test('slices: sized to the slice length, and never below the deciding floor of the busiest kind', () => {
   assert.is(busiestShare({ read: 2, concurrent_write: 1, wait: 0.25 }), 2 / 3.25);
   assert.is(busiestShare({ concurrent_write: 1 }), 1);
-  assert.is(sliceOps(4000, 100), 400);
-  assert.is(sliceOps(50, 100), 5, 'open loop at 50/s: the asked length');
-  assert.is(sliceOps(1, 100), 1);
+  // mixed-read-write c1 at ~4,000 ops/s: 100 ms is 400 operations, ~250 reads; the floor asks for 1,000 reads.
+  assert.equal(sliceOps(4000, 100, 2 / 3.25, 1), { ops: Math.ceil(MIN_DECIDING_OPS / (2 / 3.25)), floored: true });
+  // Four connections share the floor.
+  assert.equal(sliceOps(4000, 100, 1, 4), { ops: 400, floored: false });
+  assert.equal(sliceOps(1000, 100, 1, 4), { ops: 250, floored: true });
+  assert.equal(sliceOps(50, 100, 1, 1, 0), { ops: 5, floored: false }, 'no floor (open loop): the asked length');
 });
 
 test("--target-mde works for the comparisons the gate judges, in the gate's family", () => {
