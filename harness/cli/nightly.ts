@@ -76,7 +76,7 @@ missed a change larger than --max-mde (its own MDE, or the history's) makes the 
 Writes nightly.json, nightly.md, nightly.html (each moved metric night by night), gate.json, gate.md and gate.html into the run folder, and records
 the gate's decisions in the store's decision journal.
 
-A metric is <cell-id>:<metric>, e.g. reference.commutative-inserts.memory.c4.new:throughput_ops_s;
+A metric is <cell-id>:<metric>, e.g. reference.commutative-inserts.memory.c4.M6=snapshot:throughput_ops_s;
 mute and unmute take a prefix ending in * too. An acknowledged change point restarts that metric's
 history at the night given by --at. Muted metrics are shown, with the reason, and not judged.
 

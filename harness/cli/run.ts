@@ -19,11 +19,12 @@ export const RUN_USAGE = `Usage: shadowbench run [options]
 Runs workloads against the engine in every requested control mode and writes
 results/<run-id>/ (run.json, summary.json, summary.txt, histograms/*.hlog, and
 the gate's reports gate.json, gate.md, gate.html). The mode sets of a
-workload, backend and concurrency run as paired slices on the same warmed
-threads: each round runs every mode set once, in a seeded balanced order, the
-same number of operations of the same stream (sized to the slice length on
-the warm-up round, and to at least 1,000 operations of the busiest kind);
-rounds pair up for the gate. Prints one screen: the gate's verdict
+workload, backend and concurrency run on the same warmed threads, each round
+on fresh databases: every mode set runs the same number of operations of the
+same stream (sized to the slice length on the warm-up round, and to at least
+1,000 operations of the busiest kind), the mode sets taking turns in ~5 ms
+chunks in a seeded balanced order, every connection on one mode set at a
+time; rounds, and chunks within them, pair up for the gate. Prints one screen: the gate's verdict
 per class, the engines and modes side by side, the cells that failed or
 diverged, and where the rest is.
 
@@ -49,7 +50,8 @@ Options:
   --target-mde R         after --rounds, keep adding rounds to a group until every deciding comparison
                          (median latency of each promotion candidate the gate judges against its all-legacy
                          mode set; of every mode set when none is a candidate, e.g. A/A arms) can see
-                         a change of R (0 < R < 1, e.g. 0.05: 80% power at the gate's alpha), or --max-time is spent
+                         a change of R (0 < R < 1, e.g. 0.05: 80% power at the gate's alpha; a change counts beyond
+                         the gate's 2%, so R <= 0.02 only spends the budget), or --max-time is spent
   --max-time T           the run's time budget for --target-mde (e.g. 3m, 90s; default 10m)
   --inject CLASS.FAULT=VALUE[@SET]
                          fault injection into the reference engine, repeatable (e.g. M6.stale_publish=0.01, M6.delay_ns=2000);

@@ -220,7 +220,8 @@ async function conduct(
     plan.calibration = cells.flatMap((c, i) => (rates[i] === undefined ? [] : [{ arm: c.modeSet.label, ops_per_s: Math.round(rates[i]!) }]));
     const share = busiestShare(first.workload.spec.mix);
     // An open-loop spec sets its own rate: its slices stay the asked length (1,000 operations at 50/s would be 20 s).
-    const floorOps = first.workload.spec.load.mode === 'open' ? 0 : MIN_DECIDING_OPS;
+    const openLoop = first.workload.spec.load.mode === 'open';
+    const floorOps = openLoop ? 0 : MIN_DECIDING_OPS;
     const slowest = Math.min(...rates.filter((r) => Number.isFinite(r)));
     if (ctx.opsPerSlice !== undefined) plan.ops_per_slice = ctx.opsPerSlice;
     else if (first.run.operations !== undefined) plan.ops_per_slice = first.run.operations;
@@ -228,9 +229,12 @@ async function conduct(
       plan.slice_target_ms = ctx.sliceMs;
       plan.ops_per_slice = sliceOps(Number.isFinite(slowest) ? slowest : 1000, ctx.sliceMs, share, n, floorOps).ops;
     }
-    /** Cuts each arm's slice into chunks of about CHUNK_MS, for a slice expected to last `wallMs`. */
+    /**
+     * Cuts each arm's slice into chunks of about CHUNK_MS, for a slice expected to last `wallMs`. An open-loop
+     * slice stays whole: its schedule of intended starts, and the lateness it accumulates, run through the slice.
+     */
     const cut = (wallMs: number): void => {
-      if (!replay) plan.chunks = chunksOf(plan.ops_per_slice, wallMs, share);
+      if (!replay) plan.chunks = openLoop ? 1 : chunksOf(plan.ops_per_slice, wallMs, share);
     };
     cut(Number.isFinite(slowest) ? (plan.ops_per_slice / slowest) * 1000 : ctx.sliceMs);
     let warmOps = Math.max(1, Math.round(plan.ops_per_slice * WARM_SHARE));
