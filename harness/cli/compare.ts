@@ -5,7 +5,7 @@
 
 import { resolve } from 'node:path';
 import { ArmsError, compareArms, compareRuns, type RunComparison } from '../gate/compare.ts';
-import { mdeText, pColumn, type Comparison } from '../gate/comparison.ts';
+import { mdeText, P_COLUMN, type Comparison } from '../gate/comparison.ts';
 import { DEFAULT_GATE, type GateOptions } from '../gate/options.ts';
 import { RunFolderError, readRunRecord } from '../results/folder.ts';
 import { fractionArg } from './verdict-args.ts';
@@ -23,11 +23,12 @@ arms a and b), cell by cell, paired round by round: Yuen's trimmed-mean t on the
 per-round log ratios (a tenth of the pairs cut from each end, none below ten; rounds
 whose arms took turns chunk by chunk pair chunk by chunk first). The median latency
 of each operation kind decides, as one Holm family over the whole comparison;
-throughput and p99 are reported, never deciding. A change counts when it lies
-beyond ±--min-effect with confidence. Each metric has its change, 95% interval, p,
-the p of a change beyond ±min-effect (and Holm's), its minimum detectable effect
-(MDE: the smallest change the comparison could detect that way with 80% power at
-the Holm level of a lone change) and outcome: improved, regressed, no_change, or
+throughput and p99 are reported, never deciding. With --arms a change counts when
+it lies beyond ±--min-effect with confidence; across runs when it is significant
+and its estimate reaches --min-effect. Each metric has its change, 95% interval, p,
+the p of the test that decides (and Holm's), its minimum detectable effect (MDE:
+the smallest change the comparison could detect that way with 80% power at the
+Holm level of a lone change) and outcome: improved, regressed, no_change, or
 inconclusive when it found no change that counts but could have missed one larger
 than --max-mde. Runs with different hardware signatures are not comparable.
 
@@ -128,7 +129,7 @@ export const compareVerb: Verb = {
     else {
       io.out(
         `${formatTable([
-          ['cell', 'metric', 'decides', 'A', 'B', 'change', '95% CI', pColumn(options.min_effect), 'MDE', 'outcome'],
+          ['cell', 'metric', 'decides', 'A', 'B', 'change', '95% CI', P_COLUMN, 'MDE', 'outcome'],
           ...metrics.map((m) => [
             m.cell.replace(/^reference\./, ''),
             m.metric,

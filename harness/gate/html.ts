@@ -7,7 +7,7 @@ import type { RunRecord } from '../results/record.ts';
 import type { CellSummary } from '../results/summary.ts';
 import type { HistogramSummary } from '../record/aggregate.ts';
 import { latencyOpOf } from '../record/keys.ts';
-import { mdeText, pColumn, pct } from './comparison.ts';
+import { mdeText, P_COLUMN, pct } from './comparison.ts';
 import type { GateReport } from './report.ts';
 import { formatNs } from '../shared/format.ts';
 
@@ -209,8 +209,8 @@ function comparisons(r: GateReport): string {
   );
   if (rows.length === 0) return '';
   return (
-    `<h2>Comparisons</h2><p>Median latency decides (one Holm family at alpha ${r.options.alpha}); throughput and tails are reported. A change counts beyond ±${pct(r.options.min_effect)} with confidence. MDE: the smallest change the comparison could detect that way with ${Math.round(r.options.power * 100)}% power.</p>` +
-    `<table><tr><th>cells</th><th>metric</th><th>decides</th><th>change</th><th>95% CI</th><th>${pColumn(r.options.min_effect)}</th><th>MDE</th><th>outcome</th></tr>${rows.join('')}</table>`
+    `<h2>Comparisons</h2><p>Median latency decides (one Holm family at alpha ${r.options.alpha}); throughput and tails are reported. Paired within the run, a change counts beyond ±${pct(r.options.min_effect)} with confidence. MDE: the smallest change the comparison could detect that way with ${Math.round(r.options.power * 100)}% power.</p>` +
+    `<table><tr><th>cells</th><th>metric</th><th>decides</th><th>change</th><th>95% CI</th><th>${P_COLUMN}</th><th>MDE</th><th>outcome</th></tr>${rows.join('')}</table>`
   );
 }
 

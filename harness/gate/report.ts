@@ -8,7 +8,7 @@ import { compareEngines } from '../results/versus.ts';
 import { readRunResults, type RunResults } from '../results/folder.ts';
 import type { CellRecord } from '../results/record.ts';
 import type { EngineComparison } from '../results/summary.ts';
-import { mdeText, pColumn, pct, type Comparison } from './comparison.ts';
+import { mdeText, P_COLUMN, pct, type Comparison } from './comparison.ts';
 import { gate, type GateInput, type Verdict } from './gate.ts';
 import { DEFAULT_GATE, type GateOptions } from './options.ts';
 import { formatNs } from '../shared/format.ts';
@@ -75,7 +75,7 @@ const interval = (ci: Comparison['ci']): string => (ci === null ? '–' : `[${(c
 /** Every comparison with its test, its Holm-adjusted p and the change it could have missed (MDE at 80% power). */
 export function comparisonTable(cs: readonly Comparison[]): string[] {
   const rows = [
-    `| cells | metric | decides | baseline | candidate | change | 95% CI | ${pColumn(cs[0]?.family.min_effect ?? 0)} | MDE | rank test p (smallest possible) | Cliff δ | outcome |`,
+    `| cells | metric | decides | baseline | candidate | change | 95% CI | ${P_COLUMN} | MDE | rank test p (smallest possible) | Cliff δ | outcome |`,
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const c of cs) {
@@ -97,7 +97,7 @@ export function reportMarkdown(r: GateReport): string {
   ];
   out.push(
     `Deciding metric: median latency, one Holm family over the run at alpha ${r.options.alpha}; throughput and tails are reported, never deciding. ` +
-      `A change counts when it lies beyond ±${pct(r.options.min_effect)} with confidence (the test of |change| ≤ ${pct(r.options.min_effect)}). ` +
+      `Paired within the run, a change counts when it lies beyond ±${pct(r.options.min_effect)} with confidence (the test of |change| ≤ ${pct(r.options.min_effect)}). ` +
       `MDE: the smallest change each comparison could detect that way with ${Math.round(r.options.power * 100)}% power; no change that counts with an MDE above ${(r.options.max_mde * 100).toFixed(0)}% is inconclusive.`,
     '',
   );
