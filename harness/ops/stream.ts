@@ -4,6 +4,7 @@
 // is also their trace encoding.
 
 import { Xorshift32 } from '../shared/random.ts';
+import { mixAt } from '../spec/mix.ts';
 import { OP_KINDS, type OpKind, type WorkloadSpec } from '../spec/schema.ts';
 import { keyChooser } from './keys.ts';
 
@@ -29,7 +30,8 @@ export function streamSeed(seed: number, workload: string, index: number): numbe
 export function opStream(spec: WorkloadSpec, seed: number, index: number, connections: number): OpStream {
   const rng = new Xorshift32(streamSeed(seed, spec.name, index));
   const choose = keyChooser(spec.keys, spec.fixture.rows, index, connections, rng);
-  const weights = OP_KINDS.map((k) => spec.mix[k]);
+  const mix = mixAt(spec.mix, connections);
+  const weights = OP_KINDS.map((k) => mix[k]);
   const total = weights.reduce((a, b) => a + b, 0);
   const statements = spec.transaction.statements;
   return {

@@ -16,7 +16,7 @@ import type { Cell, Group } from '../plan/matrix.ts';
 import type { RoundAggregate } from '../record/aggregate.ts';
 import type { WindowDelta } from '../record/recorder.ts';
 import type { SliceReport } from '../pool/task.ts';
-import { busiestKindOf, busiestShare } from '../spec/mix.ts';
+import { busiestKindOf, busiestShare, mixAt } from '../spec/mix.ts';
 import { RoundBook, type RoundChunks, type RoundSched } from './round-book.ts';
 import { chunksOf, MIN_DECIDING_OPS, sliceOps } from './sizing.ts';
 import { collectGarbage } from '../runtime/gc.ts';
@@ -218,7 +218,7 @@ async function conduct(
       rates[arm] = Math.min(...reports.map((r) => (r.wall_ms > 0 ? (r.operations / r.wall_ms) * 1000 : Infinity)));
     }
     plan.calibration = cells.flatMap((c, i) => (rates[i] === undefined ? [] : [{ arm: c.modeSet.label, ops_per_s: Math.round(rates[i]!) }]));
-    const share = busiestShare(first.workload.spec.mix);
+    const share = busiestShare(mixAt(first.workload.spec.mix, n));
     // An open-loop spec sets its own rate: its slices stay the asked length (1,000 operations at 50/s would be 20 s).
     const openLoop = first.workload.spec.load.mode === 'open';
     const floorOps = openLoop ? 0 : MIN_DECIDING_OPS;

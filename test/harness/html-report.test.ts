@@ -87,7 +87,7 @@ test('the HTML report renders every chart in Chromium with no console error', as
     const charts = await tab.$$eval('svg.chart', (svgs) =>
       svgs.map((s) => ({ label: s.getAttribute('aria-label'), marks: s.querySelectorAll('path, circle').length, width: s.getBoundingClientRect().width })),
     );
-    assert.ok(charts.length >= 5, `latency, throughput, retry/spin and timeline charts drawn (${charts.length})`);
+    assert.ok(charts.length >= 5, `latency, throughput, retry/spin and timeline charts drawn (${charts.map((c) => c.label).join(', ')})`);
     for (const c of charts) assert.ok(c.marks > 0 && c.width > 100, `${c.label} has marks and a size`);
     assert.ok(
       charts.some((c) => c.label === 'fallback timeline'),

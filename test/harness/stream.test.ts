@@ -53,9 +53,19 @@ test('same seed and connection: identical first 1000 ops; another seed or connec
   assert.not.equal(take(opStream({ ...s, name: 'other-name' }, 42, 1, 4), 1000), a);
 });
 
+test('a one-connection stream has no waits: alone, a wait could only sleep out its timeout', () => {
+  const s = spec({ mix: { read: 5, wait: 5 } });
+  const kinds = new Set(take(opStream(s, 7, 0, 1), 2_000).map((op) => op.kind));
+  assert.equal([...kinds], ['read']);
+  assert.ok(
+    take(opStream(s, 7, 0, 2), 2_000).some((op) => op.kind === 'wait'),
+    'two connections keep them',
+  );
+});
+
 test('the mix follows the weights over 20k ops (loose bounds); statements and deltas per kind', () => {
   const s = spec({ mix: { read: 5, concurrent_write: 3, wait: 1, ddl: 1 }, transaction: { statements: 3 } });
-  const ops = take(opStream(s, 7, 0, 1), 20_000);
+  const ops = take(opStream(s, 7, 0, 2), 20_000);
   const counts = new Map<string, number>();
   for (const op of ops) counts.set(op.kind, (counts.get(op.kind) ?? 0) + 1);
   const share = (k: string): number => (counts.get(k) ?? 0) / ops.length;
