@@ -33,6 +33,7 @@ export function opStream(spec: WorkloadSpec, seed: number, index: number, connec
   const mix = mixAt(spec.mix, connections);
   const weights = OP_KINDS.map((k) => mix[k]);
   const total = weights.reduce((a, b) => a + b, 0);
+  if (total === 0) throw new Error(`${spec.name}: at ${connections} connection(s) the mix has no operation left (a one-connection cell drops its waits)`);
   const statements = spec.transaction.statements;
   return {
     next(): Op {

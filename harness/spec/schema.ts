@@ -109,6 +109,13 @@ export const workloadSpecSchema = z
     if (s.fixture.rows >= s.engine.pageCount) {
       ctx.addIssue({ code: 'custom', path: ['fixture', 'rows'], message: `must be below engine.pageCount (${s.engine.pageCount})` });
     }
+    if (s.concurrency.includes(1) && OP_KINDS.every((k) => k === 'wait' || s.mix[k] === 0)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mix'],
+        message: 'only waits: a one-connection cell drops its waits (there is no other commit to wait for), so concurrency 1 would run nothing',
+      });
+    }
   });
 
 export type WorkloadSpec = z.output<typeof workloadSpecSchema>;

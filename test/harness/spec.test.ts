@@ -100,7 +100,7 @@ test('a good spec parses from YAML (.yaml file name), equal to its JSON form', (
     'backends: [memory, file]',
     'concurrency: [1]',
     'fixture: { rows: 10 }',
-    'mix: { wait: 1 }',
+    'mix: { read: 1, wait: 1 }',
     'keys: { distribution: hotset, hot_fraction: 0.1, hot_probability: 0.9 }',
     'run: { duration_ms: 100 }',
     'warmup: { operations: 5 }',
@@ -114,6 +114,16 @@ test('mix.read negative names mix.read', () => {
   expectBad((s) => {
     s['mix'] = { read: -1, write: 1 };
   }, 'mix.read');
+});
+
+test('a mix of waits only is rejected at mix where the spec runs one connection (c1 drops its waits)', () => {
+  expectBad(
+    (s) => {
+      s['mix'] = { wait: 1 };
+    },
+    'mix',
+    /only waits/,
+  );
 });
 
 test('a mix with no positive weight is rejected at mix', () => {
