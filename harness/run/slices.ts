@@ -51,6 +51,8 @@ export class SliceControl {
   private readonly aborts: AbortController[] = [];
   readonly tasks: Promise<unknown>[];
   private seq = 0;
+  /** Reopens posted to every connection, for a failure's message. */
+  private reopens = 0;
 
   /** Starts one task per connection; `task(connection, control, port)` builds each. */
   constructor(
@@ -110,10 +112,16 @@ export class SliceControl {
   async open(arms: EngineHandle[], keepStreams: boolean): Promise<void> {
     const message: OpenMessage = { type: 'open', arms, keep_streams: keepStreams };
     for (const ch of this.channels) ch.port1.postMessage(message);
+    this.reopens++;
     this.inbox.expectReady();
     this.ctl[SLICE.CMD] = CMD_OPEN;
     this.release();
-    await this.inbox.ready(SLICE_TIMEOUT_MS);
+    try {
+      await this.inbox.ready(SLICE_TIMEOUT_MS);
+    } catch (err) {
+      // Beside the worker's count of reopens received: a message lost on the way or one read twice.
+      throw new Error(`${(err as Error).message} (reopen ${this.reopens} posted to every connection)`);
+    }
   }
 
   stopAll(why: string): void {
