@@ -18,7 +18,7 @@ import { Driver } from './driver.ts';
 import { CMD_OPEN, CMD_ROUND, CMD_STOP, releaseClock, SLICE, SLICE_TIMEOUT_MS, type GroupTask, type OpenMessage, type WorkerMessage } from './task.ts';
 import { abortRound, arrive, chunkOps, chunkSequence } from './chunks.ts';
 import { medianInPlace } from '../shared/select.ts';
-import { busiestKindOf } from '../spec/mix.ts';
+import { busiestKindOf, mixAt } from '../spec/mix.ts';
 import { attemptErrorKey, opKey } from '../record/keys.ts';
 
 /** How long a worker waits for its next slice before it concludes the main thread is gone. */
@@ -66,7 +66,7 @@ export default async function runGroup(task: GroupTask): Promise<{ connection: n
   };
   const rate = task.spec.load.mode === 'open' ? task.spec.load.rate_per_sec : 0;
   const nap = new Int32Array(new SharedArrayBuffer(4));
-  const busiest = busiestKindOf(task.spec.mix);
+  const busiest = busiestKindOf(mixAt(task.spec.mix, task.connections));
   /** Latencies of the busiest kind in the current chunk (ns), for its median; grown as chunks ask. */
   let lat = new Float64Array(1024);
   /**

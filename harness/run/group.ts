@@ -218,7 +218,8 @@ async function conduct(
       rates[arm] = Math.min(...reports.map((r) => (r.wall_ms > 0 ? (r.operations / r.wall_ms) * 1000 : Infinity)));
     }
     plan.calibration = cells.flatMap((c, i) => (rates[i] === undefined ? [] : [{ arm: c.modeSet.label, ops_per_s: Math.round(rates[i]!) }]));
-    const share = busiestShare(mixAt(first.workload.spec.mix, n));
+    const mix = mixAt(first.workload.spec.mix, n);
+    const share = busiestShare(mix);
     // An open-loop spec sets its own rate: its slices stay the asked length (1,000 operations at 50/s would be 20 s).
     const openLoop = first.workload.spec.load.mode === 'open';
     const floorOps = openLoop ? 0 : MIN_DECIDING_OPS;
@@ -286,7 +287,7 @@ async function conduct(
     for (round = 1; ; round++) {
       const order = orders(round)[ctx.warmupRounds + round - 1]!;
       plan.rounds.push({ round, order: order.map((a) => plan.arms[a]!) });
-      book = new RoundBook(cells.length, busiestKindOf(first.workload.spec.mix));
+      book = new RoundBook(cells.length, busiestKindOf(mix));
       await play(order, round);
       emit(null);
       if (round >= ctx.rounds && !(ctx.more?.(round) ?? false)) break;
