@@ -17,7 +17,9 @@ const USAGE = `Usage: shadowbench compare <run-a> <run-b> [--json]
        shadowbench compare <run> --arms A,B [--json]
 
 With two run folders: cell by cell, A the baseline, Welch's t on the log values of
-each cell's rounds (the rounds of two runs do not pair). With --arms: arm B against
+each cell's rounds (the rounds of two runs do not pair), at the baseline's machine
+speed: each round scaled by the yardstick timed beside it, where both runs carry
+its readings (a shared VM changes speed between runs; "speed" says which). With --arms: arm B against
 arm A of one run (mode-set labels: a run whose mode sets are a:legacy,b:legacy has
 arms a and b), cell by cell, paired round by round: Yuen's trimmed-mean t on the
 per-round log ratios (a tenth of the pairs cut from each end, none below ten; rounds
@@ -68,6 +70,7 @@ function row(c: Comparison) {
     rank_test: { test: c.rank_test.test, p: c.rank_test.p_value, min_p: c.rank_test.min_p_value },
     outcome: c.outcome,
     inconclusive_reason: c.inconclusive_reason,
+    speed: c.speed,
   };
 }
 
@@ -142,7 +145,7 @@ export const compareVerb: Verb = {
             mdeText(m.mde),
             m.inconclusive_reason === null ? m.outcome : `${m.outcome}: ${m.inconclusive_reason.replace(/_/g, ' ')}`,
           ]),
-        ])}\n\n${result.regressions} regression(s), ${result.improvements} improvement(s), ${result.inconclusive} inconclusive of ${metrics.filter((m) => m.deciding).length} deciding metric(s)` +
+        ])}\n\n${metrics.some((m) => m.speed === 'yardstick') ? "A and B at A's machine speed (each round scaled by the yardstick timed beside it).\n" : ''}${result.regressions} regression(s), ${result.improvements} improvement(s), ${result.inconclusive} inconclusive of ${metrics.filter((m) => m.deciding).length} deciding metric(s)` +
           `${result.inconclusive > 0 ? `: no significant change, but changes up to the MDE shown (above ${pct(options.max_mde)}) could have gone unseen` : ''}\n`,
       );
     }

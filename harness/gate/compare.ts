@@ -7,7 +7,7 @@
 import type { CellFigures, RunFigures } from '../results/record.ts';
 import { judgeFamily, measure, type Comparison } from './comparison.ts';
 import { DEFAULT_GATE, type GateOptions } from './options.ts';
-import { isDeciding, metricsOf, pairLogRatios, valuesToCompare, type Series } from './series.ts';
+import { isDeciding, metricsAtSpeed, metricsOf, pairLogRatios, valuesToCompare, yardstickLevel, type Series } from './series.ts';
 
 export interface RunComparison {
   comparable: boolean;
@@ -27,14 +27,36 @@ export interface RunComparison {
 export const measureSeries = (label: string, metric: string, a: Series, b: Series, sameRun: boolean): Comparison =>
   measure(label, metric, a.better, isDeciding(metric), ...valuesToCompare(a, b, sameRun), sameRun, sameRun ? pairLogRatios(a, b) : undefined);
 
-/** Every metric two cells both have, measured (not yet judged). */
-function measureCells(label: string, a: CellFigures, b: CellFigures, sameRun: boolean): Comparison[] {
-  const mb = metricsOf(b);
-  return [...metricsOf(a)].flatMap(([metric, sa]) => {
+/**
+ * Both cells' figures at the baseline's machine speed (its median yardstick
+ * reading), or null when either lacks readings: cells of two runs, whose
+ * machine ran at its own speed each night.
+ */
+function atOneSpeed(a: CellFigures, b: CellFigures): [Map<string, Series>, Map<string, Series>] | null {
+  const ref = yardstickLevel(a);
+  if (ref === null) return null;
+  const ma = metricsAtSpeed(a, ref);
+  const mb = metricsAtSpeed(b, ref);
+  return ma === null || mb === null ? null : [ma, mb];
+}
+
+/**
+ * Every metric two cells both have, measured (not yet judged). Cells of two
+ * runs are compared at one machine speed when `scaled` and both carry the
+ * yardstick's readings (the same yardstick: see compareRuns), else as measured.
+ */
+function measureCells(label: string, a: CellFigures, b: CellFigures, sameRun: boolean, scaled: boolean): Comparison[] {
+  const scaledPair = !sameRun && scaled ? atOneSpeed(a, b) : null;
+  const [ma, mb] = scaledPair ?? [metricsOf(a), metricsOf(b)];
+  const speed: Comparison['speed'] = scaledPair === null ? 'as_measured' : 'yardstick';
+  return [...ma].flatMap(([metric, sa]) => {
     const sb = mb.get(metric);
-    return sb === undefined ? [] : [measureSeries(label, metric, sa, sb, sameRun)];
+    return sb === undefined ? [] : [{ ...measureSeries(label, metric, sa, sb, sameRun), speed }];
   });
 }
+
+/** Whether two runs' rounds can be put at one machine speed: both timed the same yardstick. */
+export const sameYardstick = (a: RunFigures, b: RunFigures): boolean => a.config.yardstick !== undefined && a.config.yardstick === b.config.yardstick;
 
 /** Judges measured comparisons as two families, the deciding metrics and the tails. */
 export function judgeAll(name: string, comparisons: Comparison[], o: GateOptions): Comparison[] {
@@ -52,8 +74,8 @@ export function judgeAll(name: string, comparisons: Comparison[], o: GateOptions
 }
 
 /** One cell against another (baseline first), judged on its own. */
-export const compareCells = (label: string, a: CellFigures, b: CellFigures, o: GateOptions = DEFAULT_GATE, sameRun = false): Comparison[] =>
-  judgeAll(label, measureCells(label, a, b, sameRun), o);
+export const compareCells = (label: string, a: CellFigures, b: CellFigures, o: GateOptions = DEFAULT_GATE, sameRun = false, scaled = true): Comparison[] =>
+  judgeAll(label, measureCells(label, a, b, sameRun, scaled), o);
 
 function counted(base: Omit<RunComparison, 'regressions' | 'improvements' | 'inconclusive'>): RunComparison {
   const deciding = base.comparisons.filter((c) => c.deciding);
@@ -76,10 +98,11 @@ export function compareRuns(a: RunFigures, b: RunFigures, o: GateOptions = DEFAU
       why_not: `hardware signatures differ (${a.environment.hardware_signature} vs ${b.environment.hardware_signature}): not comparable`,
     });
   }
+  const scaled = sameYardstick(a, b);
   for (const ca of a.cells) {
     const cb = b.cells.find((c) => c.id === ca.id);
     if (cb === undefined || !ca.usable_for_gate || !cb.usable_for_gate) continue;
-    base.comparisons.push(...measureCells(ca.id, ca, cb, false));
+    base.comparisons.push(...measureCells(ca.id, ca, cb, false, scaled));
   }
   if (base.comparisons.length === 0) return counted({ ...base, comparable: false, why_not: 'no usable cell appears in both runs' });
   judgeAll(`${a.run_id} -> ${b.run_id}`, base.comparisons, o);
@@ -114,7 +137,9 @@ export function compareArms(run: RunFigures, a: string, b: string, o: GateOption
       `--arms ${a},${b}: the arms share no cell (workload, backend, concurrency): ${a} ran ${ofArm(a).map(cellGroup).join(', ')}; ${b} ran ${ofArm(b).map(cellGroup).join(', ')}`,
     );
   }
-  const comparisons = pairs.filter(([ca, cb]) => ca.usable_for_gate && cb.usable_for_gate).flatMap(([ca, cb]) => measureCells(cellGroup(ca), ca, cb, true));
+  const comparisons = pairs
+    .filter(([ca, cb]) => ca.usable_for_gate && cb.usable_for_gate)
+    .flatMap(([ca, cb]) => measureCells(cellGroup(ca), ca, cb, true, false));
   const base = {
     baseline_run: `${run.run_id}:${a}`,
     candidate_run: `${run.run_id}:${b}`,

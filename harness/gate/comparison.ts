@@ -60,6 +60,11 @@ export interface Comparison {
   mde: number | null;
   outcome: Outcome;
   inconclusive_reason: InconclusiveReason | null;
+  /**
+   * `yardstick`: two runs' rounds put at one machine speed by the yardstick timed beside them (runtime/yardstick.ts);
+   * `as_measured`: arms of one run (their chunks pair) or runs without matching readings.
+   */
+  speed: 'as_measured' | 'yardstick';
 }
 
 /**
@@ -100,6 +105,7 @@ export function measure(
     mde: null,
     outcome: 'inconclusive',
     inconclusive_reason: 'too_few_rounds',
+    speed: 'as_measured',
   };
 }
 
@@ -183,7 +189,7 @@ export function describe(c: Comparison): string {
   const how =
     t.test === 'paired_trimmed_t_log_ratio'
       ? `paired by round (${t.n_baseline} pairs${t.trimmed > 0 ? `, trimmed mean without the ${t.trimmed} lowest and highest` : ''})`
-      : 'Welch t on log values';
+      : `Welch t on log values${c.speed === 'yardstick' ? " at the baseline's machine speed (yardstick)" : ''}`;
   const rank = c.rank_test;
   const blind = rank.min_p_value >= c.alpha_used ? `, which this design can never bring below ${c.alpha_used.toFixed(4)}` : '';
   return (

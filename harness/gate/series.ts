@@ -5,6 +5,7 @@
 // the busiest kind's median also keep the round's chunks, where the arms
 // took turns chunk by chunk: two arms' rounds then pair chunk by chunk.
 
+import { median } from 'simple-statistics';
 import { trimmedMean } from './mde.ts';
 import type { RoundRecord } from '../results/record.ts';
 
@@ -45,6 +46,41 @@ export function metricsOf(c: RoundsOf): Map<string, Series> {
         seriesOf(has, metric, 'lower', (r) => r.latency_ns[k]![p]),
       );
     }
+  }
+  return out;
+}
+
+/** The cell's yardstick readings (ns) by round, when every round that did not fail has one; else null. */
+export function yardsticksOf(c: RoundsOf): Map<number, number> | null {
+  const ok = c.rounds.filter((r) => r.failures.length === 0);
+  if (ok.length === 0 || ok.some((r) => r.yardstick_ns == null)) return null;
+  return new Map(ok.map((r) => [r.round, r.yardstick_ns!]));
+}
+
+/** The median yardstick reading of a cell (ns), or null (see yardsticksOf). */
+export function yardstickLevel(c: RoundsOf): number | null {
+  const y = yardsticksOf(c);
+  return y === null ? null : median([...y.values()]);
+}
+
+/**
+ * A cell's figures at one machine speed: every round's as if the yardstick
+ * had taken `ref_ns` in it (a latency × ref / reading, a throughput × reading
+ * / ref). Rounds of two runs then differ by the code, not by the speed the
+ * machine had that night (see runtime/yardstick.ts). Null when the cell lacks
+ * readings. Chunks are dropped: they pair arms within a run, which needs no
+ * scaling.
+ */
+export function metricsAtSpeed(c: RoundsOf, ref_ns: number): Map<string, Series> | null {
+  const y = yardsticksOf(c);
+  if (y === null) return null;
+  const out = new Map<string, Series>();
+  for (const [metric, s] of metricsOf(c)) {
+    const values = s.values.map((v, i) => {
+      const f = ref_ns / y.get(s.rounds[i]!)!;
+      return s.better === 'lower' ? v * f : v / f;
+    });
+    out.set(metric, { ...s, values, chunks: s.rounds.map(() => null) });
   }
   return out;
 }

@@ -103,6 +103,8 @@ export interface SliceReport {
   delta: WindowDelta | null;
   /** An interleaved round's chunks of this arm, in order (null for a slice of one arm). */
   chunks: ChunkFigures | null;
+  /** The median time of the yardstick's unit over an interleaved round, on connection 0 (ns; null elsewhere and for a slice of one arm). */
+  yardstick_ns: number | null;
 }
 
 /** One connection's chunks of one arm in an interleaved round: what pairs chunk by chunk with the other arms'. */

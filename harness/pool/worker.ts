@@ -14,6 +14,7 @@ import { Recorder } from '../record/recorder.ts';
 import { opStream, type OpStream } from '../ops/stream.ts';
 import { TraceWriter, traceStream } from '../ops/trace.ts';
 import { SchedStat, schedDelta } from '../runtime/schedstat.ts';
+import { Yardstick, YARDSTICK_READINGS } from '../runtime/yardstick.ts';
 import { Driver } from './driver.ts';
 import { CMD_OPEN, CMD_ROUND, CMD_STOP, releaseClock, SLICE, SLICE_TIMEOUT_MS, type GroupTask, type OpenMessage, type WorkerMessage } from './task.ts';
 import { abortRound, arrive, chunkOps, chunkSequence } from './chunks.ts';
@@ -109,6 +110,7 @@ export default async function runGroup(task: GroupTask): Promise<{ connection: n
    * here) falls on both. One report per arm, with each chunk's wall time and median latency.
    */
   const release = releaseClock(task.control);
+  const yardstick = new Yardstick();
   const runRound = (ctl: Int32Array, seq: number): void => {
     const order = Array.from({ length: ctl[SLICE.ARMS]! }, (_, i) => ctl[SLICE.ORDER + i]!);
     const chunks = ctl[SLICE.CHUNKS]!;
@@ -121,8 +123,20 @@ export default async function runGroup(task: GroupTask): Promise<{ connection: n
     // among their interleaved chunks alike.
     if (measured) collectGarbage();
     for (const a of order) arms[a]!.recorder.active = measured;
+    const yards: number[] = [];
+    // With several connections each reading costs a barrier (~1 ms on 2 busy cores): YARDSTICK_READINGS a round.
+    const yardstickStride = task.connections === 1 ? 1 : Math.ceil(chunks / YARDSTICK_READINGS);
     try {
       for (const [a, j] of chunkSequence(order, chunks)) {
+        // Before a turn of the arms, the machine's speed: connection 0 times the yardstick while the others wait at
+        // the next barrier, so it runs alone, outside every chunk's time. Warm-up rounds warm it up.
+        if (a === order[0] && j % yardstickStride === 0) {
+          arrive(ctl, release, task.connections, SLICE_TIMEOUT_MS);
+          if (task.connection === 0) {
+            const ns = yardstick.time();
+            if (measured) yards.push(ns);
+          }
+        }
         // The chunk's wall time runs from the barrier's release: a connection the scheduler starts late still waited.
         const started = arrive(ctl, release, task.connections, SLICE_TIMEOUT_MS);
         const b = bookOf.get(a)!;
@@ -162,6 +176,7 @@ export default async function runGroup(task: GroupTask): Promise<{ connection: n
         sched: b.sched ? { cpu_ns: b.cpu, runq_ns: b.runq } : null,
         delta: measured ? delta : null,
         chunks: { wall_ms: b.wall_ms, p50_ns: b.p50_ns },
+        yardstick_ns: yards.length === 0 ? null : Math.round(medianInPlace(Float64Array.from(yards), yards.length)),
       });
     });
   };
@@ -222,6 +237,7 @@ export default async function runGroup(task: GroupTask): Promise<{ connection: n
         sched: schedDelta(s0, s1),
         delta: measured ? delta : null,
         chunks: null,
+        yardstick_ns: null,
       });
     }
     return { connection: task.connection };

@@ -57,6 +57,8 @@ export const RunConfig = z.object({
   window_ms: z.number(),
   trace_recorded: z.boolean(),
   replay_of: z.string().nullable(),
+  /** The yardstick timed beside the rounds (runtime/yardstick.ts); runs compare at one machine speed only when theirs match (absent in older runs). */
+  yardstick: z.string().optional(),
   /** The nightly baseline name, for runs made by `shadowbench nightly`. */
   nightly: z.string().nullable().optional(),
 });
@@ -104,6 +106,11 @@ export const RoundRecord = z.object({
    * run pair them (absent in older runs and replays).
    */
   chunks: z.object({ kind: z.string(), wall_ms: z.array(z.number()), p50_ns: z.array(z.number()) }).optional(),
+  /**
+   * The machine's speed beside the round: the median time of the yardstick's unit of work (ns), timed between the
+   * chunks. Runs are compared at one machine speed by it (null: not measured; absent in older runs).
+   */
+  yardstick_ns: z.number().positive().nullable().optional(),
   state_hash: z.string().nullable(),
   failures: strings,
 });

@@ -67,6 +67,8 @@ export interface RoundResult {
   sched: RoundSched | null;
   /** The arm's chunks, to pair with the other arms' chunk by chunk (null: the round was not interleaved, a replay). */
   chunks: RoundChunks | null;
+  /** The machine's speed beside the round: the yardstick's median unit time (ns; null: not interleaved). */
+  yardstick_ns: number | null;
   failures: string[];
   /** Triggers that fired during the round, with the fallback applied. */
   events: FallbackEvent[];
@@ -191,6 +193,7 @@ async function conduct(
         measured_ms: t.measured_ms,
         sched: t.sched,
         chunks: book.chunksOf(i),
+        yardstick_ns: book.yardstick_ns,
         failures: failure === null ? [] : [failure],
         events: evaluators[i]?.events.filter((e) => e.round === round) ?? [],
         engine: arms.dbs[i]!.describe(),

@@ -15,6 +15,7 @@ import { RUN_FORMAT, RUN_VERSION, type CellRecord, type ControlModes, type RunCo
 import type { CellSummary } from '../results/summary.ts';
 import type { CellResult } from './runner.ts';
 import { runEnvironment } from '../output/environment.ts';
+import { YARDSTICK } from '../runtime/yardstick.ts';
 import { summaryTable } from '../output/table.ts';
 import { compareEngines } from '../results/versus.ts';
 
@@ -45,6 +46,7 @@ export function runRecordOf(o: {
     window_ms: 500,
     trace_recorded: false,
     replay_of: null,
+    yardstick: YARDSTICK,
     ...o.config,
   };
   const cells = o.results.map(cellRecord);

@@ -88,6 +88,8 @@ export interface RoundSummary {
   contended?: boolean;
   /** The round's chunks (interleaved rounds): wall time and median latency of the busiest kind of each. */
   chunks?: RoundChunks;
+  /** The yardstick's median unit time in this round (ns): the machine's speed, to compare runs at one speed. */
+  yardstick_ns?: number | null;
   state_hash: string | null;
   failures: string[];
 }
@@ -136,6 +138,7 @@ function roundSummary(r: RoundResult): RoundSummary {
     runq_share: s === null || s.wall_ms <= 0 ? null : Math.round((s.runq_ms / s.wall_ms) * 1e4) / 1e4,
     contended: false,
     ...(r.chunks === null ? {} : { chunks: r.chunks }),
+    yardstick_ns: r.yardstick_ns,
     state_hash: null,
     failures: r.failures,
   };

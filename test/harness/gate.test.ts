@@ -269,6 +269,37 @@ test('compare: a run against itself has no regression; a slower one regresses; o
   assert.match(nc.why_not!, /hardware signatures differ/);
 });
 
+test('compare: runs on a machine at another speed compare at one speed by the yardstick; without it, as measured', () => {
+  const yard = (rs: RoundSummary[], ns: (number | null)[]): RoundSummary[] => rs.map((r, i) => ({ ...r, yardstick_ns: ns[i]! }));
+  const ys = [250_000, 252_000, 249_000, 251_000, 248_000, 250_500];
+  const withYardstick = (r: RunRecord): RunRecord => ({ ...r, config: { ...r.config, yardstick: 'y/1' } });
+  const a = withYardstick(runOf([cell('legacy', LEGACY, yard(rounds(base, baseP99), ys))]));
+  // The same code on a machine 30% slower: every figure and the yardstick's reading move together.
+  const slowMachine = withYardstick(runOf([cell('legacy', LEGACY, yard(rounds(scale(base, 1 / 1.3), scale(baseP99, 1.3)), scale(ys, 1.3)))]));
+  const same = compareRuns(a, slowMachine);
+  assert.is(same.regressions, 0, JSON.stringify(same.comparisons.map((c) => [c.metric, c.relative_diff])));
+  assert.ok(
+    same.comparisons.every((c) => c.speed === 'yardstick'),
+    'both runs carry the same yardstick',
+  );
+  const p50 = (r: typeof same) => r.comparisons.find((c) => c.metric === 'concurrent_write.latency_p50_ns')!;
+  assert.ok(Math.abs(p50(same).relative_diff) < 1e-9, `at one speed the median did not move (${p50(same).relative_diff})`);
+  // 10% slower code on that slower machine: the 10% is what remains.
+  const slowCode = withYardstick(runOf([cell('legacy', LEGACY, yard(rounds(scale(base, 1 / 1.43), scale(baseP99, 1.43)), scale(ys, 1.3)))]));
+  const slower = compareRuns(a, slowCode);
+  assert.is(p50(slower).outcome, 'regressed');
+  assert.ok(Math.abs(p50(slower).relative_diff - 0.1) < 1e-9, `the code's +10% (${p50(slower).relative_diff})`);
+  // Different yardsticks (or none) cannot be put at one speed: compared as measured, the slower machine is a regression.
+  const asMeasured = compareRuns(a, { ...slowMachine, config: { ...slowMachine.config, yardstick: 'y/2' } });
+  assert.ok(asMeasured.comparisons.every((c) => c.speed === 'as_measured'));
+  assert.is(p50(asMeasured).outcome, 'regressed');
+  const oneMissing = withYardstick(runOf([cell('legacy', LEGACY, yard(rounds(base, baseP99), [...ys.slice(0, 5), null]))]));
+  assert.ok(
+    compareRuns(a, oneMissing).comparisons.every((c) => c.speed === 'as_measured'),
+    'a round without a reading: as measured',
+  );
+});
+
 test('cells of one run pair round number to round number, even when a kind is missing from some rounds', () => {
   const base = { better: 'lower' as const, values: [10, 20, 30, 40, 50], rounds: [1, 2, 3, 4, 5], chunks: [null, null, null, null, null] };
   const cand = { better: 'lower' as const, values: [11, 33, 44, 55], rounds: [1, 3, 4, 5], chunks: [null, null, null, null] };

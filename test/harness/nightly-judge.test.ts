@@ -108,6 +108,38 @@ test('a significant drop within the night-to-night noise of the history is suspe
   assert.ok(f.mde! > 0.5, `what such a history lets a night see: ${f.mde}`);
 });
 
+/** A night on a machine `factor` times slower: every latency × factor, throughput ÷ factor, and the yardstick's reading with them. */
+function onMachine(r: RunRecord, factor: number): RunRecord {
+  const cells = r.cells.map((c) => ({
+    ...c,
+    rounds: c.rounds.map((x) => ({
+      ...x,
+      throughput_ops_s: x.throughput_ops_s / factor,
+      latency_ns: Object.fromEntries(
+        Object.entries(x.latency_ns).map(([k, h]) => [k, Object.fromEntries(Object.entries(h).map(([q, v]) => [q, q === 'count' ? v : v * factor]))]),
+      ) as typeof x.latency_ns,
+      yardstick_ns: 250_000 * factor,
+    })),
+  }));
+  return { ...r, cells, config: { ...r.config, yardstick: 'y/1' } };
+}
+
+test("nights at the machine's own speed each: the yardstick puts them at one, so a 15% regression stands out of a wild history", () => {
+  const speeds = [1, 1.43, 0.8, 1.22, 0.87, 1.32, 0.77];
+  const history = speeds.map((f, i) => onMachine(night(`n${i + 1}`, 1000), f));
+  const tonight = onMachine(night('n8', 1000 / 1.15), 1.25);
+  const r = judgeNight(input(tonight, { baseline: history[0]!, history }));
+  const f = r.findings.find((x) => x.key === KEY)!;
+  assert.is(f.status, 'regressed', f.note ?? '');
+  assert.ok(f.night_noise!.outside && f.night_noise!.sd_log < 0.01, `at one speed the history is flat (sd ${f.night_noise!.sd_log})`);
+  assert.ok(Math.abs(f.comparison.relative_diff - 0.15) < 0.01 && f.comparison.speed === 'yardstick', `+15% (${f.comparison.relative_diff})`);
+  assert.is(r.exit_code, 1);
+  // The same nights without readings are as wild as their machine: the drop hides in their noise.
+  const strip = (x: RunRecord): RunRecord => ({ ...x, config: { ...x.config, yardstick: undefined } });
+  const blind = judgeNight(input(strip(tonight), { baseline: strip(history[0]!), history: history.map(strip) }));
+  assert.is(blind.findings.find((x) => x.key === KEY)?.status ?? 'no_change', 'suspect', 'as measured, within the noise');
+});
+
 test('a step in the history is a change point for the worse until acknowledged', () => {
   const before = flat(10);
   const after = [11, 12, 13, 14].map((i) => night(`n${i}`, 850 * (1 + ((i % 3) - 1) * 0.003)));

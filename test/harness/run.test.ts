@@ -17,6 +17,7 @@ import { traceStream } from '../../harness/ops/trace.ts';
 import { loadSpecFile } from '../../harness/spec/load.ts';
 import { tinySpec } from '../support/tiny-spec.ts';
 import type { RunRecord } from '../../harness/results/record.ts';
+import { YARDSTICK } from '../../harness/runtime/yardstick.ts';
 import type { CellSummary } from '../../harness/results/summary.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -97,6 +98,7 @@ test('run: c2 memory, 2 rounds, legacy+new, --record -> a complete run folder', 
   assert.is(run.engine.fault_injection_active, false);
   assert.equal(run.config.mode_sets, ['legacy', 'new']);
   assert.equal([run.config.seed, run.config.rounds, run.config.trace_recorded, run.config.replay_of], [7, 2, true, null]);
+  assert.is(run.config.yardstick, YARDSTICK);
 
   // Both mode sets ran the same operations from the same fixture: the same final state.
   const hashes = stateHashes(run);
@@ -132,6 +134,10 @@ test('run: c2 memory, 2 rounds, legacy+new, --record -> a complete run folder', 
       assert.is(r.operations, OPS * CONNECTIONS, `${c.id} round ${r.round}`);
       assert.equal(r.failures, []);
       assert.ok(r.latency_ns['read'] !== undefined && r.latency_ns['concurrent_write'] !== undefined, Object.keys(r.latency_ns).join());
+      // The machine's speed beside the round: one reading of the yardstick, the same for every arm of the round.
+      assert.ok(typeof r.yardstick_ns === 'number' && r.yardstick_ns > 0, `${c.id} round ${r.round}: yardstick ${r.yardstick_ns}`);
+      const other = run.cells.find((d) => d !== c)!.rounds.find((x) => x.round === r.round)!;
+      assert.is(other.yardstick_ns, r.yardstick_ns);
     }
     assert.is(c.operations, 2 * OPS * CONNECTIONS);
   }

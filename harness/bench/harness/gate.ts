@@ -30,7 +30,7 @@ import { stableJson } from '../../shared/json.ts';
 import { compareCells } from '../../gate/compare.ts';
 import type { Comparison } from '../../gate/comparison.ts';
 import { DEFAULT_GATE, type GateOptions } from '../../gate/options.ts';
-import { busiestKind } from '../../gate/series.ts';
+import { busiestKind, metricsAtSpeed, metricsOf, yardstickLevel } from '../../gate/series.ts';
 import { nightNoise, type NightNoise } from '../../nightly/noise.ts';
 import { DEFAULT_NOISE_NIGHTS, NIGHT_GATE, NIGHTLY_SHAPE } from '../../nightly/shape.ts';
 import { runRecordOf } from '../../run/record.ts';
@@ -249,14 +249,18 @@ const c1 = await withinRun(C1, [0.05, 0.1]);
 const c4 = await withinRun(C4, [0.05]);
 // Across runs, as a nightly: run 0's `a` is the baseline; run i (i >= 1) against it, unpaired, and against the spread of runs 0..i-1.
 const baselineArm = c1.cells[0]!.get('a')!;
-const nightValueOf = (c: CellRecord): number => {
-  const kind = busiestKind(c)!;
-  return median(c.rounds.map((r) => r.latency_ns[kind]!.p50));
+/** A run's value of the deciding metric as the nightly takes it: the median of its rounds' busiest-kind p50, at the machine speed `ref` (the yardstick's reading) when given. */
+const nightValueOf = (c: CellRecord, ref: number | null): number => {
+  const metric = `${busiestKind(c)!}.latency_p50_ns`;
+  return median(((ref === null ? null : metricsAtSpeed(c, ref)) ?? metricsOf(c)).get(metric)!.values);
 };
 const asNightly = (i: number, arm: string): Judgement & { noise: NightNoise | null } => {
-  const j = judge(baselineArm, c1.cells[i]!.get(arm)!, false, NIGHT_GATE);
-  const past = c1.cells.slice(0, i).map((c) => nightValueOf(c.get('a')!));
-  const noise = past.length >= DEFAULT_NOISE_NIGHTS ? nightNoise(past, nightValueOf(c1.cells[i]!.get(arm)!), NIGHT_GATE.alpha, DEFAULT_GATE.power) : null;
+  const tonight = c1.cells[i]!.get(arm)!;
+  const j = judge(baselineArm, tonight, false, NIGHT_GATE);
+  // As the nightly: every night at tonight's machine speed.
+  const ref = yardstickLevel(tonight);
+  const past = c1.cells.slice(0, i).map((c) => nightValueOf(c.get('a')!, ref));
+  const noise = past.length >= DEFAULT_NOISE_NIGHTS ? nightNoise(past, nightValueOf(tonight, ref), NIGHT_GATE.alpha, DEFAULT_GATE.power) : null;
   // A change inside the night-to-night noise, or before the noise is known, is suspect: not a failure.
   const counts = noise !== null && noise.outside;
   return { ...j, flagged: j.flagged && counts, regressed: j.regressed && counts, noise };
