@@ -29,6 +29,7 @@ import { median } from 'simple-statistics';
 import { stableJson } from '../../shared/json.ts';
 import { compareCells } from '../../gate/compare.ts';
 import type { Comparison } from '../../gate/comparison.ts';
+import { variance } from '../../gate/mde.ts';
 import { DEFAULT_GATE, type GateOptions } from '../../gate/options.ts';
 import { busiestKind, metricsAtSpeed, metricsOf, yardstickLevel } from '../../gate/series.ts';
 import { nightNoise, type NightNoise } from '../../nightly/noise.ts';
@@ -268,6 +269,12 @@ const asNightly = (i: number, arm: string): Judgement & { noise: NightNoise | nu
 const across = c1.cells.slice(1).map((_, k) => ({ run: k + 1, aa: asNightly(k + 1, 'a'), t10: asNightly(k + 1, 't10') }));
 // Before the noise is known a nightly calls every regression suspect: the +10% row counts the runs after that.
 const judged = across.filter((x) => x.t10.noise !== null);
+/** The spread of the runs' `a` values (sd of log): as measured, and at one machine speed (the first run's). */
+const sdLog = (xs: number[]): number => Math.sqrt(variance(xs.map(Math.log)));
+const runToRun = {
+  as_measured: sdLog(c1.cells.map((c) => nightValueOf(c.get('a')!, null))),
+  at_one_speed: sdLog(c1.cells.map((c) => nightValueOf(c.get('a')!, yardstickLevel(baselineArm)))),
+};
 const nightsOut = await nightlies(nights);
 rmSync(dir, { recursive: true, force: true });
 
@@ -341,6 +348,7 @@ const report = {
   warmup_rounds: 1,
   within: [strip(c1), strip(c4)],
   across: {
+    sd_log: runToRun,
     pairs: across.length,
     aa_flagged: across.filter((x) => x.aa.flagged).length,
     t10_flagged: across.filter((x) => x.t10.regressed).length,
@@ -355,6 +363,9 @@ else {
   w(`bench:gate — ${runs} runs per scenario of ${rounds} paired rounds of ${sliceMs} ms slices (+1 warm-up round), ${nights} nightlies`);
   w(
     `operation time: ${C1.name} ${(c1.op_time_ns / 1000).toFixed(1)} µs, ${C4.name} ${(c4.op_time_ns / 1000).toFixed(1)} µs; A/A MDE (median of deciding comparisons): ${pct(c1.mde_median)} and ${pct(c4.mde_median)}`,
+  );
+  w(
+    `run-to-run sd of the c1 median (log): ${runToRun.as_measured.toFixed(4)} as measured, ${runToRun.at_one_speed.toFixed(4)} at one machine speed (yardstick)`,
   );
   w('');
   for (const r of rows) w(`${r.met === null ? ' ' : r.met ? '✓' : '✗'} ${r.what}: ${r.reached} (target ${r.target})`);
