@@ -197,6 +197,8 @@ interface Night {
   wall_s: number;
   rollbacks: string[];
   c1_mde_median: number | null;
+  /** The machine's speed that night: the median yardstick reading of its rounds (ns; a slower machine reads more). */
+  yardstick_ns: number | null;
 }
 
 /** Consecutive nightlies of this commit into a fresh store, the first accepted as the baseline. */
@@ -223,6 +225,7 @@ async function nightlies(n: number): Promise<Night[]> {
     const wall = (Date.now() - t0) / 1000;
     let rollbacks: string[] = [];
     let mde: number | null = null;
+    let yardstick: number | null = null;
     try {
       const report = JSON.parse(stdout) as { run_id: string };
       const gate = JSON.parse(readFileSync(join(dir, 'nights', report.run_id, 'gate.json'), 'utf8')) as {
@@ -234,12 +237,17 @@ async function nightlies(n: number): Promise<Night[]> {
         .filter((c) => c.deciding && /\.c1$/.test(c.cell_group))
         .map((c) => c.mde ?? Infinity);
       mde = c1.length === 0 ? null : median(c1);
+      const run = JSON.parse(readFileSync(join(dir, 'nights', report.run_id, 'run.json'), 'utf8')) as {
+        cells: { rounds: { yardstick_ns?: number | null }[] }[];
+      };
+      const readings = run.cells.flatMap((c) => c.rounds.flatMap((r) => (typeof r.yardstick_ns === 'number' ? [r.yardstick_ns] : [])));
+      yardstick = readings.length === 0 ? null : median(readings);
     } catch (err) {
       log(`  night ${i + 1}: no report (${(err as Error).message})`);
     }
-    out.push({ night: i + 1, exit_code: code, wall_s: Math.round(wall), rollbacks, c1_mde_median: mde });
+    out.push({ night: i + 1, exit_code: code, wall_s: Math.round(wall), rollbacks, c1_mde_median: mde, yardstick_ns: yardstick });
     log(
-      `  night ${i + 1}/${n}: exit ${code}, ${Math.round(wall)} s, rollbacks [${rollbacks.join(', ')}], c1 MDE ${mde === null ? '-' : `${(mde * 100).toFixed(1)}%`}`,
+      `  night ${i + 1}/${n}: exit ${code}, ${Math.round(wall)} s (yardstick ${yardstick === null ? '-' : `${Math.round(yardstick / 1000)} µs`}), rollbacks [${rollbacks.join(', ')}], c1 MDE ${mde === null ? '-' : `${(mde * 100).toFixed(1)}%`}`,
     );
   }
   return out;
