@@ -96,13 +96,6 @@ export const traceFile = (dir: string, cell: Cell, connection: number): string =
  */
 const WARM_SHARE = 0.1;
 
-/**
- * The warm-up round runs this share of the slices it sizes: its rate on warm
- * databases and threads is what sizing needs, and its other half was ~5 s of
- * a nightly spent on nothing else.
- */
-const WARMUP_ROUND_SHARE = 0.5;
-
 export async function runGroup(group: Group, ctx: GroupContext): Promise<GroupOutcome> {
   const cells = group.cells;
   const plan: GroupPlan = {
@@ -249,16 +242,10 @@ async function conduct(
     let warmOps = Math.max(1, Math.round(plan.ops_per_slice * WARM_SHARE));
     /** The slowest arm's wall time in each warm-up round's slices (ms). */
     let warmWall = 0;
-    /** Operations per connection in each warm-up round's slices (a share of the measured ones'). */
-    const warmupRoundOps = (): number => Math.max(1, Math.round(plan.ops_per_slice * WARMUP_ROUND_SHARE));
     /** The round's measured (or warm-up) slices: every arm interleaved chunk by chunk, or, replaying, one arm after another. */
     const measure = async (order: number[], measuredRound: number): Promise<SliceReport[]> => {
       const measured = measuredRound > 0;
-      if (!replay) {
-        const ops = measured ? plan.ops_per_slice : warmupRoundOps();
-        const chunks = measured ? (plan.chunks ?? 1) : Math.max(1, Math.round((plan.chunks ?? 1) * WARMUP_ROUND_SHARE));
-        return control.round({ order, ops, chunks, measured, round: measuredRound });
-      }
+      if (!replay) return control.round({ order, ops: plan.ops_per_slice, chunks: plan.chunks ?? 1, measured, round: measuredRound });
       const reports: SliceReport[] = [];
       for (const arm of order) reports.push(...(await slice({ arm, ops: plan.ops_per_slice, durationMs: 0, measured, round: measuredRound })));
       return reports;
@@ -297,8 +284,8 @@ async function conduct(
     for (const order of orders(0)) await play(order, 0);
     if (plan.slice_target_ms !== null && warmWall > 0 && !replay) {
       // The calibration slice ran on cold databases and threads (slices of hot-page file c4 came out at 23 ms of 100):
-      // the warm-up round's slices, on warm databases and threads, size the measured ones.
-      const warmRate = (warmupRoundOps() / warmWall) * 1000;
+      // the warm-up round's slices, warm and full length, size the measured ones.
+      const warmRate = (plan.ops_per_slice / warmWall) * 1000;
       const sized = sliceOps(warmRate, ctx.sliceMs, share, n, floorOps);
       plan.ops_per_slice = sized.ops;
       cut((sized.ops / warmRate) * 1000);
