@@ -30,7 +30,7 @@ export class RoundBook {
   readonly totals: { operations: number; measured_ms: number; sched: RoundSched | null }[];
   readonly ran: boolean[];
   private readonly chunks: ChunkFigures[][];
-  private readonly yardsticks: number[] = [];
+  private reading: number | null = null;
 
   constructor(
     arms: number,
@@ -54,13 +54,13 @@ export class RoundBook {
     }
     if (r.delta !== null) this.aggregates[arm]!.add(r.delta);
     if (r.chunks !== null) this.chunks[arm]!.push(r.chunks);
-    // Every arm's report of a connection carries the same reading: one arm's is enough.
-    if (arm === 0 && r.yardstick_ns !== null) this.yardsticks.push(r.yardstick_ns);
+    // Connection 0 reads the yardstick, and each of its arm reports carries the round's reading.
+    if (r.yardstick_ns !== null) this.reading = r.yardstick_ns;
   }
 
   /** The round's yardstick reading (ns): connection 0's median unit time; null when none came (not interleaved, a replay). */
   get yardstick_ns(): number | null {
-    return this.yardsticks[0] ?? null;
+    return this.reading;
   }
 
   /** The arm's chunks over its connections, or null when its round was not interleaved. */
