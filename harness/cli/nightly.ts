@@ -57,10 +57,11 @@ const USAGE = `Usage: shadowbench nightly [run options] [--store URL] [--baselin
 
 Runs the quick canonical suite and the cards' one-machine E2E cells (M1's c8 mixed file-backed, M11's c8 hot-page
 contention: ${NIGHTLY_SHAPE.defaultRounds} rounds of ${NIGHTLY_SHAPE.sliceMs} ms slices per mode set after a calibration and a warm-up round:
-about three minutes on two cores, 175 to 195 s measured; --workload, --backend or --concurrency run only the cells asked for),
+about three minutes on two cores, 159 to 190 s measured as the VM's speed varied; --workload, --backend or --concurrency run only the cells asked for),
 imports it into the results store, and judges it:
   - against the accepted baseline of this machine's hardware signature, cell by cell (Welch's t on
-    the log values of the rounds, 95% interval, Cliff's delta); median latency decides,
+    the log values of the rounds at one machine speed: each round scaled by the yardstick read
+    beside it; 95% interval, Cliff's delta); median latency decides,
     throughput and tail percentiles are reported; a significant regression must also stand outside the
     night-to-night noise of the history (a t prediction interval over the past nights), else it
     is reported as suspect, not failed;
