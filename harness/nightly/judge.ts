@@ -20,9 +20,9 @@ import { median } from 'simple-statistics';
 import { compareRuns, sameYardstick } from '../gate/compare.ts';
 import { mdeText, pct, type Comparison } from '../gate/comparison.ts';
 import type { GateOptions } from '../gate/options.ts';
-import { isDeciding, metricsAtSpeed, metricsOf, yardstickLevel, type Series } from '../gate/series.ts';
+import { isDeciding, metricsAtSpeed, metricsOf, yardstickLevel, yardsticksOf } from '../gate/series.ts';
 import type { GateReport } from '../gate/report.ts';
-import type { CellFigures, RunFigures, RunRecord } from '../results/record.ts';
+import type { RunFigures, RunRecord } from '../results/record.ts';
 import { stableJson } from '../shared/json.ts';
 import { DEFAULT_NOISE_NIGHTS, NIGHT_ALPHA, NIGHT_CHANGE_POINT, NIGHT_GATE } from './shape.ts';
 import { MIN_NIGHTS, detectChange, type ChangePoint, type ChangePointOptions } from './changepoint.ts';
@@ -185,24 +185,13 @@ export function judgeNight(input: NightlyInput): NightlyReport {
   // every night of the cell timed tonight's yardstick (runtime/yardstick.ts), else as measured.
   const series = new Map<string, { cell: string; metric: string; better: 'higher' | 'lower'; values: (number | null)[] }>();
   const speedRef = new Map(tonight.cells.map((c) => [c.id, yardstickLevel(c)]));
-  const atSpeed = (run: RunFigures, cell: CellFigures): Map<string, Series> | null => {
-    const ref = speedRef.get(cell.id) ?? null;
-    return ref === null || !sameYardstick(run, tonight) ? null : metricsAtSpeed(cell, ref);
-  };
-  const scaled = new Map<string, (Map<string, Series> | null)[]>();
+  for (const run of nights)
+    for (const cell of run.cells) if (cell.usable_for_gate && (!sameYardstick(run, tonight) || yardsticksOf(cell) === null)) speedRef.set(cell.id, null);
   nights.forEach((run, i) => {
     for (const cell of run.cells) {
       if (!cell.usable_for_gate) continue;
-      let per = scaled.get(cell.id);
-      if (per === undefined) scaled.set(cell.id, (per = []));
-      per[i] = atSpeed(run, cell);
-    }
-  });
-  nights.forEach((run, i) => {
-    for (const cell of run.cells) {
-      if (!cell.usable_for_gate) continue;
-      const per = scaled.get(cell.id)!;
-      const figures = per.every((m) => m !== null) ? per[i]! : metricsOf(cell);
+      const ref = speedRef.get(cell.id) ?? null;
+      const figures = (ref === null ? null : metricsAtSpeed(cell, ref)) ?? metricsOf(cell);
       for (const [metric, s] of figures) {
         const key = `${cell.id}:${metric}`;
         let e = series.get(key);
