@@ -3,10 +3,10 @@
 // starts clinic, and refuse bad input without profiling anything).
 
 import { fileURLToPath } from 'node:url';
-import { BACKENDS, EngineError, SWITCHABLE_CLASSES, type Backend, type FaultConfig } from '../../engine/index.ts';
+import { BACKENDS, EngineError, SWITCHABLE_CLASSES, type Backend, type FaultConfig, type SwitchableClass } from '../../engine/index.ts';
 import { DEFAULT_EXTERNAL_TIMEOUT_MS, ENGINE_VARIANTS, engineAdapters, isEngineVariant, type EngineAdapters, type EngineVariant } from '../engines/index.ts';
 import { planMatrix, type Group } from '../plan/matrix.ts';
-import { applyInjections, ModeSetError, parseModeSets, type ModeSet } from '../plan/modes.ts';
+import { applyInjections, ModeSetError, parseModeSets, requirementModeSets, type ModeSet } from '../plan/modes.ts';
 import { DEFAULT_SLICE_MS } from '../run/runner.ts';
 import type { TargetMde } from '../run/target.ts';
 import { DEFAULT_SAMPLE_RATIO } from '../record/recorder.ts';
@@ -165,7 +165,8 @@ function requirementGroups(
 ): Group[] {
   if (!variants.includes('reference')) return [];
   const suite = resolveWorkloads([]);
-  const out: Group[] = [];
+  // The cells the planned matrix lacks, each with the classes whose cards require it.
+  const needed = new Map<string, { w: (typeof suite)[number]; backend: Backend; concurrency: number; classes: SwitchableClass[] }>();
   for (const cls of SWITCHABLE_CLASSES) {
     for (const r of CARDS[cls].requirements) {
       if (r.cross_node === true) continue;
@@ -178,20 +179,23 @@ function requirementGroups(
         g.cells[0]!.workload.spec.name === r.workload &&
         g.cells[0]!.backend === backend &&
         g.cells[0]!.concurrency === concurrency;
-      if ([...planned, ...out].some(covered)) continue;
-      out.push(
-        ...planMatrix({
-          workloads: [w],
-          modeSets,
-          quick,
-          backends: [backend],
-          concurrency: [concurrency],
-          ...(duration_ms === undefined ? {} : { duration_ms }),
-        }),
-      );
+      if (planned.some(covered)) continue;
+      const key = `${r.workload}.${backend}.c${concurrency}`;
+      const entry = needed.get(key) ?? { w, backend, concurrency, classes: [] };
+      entry.classes.push(cls);
+      needed.set(key, entry);
     }
   }
-  return out;
+  return [...needed.values()].flatMap((n) =>
+    planMatrix({
+      workloads: [n.w],
+      modeSets: requirementModeSets(modeSets, n.classes),
+      quick,
+      backends: [n.backend],
+      concurrency: [n.concurrency],
+      ...(duration_ms === undefined ? {} : { duration_ms }),
+    }),
+  );
 }
 
 /** Checks every option and plans the matrix; bad input is a UsageError naming it. */

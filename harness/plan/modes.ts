@@ -53,6 +53,19 @@ export const DEFAULT_MODE_SETS: readonly ModeSet[] = [
   { ...uniform('new', 2), judged: 'none' },
 ];
 
+/**
+ * The mode sets of a cell run only because cards require it (the nightly's
+ * c8 cells): with the default sets, the all-legacy baseline and each
+ * requiring class's primitive alone, which is all the requirement is judged
+ * on (shadow_compare and the other classes run on the suite's own cells of
+ * the workload). Sets named with --modes all run.
+ */
+export function requirementModeSets(sets: readonly ModeSet[], classes: readonly SwitchableClass[]): ModeSet[] {
+  const defaults = sets.length === DEFAULT_MODE_SETS.length && sets.every((s, i) => s.label === DEFAULT_MODE_SETS[i]!.label);
+  if (!defaults) return [...sets];
+  return sets.filter((s) => s.label === 'legacy' || (s.judged !== undefined && s.judged !== 'none' && classes.includes(s.judged)));
+}
+
 /** The classes whose cards judge a workload (their promotion is decided on it). */
 export const judgedClasses = (workload: string): SwitchableClass[] => SWITCHABLE_CLASSES.filter((cls) => CARDS[cls].workloads.includes(workload));
 

@@ -175,30 +175,55 @@ async function conduct(
   const failedOps = new Array<number>(cells.length).fill(0);
   let round = 0;
   let book: RoundBook | null = null;
-  /** Folds the round's arms into their cells; a failed round keeps what its arms measured, marked with the failure. */
-  const emit = (failure: string | null): void => {
-    if (book === null) return;
-    for (let i = 0; i < cells.length; i++) {
-      if (!book.ran[i]) {
-        book.aggregates[i]!.destroy();
-        continue;
-      }
-      const t = book.totals[i]!;
-      ctx.onRound(cells[i]!, {
-        round,
-        aggregate: book.aggregates[i]!.finish(),
-        operations: t.operations,
-        measured_ms: t.measured_ms,
-        sched: t.sched,
-        chunks: book.chunksOf(i),
-        yardstick_ns: book.yardstick_ns,
-        failures: failure === null ? [] : [failure],
-        events: evaluators[i]?.events.filter((e) => e.round === round) ?? [],
-        engine: arms.dbs[i]!.describe(),
-        reported: arms.dbs[i]!.reported,
-      });
-    }
+  /**
+   * The last measured round's fold into its cells (histogram merges, spans, metrics, progress), deferred: it runs
+   * while the next round warms up, when the main thread has nothing else to do, instead of between the rounds.
+   * Fallback triggers are not deferred: they are evaluated as soon as the round's slices end.
+   */
+  let pending: (() => void) | null = null;
+  const fold = (): void => {
+    const f = pending;
+    pending = null;
+    f?.();
+  };
+  /** Books the round's arms for folding; a failed round keeps what its arms measured, marked with the failure. */
+  const emit = (failure: string | null, order: readonly number[] = [], reports: readonly SliceReport[] = []): void => {
+    fold();
+    const b = book;
     book = null;
+    if (b === null) return;
+    const r = round;
+    const events = evaluators.map((ev) => ev?.events.filter((e) => e.round === r) ?? []);
+    const engines = arms.dbs.map((d) => ({ engine: d.describe(), reported: d.reported }));
+    pending = () => {
+      for (const arm of order) {
+        for (const rep of reports) {
+          if (rep.arm !== arm) continue;
+          b.add(arm, rep);
+          if (rep.delta !== null) ctx.onWindow(cells[arm]!, rep.delta);
+        }
+        b.ran[arm] = true;
+      }
+      for (let i = 0; i < cells.length; i++) {
+        if (!b.ran[i]) {
+          b.aggregates[i]!.destroy();
+          continue;
+        }
+        const t = b.totals[i]!;
+        ctx.onRound(cells[i]!, {
+          round: r,
+          aggregate: b.aggregates[i]!.finish(),
+          operations: t.operations,
+          measured_ms: t.measured_ms,
+          sched: t.sched,
+          chunks: b.chunksOf(i),
+          yardstick_ns: b.yardstick_ns,
+          failures: failure === null ? [] : [failure],
+          events: events[i]!,
+          ...engines[i]!,
+        });
+      }
+    };
   };
   try {
     await control.ready();
@@ -242,43 +267,35 @@ async function conduct(
     let warmOps = Math.max(1, Math.round(plan.ops_per_slice * WARM_SHARE));
     /** The slowest arm's wall time in each warm-up round's slices (ms). */
     let warmWall = 0;
-    /** The round's measured (or warm-up) slices: every arm interleaved chunk by chunk, or, replaying, one arm after another. */
-    const measure = async (order: number[], measuredRound: number): Promise<SliceReport[]> => {
-      const measured = measuredRound > 0;
-      if (!replay) return control.round({ order, ops: plan.ops_per_slice, chunks: plan.chunks ?? 1, measured, round: measuredRound });
+    /** A round's slices, `ops` each: every arm interleaved in `chunks` per slice, or, replaying, one arm after another. */
+    const playRound = async (order: number[], ops: number, chunks: number, measured: boolean, measuredRound: number): Promise<SliceReport[]> => {
+      if (!replay) return control.round({ order, ops, chunks, measured, round: measuredRound });
       const reports: SliceReport[] = [];
-      for (const arm of order) reports.push(...(await slice({ arm, ops: plan.ops_per_slice, durationMs: 0, measured, round: measuredRound })));
+      for (const arm of order) reports.push(...(await slice({ arm, ops, durationMs: 0, measured, round: measuredRound })));
       return reports;
     };
     /**
-     * Every round: fresh databases, each arm warmed in the round's order, then the arms' slices. The previous
-     * databases' memory is garbage in this thread too: it is collected while the arms warm up (the first warm
-     * slice is posted before the collection starts), not between them and the measured slices: ~35 ms a round,
-     * 10 s of a nightly, spent beside the warm-up instead of after it.
+     * Every round: fresh databases, each arm warmed in the round's order (one unmeasured round of whole slices),
+     * then the arms' slices. While the arms warm up, this thread folds the last round and collects the previous
+     * databases' garbage (~50 and ~35 ms a round, 13 s and 10 s of a nightly), not between the measured slices.
      */
-    const play = async (order: number[], measuredRound: number): Promise<void> => {
+    const play = async (order: number[], measuredRound: number): Promise<SliceReport[]> => {
       await reopen();
-      const warming = (async () => {
-        for (const arm of order) await slice({ arm, ops: warmOps, durationMs: 0, measured: false, round: measuredRound });
-      })();
+      const warming = playRound(order, warmOps, 1, false, measuredRound);
+      fold();
       collectGarbage();
       await warming;
-      const reports = await measure(order, measuredRound);
+      const reports = await playRound(order, plan.ops_per_slice, plan.chunks ?? 1, measuredRound > 0, measuredRound);
       if (measuredRound === 0) warmWall = Math.max(warmWall, ...reports.map((r) => r.wall_ms));
-      if (book === null) return;
-      for (const arm of order) {
-        const ev = evaluators[arm] ?? null;
-        if (ev !== null) ev.round = measuredRound;
-        for (const r of reports) {
-          if (r.arm !== arm) continue;
-          book.add(arm, r);
-          if (r.delta === null) continue;
-          failedOps[arm] = failedOps[arm]! + failedIn(r.delta);
-          ev?.observe(r.delta);
-          ctx.onWindow(cells[arm]!, r.delta);
-        }
-        book.ran[arm] = true;
+      for (const r of reports) {
+        if (r.delta === null) continue;
+        failedOps[r.arm] = failedOps[r.arm]! + failedIn(r.delta);
+        const ev = evaluators[r.arm] ?? null;
+        if (ev === null) continue;
+        ev.round = measuredRound;
+        ev.observe(r.delta);
       }
+      return reports;
     };
     const orders = (rounds: number): number[][] => armOrder(cells.length, ctx.warmupRounds + rounds, ctx.seed, plan.group);
     for (const order of orders(0)) await play(order, 0);
@@ -298,10 +315,12 @@ async function conduct(
       const order = orders(round)[ctx.warmupRounds + round - 1]!;
       plan.rounds.push({ round, order: order.map((a) => plan.arms[a]!) });
       book = new RoundBook(cells.length, busiestKindOf(mix));
-      await play(order, round);
-      emit(null);
+      emit(null, order, await play(order, round));
+      // Past the asked rounds, the target's decision reads this round: it is folded now.
+      if (round >= ctx.rounds && ctx.more !== undefined) fold();
       if (round >= ctx.rounds && !(ctx.more?.(round) ?? false)) break;
     }
+    fold();
     // Every arm ran the same operations from the same state: deterministic cells must end in the same state.
     for (let i = 0; i < cells.length; i++) hashes[i] = await stateHashOf(cells[i]!, arms.dbs[i]!, failedOps[i]!);
   } catch (err) {
@@ -309,6 +328,7 @@ async function conduct(
     failures.push(failure);
     control.stopAll('the group stopped after a failure');
     emit(failure);
+    fold();
   } finally {
     const settled = await control.stop();
     settled.forEach((s, connection) => {

@@ -7,7 +7,9 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyInjections, faultsOf, ModeSetError, modeSetArg, parseModeSet, parseModeSets } from '../../harness/plan/modes.ts';
+import { applyInjections, faultsOf, ModeSetError, modeSetArg, parseModeSet, parseModeSets, requirementModeSets } from '../../harness/plan/modes.ts';
+import { parseRunSettings } from '../../harness/cli/run-args.ts';
+import { NIGHTLY_SHAPE } from '../../harness/nightly/shape.ts';
 import { planMatrix } from '../../harness/plan/matrix.ts';
 import { runMatrix } from '../../harness/run/runner.ts';
 import { runRecordOf } from '../../harness/run/record.ts';
@@ -64,6 +66,44 @@ test('TXN.delay_ns: CPU work on every transaction, delay_ns only, scoped like an
   assert.equal(modeSets[1]!.faults, { TXN: { delay_ns: 2000 } });
   assert.throws(() => applyInjections(['TXN.stale_publish=0.1'], parseModeSets('a:legacy')), /faults\.TXN\.stale_publish TXN takes delay_ns only/);
   assert.throws(() => applyInjections(['TXX.delay_ns=1'], parseModeSets('a:legacy')), /expected CLASS\.FAULT=VALUE/);
+});
+
+test("a cell run only for the cards' requirements runs legacy and each requiring card's primitive; sets named by hand all run", () => {
+  const defaults = parseModeSets(undefined);
+  assert.equal(
+    requirementModeSets(defaults, ['M1']).map((s) => s.label),
+    ['legacy', 'M1=polling'],
+  );
+  assert.equal(
+    requirementModeSets(defaults, ['M6', 'M11']).map((s) => s.label),
+    ['legacy', 'M6=snapshot', 'M11=sharded'],
+  );
+  // A --inject copies the sets; they are still the defaults.
+  assert.equal(
+    requirementModeSets(applyInjections(['M6.delay_ns=10'], defaults).modeSets, ['M11']).map((s) => s.label),
+    ['legacy', 'M11=sharded'],
+  );
+  const named = parseModeSets('a:legacy,b:M1=polling,c:new');
+  assert.equal(requirementModeSets(named, ['M1']), named);
+
+  // The nightly's c8 cells: each requirement cell, once, with the arms its cards judge.
+  const c8 = parseRunSettings({}, NIGHTLY_SHAPE).groups.filter((g) => g.cells[0]!.concurrency === 8);
+  assert.ok(c8.length > 0, 'the nightly runs the c8 cells the cards require');
+  const keys = c8.map((g) => g.key);
+  assert.is(new Set(keys).size, keys.length, 'no requirement cell is planned twice');
+  for (const g of c8) {
+    const labels = g.cells.map((c) => c.modeSet.label);
+    assert.is(labels[0], 'legacy', g.key);
+    assert.ok(labels.length >= 2 && labels.length < defaults.length, `${g.key}: ${labels.join(', ')}`);
+    for (const l of labels.slice(1)) assert.match(l, /^M(1|6|11)=/, g.key);
+  }
+  const explicit = parseRunSettings({ modes: 'a:legacy,b:legacy' }, NIGHTLY_SHAPE).groups.filter((g) => g.cells[0]!.concurrency === 8);
+  for (const g of explicit)
+    assert.equal(
+      g.cells.map((c) => c.modeSet.label),
+      ['a', 'b'],
+      g.key,
+    );
 });
 
 for (const [fault, slows] of [
