@@ -93,7 +93,10 @@ test("--target-mde works for the comparisons the gate judges, in the gate's fami
   const first = groups.findIndex((g) => (arms.get(g)?.length ?? 0) > 0);
   const armsOf = (gs: typeof groups): number => gs.reduce((n, g) => n + g.cells.length, 0);
   clock = 5_000 * armsOf(groups.slice(0, first + 1)); // 5 s an arm so far
-  const allowance = (600_000 - clock - 5_000 * armsOf(groups.slice(first + 1))) / 12; // the 12 judged groups
+  // Shared with the later judged groups expected to ask: none seen yet, so half of the 11 others.
+  const later = groups.slice(first + 1).filter((g) => (arms.get(g)?.length ?? 0) > 0).length;
+  assert.is(later, 11);
+  const allowance = (600_000 - clock - 5_000 * armsOf(groups.slice(first + 1))) / (1 + later / 2);
   assert.ok(allowance > 0, String(allowance));
   const none = new Map();
   assert.ok(more(groups[first]!, 12, none), 'no pair yet: the MDE is infinite, so another round');
@@ -101,6 +104,16 @@ test("--target-mde works for the comparisons the gate judges, in the gate's fami
   assert.ok(more(groups[first]!, 13, none), 'still within its allowance');
   clock += 2;
   assert.not.ok(more(groups[first]!, 14, none), 'allowance spent');
+  // The next judged group: one of one seen so far missed the target, so two thirds of the later ones are expected to ask.
+  const second = groups.findIndex((g, i) => i > first && (arms.get(g)?.length ?? 0) > 0);
+  clock += 5_000 * armsOf(groups.slice(first + 1, second + 1));
+  const spent = clock;
+  const rest = (600_000 - spent - (spent * armsOf(groups.slice(second + 1))) / armsOf(groups.slice(0, second + 1))) / (1 + ((later - 1) * 2) / 3);
+  assert.ok(more(groups[second]!, 12, none));
+  clock += rest - 1;
+  assert.ok(more(groups[second]!, 13, none), "within the second group's allowance");
+  clock += 2;
+  assert.not.ok(more(groups[second]!, 14, none), "the second group's allowance spent");
   assert.not.ok(
     more(
       groups.find((g) => arms.get(g)!.length === 0)!,
