@@ -57,7 +57,7 @@ const USAGE = `Usage: shadowbench nightly [run options] [--store URL] [--baselin
 
 Runs the quick canonical suite and the cards' one-machine E2E cells (M1's c8 mixed file-backed, M11's c8 hot-page
 contention: ${NIGHTLY_SHAPE.defaultRounds} rounds of ${NIGHTLY_SHAPE.sliceMs} ms slices per mode set after a calibration and a warm-up round:
-about three minutes on two cores, 159 to 190 s measured as the VM's speed varied; --workload, --backend or --concurrency run only the cells asked for),
+about three minutes on two cores, 160 to 183 s measured as the VM's speed varied; --workload, --backend or --concurrency run only the cells asked for),
 imports it into the results store, and judges it:
   - against the accepted baseline of this machine's hardware signature, cell by cell (Welch's t on
     the log values of the rounds at one machine speed: each round scaled by the yardstick read
