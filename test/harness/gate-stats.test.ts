@@ -12,6 +12,7 @@ import { pairedLogRatio, welchLogRatio } from '../../harness/gate/ttests.ts';
 import { mannWhitneyMinP, pairedMde, pairsForMde, predictionMde, signedRankMinP, trimmedMean, unpairedMde, welchDf } from '../../harness/gate/mde.ts';
 import { compare, judgeFamily, measure, pBeyond } from '../../harness/gate/comparison.ts';
 import { DEFAULT_GATE } from '../../harness/gate/options.ts';
+import { expectedNightHits, spreadForHits } from '../../harness/bench/harness/night-power.ts';
 
 const near = (a: number, b: number, eps: number, what: string): void => assert.ok(Math.abs(a - b) < eps, `${what}: ${a} vs ${b}`);
 
@@ -100,6 +101,16 @@ test("minimum detectable effect: MEASUREMENT.md's power table (5% at alpha 0.05,
   const sd = Math.sqrt(a.reduce((s, x) => s + x * x, 0) / 1999);
   near(Math.log1p(unpairedMde(a, b, 0.05)), 2.8016 * sd * Math.sqrt(2 / 2000), 1e-4, 'normal limit');
   assert.is(predictionMde([1], 0.05), Infinity);
+});
+
+test("the night-to-night test's power, simulated, against the noncentral t (scipy.stats.nct)", () => {
+  // +10.9% against runs spread 0.025 (log), alpha 0.02: h = 5 finds it with probability 0.58; h = 5..19 together 12.50 times.
+  const hs = Array.from({ length: 15 }, (_, i) => i + 5);
+  near(expectedNightHits(0.025, 0.109, [5], 0.02, 0.8), 0.58, 0.03, 'h = 5');
+  near(expectedNightHits(0.025, 0.109, hs, 0.02, 0.8), 12.5, 0.2, 'h = 5..19');
+  // 14 of 15 expected: 14.26 at sd 0.020, 13.68 at 0.022.
+  const sd = spreadForHits(14, 0.109, hs, 0.02, 0.8);
+  assert.ok(sd > 0.02 && sd < 0.022, `spread for 14 of 15: ${sd}`);
 });
 
 test('Holm over a family (stdlib padjust): several metrics do not turn noise into a verdict', () => {
