@@ -5,7 +5,7 @@
 
 import * as hdr from 'hdr-histogram-js';
 import type { FieldRecord } from '../../engine/index.ts';
-import { addSparse, type SparseCounts } from './bucket-counts.ts';
+import { addSparse, bucketValue, bucketWidth, sparseSum, type SparseCounts } from './bucket-counts.ts';
 import type { WindowDelta } from './recorder.ts';
 
 export interface HistogramSummary {
@@ -18,7 +18,20 @@ export interface HistogramSummary {
   mean: number;
 }
 
-export function summarize(h: hdr.Histogram): HistogramSummary {
+/** What an Accumulator keeps beside a histogram: Σ value × count (bucket medians) and the highest bucket counted. */
+export interface KeptTotals {
+  sum: number;
+  top: number;
+}
+
+/**
+ * `kept`: the histogram's totals, kept as it was filled, so neither the mean nor the max needs a pass over
+ * the buckets: HdrHistogram's mean walks all of them (~2.6 ms for a packed latency histogram; with the max,
+ * 2.1 s of a nightly's 2,300 cell summaries).
+ */
+export function summarize(h: hdr.Histogram, kept?: KeptTotals): HistogramSummary {
+  const n = h.totalCount;
+  const mean = kept === undefined ? h.mean : n === 0 ? 0 : kept.sum / n;
   return {
     count: h.totalCount,
     p50: h.getValueAtPercentile(50),
@@ -28,8 +41,8 @@ export function summarize(h: hdr.Histogram): HistogramSummary {
     // Like the percentiles (and Java HdrHistogram's getMaxValue), the top of the max's
     // bucket: a merged histogram's raw maxValue is its bucket's bottom, which can sit
     // below p99.9.
-    max: h.getValueAtPercentile(100),
-    mean: Math.round(h.mean * 100) / 100,
+    max: kept === undefined ? h.getValueAtPercentile(100) : n === 0 ? 0 : bucketValue(kept.top) + bucketWidth(kept.top) - 1,
+    mean: Math.round(mean * 100) / 100,
   };
 }
 
@@ -64,6 +77,8 @@ export function emptyHistogram(buckets: Buckets = 'packed'): hdr.Histogram {
 export class Accumulator {
   readonly histograms = new Map<string, hdr.Histogram>();
   readonly counters = new Map<string, number>();
+  /** Each histogram's totals, for its summary. */
+  private readonly kept = new Map<string, KeptTotals>();
 
   constructor(private readonly buckets: Buckets = 'packed') {}
 
@@ -75,10 +90,17 @@ export class Accumulator {
   /** A window's non-zero buckets: added bucket for bucket, nothing decoded. */
   addBuckets(name: string, s: SparseCounts): void {
     addSparse(this.histogramOf(name), s);
+    // Ascending: the last bucket is the highest.
+    if (s.index.length > 0) this.keep(name, { sum: sparseSum(s), top: s.index[s.index.length - 1]! });
   }
 
-  addHistogram(name: string, h: hdr.Histogram): void {
-    this.histogramOf(name).add(h);
+  private keep(name: string, t: KeptTotals): void {
+    const k = this.kept.get(name);
+    if (k === undefined) this.kept.set(name, { ...t });
+    else {
+      k.sum += t.sum;
+      k.top = Math.max(k.top, t.top);
+    }
   }
 
   private histogramOf(name: string): hdr.Histogram {
@@ -92,12 +114,22 @@ export class Accumulator {
 
   merge(other: Accumulator): void {
     this.addCounters(other.counters);
-    for (const [name, h] of other.histograms) this.addHistogram(name, h);
+    for (const [name, h] of other.histograms) {
+      this.histogramOf(name).add(h);
+      const t = other.kept.get(name);
+      if (t !== undefined) this.keep(name, t);
+    }
+  }
+
+  /** The summary of histogram `name` (undefined: none recorded). */
+  summary(name: string): HistogramSummary | undefined {
+    const h = this.histograms.get(name);
+    return h === undefined ? undefined : summarize(h, this.kept.get(name) ?? { sum: 0, top: 0 });
   }
 
   summaries(): Record<string, HistogramSummary> {
     const out: Record<string, HistogramSummary> = {};
-    for (const name of [...this.histograms.keys()].sort()) out[name] = summarize(this.histograms.get(name)!);
+    for (const name of [...this.histograms.keys()].sort()) out[name] = this.summary(name)!;
     return out;
   }
 
@@ -108,6 +140,7 @@ export class Accumulator {
   destroy(): void {
     for (const h of this.histograms.values()) h.destroy();
     this.histograms.clear();
+    this.kept.clear();
   }
 }
 

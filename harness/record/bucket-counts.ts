@@ -123,6 +123,16 @@ export function addSparse(h: hdr.Histogram, s: SparseCounts): void {
   for (let k = 0; k < s.index.length; k++) h.recordValueWithCount(bucketValue(s.index[k]!), s.count[k]!);
 }
 
+/** Σ value × count of a window's buckets, each at its median value, as HdrHistogram's mean weighs a bucket. */
+export function sparseSum(s: SparseCounts): number {
+  let sum = 0;
+  for (let k = 0; k < s.index.length; k++) {
+    const i = s.index[k]!;
+    sum += (bucketValue(i) + Math.floor(bucketWidth(i) / 2)) * s.count[k]!;
+  }
+  return sum;
+}
+
 /** The total count of a window's buckets. */
 export function sparseTotal(s: SparseCounts): number {
   let n = 0;

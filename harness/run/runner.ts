@@ -14,7 +14,7 @@ import type { CellEngineDescription, EngineAdapter, Fixture } from '../engines/a
 import type { EngineAdapters } from '../engines/index.ts';
 import type { Cell, Group } from '../plan/matrix.ts';
 import { faultsOf, modeSetArg } from '../plan/modes.ts';
-import { Accumulator, initHistograms, summarize, type HistogramSummary } from '../record/aggregate.ts';
+import { Accumulator, initHistograms, type HistogramSummary } from '../record/aggregate.ts';
 import { DEFAULT_SAMPLE_RATIO, type WindowDelta } from '../record/recorder.ts';
 import { latencyOpOf } from '../record/keys.ts';
 import { collectGarbage } from '../runtime/gc.ts';
@@ -123,9 +123,9 @@ const WORKER = fileURLToPath(new URL('../pool/worker.mjs', import.meta.url));
 
 function roundSummary(r: RoundResult): RoundSummary {
   const latency_ns: Record<string, HistogramSummary> = {};
-  for (const [name, h] of r.aggregate.histograms) {
+  for (const name of r.aggregate.histograms.keys()) {
     const op = latencyOpOf(name);
-    if (op !== null) latency_ns[op] = summarize(h);
+    if (op !== null) latency_ns[op] = r.aggregate.summary(name)!;
   }
   const s: RoundSched | null = r.sched;
   return {
