@@ -274,7 +274,7 @@ test('CLI: a run serves /metrics while it goes on; an unreachable --push is repo
       await new Promise((r) => setTimeout(r, 100));
     }
     const r = await running;
-    assert.is(r.code, 0, r.stderr);
+    assert.is(r.code, 0, `${r.stderr}${r.stdout}`);
     assert.match(
       scraped,
       /shadowbench_operations_total\{run="[^"]+",variant="reference",backend="memory",workload="tiny-telemetry",concurrency="2",mode_set="legacy",op_kind="(read|write)"\} \d+/,
