@@ -5,7 +5,7 @@
 
 import * as hdr from 'hdr-histogram-js';
 import type { FieldRecord } from '../../engine/index.ts';
-import { addSparse, bucketValue, bucketWidth, sparseSum, type SparseCounts } from './bucket-counts.ts';
+import { addSparse, bucketTop, sparseSum, type SparseCounts } from './bucket-counts.ts';
 import type { WindowDelta } from './recorder.ts';
 
 export interface HistogramSummary {
@@ -33,7 +33,7 @@ export function summarize(h: hdr.Histogram, kept?: KeptTotals): HistogramSummary
   const n = h.totalCount;
   const mean = kept === undefined ? h.mean : n === 0 ? 0 : kept.sum / n;
   return {
-    count: h.totalCount,
+    count: n,
     p50: h.getValueAtPercentile(50),
     p90: h.getValueAtPercentile(90),
     p99: h.getValueAtPercentile(99),
@@ -41,7 +41,7 @@ export function summarize(h: hdr.Histogram, kept?: KeptTotals): HistogramSummary
     // Like the percentiles (and Java HdrHistogram's getMaxValue), the top of the max's
     // bucket: a merged histogram's raw maxValue is its bucket's bottom, which can sit
     // below p99.9.
-    max: kept === undefined ? h.getValueAtPercentile(100) : n === 0 ? 0 : bucketValue(kept.top) + bucketWidth(kept.top) - 1,
+    max: kept === undefined ? h.getValueAtPercentile(100) : n === 0 ? 0 : bucketTop(kept.top),
     mean: Math.round(mean * 100) / 100,
   };
 }

@@ -41,6 +41,12 @@ export function bucketWidth(i: number): number {
   return 2 ** Math.max(0, (i >> HALF_MAGNITUDE) - 1);
 }
 
+/** The highest value of bucket `i`: what HdrHistogram reports for a percentile that falls in it. */
+export const bucketTop = (i: number): number => bucketValue(i) + bucketWidth(i) - 1;
+
+/** The median value of bucket `i`: what HdrHistogram's mean weighs its count by. */
+export const bucketMedian = (i: number): number => bucketValue(i) + Math.floor(bucketWidth(i) / 2);
+
 /** A window's histogram on the wire: its non-zero buckets, ascending. */
 export interface SparseCounts {
   index: Uint32Array;
@@ -76,9 +82,9 @@ export class BucketCounts {
     let seen = 0;
     for (let i = this.lo; i <= this.hi; i++) {
       seen += this.counts[i]!;
-      if (seen >= want) return bucketValue(i) + bucketWidth(i) - 1;
+      if (seen >= want) return bucketTop(i);
     }
-    return bucketValue(this.hi) + bucketWidth(this.hi) - 1;
+    return bucketTop(this.hi);
   }
 
   /**
@@ -126,10 +132,7 @@ export function addSparse(h: hdr.Histogram, s: SparseCounts): void {
 /** Σ value × count of a window's buckets, each at its median value, as HdrHistogram's mean weighs a bucket. */
 export function sparseSum(s: SparseCounts): number {
   let sum = 0;
-  for (let k = 0; k < s.index.length; k++) {
-    const i = s.index[k]!;
-    sum += (bucketValue(i) + Math.floor(bucketWidth(i) / 2)) * s.count[k]!;
-  }
+  for (let k = 0; k < s.index.length; k++) sum += bucketMedian(s.index[k]!) * s.count[k]!;
   return sum;
 }
 

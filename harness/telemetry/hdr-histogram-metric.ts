@@ -16,7 +16,7 @@
 // `_sum` and `_count` series.
 
 import { Histogram, type Registry } from 'prom-client';
-import { bucketValue, bucketWidth, type SparseCounts } from '../record/bucket-counts.ts';
+import { bucketMedian, bucketValue, type SparseCounts } from '../record/bucket-counts.ts';
 
 interface Series {
   labels: Record<string, string>;
@@ -76,7 +76,7 @@ export class HdrHistogramMetric extends Histogram<string> {
       const low = v / this.divisor;
       while (b < bounds.length && low > bounds[b]!) b++;
       if (b < bounds.length) s.buckets[b]! += n;
-      s.sum += ((v + Math.floor(bucketWidth(i) / 2)) / this.divisor) * n;
+      s.sum += (bucketMedian(i) / this.divisor) * n;
       count += n;
       max = low;
     }
