@@ -66,6 +66,24 @@ const releaseOffset = (arms: number): number => Math.ceil(((SLICE.ORDER + arms) 
 export function releaseClock(control: SharedArrayBuffer): Float64Array {
   return new Float64Array(control, control.byteLength - 8, 1);
 }
+/**
+ * A connection's wait for the command after `seq`: the new SEQ, or null once `timeoutMs` passes without one.
+ * It waits again while SEQ has not moved: the main thread stores SEQ, then notifies, and when it loses the core
+ * in between, a connection can see the new SEQ, run the command and wait again before the notify comes. Woken by
+ * it with the same command still in the words, a plain wait ran that command twice (a reopen with no databases on
+ * the port, once in a main job and once in npm test, on two busy cores).
+ */
+export function nextCommand(ctl: Int32Array, seq: number, timeoutMs: number): number | null {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const now = Atomics.load(ctl, SLICE.SEQ);
+    if (now !== seq) return now;
+    const left = deadline - performance.now();
+    if (left <= 0) return null;
+    Atomics.wait(ctl, SLICE.SEQ, seq, left);
+  }
+}
+
 /** One slice of one arm (calibration, warming, replay). */
 export const CMD_RUN = 1;
 export const CMD_STOP = 2;

@@ -16,7 +16,18 @@ import { TraceWriter, traceStream } from '../ops/trace.ts';
 import { SchedStat, schedDelta } from '../runtime/schedstat.ts';
 import { Yardstick, YARDSTICK_READINGS } from '../runtime/yardstick.ts';
 import { Driver } from './driver.ts';
-import { CMD_OPEN, CMD_ROUND, CMD_STOP, releaseClock, SLICE, SLICE_TIMEOUT_MS, type GroupTask, type OpenMessage, type WorkerMessage } from './task.ts';
+import {
+  CMD_OPEN,
+  CMD_ROUND,
+  CMD_STOP,
+  nextCommand,
+  releaseClock,
+  SLICE,
+  SLICE_TIMEOUT_MS,
+  type GroupTask,
+  type OpenMessage,
+  type WorkerMessage,
+} from './task.ts';
 import { abortRound, arrive, chunkOps, chunkSequence } from './chunks.ts';
 import { medianInPlace } from '../shared/select.ts';
 import { busiestKindOf, mixAt } from '../spec/mix.ts';
@@ -189,14 +200,13 @@ export default async function runGroup(task: GroupTask): Promise<{ connection: n
     let seq = 0;
     let reopens = 0;
     for (;;) {
-      if (Atomics.wait(ctl, SLICE.SEQ, seq, IDLE_TIMEOUT_MS) === 'timed-out') {
-        throw new Error(`no slice from the main thread within ${IDLE_TIMEOUT_MS / 1000} s`);
-      }
-      seq = Atomics.load(ctl, SLICE.SEQ);
+      const next = nextCommand(ctl, seq, IDLE_TIMEOUT_MS);
+      if (next === null) throw new Error(`no slice from the main thread within ${IDLE_TIMEOUT_MS / 1000} s`);
+      seq = next;
       if (ctl[SLICE.CMD] === CMD_STOP) break;
       if (ctl[SLICE.CMD] === CMD_OPEN) {
         const m = receiveMessageOnPort(task.port)?.message as OpenMessage | undefined;
-        // The counts tell a message lost on the way from one read twice (a rare failure of this kind is not explained yet).
+        // The counts tell a message lost on the way from a command read twice (see nextCommand).
         if (m?.type !== 'open') throw new Error(`reopen: no databases arrived on the port (command ${seq}, after ${reopens} reopen(s) received)`);
         reopens++;
         // The previous databases are garbage now; the full collection before the next measured slice frees them.
