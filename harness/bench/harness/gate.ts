@@ -197,6 +197,8 @@ interface Night {
   exit_code: number;
   wall_s: number;
   rollbacks: string[];
+  /** Each rollback's first reason. */
+  rollback_reasons: string[];
   c1_mde_median: number | null;
   /** The machine's speed that night: the median yardstick reading of its rounds (ns; a slower machine reads more). */
   yardstick_ns: number | null;
@@ -225,14 +227,23 @@ async function nightlies(n: number): Promise<Night[]> {
     );
     const wall = (Date.now() - t0) / 1000;
     let rollbacks: string[] = [];
+    let reasons: string[] = [];
     let mde: number | null = null;
     let yardstick: number | null = null;
     try {
       const report = JSON.parse(stdout) as { run_id: string };
       const gate = JSON.parse(readFileSync(join(dir, 'nights', report.run_id, 'gate.json'), 'utf8')) as {
-        verdicts: { metadata_class: string; verdict: string; comparisons: { cell_group: string; deciding: boolean; mde: number | null }[] }[];
+        verdicts: {
+          metadata_class: string;
+          verdict: string;
+          reasons: string[];
+          comparisons: { cell_group: string; deciding: boolean; mde: number | null }[];
+        }[];
       };
-      rollbacks = gate.verdicts.filter((v) => v.verdict === 'rollback').map((v) => v.metadata_class);
+      const rolledBack = gate.verdicts.filter((v) => v.verdict === 'rollback');
+      rollbacks = rolledBack.map((v) => v.metadata_class);
+      // The night's folder goes with the bench's: an A/A night that rolls back says why here.
+      reasons = rolledBack.map((v) => `${v.metadata_class}: ${v.reasons[0] ?? ''}`);
       const c1 = gate.verdicts
         .flatMap((v) => v.comparisons)
         .filter((c) => c.deciding && /\.c1$/.test(c.cell_group))
@@ -246,10 +257,11 @@ async function nightlies(n: number): Promise<Night[]> {
     } catch (err) {
       log(`  night ${i + 1}: no report (${(err as Error).message})`);
     }
-    out.push({ night: i + 1, exit_code: code, wall_s: Math.round(wall), rollbacks, c1_mde_median: mde, yardstick_ns: yardstick });
+    out.push({ night: i + 1, exit_code: code, wall_s: Math.round(wall), rollbacks, rollback_reasons: reasons, c1_mde_median: mde, yardstick_ns: yardstick });
     log(
       `  night ${i + 1}/${n}: exit ${code}, ${Math.round(wall)} s (yardstick ${yardstick === null ? '-' : `${Math.round(yardstick / 1000)} µs`}), rollbacks [${rollbacks.join(', ')}], c1 MDE ${mde === null ? '-' : `${(mde * 100).toFixed(1)}%`}`,
     );
+    for (const r of reasons) log(`    ${r}`);
   }
   return out;
 }
