@@ -21,6 +21,7 @@ import {
 } from '../nightly/shape.ts';
 import { acceptRun, annotate, annotationsOf, baselineRun, nightlyHistory, recordGateDecisions, storedRun, verdictsOf } from '../nightly/stored.ts';
 import { runEnvironment } from '../output/environment.ts';
+import { defaultMinRounds } from '../run/budget.ts';
 import { executeRun } from '../run/execute.ts';
 import { StoreError, StoreUnavailableError, connectStore, describeTarget, redactUrl, storeTarget, type Store } from '../store/connect.ts';
 import { importRun } from '../store/ingest.ts';
@@ -56,8 +57,9 @@ const USAGE = `Usage: shadowbench nightly [run options] [--store URL] [--baselin
        shadowbench nightly status [--json]
 
 Runs the quick canonical suite and the cards' one-machine E2E cells (M1's c8 mixed file-backed, M11's c8 hot-page
-contention: ${NIGHTLY_SHAPE.defaultRounds} rounds of ${NIGHTLY_SHAPE.sliceMs} ms slices per mode set after a calibration and a warm-up round:
-about three minutes on two cores, 160 to 183 s measured as the VM's speed varied; --workload, --backend or --concurrency run only the cells asked for),
+contention: ${NIGHTLY_SHAPE.defaultRounds} rounds of ${NIGHTLY_SHAPE.sliceMs} ms slices per mode set after a calibration and a warm-up round,
+trimmed to no fewer than ${defaultMinRounds(NIGHTLY_SHAPE.defaultRounds)} per group where the machine is too slow to run them in ${NIGHTLY_SHAPE.maxTimeMs / 1000} s (the run's --max-time, unless
+--rounds or --duration is given): within three minutes on two cores; --workload, --backend or --concurrency run only the cells asked for),
 imports it into the results store, and judges it:
   - against the accepted baseline of this machine's hardware signature, cell by cell (Welch's t on
     the log values of the rounds at one machine speed: each round scaled by the yardstick read

@@ -9,6 +9,7 @@ import { planMatrix, type Group } from '../plan/matrix.ts';
 import { applyInjections, ModeSetError, parseModeSets, requirementModeSets, type ModeSet } from '../plan/modes.ts';
 import { DEFAULT_SLICE_MS } from '../run/runner.ts';
 import type { TargetMde } from '../run/target.ts';
+import { defaultMinRounds, type RoundBudget } from '../run/budget.ts';
 import { DEFAULT_SAMPLE_RATIO } from '../record/recorder.ts';
 import { SpecError, resolveWorkloads } from '../spec/load.ts';
 import { CARDS, TRIGGERS } from '../cards/cards.ts';
@@ -33,6 +34,7 @@ export const RUN_OPTIONS = {
   duration: { type: 'string' },
   'target-mde': { type: 'string' },
   'max-time': { type: 'string' },
+  'min-rounds': { type: 'string' },
   inject: { type: 'string', multiple: true },
   threshold: { type: 'string', multiple: true },
   'kill-switch': { type: 'string', multiple: true },
@@ -61,6 +63,8 @@ export interface RunShape {
   sliceMs?: number;
   /** Add a group for every one-machine E2E requirement of a switchable class's card the planned matrix does not cover (the nightly). */
   cardRequirements?: boolean;
+  /** The run's time budget (ms) when neither --rounds, --duration nor --max-time is given: rounds are trimmed to hold it. */
+  maxTimeMs?: number;
 }
 
 export function intArg(name: string, v: string | undefined, fallback: number, min = 1, verb = 'run'): number {
@@ -81,23 +85,46 @@ function durationArg(v: string | undefined, name = 'duration'): number | undefin
 /** The default budget of --target-mde. */
 const DEFAULT_MAX_TIME_MS = 600_000;
 
-/** `--target-mde R --max-time T`, checked against the run's shape: T must hold two rounds of every group. */
-function targetArg(values: RunValues, groups: readonly Group[], sliceMs: number): TargetMde | null {
+/** Measured time (ms) of `rounds` rounds of every group: the least any budget must hold. */
+const slicesMs = (groups: readonly Group[], rounds: number, sliceMs: number): number => groups.reduce((ms, g) => ms + rounds * g.cells.length * sliceMs, 0);
+
+/**
+ * `--target-mde R --max-time T` (rounds added past --rounds until R is seen),
+ * or `--max-time T [--min-rounds N]` alone (at most --rounds, fewer when T
+ * would not hold them; `budgetMs` is the caller's default, for its default
+ * shape), checked against the run's shape.
+ */
+function limitsArg(
+  values: RunValues,
+  groups: readonly Group[],
+  sliceMs: number,
+  rounds: number,
+  budgetMs: number | undefined,
+): { target: TargetMde | null; budget: RoundBudget | null } {
   const raw = values['target-mde'];
-  if (raw === undefined) {
-    if (values['max-time'] !== undefined) throw new UsageError('shadowbench run: --max-time is the budget of --target-mde, which is not given');
-    return null;
-  }
-  const mde = Number(raw);
-  if (!(mde > 0 && mde < 1)) throw new UsageError(`shadowbench run: --target-mde must be a fraction in (0, 1), e.g. 0.05 for 5%, got '${raw}'`);
-  const maxTimeMs = durationArg(values['max-time'], 'max-time') ?? DEFAULT_MAX_TIME_MS;
-  const twoRounds = groups.reduce((ms, g) => ms + 2 * g.cells.length * sliceMs, 0);
-  if (maxTimeMs < twoRounds) {
-    throw new UsageError(
-      `shadowbench run: --max-time ${values['max-time']} cannot hold two rounds of this run (${groups.length} groups of slices of ${sliceMs} ms need at least ${Math.ceil(twoRounds / 1000)} s)`,
+  const maxTime = durationArg(values['max-time'], 'max-time');
+  const tooShort = (need: number, what: string): UsageError =>
+    new UsageError(
+      `shadowbench run: --max-time ${values['max-time']} cannot hold ${what} of this run (${groups.length} groups of slices of ${sliceMs} ms need at least ${Math.ceil(need / 1000)} s)`,
     );
+  if (raw !== undefined) {
+    const mde = Number(raw);
+    if (!(mde > 0 && mde < 1)) throw new UsageError(`shadowbench run: --target-mde must be a fraction in (0, 1), e.g. 0.05 for 5%, got '${raw}'`);
+    if (values['min-rounds'] !== undefined)
+      throw new UsageError('shadowbench run: --min-rounds bounds the rounds --max-time trims; --target-mde adds rounds past --rounds instead');
+    const maxTimeMs = maxTime ?? DEFAULT_MAX_TIME_MS;
+    if (maxTimeMs < slicesMs(groups, 2, sliceMs)) throw tooShort(slicesMs(groups, 2, sliceMs), 'two rounds');
+    return { target: { mde, maxTimeMs }, budget: null };
   }
-  return { mde, maxTimeMs };
+  const maxTimeMs = maxTime ?? budgetMs;
+  if (maxTimeMs === undefined) {
+    if (values['min-rounds'] !== undefined) throw new UsageError('shadowbench run: --min-rounds bounds the rounds --max-time trims, which is not given');
+    return { target: null, budget: null };
+  }
+  const minRounds = intArg('min-rounds', values['min-rounds'], defaultMinRounds(rounds));
+  if (minRounds > rounds) throw new UsageError(`shadowbench run: --min-rounds ${minRounds} is more than --rounds ${rounds}`);
+  if (maxTime !== undefined && maxTimeMs < slicesMs(groups, minRounds, sliceMs)) throw tooShort(slicesMs(groups, minRounds, sliceMs), `${minRounds} rounds`);
+  return { target: null, budget: { maxTimeMs, minRounds } };
 }
 
 function listArg(values: readonly string[] | undefined): string[] | undefined {
@@ -268,7 +295,9 @@ export function parseRunSettings(values: RunValues, shape: RunShape = {}): RunSe
   const narrowed = names.length > 0 || backends !== undefined || concurrency !== undefined;
   if (shape.cardRequirements === true && !narrowed) groups.push(...requirementGroups(groups, modeSets, variants, quick, duration_ms));
   if (groups.length === 0) throw new UsageError('shadowbench run: the matrix is empty (no workload runs on the requested backends)');
-  const target = targetArg(values, groups, sliceMs);
+  // The caller's budget belongs to its own shape: rounds or slices asked for by hand run in full.
+  const shaped = values.rounds === undefined && values.duration === undefined;
+  const { target, budget } = limitsArg(values, groups, sliceMs, rounds, shaped ? shape.maxTimeMs : undefined);
   return {
     faults,
     variants,
@@ -285,6 +314,7 @@ export function parseRunSettings(values: RunValues, shape: RunShape = {}): RunSe
     duration_ms,
     sliceMs,
     target,
+    budget,
     quick,
     rounds,
     warmupRounds,

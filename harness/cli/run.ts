@@ -52,8 +52,11 @@ Options:
                          mode set; of every mode set when none is a candidate, e.g. A/A arms) can see
                          a change of R (0 < R < 1, e.g. 0.05: 80% power at the gate's alpha; a change counts beyond
                          the gate's 2%, so R <= 0.02 only spends the budget), or --max-time is spent
-  --max-time T           the run's time budget for --target-mde (e.g. 3m, 90s; default 10m): the time left after
-                         the later groups' --rounds is shared by the groups expected to need more rounds
+  --max-time T           the run's time budget (e.g. 3m, 90s). With --target-mde (default 10m): the time left after
+                         the later groups' --rounds is shared by the groups expected to need more rounds. Alone: at most
+                         --rounds per group, fewer on a machine too slow to run them within T (a group runs another
+                         round only while every later group could still run as many, at the times seen so far)
+  --min-rounds N         the fewest measured rounds --max-time alone may trim a group to (default 2/3 of --rounds)
   --inject CLASS.FAULT=VALUE[@SET]
                          fault injection into the reference engine, repeatable (e.g. M6.stale_publish=0.01, M6.delay_ns=2000);
                          TXN.delay_ns=N adds N ns of CPU work to every transaction (a regression of known size);

@@ -133,7 +133,14 @@ export interface NightlyReport {
     change_point_series: number;
     max_mde: number;
   };
-  run: { exit_code: number; cells: number; failed: number; correctness_failures: number };
+  run: {
+    exit_code: number;
+    cells: number;
+    failed: number;
+    correctness_failures: number;
+    /** Measured rounds: those asked (--rounds), the fewest and most a cell ran, and the time budget that trimmed them (null: none). */
+    rounds: { asked: number; least: number; most: number; max_time_ms: number | null };
+  };
   gate: { metadata_class: string; verdict: string; inconclusive: boolean; largest_mde: number | null; baseline_verdict: string | null; reasons: string[] }[];
   /** Standing conditions the baseline already had (reported, not failed). */
   known: string[];
@@ -374,6 +381,7 @@ export function judgeNight(input: NightlyInput): NightlyReport {
       cells: tonight.totals.cells,
       failed: tonight.totals.failed,
       correctness_failures: tonight.totals.correctness_failures,
+      rounds: roundsOf(tonight),
     },
     gate: input.gate.verdicts.map((v) => ({
       metadata_class: v.metadata_class,
@@ -409,4 +417,17 @@ export function judgeNight(input: NightlyInput): NightlyReport {
       .map((key) => ({ key, better: series.get(key)?.better ?? 'lower', values: series.get(key)?.values ?? [] })),
   };
   return { ...body, trace_correlation: createHash('sha256').update(stableJson(body, 0)).digest('hex') };
+}
+
+/** The rounds a night's cells ran (failed cells, which stop early, left out). */
+function roundsOf(run: RunRecord): NightlyReport['run']['rounds'] {
+  const counts = run.cells.filter((c) => c.status === 'ok').map((c) => c.rounds.length);
+  const asked = run.config.rounds;
+  const budgeted = run.config.min_rounds != null;
+  return {
+    asked,
+    least: counts.length === 0 ? 0 : Math.min(...counts),
+    most: counts.length === 0 ? 0 : Math.max(...counts),
+    max_time_ms: budgeted ? (run.config.max_time_ms ?? null) : null,
+  };
 }

@@ -21,6 +21,12 @@ function findingRow(f: MetricFinding): string {
   );
 }
 
+function roundsText(x: NightlyReport['run']['rounds']): string {
+  const ran = x.least === x.most ? `${x.most}` : `${x.least}-${x.most}`;
+  const trimmed = x.max_time_ms !== null && x.least < x.asked;
+  return `${ran} of ${x.asked} measured rounds per cell${trimmed ? ` (trimmed to hold the run's ${Math.round(x.max_time_ms! / 1000)} s: a slow machine)` : ''}`;
+}
+
 export function nightlyMarkdown(r: NightlyReport): string {
   const out: string[] = [];
   const head =
@@ -31,7 +37,7 @@ export function nightlyMarkdown(r: NightlyReport): string {
         : '✅ no regression';
   out.push(`## shadowbench nightly — ${head}`, '');
   out.push(
-    `Run \`${r.run_id}\`${r.git_commit === null ? '' : ` at commit \`${r.git_commit.slice(0, 12)}\``}, hardware signature \`${r.hardware_signature}\`, ${r.history.nights} night(s) of history.`,
+    `Run \`${r.run_id}\`${r.git_commit === null ? '' : ` at commit \`${r.git_commit.slice(0, 12)}\``}, hardware signature \`${r.hardware_signature}\`, ${r.history.nights} night(s) of history; ${roundsText(r.run.rounds)}.`,
   );
   out.push(
     r.baseline.run_id === null || !r.baseline.comparable

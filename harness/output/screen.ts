@@ -126,14 +126,23 @@ function problemLines(i: ScreenInput, width: number): string[] {
   ];
 }
 
+/** How many rounds the cells ran: the asked number, or the range a target or a time budget made of it. */
+function roundsText(run: RunRecord): string {
+  const counts = run.cells.map((c) => c.rounds.length).filter((n) => n > 0);
+  const [least, most] = [Math.min(run.config.rounds, ...counts), Math.max(0, ...counts)];
+  if (run.config.target_mde != null && most > run.config.rounds)
+    return `${run.config.rounds}-${most} rounds until ${Math.round(run.config.target_mde * 100)}% could be seen`;
+  if (run.config.min_rounds != null && least < run.config.rounds)
+    return `${least}-${most} of ${run.config.rounds} rounds (trimmed to the ${Math.round((run.config.max_time_ms ?? 0) / 1000)} s budget)`;
+  return `${run.config.rounds} rounds each`;
+}
+
 export function firstScreen(i: ScreenInput): string {
   const width = Math.max(80, i.width ?? 120);
   const { run } = i;
   const failed = run.cells.filter((c) => c.status === 'failed' || c.correctness.length > 0).length;
   const variants = run.config.variants ?? ['reference'];
-  const most = Math.max(run.config.rounds, ...run.cells.map((c) => c.rounds.length));
-  const target = run.config.target_mde == null ? '' : ` until ${Math.round(run.config.target_mde * 100)}% could be seen`;
-  const rounds = most > run.config.rounds ? `${run.config.rounds}-${most} rounds${target}` : `${run.config.rounds} rounds each`;
+  const rounds = roundsText(run);
   const out = [
     `shadowbench run ${run.run_id}: ${run.totals.cells} cells (${variants.join(', ')}), ${rounds}, ${duration(run)}; ${failed === 0 ? 'every cell ran' : `${failed} cell(s) failed or disagreed`}`,
   ];

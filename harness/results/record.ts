@@ -50,9 +50,12 @@ export const RunConfig = z.object({
   faults: FaultConfig,
   /** Faults scoped to one mode set (`--inject …@SET`), by set label (absent in runs from before scoped faults: none). */
   mode_set_faults: z.record(z.string(), FaultConfig).optional(),
-  /** --target-mde and --max-time, when the run added rounds until its comparisons could see that change (absent in older runs). */
+  /** --target-mde, when the run added rounds until its comparisons could see that change (absent in older runs). */
   target_mde: z.number().nullable().optional(),
+  /** --max-time: the budget of --target-mde, or without it the time `rounds` were trimmed to hold. */
   max_time_ms: z.number().nullable().optional(),
+  /** --min-rounds of a budgeted run (--max-time without --target-mde): each group ran between it and `rounds`. */
+  min_rounds: z.number().nullable().optional(),
   /** The slice length operation counts were calibrated to (runs before slices: the window length). */
   window_ms: z.number(),
   trace_recorded: z.boolean(),

@@ -16,6 +16,7 @@ import { FixtureError } from '../engines/fixture.ts';
 import { runMatrix } from './runner.ts';
 import type { RunSettings } from './settings.ts';
 import { targetMdeLoop } from './target.ts';
+import { roundBudgetLoop } from './budget.ts';
 
 /** A fresh run id: the UTC start time, the seed and the process. */
 export function runId(now: Date, seed: number): string {
@@ -79,6 +80,7 @@ export async function executeRun(o: ExecuteOptions): Promise<RunOutcome> {
     duration_ms,
     sliceMs,
     target,
+    budget,
     quick,
     rounds,
     warmupRounds,
@@ -112,7 +114,8 @@ export async function executeRun(o: ExecuteOptions): Promise<RunOutcome> {
   try {
     results = await runMatrix({
       groups,
-      rounds,
+      // A budget runs every group's --min-rounds, then asks before each further round up to --rounds.
+      rounds: budget === null ? rounds : budget.minRounds,
       warmupRounds,
       sliceMs,
       seed,
@@ -122,7 +125,8 @@ export async function executeRun(o: ExecuteOptions): Promise<RunOutcome> {
       sampleRatio,
       shadowSampleRatio,
       engines,
-      ...(target === null ? {} : { more: targetMdeLoop(target, groups) }),
+      ...(target === null ? {} : { more: { another: targetMdeLoop(target, groups), readsRound: true } }),
+      ...(budget === null ? {} : { more: { another: roundBudgetLoop(budget, rounds, warmupRounds, groups), readsRound: false } }),
       traceOut: o.record === true ? join(runDir, 'trace') : null,
       traceIn: replayOf === null ? null : join(replayOf, 'trace'),
       onWindow: (cell, delta) => {
@@ -183,7 +187,8 @@ export async function executeRun(o: ExecuteOptions): Promise<RunOutcome> {
       faults,
       mode_set_faults: Object.fromEntries(modeSets.filter((m) => Object.keys(m.faults).length > 0).map((m) => [m.label, m.faults])),
       target_mde: target?.mde ?? null,
-      max_time_ms: target?.maxTimeMs ?? null,
+      max_time_ms: target?.maxTimeMs ?? budget?.maxTimeMs ?? null,
+      min_rounds: budget?.minRounds ?? null,
       window_ms: sliceMs,
       trace_recorded: o.record === true,
       replay_of: replayOf,

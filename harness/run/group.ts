@@ -55,6 +55,8 @@ export interface GroupContext {
   onRound: (cell: Cell, r: RoundResult) => void;
   /** After measured round `round` (>= `rounds`): whether to run another. */
   more?: (round: number) => boolean;
+  /** Whether `more` reads the round just measured (then it is folded before, not during the next warm-up). */
+  moreReadsRound?: boolean;
 }
 
 export interface RoundResult {
@@ -317,7 +319,7 @@ async function conduct(
       book = new RoundBook(cells.length, busiestKindOf(mix));
       emit(null, order, await play(order, round));
       // Past the asked rounds, the target's decision reads this round: it is folded now.
-      if (round >= ctx.rounds && ctx.more !== undefined) fold();
+      if (round >= ctx.rounds && ctx.moreReadsRound === true) fold();
       if (round >= ctx.rounds && !(ctx.more?.(round) ?? false)) break;
     }
     fold();

@@ -31,16 +31,20 @@ export type Schedule = 'interleaved';
 /** The slice length operation counts are calibrated to: 100 ms slices measured a per-pair sd of ~0.05 here, 20 ms ones 0.16-0.28. */
 export const DEFAULT_SLICE_MS = 100;
 
+export interface MoreRounds {
+  /** After measured round `round` of a group (at least `rounds` of them): whether to run another. Sees the group's cells. */
+  another: (group: Group, round: number, results: ReadonlyMap<string, CellResult>) => boolean;
+  /** Whether `another` reads the round just measured: it is folded first, not while the next round's arms warm up. */
+  readsRound: boolean;
+}
+
 export interface RunOptions {
   groups: Group[];
   rounds: number;
   /** The slice length operation counts are calibrated to (ms); DEFAULT_SLICE_MS when absent. */
   sliceMs?: number;
-  /**
-   * After measured round `round` of a group (at least `rounds` of them):
-   * whether to run another (the target-MDE loop). Sees the group's cells.
-   */
-  more?: (group: Group, round: number, results: ReadonlyMap<string, CellResult>) => boolean;
+  /** Whether a group runs another measured round past `rounds` (the target-MDE loop, the time budget). */
+  more?: MoreRounds;
   /** Operations per slice of each group from a recorded run (replay), by group key. */
   opsPerSlice?: ReadonlyMap<string, number>;
   seed: number;
@@ -280,7 +284,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
           ...(o.opsPerSlice?.get(group.key) === undefined ? {} : { opsPerSlice: o.opsPerSlice.get(group.key)! }),
           onWindow: o.onWindow ?? (() => {}),
           onRound,
-          ...(o.more === undefined ? {} : { more: (round: number) => o.more!(group, round, results) }),
+          ...(o.more === undefined ? {} : { more: (round: number) => o.more!.another(group, round, results), moreReadsRound: o.more.readsRound }),
         });
       } catch (err) {
         outcome = { plan: null, failures: [(err as Error).message], hashes: [] };

@@ -9,6 +9,7 @@ import type { Group } from '../plan/matrix.ts';
 import type { ModeSet } from '../plan/modes.ts';
 import type { LoadedSpec } from '../spec/load.ts';
 import type { TargetMde } from './target.ts';
+import type { RoundBudget } from './budget.ts';
 
 /** Everything a run needs, checked. */
 export interface RunSettings {
@@ -30,6 +31,8 @@ export interface RunSettings {
   sliceMs: number;
   /** --target-mde / --max-time, or null. */
   target: TargetMde | null;
+  /** --max-time without --target-mde (or the nightly's default): rounds trimmed to the budget, or null. */
+  budget: RoundBudget | null;
   quick: boolean;
   rounds: number;
   warmupRounds: number;
