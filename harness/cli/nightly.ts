@@ -70,7 +70,8 @@ imports it into the results store, and judges it:
   - against the history of every deciding metric (median latency of each cell): a step
     (Pettitt, permutation test) or a slow drift (Mann-Kendall, Sen's slope) is a change point;
     one noisy night never is;
-  - by the promotion gate (a rollback verdict fails the night, unless the baseline had it too).
+  - by the promotion gate (a rollback verdict fails the night, unless the baseline had it too, or it rests on
+    regressions alone, each no larger than the same comparison in the baseline run: one-sided Welch t at the gate's alpha).
 The night's false-alarm rate is held to ${NIGHT_ALPHA}: ${NIGHT_GATE.alpha} for the gate's deciding comparisons and
 ${NIGHT_GATE.alpha} for the baseline's (each one Holm family over every deciding comparison of the night),
 ${NIGHT_CHANGE_POINT.alpha} for the change points (Bonferroni over the series). Every comparison

@@ -13,7 +13,7 @@ import { CARDS } from '../cards/cards.ts';
 import { judgedClasses } from '../plan/modes.ts';
 import { HAS_CONTROL_MODES, isEngineVariant } from '../engines/variants.ts';
 import type { FallbackEvent } from '../cards/evaluator.ts';
-import type { CellRecord, RunRecord } from '../results/record.ts';
+import type { CellFigures, CellRecord, RunRecord } from '../results/record.ts';
 import type { CellSummary } from '../results/summary.ts';
 import { cellGroup, judgeAll, measureSeries } from './compare.ts';
 import { describe, mdeText, pct, type Comparison } from './comparison.ts';
@@ -23,6 +23,8 @@ import { busiestKind, metricsOf, type Series } from './series.ts';
 export interface Verdict {
   metadata_class: SwitchableClass;
   verdict: 'promote' | 'hold' | 'rollback';
+  /** What made it a rollback (empty otherwise): a nightly tells a regression the baseline already had from a new one. */
+  rollback_causes: RollbackCause[];
   reasons: string[];
   comparisons: Comparison[];
   /** No rollback, but a deciding comparison could not see a change of max_mde: a blind hold (the CLI fails closed on it). */
@@ -34,6 +36,8 @@ export interface Verdict {
   not_run: string[];
   card: { selected_primitive: string; baseline_comparator: string; promotion_criteria: readonly string[] };
 }
+
+export type RollbackCause = 'zero_contract' | 'fallback_trigger' | 'state_mismatch' | 'regression';
 
 export interface GateInput {
   run: RunRecord;
@@ -48,13 +52,16 @@ export const candidateClasses = (workload: string, modes: Readonly<Partial<Recor
   judgedClasses(workload).filter((cls) => modes[cls] === NEW_MODE[cls]);
 
 /** The per-round series the gate judges: throughput, and p50/p99 of the cell's busiest operation kind. */
-function series(c: CellRecord): Map<string, Series> {
+function series(c: CellFigures): Map<string, Series> {
   const busiest = busiestKind(c);
   return new Map([...metricsOf(c)].filter(([m]) => m === 'throughput_ops_s' || (busiest !== undefined && m.startsWith(`${busiest}.latency_`))));
 }
 
 /** Cells of an engine without control modes (SQLite, external) have no primitive to promote: the gate leaves them out. */
-const hasControlModes = (c: CellRecord): boolean => !isEngineVariant(c.variant) || HAS_CONTROL_MODES[c.variant];
+const hasControlModes = (c: CellFigures): boolean => !isEngineVariant(c.variant) || HAS_CONTROL_MODES[c.variant];
+
+/** What the gate's comparisons read of a cell: a stored run's figures have all of it. */
+type GatedCell = CellFigures & Partial<Pick<CellRecord, 'faults'>>;
 
 /** Each class's candidate cells against their all-legacy baseline, every metric measured once (a cell can serve several classes). */
 interface Measured {
@@ -62,7 +69,7 @@ interface Measured {
   unusable: Map<SwitchableClass, string[]>;
 }
 
-function measureRun(run: RunRecord): Measured {
+function measureRun(run: { cells: readonly GatedCell[] }): Measured {
   const all = new Map<string, Comparison>();
   const out: Measured = { comparisons: new Map(), unusable: new Map() };
   for (const cls of SWITCHABLE_CLASSES) {
@@ -93,6 +100,10 @@ function measureRun(run: RunRecord): Measured {
   return out;
 }
 
+/** The gate's comparisons of a run by class, measured and not judged: what a nightly holds tonight's against (its baseline's, from the store). */
+export const gateComparisons = (run: { cells: readonly GatedCell[] }): ReadonlyMap<SwitchableClass, readonly Comparison[]> =>
+  measureRun({ cells: run.cells.filter(hasControlModes) }).comparisons;
+
 export function gate(input: GateInput, o: GateOptions = DEFAULT_GATE): Verdict[] {
   const modal = { ...input, run: { ...input.run, cells: input.run.cells.filter(hasControlModes) } };
   const measured = measureRun(modal.run);
@@ -104,7 +115,7 @@ function verdictFor(cls: SwitchableClass, { run, counters }: GateInput, comparis
   const card = CARDS[cls];
   const involved = run.cells.filter((c) => c.control_modes[cls] !== 'legacy');
   const reasons: string[] = [];
-  let rollback = false;
+  const causes = new Set<RollbackCause>();
 
   const zero_contracts = card.zero_contracts.map((counter) => {
     const hits = involved.filter((c) => (counters.get(c.id)?.[counter] ?? 0) > 0);
@@ -112,18 +123,18 @@ function verdictFor(cls: SwitchableClass, { run, counters }: GateInput, comparis
   });
   for (const z of zero_contracts) {
     if (z.count > 0) {
-      rollback = true;
+      causes.add('zero_contract');
       reasons.push(`${z.counter} = ${z.count} (contract: exactly 0) in ${z.cells.join(', ')}`);
     }
   }
   const events: FallbackEvent[] = run.cells.flatMap((c) => c.fallback_events ?? []).filter((e) => e.metadata_class === cls && e.action === 'force_legacy');
   if (events.length > 0) {
-    rollback = true;
+    causes.add('fallback_trigger');
     reasons.push(`fallback trigger fired ${events.length} time(s): ${[...new Set(events.map((e) => e.trigger))].join(', ')}`);
   }
   const mismatched = involved.filter((c) => c.correctness.length > 0);
   if (mismatched.length > 0) {
-    rollback = true;
+    causes.add('state_mismatch');
     reasons.push(`final state differs from legacy in ${mismatched.map((c) => c.id).join(', ')}`);
   }
   reasons.push(...unusable);
@@ -131,7 +142,7 @@ function verdictFor(cls: SwitchableClass, { run, counters }: GateInput, comparis
   const deciding = comparisons.filter((c) => c.deciding);
   const regressed = deciding.filter((c) => c.outcome === 'regressed');
   if (regressed.length > 0) {
-    rollback = true;
+    causes.add('regression');
     for (const c of regressed) reasons.push(`significant regression: ${describe(c)}`);
   }
   for (const c of comparisons.filter((x) => !x.deciding && x.outcome === 'regressed'))
@@ -158,6 +169,7 @@ function verdictFor(cls: SwitchableClass, { run, counters }: GateInput, comparis
   const result = (verdict: Verdict['verdict']): Verdict => ({
     metadata_class: cls,
     verdict,
+    rollback_causes: verdict === 'rollback' ? [...causes] : [],
     reasons,
     comparisons,
     inconclusive: verdict !== 'rollback' && blind.length > 0,
@@ -168,7 +180,7 @@ function verdictFor(cls: SwitchableClass, { run, counters }: GateInput, comparis
     card: cardInfo,
   });
 
-  if (rollback) return result('rollback');
+  if (causes.size > 0) return result('rollback');
   if (comparisons.length === 0) {
     reasons.push(`hold: not enough evidence — no ${NEW_MODE[cls]} cell with a legacy baseline on ${card.workloads.join(', ')}`);
     return result('hold');

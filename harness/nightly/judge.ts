@@ -22,6 +22,8 @@ import { mdeText, pct, type Comparison } from '../gate/comparison.ts';
 import type { GateOptions } from '../gate/options.ts';
 import { isDeciding, metricsAtSpeed, metricsOf, yardstickLevel, yardsticksOf } from '../gate/series.ts';
 import type { GateReport } from '../gate/report.ts';
+import { gateComparisons } from '../gate/gate.ts';
+import { standingRegression } from './standing-regression.ts';
 import type { RunFigures, RunRecord } from '../results/record.ts';
 import { stableJson } from '../shared/json.ts';
 import { DEFAULT_NOISE_NIGHTS, NIGHT_ALPHA, NIGHT_CHANGE_POINT, NIGHT_GATE } from './shape.ts';
@@ -324,8 +326,11 @@ export function judgeNight(input: NightlyInput): NightlyReport {
   if (input.run_exit_code !== 0)
     reasons.push(`the run failed: ${tonight.totals.failed} failed cell(s), ${tonight.totals.correctness_failures} final-state mismatch(es)`);
   const known: string[] = [];
+  const baselineGate = input.baseline === null ? null : gateComparisons(input.baseline);
   for (const v of input.gate.verdicts.filter((x) => x.verdict === 'rollback')) {
+    const standing = standingRegression(v, baselineGate?.get(v.metadata_class), input.gate.options.alpha);
     if (input.baseline_verdicts?.[v.metadata_class] === 'rollback') known.push(`${v.metadata_class} rollback, as at the baseline: ${v.reasons[0] ?? ''}`);
+    else if (standing !== null) known.push(`${v.metadata_class} rollback on a regression the baseline had too, not significantly larger tonight: ${standing}`);
     else reasons.push(`gate: ${v.metadata_class} rollback: ${v.reasons[0] ?? ''}`);
   }
   for (const f of findings.filter((x) => x.status === 'regressed')) {

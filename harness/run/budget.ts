@@ -45,8 +45,11 @@ export function roundBudgetLoop(
 ): (group: Group, round: number) => boolean {
   const leads = new Map<Group, Lead>();
   let lastMs = startedMs;
-  // Time per arm-round, from rounds timed one by one (a decision to the next within a group), recent ones weighing most: the machine drifts.
-  let perUnitMs: number | null = null;
+  // Time per arm-round, from rounds timed one by one (a decision to the next within a group): recent ones weighing most
+  // (the machine drifts), and all of them alike (groups differ: a file c4 round costs more than a memory c1 one).
+  let recentMs: number | null = null;
+  let timedMs = 0;
+  let timedUnits = 0;
   return (group, round) => {
     const t = now();
     const arms = group.cells.length;
@@ -54,16 +57,20 @@ export function roundBudgetLoop(
       leads.set(group, { ms: t - lastMs, units: arms * (warmupRounds + budget.minRounds) });
     } else {
       const x = (t - lastMs) / arms;
-      perUnitMs = perUnitMs === null ? x : perUnitMs + RECENT * (x - perUnitMs);
+      recentMs = recentMs === null ? x : recentMs + RECENT * (x - recentMs);
+      timedMs += t - lastMs;
+      timedUnits += arms;
     }
     lastMs = t;
     if (round >= maxRounds) return false;
     // Before any round was timed alone, the leads are all rounds: an estimate on the slow side.
     const seen = [...leads.values()];
-    const perUnit = perUnitMs ?? sum(seen, (l) => l.ms) / sum(seen, (l) => l.units);
+    const perUnit = recentMs ?? sum(seen, (l) => l.ms) / sum(seen, (l) => l.units);
+    // Later groups at the slower of the two: a budget overrun costs more than a round not run.
+    const laterUnit = Math.max(perUnit, timedUnits > 0 ? timedMs / timedUnits : perUnit);
     const setupMs = Math.max(0, sum(seen, (l) => l.ms - l.units * perUnit) / seen.length);
     const later = groups.slice(groups.indexOf(group) + 1);
-    const laterMs = sum(later, (g) => setupMs + g.cells.length * (warmupRounds + round + 1) * perUnit);
+    const laterMs = sum(later, (g) => setupMs + g.cells.length * (warmupRounds + round + 1) * laterUnit);
     return t + arms * perUnit + laterMs <= startedMs + budget.maxTimeMs;
   };
 }

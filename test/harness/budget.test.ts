@@ -79,6 +79,19 @@ test('the machine slows down mid-run: later groups are trimmed more, the budget 
   assert.ok(rounds.at(-1)! < 12, `the slow half is trimmed: ${rounds.join(',')}`);
 });
 
+test('groups of unlike cost (file c4 rounds dearer than memory c1 ones): the budget holds', () => {
+  const cost = (i: number): number => [200, 250, 420, 300, 180][i % 5]!;
+  const full = groups.reduce((ms, g, i) => ms + 800 + g.cells.length * (WARM + 12) * cost(i), 0);
+  for (const [maxTimeMs, machine] of [
+    [full * 0.85, 1],
+    [full, 1.25],
+  ] as const) {
+    const { rounds, endMs } = simulate({ maxTimeMs, minRounds: 8 }, 12, 800, (i) => cost(i) * machine);
+    assert.ok(endMs <= maxTimeMs, `${endMs} ms within ${maxTimeMs}: ${rounds.join(',')}`);
+    assert.ok(Math.min(...rounds) >= 8 && Math.max(...rounds) > 8, rounds.join(','));
+  }
+});
+
 test('a budget too short for more: every group runs --min-rounds, and no more', () => {
   const { rounds } = simulate({ maxTimeMs: 1000, minRounds: 8 }, 12, 800, () => 250);
   assert.equal(

@@ -11,6 +11,8 @@ import * as assert from 'uvu/assert';
 import { judgeNight, type Annotation, type NightlyInput } from '../../harness/nightly/judge.ts';
 import { nightlyJson, nightlyMarkdown } from '../../harness/nightly/report.ts';
 import type { RunRecord } from '../../harness/results/record.ts';
+import { buildReport } from '../../harness/gate/report.ts';
+import { NIGHT_GATE } from '../../harness/nightly/shape.ts';
 import { CELL, gateOf, night } from '../support/nights.ts';
 
 /** The deciding metric: the cell's median latency (its throughput is reported beside, never deciding). */
@@ -179,6 +181,58 @@ test('one wild night is not a change point', () => {
   assert.equal(r.change_points, []);
   assert.is(r.reasons.length, 0, r.reasons.join('\n'));
   assert.is(r.exit_code, 3, 'no regression, but the wild night widens what the history can see beyond 10%');
+});
+
+/**
+ * A night of one group, legacy beside M6=snapshot, 12 paired rounds: the
+ * snapshot arm's median write latency `slower` above legacy's, with a
+ * deterministic round-to-round spread of about 2% (`phase` shifts it).
+ */
+function pairNight(id: string, slower: number, phase = 0): RunRecord {
+  const base = night(id, 1000);
+  const legacy = base.cells[0]!;
+  const rounds = (k: number) =>
+    Array.from({ length: 12 }, (_, i) => {
+      const wobble = k === 0 ? 0 : 0.02 * Math.sin(1.7 * i + phase);
+      const p50 = 1e6 * (1 + 0.01 * (i % 3)) * (k === 0 ? 1 : (1 + slower) * (1 + wobble));
+      return {
+        ...legacy.rounds[0]!,
+        round: i + 1,
+        throughput_ops_s: 1e9 / p50,
+        latency_ns: { concurrent_write: { ...legacy.rounds[0]!.latency_ns['concurrent_write']!, p50 } },
+      };
+    });
+  const cell = (k: number) => ({
+    ...legacy,
+    id: `reference.commutative-inserts.memory.c1.${k === 0 ? 'legacy' : 'M6=snapshot'}`,
+    mode_set: k === 0 ? 'legacy' : 'M6=snapshot',
+    control_modes: { ...legacy.control_modes, M6: k === 0 ? ('legacy' as const) : ('snapshot' as const) },
+    rounds: rounds(k),
+  });
+  return { ...base, cells: [cell(0), cell(1)], totals: { ...base.totals, cells: 2 } };
+}
+const gateOfRun = (run: RunRecord) => buildReport({ run, counters: new Map() }, NIGHT_GATE);
+
+test('a rollback on a regression the baseline had too, not larger tonight, is known; a larger one fails the night', () => {
+  const baseline = pairNight('n1', 0.05);
+  const opts = { baseline, baseline_verdicts: { M6: 'hold' }, options: { min_noise_nights: 0 } };
+  const same = pairNight('n2', 0.05, 1);
+  const sameGate = gateOfRun(same);
+  const m6 = sameGate.verdicts.find((v) => v.metadata_class === 'M6')!;
+  assert.is(m6.verdict, 'rollback', 'the gate itself still says rollback on a 5% regression');
+  assert.equal(m6.rollback_causes, ['regression']);
+  const known = judgeNight(input(same, { ...opts, gate: sameGate }));
+  assert.is(known.reasons.length, 0, known.reasons.join('\n'));
+  assert.match(
+    known.known[0]!,
+    /^M6 rollback on a regression the baseline had too, not significantly larger tonight: reference\.commutative-inserts\.memory\.c1 concurrent_write\.latency_p50_ns 5\.\d% tonight, 5\.\d% \[/,
+  );
+  const larger = pairNight('n2', 0.15, 1);
+  const worse = judgeNight(input(larger, { ...opts, gate: gateOfRun(larger) }));
+  assert.is(worse.exit_code, 1, "three times the baseline's regression is new");
+  assert.match(worse.reasons[0]!, /^gate: M6 rollback: significant regression/);
+  // Not by size: a contract breach fails the night whatever the baseline's comparisons.
+  assert.is(judgeNight(input(same, { ...opts, gate: gateOf('rollback') })).exit_code, 1);
 });
 
 test('a rollback verdict (new since the baseline) or a failed run fails the night', () => {

@@ -103,6 +103,7 @@ export const gateOf = (verdict: 'hold' | 'rollback' = 'hold'): GateReport => ({
     {
       metadata_class: 'M6',
       verdict,
+      rollback_causes: verdict === 'rollback' ? ['zero_contract'] : [],
       reasons: [verdict === 'rollback' ? 'shadow_divergences = 3 (contract: exactly 0)' : 'hold: no gain'],
       comparisons: [],
       inconclusive: false,

@@ -199,6 +199,8 @@ interface Night {
   rollbacks: string[];
   /** Each rollback's first reason. */
   rollback_reasons: string[];
+  /** What the night listed as known, not failed (a rollback the baseline had too, or a regression no larger than the baseline's). */
+  known: string[];
   c1_mde_median: number | null;
   /** The machine's speed that night: the median yardstick reading of its rounds (ns; a slower machine reads more). */
   yardstick_ns: number | null;
@@ -228,10 +230,12 @@ async function nightlies(n: number): Promise<Night[]> {
     const wall = (Date.now() - t0) / 1000;
     let rollbacks: string[] = [];
     let reasons: string[] = [];
+    let known: string[] = [];
     let mde: number | null = null;
     let yardstick: number | null = null;
     try {
-      const report = JSON.parse(stdout) as { run_id: string };
+      const report = JSON.parse(stdout) as { run_id: string; known: string[] };
+      known = report.known;
       const gate = JSON.parse(readFileSync(join(dir, 'nights', report.run_id, 'gate.json'), 'utf8')) as {
         verdicts: {
           metadata_class: string;
@@ -257,11 +261,21 @@ async function nightlies(n: number): Promise<Night[]> {
     } catch (err) {
       log(`  night ${i + 1}: no report (${(err as Error).message})`);
     }
-    out.push({ night: i + 1, exit_code: code, wall_s: Math.round(wall), rollbacks, rollback_reasons: reasons, c1_mde_median: mde, yardstick_ns: yardstick });
+    out.push({
+      night: i + 1,
+      exit_code: code,
+      wall_s: Math.round(wall),
+      rollbacks,
+      rollback_reasons: reasons,
+      known,
+      c1_mde_median: mde,
+      yardstick_ns: yardstick,
+    });
     log(
       `  night ${i + 1}/${n}: exit ${code}, ${Math.round(wall)} s (yardstick ${yardstick === null ? '-' : `${Math.round(yardstick / 1000)} µs`}), rollbacks [${rollbacks.join(', ')}], c1 MDE ${mde === null ? '-' : `${(mde * 100).toFixed(1)}%`}`,
     );
     for (const r of reasons) log(`    ${r}`);
+    for (const k of known) log(`    known, not failed: ${k}`);
   }
   return out;
 }
