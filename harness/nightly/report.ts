@@ -24,7 +24,7 @@ function findingRow(f: MetricFinding): string {
 function roundsText(x: NightlyReport['run']['rounds']): string {
   const ran = x.least === x.most ? `${x.most}` : `${x.least}-${x.most}`;
   const trimmed = x.max_time_ms !== null && x.least < x.asked;
-  return `${ran} of ${x.asked} measured rounds per cell${trimmed ? ` (trimmed to hold the run's ${Math.round(x.max_time_ms! / 1000)} s: a slow machine)` : ''}`;
+  return `${ran} of ${x.asked} measured rounds per cell${trimmed ? ` (trimmed to hold the run's ${Math.round(x.max_time_ms! / 1000)} s budget)` : ''}`;
 }
 
 export function nightlyMarkdown(r: NightlyReport): string {
