@@ -20,6 +20,7 @@ const {
   'warmup-rounds': _wr,
   'target-mde': _t,
   'max-time': _m,
+  'min-rounds': _mr,
   ...REPLAY_OPTIONS
 } = RUN_OPTIONS;
 
