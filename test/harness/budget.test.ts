@@ -70,12 +70,12 @@ test('a slow machine: rounds trimmed about evenly, within the budget, never belo
   assert.ok(maxTimeMs - endMs < oneMore, `${maxTimeMs - endMs} ms left, one round of every group takes ${oneMore}`);
 });
 
-test('the machine slows down mid-run: later groups are trimmed more, the budget holds within 1%', () => {
+test('the machine slows down mid-run: later groups are trimmed more, the budget holds within 2%', () => {
   const maxTimeMs = runMs(12, 800, 250) * 1.02;
   const half = groups.length / 2;
   const { rounds, endMs } = simulate({ maxTimeMs, minRounds: 8 }, 12, 800, (i) => (i < half ? 250 : 320));
-  // Later groups are projected at the mean of every round timed so far, so a slowdown is seen late.
-  assert.ok(endMs <= maxTimeMs * 1.01, `${endMs} ms within 1% of ${maxTimeMs}`);
+  // Later groups are projected at the groups done, a slowdown is seen late, and early projections may run a little over.
+  assert.ok(endMs <= maxTimeMs * 1.02, `${endMs} ms within 2% of ${maxTimeMs}`);
   assert.ok(rounds[0] === 12 && Math.min(...rounds) >= 8, rounds.join(','));
   assert.ok(rounds.at(-1)! < 12, `the slow half is trimmed: ${rounds.join(',')}`);
 });
@@ -96,10 +96,11 @@ test('groups of unlike cost (file c4 rounds dearer than memory c1 ones): the bud
 test("a budget with 10% to spare trims next to nothing, though the first group also pays the run's start-up", () => {
   const cost = (i: number): number => [200, 250, 420, 300, 180][i % 5]!;
   const full = groups.reduce((ms, g, i) => ms + 800 + g.cells.length * (WARM + 12) * cost(i), 0);
-  // Later groups are projected at the mean of the rounds so far: a dear group early (420) costs a round here or there.
+  // Later groups are projected at the groups done: a dear group early (420) costs a round here or there.
   const roomy = simulate({ maxTimeMs: full * 1.1, minRounds: 8 }, 12, 800, cost).rounds;
   assert.ok(Math.min(...roomy) >= 11 && roomy.filter((r) => r < 12).length <= 2, roomy.join(','));
-  // 8 s of threads and compilation before the first group's rounds: that group decides on its lead, the others do not.
+  // 8 s of threads and compilation before the first group's rounds: the first two groups decide on a start-up that
+  // looks like their own; from the third on, the first is left out.
   let clock = 0;
   const more = roundBudgetLoop({ maxTimeMs: full * 1.1 + 8000, minRounds: 8 }, 12, WARM, groups, 0, () => clock);
   const rounds = groups.map((g, i) => {
@@ -111,7 +112,7 @@ test("a budget with 10% to spare trims next to nothing, though the first group a
     }
     return r;
   });
-  assert.ok(Math.min(...rounds.slice(1)) >= 11 && rounds.slice(1).filter((r) => r < 12).length <= 2, rounds.join(','));
+  assert.ok(Math.min(...rounds.slice(2)) >= 11 && rounds.slice(2).filter((r) => r < 12).length <= 2, rounds.join(','));
 });
 
 test('a budget too short for more: every group runs --min-rounds, and no more', () => {
