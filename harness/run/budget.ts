@@ -41,8 +41,10 @@ interface Spent {
  * each whole (set-up, warm-up, every round): splitting a group's lead into
  * set-up and rounds at another group's round time made a file c4 group's
  * set-up look like seconds, which, laid on every later group, trimmed a
- * 141 s night with 29 s to spare. The first group is left out once another
- * is done (it holds the run's start-up: threads, compilation).
+ * 141 s night with 29 s to spare. Projecting from every group done, the
+ * first (which holds the run's start-up too) included: from the last two
+ * alone, a dear checkpoint-churn file c4 trimmed the next groups to 8
+ * rounds on 143 s nights.
  */
 export function roundBudgetLoop(
   budget: RoundBudget,
@@ -75,7 +77,7 @@ export function roundBudgetLoop(
     if (round >= maxRounds) return false;
     // Before any round was timed alone, this group's lead (set-up and rounds): an estimate on the slow side.
     const thisUnit = recentMs ?? current.lead.ms / current.lead.units;
-    const basis = done.length > 1 ? done.slice(1) : done.length === 1 ? done : [current.spent];
+    const basis = done.length > 0 ? done : [current.spent];
     const laterUnit = sum(basis, (x) => x.ms) / sum(basis, (x) => x.units);
     const later = groups.slice(groups.indexOf(group) + 1);
     const laterUnits = sum(later, (g) => g.cells.length * (warmupRounds + round + 1));

@@ -60,7 +60,8 @@ test('a slow machine: rounds trimmed about evenly, within the budget, never belo
   // The budget of 12 rounds at 250 ms an arm-round, on a machine at 320.
   const maxTimeMs = runMs(12, 800, 250);
   const { rounds, endMs } = simulate({ maxTimeMs, minRounds: 8 }, 12, 800, () => 320);
-  assert.ok(endMs <= maxTimeMs, `${endMs} ms within ${maxTimeMs}`);
+  // Early projections may run over by a little (LENIENCY in budget.ts).
+  assert.ok(endMs <= maxTimeMs * 1.01, `${endMs} ms within 1% of ${maxTimeMs}`);
   assert.ok(Math.min(...rounds) >= 8, rounds.join(','));
   // The first group decides before any round was timed alone, on an estimate on the slow side.
   assert.ok(Math.max(...rounds) - Math.min(...rounds) <= 2, `about as many rounds in every group: ${rounds.join(',')}`);
@@ -99,12 +100,12 @@ test("a budget with 10% to spare trims next to nothing, though the first group a
   // Later groups are projected at the groups done: a dear group early (420) costs a round here or there.
   const roomy = simulate({ maxTimeMs: full * 1.1, minRounds: 8 }, 12, 800, cost).rounds;
   assert.ok(Math.min(...roomy) >= 11 && roomy.filter((r) => r < 12).length <= 2, roomy.join(','));
-  // 8 s of threads and compilation before the first group's rounds: the first two groups decide on a start-up that
-  // looks like their own; from the third on, the first is left out.
+  // 2 s of threads, fixtures and compilation before the first group's rounds: spread over the groups done, it costs
+  // the later ones little.
   let clock = 0;
-  const more = roundBudgetLoop({ maxTimeMs: full * 1.1 + 8000, minRounds: 8 }, 12, WARM, groups, 0, () => clock);
+  const more = roundBudgetLoop({ maxTimeMs: full * 1.1 + 2000, minRounds: 8 }, 12, WARM, groups, 0, () => clock);
   const rounds = groups.map((g, i) => {
-    clock += (i === 0 ? 8000 : 0) + 800 + g.cells.length * (WARM + 8) * cost(i);
+    clock += (i === 0 ? 2000 : 0) + 800 + g.cells.length * (WARM + 8) * cost(i);
     let r = 8;
     while (more(g, r)) {
       clock += g.cells.length * cost(i);
@@ -112,7 +113,7 @@ test("a budget with 10% to spare trims next to nothing, though the first group a
     }
     return r;
   });
-  assert.ok(Math.min(...rounds.slice(2)) >= 11 && rounds.slice(2).filter((r) => r < 12).length <= 2, rounds.join(','));
+  assert.ok(Math.min(...rounds.slice(1)) >= 11 && rounds.slice(1).filter((r) => r < 12).length <= 2, rounds.join(','));
 });
 
 test('a budget too short for more: every group runs --min-rounds, and no more', () => {
