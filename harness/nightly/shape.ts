@@ -1,14 +1,15 @@
 // The nightly's shape: the quick canonical suite, each group's mode sets
 // as paired slices of 100 ms, 12 rounds (every comparison reports the
 // minimum detectable effect this gives), trimmed to no fewer than 8 when the
-// machine is too slow to run them in 170 s, and the night's families and
+// machine is too slow to run them in 165 s, and the night's families and
 // their alphas.
 
 import { DEFAULT_GATE, type GateOptions } from '../gate/options.ts';
 import { DEFAULT_CHANGE_POINT, type ChangePointOptions } from './changepoint.ts';
 
-// 170 s of run leave the night's import and reports (3-6 s) inside its three minutes.
-export const NIGHTLY_SHAPE = { defaultRounds: 12, sliceMs: 100, cardRequirements: true, maxTimeMs: 170_000 } as const;
+// 165 s of run leave room inside the three minutes for the night's import and reports (3-6 s) and for the budget's
+// overrun (the run took 130.6 s of a forced 125).
+export const NIGHTLY_SHAPE = { defaultRounds: 12, sliceMs: 100, cardRequirements: true, maxTimeMs: 165_000 } as const;
 
 /** Nights of history judged for change points. */
 export const DEFAULT_HISTORY_NIGHTS = 30;

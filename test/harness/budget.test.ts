@@ -131,7 +131,7 @@ test('a budget too short for more: every group runs --min-rounds, and no more', 
 });
 
 test("the nightly's shape has its budget; rounds or slices asked for by hand run in full", () => {
-  assert.equal(parseRunSettings({}, NIGHTLY_SHAPE).budget, { maxTimeMs: 170_000, minRounds: 8 });
+  assert.equal(parseRunSettings({}, NIGHTLY_SHAPE).budget, { maxTimeMs: 165_000, minRounds: 8 });
   assert.is(parseRunSettings({ rounds: '12' }, NIGHTLY_SHAPE).budget, null);
   assert.is(parseRunSettings({ duration: '100' }, NIGHTLY_SHAPE).budget, null);
   assert.equal(parseRunSettings({ duration: '100', 'max-time': '2m' }, NIGHTLY_SHAPE).budget, { maxTimeMs: 120_000, minRounds: 8 });
