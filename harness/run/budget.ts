@@ -41,10 +41,10 @@ interface Spent {
  * each whole (set-up, warm-up, every round): splitting a group's lead into
  * set-up and rounds at another group's round time made a file c4 group's
  * set-up look like seconds, which, laid on every later group, trimmed a
- * 141 s night with 29 s to spare. Projecting from every group done, the
- * first (which holds the run's start-up too) included: from the last two
- * alone, a dear checkpoint-churn file c4 trimmed the next groups to 8
- * rounds on 143 s nights.
+ * 141 s night with 29 s to spare. Every group done counts, the first
+ * (which holds the run's start-up too) included: without it, a dear
+ * checkpoint-churn file c4 alone trimmed the next group to 8 rounds on
+ * 143 s nights.
  */
 export function roundBudgetLoop(
   budget: RoundBudget,
