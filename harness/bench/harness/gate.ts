@@ -201,6 +201,8 @@ interface Night {
   rollback_reasons: string[];
   /** What the night listed as known, not failed (a rollback the baseline had too, or a regression no larger than the baseline's). */
   known: string[];
+  /** The fewest and most measured rounds a cell ran (the nightly's time budget trims them on a slow machine). */
+  rounds: { least: number; most: number } | null;
   c1_mde_median: number | null;
   /** The machine's speed that night: the median yardstick reading of its rounds (ns; a slower machine reads more). */
   yardstick_ns: number | null;
@@ -231,11 +233,13 @@ async function nightlies(n: number): Promise<Night[]> {
     let rollbacks: string[] = [];
     let reasons: string[] = [];
     let known: string[] = [];
+    let rounds: Night['rounds'] = null;
     let mde: number | null = null;
     let yardstick: number | null = null;
     try {
-      const report = JSON.parse(stdout) as { run_id: string; known: string[] };
+      const report = JSON.parse(stdout) as { run_id: string; known: string[]; run: { rounds: { least: number; most: number } } };
       known = report.known;
+      rounds = { least: report.run.rounds.least, most: report.run.rounds.most };
       const gate = JSON.parse(readFileSync(join(dir, 'nights', report.run_id, 'gate.json'), 'utf8')) as {
         verdicts: {
           metadata_class: string;
@@ -268,11 +272,13 @@ async function nightlies(n: number): Promise<Night[]> {
       rollbacks,
       rollback_reasons: reasons,
       known,
+      rounds,
       c1_mde_median: mde,
       yardstick_ns: yardstick,
     });
     log(
-      `  night ${i + 1}/${n}: exit ${code}, ${Math.round(wall)} s (yardstick ${yardstick === null ? '-' : `${Math.round(yardstick / 1000)} µs`}), rollbacks [${rollbacks.join(', ')}], c1 MDE ${mde === null ? '-' : `${(mde * 100).toFixed(1)}%`}`,
+      `  night ${i + 1}/${n}: exit ${code}, ${Math.round(wall)} s (yardstick ${yardstick === null ? '-' : `${Math.round(yardstick / 1000)} µs`}), ` +
+        `${rounds === null ? '' : `${rounds.least === rounds.most ? rounds.most : `${rounds.least}-${rounds.most}`} rounds, `}rollbacks [${rollbacks.join(', ')}], c1 MDE ${mde === null ? '-' : `${(mde * 100).toFixed(1)}%`}`,
     );
     for (const r of reasons) log(`    ${r}`);
     for (const k of known) log(`    known, not failed: ${k}`);
