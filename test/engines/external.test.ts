@@ -16,9 +16,8 @@ import { engineAdapters } from '../../harness/engines/index.ts';
 import { planMatrix } from '../../harness/plan/matrix.ts';
 import { parseModeSets } from '../../harness/plan/modes.ts';
 import { runMatrix, type CellResult } from '../../harness/run/runner.ts';
-import { runVerb } from '../../harness/cli/run.ts';
-import { UsageError } from '../../harness/cli/verb.ts';
 import { runCli } from '../support/cli.ts';
+import { assertRunRefuses } from '../support/usage.ts';
 import { expectedRowsHash, tinySpec } from '../support/engines.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sb-external-'));
@@ -126,23 +125,17 @@ test('CLI: a crashing peer fails its cell, keeps what it recorded, the rest runs
 });
 
 test('engine flags are checked, with the cause named (UsageError: exit 2)', async () => {
-  const io = { out: (t: string) => assert.unreachable(`stdout: ${t}`), err: (t: string) => assert.unreachable(`stderr: ${t}`) };
-  for (const [args, says] of [
-    [['--variant', 'external'], /--variant external needs --engine-cmd/],
-    [['--variant', 'reference,nope'], /--variant 'nope' is not one of reference, sqlite, external/],
-    [['--variant', 'sqlite,sqlite'], /--variant lists a variant twice/],
-    [['--engine-cmd', PEER], /--engine-cmd and --engine-timeout need --variant external/],
-    [['--variant', 'sqlite', '--inject', 'M6.stale_publish=0.1'], /--inject applies to the reference engine only/],
-    [['--variant', 'external', '--engine-cmd', PEER, '--engine-timeout', 'soon'], /--engine-timeout must be a positive number/],
-  ] as const) {
-    try {
-      await runVerb.run([...args, '--out', join(tmp, 'bad'), '-q'], io);
-      assert.unreachable(`${args.join(' ')}: accepted`);
-    } catch (err) {
-      assert.instance(err, UsageError, `${args.join(' ')}: ${String(err)}`);
-      assert.match((err as Error).message, says);
-    }
-  }
+  await assertRunRefuses(
+    [
+      [['--variant', 'external'], /--variant external needs --engine-cmd/],
+      [['--variant', 'reference,nope'], /--variant 'nope' is not one of reference, sqlite, external/],
+      [['--variant', 'sqlite,sqlite'], /--variant lists a variant twice/],
+      [['--engine-cmd', PEER], /--engine-cmd and --engine-timeout need --variant external/],
+      [['--variant', 'sqlite', '--inject', 'M6.stale_publish=0.1'], /--inject applies to the reference engine only/],
+      [['--variant', 'external', '--engine-cmd', PEER, '--engine-timeout', 'soon'], /--engine-timeout must be a positive number/],
+    ],
+    join(tmp, 'bad'),
+  );
 });
 
 test.run();

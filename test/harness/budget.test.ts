@@ -11,12 +11,11 @@ import { roundBudgetLoop, type RoundBudget } from '../../harness/run/budget.ts';
 import { loadSuite } from '../../harness/spec/load.ts';
 import { planMatrix } from '../../harness/plan/matrix.ts';
 import { DEFAULT_MODE_SETS } from '../../harness/plan/modes.ts';
-import { runVerb } from '../../harness/cli/run.ts';
 import { parseRunSettings } from '../../harness/cli/run-args.ts';
 import { NIGHTLY_SHAPE } from '../../harness/nightly/shape.ts';
-import { UsageError } from '../../harness/cli/verb.ts';
 import type { RunRecord } from '../../harness/results/record.ts';
 import { runCli as cli } from '../support/cli.ts';
+import { assertRunRefuses } from '../support/usage.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sb-budget-'));
 const groups = planMatrix({ workloads: loadSuite(), modeSets: DEFAULT_MODE_SETS, quick: true });
@@ -180,7 +179,6 @@ test('run --max-time alone trims the rounds to the budget and records it', async
 });
 
 test('bad --min-rounds and --max-time are usage errors naming the flag and the reason', async () => {
-  const io = { out: () => {}, err: () => {} };
   const cases: [string[], RegExp][] = [
     [['--min-rounds', '4'], /--min-rounds bounds the rounds --max-time trims, which is not given/],
     [['--target-mde', '0.05', '--min-rounds', '4'], /--target-mde adds rounds past --rounds instead/],
@@ -188,15 +186,7 @@ test('bad --min-rounds and --max-time are usage errors naming the flag and the r
     [['--max-time', '3m', '--min-rounds', '0'], /--min-rounds must be an integer >= 1/],
     [['--max-time', '1ms'], /--max-time 1ms cannot hold 8 rounds of this run/],
   ];
-  for (const [args, message] of cases) {
-    try {
-      await runVerb.run([...args, '--out', join(tmp, 'bad'), '-q'], io);
-      assert.unreachable(`${args.join(' ')} was accepted`);
-    } catch (err) {
-      assert.instance(err, UsageError, args.join(' '));
-      assert.match((err as Error).message, message);
-    }
-  }
+  await assertRunRefuses(cases, join(tmp, 'bad'));
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));

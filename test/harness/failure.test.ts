@@ -5,6 +5,7 @@
 
 import { test } from 'uvu';
 import { runCli as cli } from '../support/cli.ts';
+import { assertRunRefuses } from '../support/usage.ts';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,8 +18,7 @@ import type { RunRecord } from '../../harness/results/record.ts';
 import { planMatrix } from '../../harness/plan/matrix.ts';
 import { parseModeSets } from '../../harness/plan/modes.ts';
 import { runMatrix, type CellResult } from '../../harness/run/runner.ts';
-import { runVerb } from '../../harness/cli/run.ts';
-import { EXIT_USAGE, UsageError } from '../../harness/cli/verb.ts';
+import { EXIT_USAGE } from '../../harness/cli/verb.ts';
 import { loadSpecFile } from '../../harness/spec/load.ts';
 import type { WorkloadInput } from '../../harness/spec/schema.ts';
 
@@ -240,16 +240,10 @@ const BAD_ARGS: { args: string[]; message: RegExp }[] = [
 
 test('more bad run arguments are UsageErrors naming the problem', async () => {
   assert.is(EXIT_USAGE, 2);
-  const io = { out: (t: string) => assert.unreachable(`stdout: ${t}`), err: (t: string) => assert.unreachable(`stderr: ${t}`) };
-  for (const b of BAD_ARGS) {
-    try {
-      await runVerb.run([...b.args, '--out', join(tmp, 'bad-args-out'), '-q'], io);
-      assert.unreachable(`${b.args.join(' ')}: accepted`);
-    } catch (err) {
-      assert.instance(err, UsageError, `${b.args.join(' ')}: ${String(err)}`);
-      assert.match((err as Error).message, b.message);
-    }
-  }
+  await assertRunRefuses(
+    BAD_ARGS.map((b) => [b.args, b.message] as const),
+    join(tmp, 'bad-args-out'),
+  );
   assert.not.ok(existsSync(join(tmp, 'bad-args-out')));
 });
 

@@ -16,10 +16,9 @@ import { loadSuite } from '../../harness/spec/load.ts';
 import { planMatrix } from '../../harness/plan/matrix.ts';
 import { DEFAULT_MODE_SETS, parseModeSets } from '../../harness/plan/modes.ts';
 import { pairedMde } from '../../harness/gate/mde.ts';
-import { runVerb } from '../../harness/cli/run.ts';
-import { UsageError } from '../../harness/cli/verb.ts';
 import type { RunRecord } from '../../harness/results/record.ts';
 import { runCli as cli } from '../support/cli.ts';
+import { assertRunRefuses } from '../support/usage.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sb-sched-'));
 
@@ -191,22 +190,13 @@ test('--target-mde adds rounds until its budget, and the run records both', asyn
 });
 
 test('bad --target-mde and --max-time are usage errors naming the flag and the reason', async () => {
-  const io = { out: () => {}, err: () => {} };
   const cases: [string[], RegExp][] = [
     [['--target-mde', '0'], /--target-mde must be a fraction in \(0, 1\)/],
     [['--target-mde', '1.5'], /--target-mde must be a fraction in \(0, 1\)/],
     [['--target-mde', 'five'], /--target-mde must be a fraction in \(0, 1\)/],
     [['--target-mde', '0.05', '--max-time', '1ms'], /--max-time 1ms cannot hold two rounds of this run/],
   ];
-  for (const [args, message] of cases) {
-    try {
-      await runVerb.run([...args, '--out', join(tmp, 'bad'), '-q'], io);
-      assert.unreachable(`${args.join(' ')} was accepted`);
-    } catch (err) {
-      assert.instance(err, UsageError, args.join(' '));
-      assert.match((err as Error).message, message);
-    }
-  }
+  await assertRunRefuses(cases, join(tmp, 'bad'));
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
