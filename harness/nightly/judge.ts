@@ -25,6 +25,7 @@ import type { GateReport } from '../gate/report.ts';
 import { gateComparisons } from '../gate/gate.ts';
 import { standingRegression } from './standing-regression.ts';
 import type { RunFigures, RunRecord } from '../results/record.ts';
+import { roundsRan, type RoundsRan } from '../results/rounds.ts';
 import { stableJson } from '../shared/json.ts';
 import { DEFAULT_NOISE_NIGHTS, NIGHT_ALPHA, NIGHT_CHANGE_POINT, NIGHT_GATE } from './shape.ts';
 import { MIN_NIGHTS, detectChange, type ChangePoint, type ChangePointOptions } from './changepoint.ts';
@@ -141,7 +142,7 @@ export interface NightlyReport {
     failed: number;
     correctness_failures: number;
     /** Measured rounds: those asked (--rounds), the fewest and most a cell ran, and the time budget that trimmed them (null: none). */
-    rounds: { asked: number; least: number; most: number; max_time_ms: number | null };
+    rounds: RoundsRan;
   };
   gate: { metadata_class: string; verdict: string; inconclusive: boolean; largest_mde: number | null; baseline_verdict: string | null; reasons: string[] }[];
   /** Standing conditions the baseline already had (reported, not failed). */
@@ -326,11 +327,16 @@ export function judgeNight(input: NightlyInput): NightlyReport {
   if (input.run_exit_code !== 0)
     reasons.push(`the run failed: ${tonight.totals.failed} failed cell(s), ${tonight.totals.correctness_failures} final-state mismatch(es)`);
   const known: string[] = [];
-  const baselineGate = input.baseline === null ? null : gateComparisons(input.baseline);
-  for (const v of input.gate.verdicts.filter((x) => x.verdict === 'rollback')) {
+  const rollbacks = input.gate.verdicts.filter((x) => x.verdict === 'rollback');
+  // The baseline's comparisons, measured again only when a rollback asks whether it had the same regression.
+  const baselineGate = input.baseline === null || rollbacks.length === 0 ? null : gateComparisons(input.baseline);
+  for (const v of rollbacks) {
+    if (input.baseline_verdicts?.[v.metadata_class] === 'rollback') {
+      known.push(`${v.metadata_class} rollback, as at the baseline: ${v.reasons[0] ?? ''}`);
+      continue;
+    }
     const standing = standingRegression(v, baselineGate?.get(v.metadata_class), input.gate.options.alpha);
-    if (input.baseline_verdicts?.[v.metadata_class] === 'rollback') known.push(`${v.metadata_class} rollback, as at the baseline: ${v.reasons[0] ?? ''}`);
-    else if (standing !== null) known.push(`${v.metadata_class} rollback on a regression the baseline had too, not significantly larger tonight: ${standing}`);
+    if (standing !== null) known.push(`${v.metadata_class} rollback on a regression the baseline had too, not significantly larger tonight: ${standing}`);
     else reasons.push(`gate: ${v.metadata_class} rollback: ${v.reasons[0] ?? ''}`);
   }
   for (const f of findings.filter((x) => x.status === 'regressed')) {
@@ -386,7 +392,7 @@ export function judgeNight(input: NightlyInput): NightlyReport {
       cells: tonight.totals.cells,
       failed: tonight.totals.failed,
       correctness_failures: tonight.totals.correctness_failures,
-      rounds: roundsOf(tonight),
+      rounds: roundsRan(tonight),
     },
     gate: input.gate.verdicts.map((v) => ({
       metadata_class: v.metadata_class,
@@ -422,17 +428,4 @@ export function judgeNight(input: NightlyInput): NightlyReport {
       .map((key) => ({ key, better: series.get(key)?.better ?? 'lower', values: series.get(key)?.values ?? [] })),
   };
   return { ...body, trace_correlation: createHash('sha256').update(stableJson(body, 0)).digest('hex') };
-}
-
-/** The rounds a night's cells ran (failed cells, which stop early, left out). */
-function roundsOf(run: RunRecord): NightlyReport['run']['rounds'] {
-  const counts = run.cells.filter((c) => c.status === 'ok').map((c) => c.rounds.length);
-  const asked = run.config.rounds;
-  const budgeted = run.config.min_rounds != null;
-  return {
-    asked,
-    least: counts.length === 0 ? 0 : Math.min(...counts),
-    most: counts.length === 0 ? 0 : Math.max(...counts),
-    max_time_ms: budgeted ? (run.config.max_time_ms ?? null) : null,
-  };
 }

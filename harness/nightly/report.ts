@@ -6,6 +6,7 @@
 import { stableJson } from '../shared/json.ts';
 import { mdeText } from '../gate/comparison.ts';
 import type { MetricFinding, NightlyReport } from './judge.ts';
+import { trimmed, type RoundsRan } from '../results/rounds.ts';
 
 export const nightlyJson = (r: NightlyReport): string => `${stableJson(r)}\n`;
 
@@ -21,10 +22,9 @@ function findingRow(f: MetricFinding): string {
   );
 }
 
-function roundsText(x: NightlyReport['run']['rounds']): string {
+function roundsText(x: RoundsRan): string {
   const ran = x.least === x.most ? `${x.most}` : `${x.least}-${x.most}`;
-  const trimmed = x.max_time_ms !== null && x.least < x.asked;
-  return `${ran} of ${x.asked} measured rounds per cell${trimmed ? ` (trimmed to hold the run's ${Math.round(x.max_time_ms! / 1000)} s budget)` : ''}`;
+  return `${ran} of ${x.asked} measured rounds per cell${trimmed(x) ? ` (trimmed to hold the run's ${Math.round(x.max_time_ms! / 1000)} s budget)` : ''}`;
 }
 
 export function nightlyMarkdown(r: NightlyReport): string {

@@ -2,11 +2,11 @@
 // not news, when the baseline night's own comparison shows the same change:
 // tonight's effect is not significantly larger than the baseline's. M6's
 // snapshot primitive costs commutative-inserts file c4 about 5% of its
-// median write latency on unchanged code (+4.7% [2.3, 7.1] over 24 paired rounds); with an MDE
-// of 8-20% in 12 rounds one night in several calls it significant, and a
-// verdict compared as a word ("rollback" against "hold") failed that night
-// with nothing changed. Contracts, fallback triggers and state mismatches are
-// never standing by size: they keep the verdict rule.
+// median write latency on unchanged code (+4.7% [2.3, 7.1] over 24 paired
+// rounds); with an MDE of 8-20% in 12 rounds one night in several calls it
+// significant, and a verdict compared as a word ("rollback" against "hold")
+// failed that night with nothing changed. Contracts, fallback triggers and
+// state mismatches are never standing by size: they keep the verdict rule.
 
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import { pct, type Comparison } from '../gate/comparison.ts';

@@ -7,6 +7,7 @@
 import type { Comparison } from '../gate/comparison.ts';
 import type { GateReports } from './gate-reports.ts';
 import type { CellRecord, RunRecord } from '../results/record.ts';
+import { roundsRan, trimmed } from '../results/rounds.ts';
 import type { EngineComparison } from '../results/summary.ts';
 
 /** Lines of the failed-or-diverged list before the rest is left to summary.txt. */
@@ -128,13 +129,10 @@ function problemLines(i: ScreenInput, width: number): string[] {
 
 /** How many rounds the cells ran: the asked number, or the range a target or a time budget made of it. */
 function roundsText(run: RunRecord): string {
-  const counts = run.cells.map((c) => c.rounds.length).filter((n) => n > 0);
-  const [least, most] = [Math.min(run.config.rounds, ...counts), Math.max(0, ...counts)];
-  if (run.config.target_mde != null && most > run.config.rounds)
-    return `${run.config.rounds}-${most} rounds until ${Math.round(run.config.target_mde * 100)}% could be seen`;
-  if (run.config.min_rounds != null && least < run.config.rounds)
-    return `${least}-${most} of ${run.config.rounds} rounds (trimmed to the ${Math.round((run.config.max_time_ms ?? 0) / 1000)} s budget)`;
-  return `${run.config.rounds} rounds each`;
+  const r = roundsRan(run);
+  if (run.config.target_mde != null && r.most > r.asked) return `${r.asked}-${r.most} rounds until ${Math.round(run.config.target_mde * 100)}% could be seen`;
+  if (trimmed(r)) return `${r.least}-${r.most} of ${r.asked} rounds (trimmed to the ${Math.round(r.max_time_ms! / 1000)} s budget)`;
+  return `${r.asked} rounds each`;
 }
 
 export function firstScreen(i: ScreenInput): string {

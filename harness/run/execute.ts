@@ -13,7 +13,7 @@ import { RunMetrics } from '../telemetry/metrics.ts';
 import { pushMetrics, serveMetrics, type MetricsServer, type PushResult } from '../telemetry/serve.ts';
 import { SpanSink, type SpanReport } from '../telemetry/spans.ts';
 import { FixtureError } from '../engines/fixture.ts';
-import { runMatrix } from './runner.ts';
+import { runMatrix, type MoreRounds } from './runner.ts';
 import type { RunSettings } from './settings.ts';
 import { targetMdeLoop } from './target.ts';
 import { roundBudgetLoop } from './budget.ts';
@@ -110,6 +110,13 @@ export async function executeRun(o: ExecuteOptions): Promise<RunOutcome> {
   const spans = new SpanSink({ run: id, otlp, file: join(runDir, 'spans.jsonl') });
   const bar = o.progress ?? NO_PROGRESS;
   const startMs = Date.now();
+  // A target adds rounds past --rounds and reads each to decide; a budget trims them by the clock alone.
+  const more: MoreRounds | null =
+    target !== null
+      ? { another: targetMdeLoop(target, groups), readsRound: true }
+      : budget !== null
+        ? { another: roundBudgetLoop(budget, rounds, warmupRounds, groups), readsRound: false }
+        : null;
   let results;
   try {
     results = await runMatrix({
@@ -125,8 +132,7 @@ export async function executeRun(o: ExecuteOptions): Promise<RunOutcome> {
       sampleRatio,
       shadowSampleRatio,
       engines,
-      ...(target === null ? {} : { more: { another: targetMdeLoop(target, groups), readsRound: true } }),
-      ...(budget === null ? {} : { more: { another: roundBudgetLoop(budget, rounds, warmupRounds, groups), readsRound: false } }),
+      ...(more === null ? {} : { more }),
       traceOut: o.record === true ? join(runDir, 'trace') : null,
       traceIn: replayOf === null ? null : join(replayOf, 'trace'),
       onWindow: (cell, delta) => {

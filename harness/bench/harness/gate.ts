@@ -239,7 +239,7 @@ async function nightlies(n: number): Promise<Night[]> {
     try {
       const report = JSON.parse(stdout) as { run_id: string; known: string[]; run: { rounds: { least: number; most: number } } };
       known = report.known;
-      rounds = { least: report.run.rounds.least, most: report.run.rounds.most };
+      rounds = report.run.rounds;
       const gate = JSON.parse(readFileSync(join(dir, 'nights', report.run_id, 'gate.json'), 'utf8')) as {
         verdicts: {
           metadata_class: string;
