@@ -6,7 +6,7 @@
 // rounds (harness/runtime/yardstick.ts). Run it only to change the yardstick
 // on purpose: runs timed with another yardstick compare as measured.
 //
-//   node --import tsx scripts/freeze-yardstick.ts
+//   npm run yardstick:freeze
 
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -16,6 +16,17 @@ import { build } from 'esbuild';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const ENTRY = 'harness/runtime/yardstick/unit.ts';
 const OUT = 'harness/runtime/yardstick/frozen-engine.mjs';
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(`Usage: npm run yardstick:freeze
+
+Bundles ${ENTRY} with the engine as committed now into ${OUT},
+named after HEAD: the yardstick every run times beside its rounds. Runs timed with another
+yardstick compare as measured, so freeze only to change the yardstick on purpose.
+Exits 2 when engine/ or the unit has uncommitted changes.
+`);
+  process.exit(0);
+}
 
 const git = (...args: string[]): string => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
 
