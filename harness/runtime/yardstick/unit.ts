@@ -12,10 +12,12 @@
 import { openDatabase, Xorshift32 } from '../../../engine/index.ts';
 
 const ROWS = 1024;
+const VERSIONS = 8;
 const TRANSACTIONS = 10;
 const STATEMENTS = 4;
 
-const VERSIONS = 8;
+/** What a unit is, for the yardstick's name. */
+export const UNIT = `concurrent-${TRANSACTIONS}x${STATEMENTS}-rows${ROWS}`;
 
 /**
  * A unit of work bound to a database of its own, at commutative-inserts' fixture state. Every row is written once
