@@ -20,10 +20,10 @@
 // means a new YARDSTICK name; runs with different names are compared as
 // measured.
 
-import { createUnit, FROZEN_AT } from './yardstick/frozen-engine.mjs';
+import { createUnit, FROZEN_AT, UNIT } from './yardstick/frozen-engine.mjs';
 
 /** The yardstick's name, recorded with every run that carries its readings. */
-export const YARDSTICK = `engine@${FROZEN_AT.slice(0, 12)}/concurrent-8x4`;
+export const YARDSTICK = `engine@${FROZEN_AT.slice(0, 12)}/${UNIT}`;
 
 /** Readings a round takes at most with several connections (one connection reads before every turn of the arms). */
 export const YARDSTICK_READINGS = 10;
