@@ -20,7 +20,7 @@ import { median } from 'simple-statistics';
 import { compareRuns, sameYardstick } from '../gate/compare.ts';
 import { mdeText, pct, type Comparison } from '../gate/comparison.ts';
 import type { GateOptions } from '../gate/options.ts';
-import { isDeciding, metricsAtSpeed, metricsOf, yardstickLevel, yardsticksOf } from '../gate/series.ts';
+import { isDeciding, metricsAtSpeed, metricsOf, yardstickLevel } from '../gate/series.ts';
 import type { GateReport } from '../gate/report.ts';
 import { gateComparisons } from '../gate/gate.ts';
 import { standingRegression } from './standing-regression.ts';
@@ -192,16 +192,18 @@ export function judgeNight(input: NightlyInput): NightlyReport {
   const reasons: string[] = [];
 
   // Per metric, its value on each night (null where the cell or metric was absent): at tonight's machine speed when
-  // every night of the cell timed tonight's yardstick (runtime/yardstick.ts), else as measured.
+  // tonight's cell carries readings of a named yardstick (runtime/yardstick.ts), else as measured. A night that cannot
+  // be put at that speed (timed with another yardstick, or without readings) is left out of the cell's history rather
+  // than turning the whole series back to as measured: after a new yardstick the history restarts at its first night
+  // (the noise test calibrates again for min_noise_nights) instead of going blind until the old nights age out.
   const series = new Map<string, { cell: string; metric: string; better: 'higher' | 'lower'; values: (number | null)[] }>();
-  const speedRef = new Map(tonight.cells.map((c) => [c.id, yardstickLevel(c)]));
-  for (const run of nights)
-    for (const cell of run.cells) if (cell.usable_for_gate && (!sameYardstick(run, tonight) || yardsticksOf(cell) === null)) speedRef.set(cell.id, null);
+  const speedRef = new Map(tonight.cells.map((c) => [c.id, tonight.config.yardstick === undefined ? null : yardstickLevel(c)]));
   nights.forEach((run, i) => {
     for (const cell of run.cells) {
       if (!cell.usable_for_gate) continue;
       const ref = speedRef.get(cell.id) ?? null;
-      const figures = (ref === null ? null : metricsAtSpeed(cell, ref)) ?? metricsOf(cell);
+      const figures = ref === null ? metricsOf(cell) : sameYardstick(run, tonight) ? metricsAtSpeed(cell, ref) : null;
+      if (figures === null) continue;
       for (const [metric, s] of figures) {
         const key = `${cell.id}:${metric}`;
         let e = series.get(key);

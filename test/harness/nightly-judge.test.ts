@@ -111,7 +111,7 @@ test('a significant drop within the night-to-night noise of the history is suspe
 });
 
 /** A night on a machine `factor` times slower: every latency × factor, throughput ÷ factor, and the yardstick's reading with them. */
-function onMachine(r: RunRecord, factor: number): RunRecord {
+function onMachine(r: RunRecord, factor: number, yardstick = 'y/1'): RunRecord {
   const cells = r.cells.map((c) => ({
     ...c,
     rounds: c.rounds.map((x) => ({
@@ -123,7 +123,7 @@ function onMachine(r: RunRecord, factor: number): RunRecord {
       yardstick_ns: 250_000 * factor,
     })),
   }));
-  return { ...r, cells, config: { ...r.config, yardstick: 'y/1' } };
+  return { ...r, cells, config: { ...r.config, yardstick } };
 }
 
 test("nights at the machine's own speed each: the yardstick puts them at one, so a 15% regression stands out of a wild history", () => {
@@ -140,6 +140,23 @@ test("nights at the machine's own speed each: the yardstick puts them at one, so
   const strip = (x: RunRecord): RunRecord => ({ ...x, config: { ...x.config, yardstick: undefined } });
   const blind = judgeNight(input(strip(tonight), { baseline: strip(history[0]!), history: history.map(strip) }));
   assert.is(blind.findings.find((x) => x.key === KEY)?.status ?? 'no_change', 'suspect', 'as measured, within the noise');
+});
+
+test('a new yardstick restarts the history at its first night: old nights are left out, not the speed', () => {
+  // Seven wild nights timed with another yardstick, then nights with tonight's: those alone are judged, at one speed.
+  const old = [1, 1.43, 0.8, 1.22, 0.87, 1.32, 0.77].map((f, i) => onMachine(night(`o${i + 1}`, 1000), f, 'y/0'));
+  const fresh = [1.1, 0.9, 1.3, 0.85, 1.2].map((f, i) => onMachine(night(`n${i + 1}`, 1000), f));
+  const tonight = onMachine(night('n6', 1000 / 1.15), 1.25);
+  const r = judgeNight(input(tonight, { baseline: fresh[0]!, history: [...old, ...fresh] }));
+  const f = r.findings.find((x) => x.key === KEY)!;
+  assert.is(f.status, 'regressed', f.note ?? '');
+  assert.is(f.night_noise!.nights, 5, 'the old nights are not in the noise history');
+  assert.ok(f.night_noise!.sd_log < 0.01, `at one speed the new history is flat (sd ${f.night_noise!.sd_log})`);
+  // Three nights of the new yardstick are not yet enough to know the noise: a regression is suspect, not failed.
+  const early = judgeNight(input(tonight, { baseline: fresh[0]!, history: [...old, ...fresh.slice(0, 3)] }));
+  const e = early.findings.find((x) => x.key === KEY)!;
+  assert.is(e.status, 'suspect');
+  assert.match(e.note!, /calibrating: 3 of 5 nights/);
 });
 
 test('a step in the history is a change point for the worse until acknowledged', () => {
