@@ -2,6 +2,7 @@
 // harness/record/recorder.ts for the counter names) and says whether the
 // card's fallback trigger is observed, with the numbers behind it.
 
+import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import type { Evidence, KillSwitchProfile, Observation, TriggerRule } from './types.ts';
 
 const LATCH: KillSwitchProfile = { kind: 'latch' };
@@ -28,8 +29,8 @@ export function countAbove(id: string, wording: string, key: string, threshold =
   };
 }
 
-/** One-sided normal quantile a ratio's lower bound is taken at (99.9%): every window is another look. */
-const RATIO_Z = 3.09;
+/** One-sided level a ratio's lower bound is taken at (99.9%): every window is another look. */
+const RATIO_LEVEL = 0.999;
 /** Windows needed before a ratio's spread can be estimated. */
 const RATIO_MIN_WINDOWS = 3;
 
@@ -65,6 +66,18 @@ export function ratioStandardError(memo: ReadonlyMap<string, number>, r: number)
 }
 
 /**
+ * The ratio's one-sided RATIO_LEVEL lower bound: Student's t with k − 1
+ * degrees of freedom, since the spread comes from the k windows themselves.
+ * A normal quantile (3.09) made it a 95.6% bound at three windows and 98% at
+ * five: an A/A night's M6 snapshot arm fired at an estimate of 5.6% over
+ * three windows (bound 0.0501), where t's quantile is 22.3, not 3.09.
+ */
+export function ratioLowerBound(memo: ReadonlyMap<string, number>, r: number): number {
+  const se = ratioStandardError(memo, r);
+  return Number.isFinite(se) ? r - tQuantile(RATIO_LEVEL, (memo.get('k') ?? 0) - 1) * se : -Infinity;
+}
+
+/**
  * Fires when `part / whole` over the windows so far exceeds the threshold
  * beyond its uncertainty (the ratio's one-sided 99.9% lower bound is above
  * it), once `evidence` (a count of events, by default `whole` itself) reaches
@@ -93,7 +106,7 @@ export function ratioAbove(
       const n = evidence(e.total);
       const value = w > 0 ? part(e.total) / w : 0;
       addRatioWindow(e.memo, part(e.window), whole(e.window));
-      const lower = value - RATIO_Z * ratioStandardError(e.memo, value);
+      const lower = ratioLowerBound(e.memo, value);
       const bound = Number.isFinite(lower) ? lower.toFixed(4) : `unknown before ${RATIO_MIN_WINDOWS} windows`;
       return {
         fired: n >= minEvidence && lower > t,

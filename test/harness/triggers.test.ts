@@ -119,6 +119,16 @@ test('ratio and skew rules: M6 allocation churn over 5% of commit time, M11 shar
     clear.events.some((e) => e.trigger === 'M6.alloc_churn'),
     'a steady 9% fires',
   );
+  // 5.6% over windows of 5.3-5.9%: the spread of three windows is itself uncertain (t with 2 df, not a normal
+  // quantile, which fired here on an A/A night); seven such windows show it beyond doubt.
+  const near = new LiveEvaluator('cell', 1, db.shared);
+  const nearWindows = Array.from({ length: 9 }, (_, i) => [53_000, 56_000, 59_000][i % 3]!);
+  const firedAt = nearWindows.findIndex((a) => {
+    near.observe(delta(churn(a)));
+    return near.events.length > 0;
+  });
+  assert.is(firedAt + 1, 7, 'a 5.6% share fires at the seventh window, not at the third');
+  assert.match(near.events[0]!.observation.detail, /over 7 windows/);
 
   const even = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`M11.shard_id.${i}`, 100]));
   const skewed = { ...even, 'M11.shard_id.3': 900, 'M11.control_mode.sharded': 1 };
