@@ -310,6 +310,11 @@ const asNightly = (i: number, arm: string): Judgement & { noise: NightNoise | nu
 const across = c1.cells.slice(1).map((_, k) => ({ run: k + 1, aa: asNightly(k + 1, 'a'), t10: asNightly(k + 1, 't10') }));
 // Before the noise is known a nightly calls every regression suspect: the +10% row counts the runs after that.
 const judged = across.filter((x) => x.t10.noise !== null);
+/** Of the judged +10% runs, how many each of the nightly's two tests found on its own (a night fails only where both do). */
+const t10Found = {
+  baseline_run: judged.filter((x) => x.t10.comparisons.some((c) => c.outcome === 'regressed')).length,
+  night_noise: judged.filter((x) => x.t10.noise!.outside).length,
+};
 /** The spread of the runs' `a` values (sd of log): as measured, and at one machine speed (the first run's). */
 const sdLog = (xs: number[]): number => Math.sqrt(variance(xs.map(Math.log)));
 const runToRun = {
@@ -367,7 +372,8 @@ const rows: { what: string; reached: string; target: string; met: boolean | null
       `${judged.filter((x) => x.t10.regressed).length}/${judged.length}` +
       (nightPower === null
         ? ''
-        : ` (the night-to-night test expects ${nightPower.expected_t10_flagged.toFixed(1)} at the spread measured, ${runToRun.at_one_speed.toFixed(3)}; ${t10Target} needs ≤ ${nightPower.sd_log_for_target.toFixed(3)})`),
+        : ` (the night-to-night test expects ${nightPower.expected_t10_flagged.toFixed(1)} at the spread measured, ${runToRun.at_one_speed.toFixed(3)}; ${t10Target} needs ≤ ${nightPower.sd_log_for_target.toFixed(3)})`) +
+      `; found by the test against the baseline run ${t10Found.baseline_run}, by the night-to-night test ${t10Found.night_noise}`,
     target: `≥ ${t10Target}/${judged.length}`,
     met: judged.length > 0 && judged.filter((x) => x.t10.regressed).length >= t10Target,
   },
@@ -411,6 +417,7 @@ const report = {
     pairs: across.length,
     aa_flagged: across.filter((x) => x.aa.flagged).length,
     t10_flagged: across.filter((x) => x.t10.regressed).length,
+    t10_found: t10Found,
     judgements: across,
   },
   nights: nightsOut,
