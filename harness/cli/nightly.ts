@@ -62,8 +62,9 @@ trimmed to no fewer than ${defaultMinRounds(NIGHTLY_SHAPE.defaultRounds)} per gr
 --rounds or --duration is given): within three minutes on two cores; --workload, --backend or --concurrency run only the cells asked for),
 imports it into the results store, and judges it:
   - against the accepted baseline of this machine's hardware signature, cell by cell (Welch's t on
-    the log values of the rounds at one machine speed: each round scaled by the yardstick read
-    beside it; 95% interval, Cliff's delta); median latency decides,
+    the log values of the rounds at one machine speed: each round scaled by its twin's reading, the
+    group's workload in legacy modes on the frozen engine, one more arm interleaved with the others
+    (run --twin); 95% interval, Cliff's delta); median latency decides,
     throughput and tail percentiles are reported; a significant regression must also stand outside the
     night-to-night noise of the history (a t prediction interval over the past nights), else it
     is reported as suspect, not failed;

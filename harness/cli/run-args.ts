@@ -2,6 +2,7 @@
 // by `run`, `replay` and `profile` (which must know the cells before it
 // starts clinic, and refuse bad input without profiling anything).
 
+import { TWIN_BUILD } from '../runtime/yardstick.ts';
 import { fileURLToPath } from 'node:url';
 import { BACKENDS, EngineError, SWITCHABLE_CLASSES, type Backend, type FaultConfig, type SwitchableClass } from '../../engine/index.ts';
 import { DEFAULT_EXTERNAL_TIMEOUT_MS, ENGINE_VARIANTS, engineAdapters, isEngineVariant, type EngineAdapters, type EngineVariant } from '../engines/index.ts';
@@ -49,6 +50,7 @@ export const RUN_OPTIONS = {
   otlp: { type: 'string' },
   'sample-ratio': { type: 'string' },
   'shadow-sample': { type: 'string' },
+  twin: { type: 'boolean' },
 } as const;
 
 export type RunValues = ReturnType<typeof parseVerbArgs<typeof RUN_OPTIONS>>['values'];
@@ -65,6 +67,8 @@ export interface RunShape {
   cardRequirements?: boolean;
   /** The run's time budget (ms) when neither --rounds, --duration nor --max-time is given: rounds are trimmed to hold it. */
   maxTimeMs?: number;
+  /** Scale rounds by a twin arm on the frozen engine (run/twin.ts), with or without --twin (the nightly). */
+  twin?: boolean;
 }
 
 export function intArg(name: string, v: string | undefined, fallback: number, min = 1, verb = 'run'): number {
@@ -86,7 +90,8 @@ function durationArg(v: string | undefined, name = 'duration'): number | undefin
 const DEFAULT_MAX_TIME_MS = 600_000;
 
 /** Measured time (ms) of `rounds` rounds of every group: the least any budget must hold. */
-const slicesMs = (groups: readonly Group[], rounds: number, sliceMs: number): number => groups.reduce((ms, g) => ms + rounds * g.cells.length * sliceMs, 0);
+const slicesMs = (groups: readonly Group[], rounds: number, sliceMs: number, twin: boolean): number =>
+  groups.reduce((ms, g) => ms + rounds * (g.cells.length + (twin && g.cells[0]!.variant === 'reference' ? 1 : 0)) * sliceMs, 0);
 
 /**
  * `--target-mde R --max-time T` (rounds added past --rounds until R is seen),
@@ -100,6 +105,7 @@ function limitsArg(
   sliceMs: number,
   rounds: number,
   budgetMs: number | undefined,
+  twin: boolean,
 ): { target: TargetMde | null; budget: RoundBudget | null } {
   const raw = values['target-mde'];
   const maxTime = durationArg(values['max-time'], 'max-time');
@@ -113,7 +119,7 @@ function limitsArg(
     if (values['min-rounds'] !== undefined)
       throw new UsageError('shadowbench run: --min-rounds bounds the rounds --max-time trims; --target-mde adds rounds past --rounds instead');
     const maxTimeMs = maxTime ?? DEFAULT_MAX_TIME_MS;
-    if (maxTimeMs < slicesMs(groups, 2, sliceMs)) throw tooShort(slicesMs(groups, 2, sliceMs), 'two rounds');
+    if (maxTimeMs < slicesMs(groups, 2, sliceMs, twin)) throw tooShort(slicesMs(groups, 2, sliceMs, twin), 'two rounds');
     return { target: { mde, maxTimeMs }, budget: null };
   }
   const maxTimeMs = maxTime ?? budgetMs;
@@ -123,7 +129,8 @@ function limitsArg(
   }
   const minRounds = intArg('min-rounds', values['min-rounds'], defaultMinRounds(rounds));
   if (minRounds > rounds) throw new UsageError(`shadowbench run: --min-rounds ${minRounds} is more than --rounds ${rounds}`);
-  if (maxTime !== undefined && maxTimeMs < slicesMs(groups, minRounds, sliceMs)) throw tooShort(slicesMs(groups, minRounds, sliceMs), `${minRounds} rounds`);
+  if (maxTime !== undefined && maxTimeMs < slicesMs(groups, minRounds, sliceMs, twin))
+    throw tooShort(slicesMs(groups, minRounds, sliceMs, twin), `${minRounds} rounds`);
   return { target: null, budget: { maxTimeMs, minRounds } };
 }
 
@@ -297,7 +304,8 @@ export function parseRunSettings(values: RunValues, shape: RunShape = {}): RunSe
   if (groups.length === 0) throw new UsageError('shadowbench run: the matrix is empty (no workload runs on the requested backends)');
   // The caller's budget belongs to its own shape: rounds or slices asked for by hand run in full.
   const shaped = values.rounds === undefined && values.duration === undefined;
-  const { target, budget } = limitsArg(values, groups, sliceMs, rounds, shaped ? shape.maxTimeMs : undefined);
+  const twin = values.twin === true || shape.twin === true;
+  const { target, budget } = limitsArg(values, groups, sliceMs, rounds, shaped ? shape.maxTimeMs : undefined, twin);
   return {
     faults,
     variants,
@@ -321,5 +329,6 @@ export function parseRunSettings(values: RunValues, shape: RunShape = {}): RunSe
     modeSets,
     workloads,
     groups,
+    twin: twin ? TWIN_BUILD : null,
   };
 }

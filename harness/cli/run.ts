@@ -76,6 +76,10 @@ Options:
   --sample-ratio P       head-sampling ratio of field records exported as spans (default 0.01); diverged,
                          session_not_found, torn and slower-than-running-p99.9 records are always kept
   --shadow-sample P      the fraction of transactions shadow_compare compares, chosen by trace_id (default 1: all)
+  --twin                 one more arm in every reference group: the group's workload in legacy modes on the frozen
+                         engine (harness/runtime/yardstick/frozen-engine.mjs); its median latency each round is the
+                         machine's speed that round, by which 'compare' and 'nightly' put two runs at one speed
+                         (the nightly always runs it; without it, a frozen unit of work timed between the chunks)
   --json                 print one JSON object on stdout ({ run_dir, exit_code, gate, cells: [...] })
   -q, --quiet            no progress output
   -v, --verbose          after the overview, every cell's table and card fields (summary.txt)

@@ -28,7 +28,14 @@ export interface EngineConnection {
 }
 
 /** Structured-clone friendly: what the round hands each worker to connect with. */
-export type EngineHandle = { variant: 'reference'; shared: SharedDatabase } | SqliteHandle | ExternalHandle;
+export type EngineHandle = ReferenceHandle | SqliteHandle | ExternalHandle;
+
+/** The reference engine's database; `build`: the frozen build's file that made it (absent: this checkout's engine). */
+export interface ReferenceHandle {
+  variant: 'reference';
+  shared: SharedDatabase;
+  build?: string;
+}
 
 /** Where a connection reports: card field records, and the engine's own counters. */
 export interface ConnectionSinks {

@@ -5,6 +5,7 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase, type Backend, type Database, type DatabaseOptions } from '../../engine/index.ts';
+import type { EngineModule } from './build.ts';
 import type { WorkloadSpec } from '../spec/schema.ts';
 
 export class FixtureError extends Error {
@@ -65,20 +66,20 @@ export interface CellDatabaseOptions extends DatabaseOptions {
   backend: Backend;
 }
 
-/** A fresh database for one round of one cell, at the fixture's state. */
-export function openCellDatabase(spec: WorkloadSpec, fixture: Fixture, options: CellDatabaseOptions, dir: string): Database {
+/** A fresh database for one round of one cell, at the fixture's state, made by `engine` (this checkout's, or a frozen build's). */
+export function openCellDatabase(engine: EngineModule, spec: WorkloadSpec, fixture: Fixture, options: CellDatabaseOptions, dir: string): Database {
   const base = { ...engineOptions(spec), ...options };
   if (options.backend === 'file') {
     mkdirSync(dir, { recursive: true });
     const path = join(dir, 'cell.db');
     copyFileSync(fixture.path, path);
     copyFileSync(`${fixture.path}-wal`, `${path}-wal`);
-    return openDatabase({ ...base, path });
+    return engine.openDatabase({ ...base, path });
   }
   // The spec's page count, even where the fixture uses fewer pages: the pinned hash covers the
   // freelist count it implies, and pages no version was written to are never resident anyway.
   // Loaded without the cell's faults (they are the experiment, not the starting state), then armed.
-  const db = openDatabase({ ...base, path: null, faults: {} });
+  const db = engine.openDatabase({ ...base, path: null, faults: {} });
   const sha256 = load(db, spec);
   if (sha256 !== fixture.sha256) throw new FixtureError(`${spec.name}: the memory fixture hashes to ${sha256}, the file fixture to ${fixture.sha256}`);
   db.armFaults(options.faults ?? {});

@@ -61,7 +61,8 @@ export interface Comparison {
   outcome: Outcome;
   inconclusive_reason: InconclusiveReason | null;
   /**
-   * `yardstick`: two runs' rounds put at one machine speed by the yardstick timed beside them (runtime/yardstick.ts);
+   * `yardstick`: two runs' rounds put at one machine speed by the yardstick read beside them (the twin arm, run/twin.ts,
+   * or the frozen unit, runtime/yardstick.ts);
    * `as_measured`: arms of one run (their chunks pair) or runs without matching readings.
    */
   speed: 'as_measured' | 'yardstick';

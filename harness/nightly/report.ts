@@ -73,7 +73,10 @@ export function nightlyMarkdown(r: NightlyReport): string {
     );
     for (const f of rows) out.push(findingRow(f));
     if (rows.some((f) => f.comparison.speed === 'yardstick'))
-      out.push('', "Baseline and tonight at the baseline's machine speed: each round scaled by the yardstick timed beside it.");
+      out.push(
+        '',
+        "Baseline and tonight at the baseline's machine speed: each round scaled by the yardstick read beside it (the twin arm, or the frozen unit).",
+      );
     out.push('');
   };
   table(

@@ -24,6 +24,7 @@ import {
   type SwitchableClass,
 } from '../../engine/index.ts';
 import { CARDS } from '../cards/cards.ts';
+import type { EngineBuild } from '../engines/build.ts';
 
 export interface ModeSet {
   label: string;
@@ -35,6 +36,8 @@ export interface ModeSet {
    * judges. Absent: on every workload (every set --modes names).
    */
   judged?: SwitchableClass | 'none';
+  /** A frozen build of the reference engine this set runs on (absent: this checkout's engine). */
+  build?: EngineBuild;
 }
 
 export class ModeSetError extends Error {

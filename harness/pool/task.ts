@@ -30,6 +30,8 @@ export interface GroupTask {
   sample_ratio: number;
   /** False runs the engine with no field-record sink (operation timings only): telemetry off, for measuring its cost. */
   field_records: boolean;
+  /** Time the yardstick's unit between the chunks (false: a twin arm gives the machine's speed, run/twin.ts). */
+  read_yardstick: boolean;
 }
 
 /** A command that takes this much longer than its slice is stuck (a connection died holding an engine lock). */

@@ -141,7 +141,7 @@ export default async function runGroup(task: GroupTask): Promise<{ connection: n
       for (const [a, j] of chunkSequence(order, chunks)) {
         // Before a turn of the arms, the machine's speed: connection 0 times the yardstick while the others wait at
         // the next barrier, so it runs alone, outside every chunk's time. Warm-up rounds warm it up.
-        if (a === order[0] && j % yardstickStride === 0) {
+        if (task.read_yardstick && a === order[0] && j % yardstickStride === 0) {
           arrive(ctl, release, task.connections, SLICE_TIMEOUT_MS);
           if (task.connection === 0) {
             const ns = yardstick.time();

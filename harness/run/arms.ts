@@ -9,6 +9,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { controlModes, setControlMode, SWITCHABLE_CLASSES, type FaultConfig } from '../../engine/index.ts';
 import type { CellDatabase, EngineAdapter, Fixture } from '../engines/adapter.ts';
+import { buildAdapter } from '../engines/reference.ts';
 import { CARDS } from '../cards/cards.ts';
 import type { Cell } from '../plan/matrix.ts';
 
@@ -29,12 +30,13 @@ export class ArmDatabases {
   dbs: CellDatabase[] = [];
   private generation = 0;
   /**
-   * The fixture's state, opened once with no mode or fault of its own and
-   * never connected to: where an engine can copy a database (the reference
-   * engine's memory backend, ~10 ms for 64 MiB, every page touched), every
-   * arm of every round is a copy of it, instead of a fixture load (~21 ms).
+   * The fixture's state, opened once per engine (this checkout's, a frozen
+   * build's) with no mode or fault of its own and never connected to: where
+   * an engine can copy a database (the reference engine's memory backend,
+   * ~10 ms for 64 MiB, every page touched), every arm of every round is a
+   * copy of it, instead of a fixture load (~21 ms).
    */
-  private template: CellDatabase | null | undefined;
+  private readonly templates = new Map<EngineAdapter, CellDatabase | null>();
 
   constructor(
     private readonly cells: readonly Cell[],
@@ -51,9 +53,10 @@ export class ArmDatabases {
     const gen = ++this.generation;
     const next: CellDatabase[] = [];
     try {
-      const template = await this.templateOf();
       for (let i = 0; i < this.cells.length; i++) {
         const c = this.cells[i]!;
+        const engine = await this.engineOf(c);
+        const template = await this.templateOf(engine);
         const options = {
           backend: c.backend,
           concurrency: c.concurrency,
@@ -63,8 +66,8 @@ export class ArmDatabases {
           shadowSampleRatio: this.o.shadowSampleRatio,
           shadowAllowedDifferences: ALLOWED_DIFFERENCES,
         };
-        let db = template === null ? null : (this.o.engine.cloneCell?.(template, options) ?? null);
-        db ??= await this.o.engine.openCell(c.workload.spec, this.o.fixture, options, this.dir(i, gen));
+        let db = template === null ? null : (engine.cloneCell?.(template, options) ?? null);
+        db ??= await engine.openCell(c.workload.spec, this.o.fixture, options, this.dir(i, gen));
         next.push(db);
         const before = previous[i]?.shared;
         if (before != null && db.shared !== null) {
@@ -88,9 +91,9 @@ export class ArmDatabases {
 
   /** Closes the current generation (and the template) and every folder this set made. */
   async closeAll(): Promise<void> {
-    await ArmDatabases.close(this.template == null ? this.dbs : [...this.dbs, this.template]);
+    await ArmDatabases.close([...this.dbs, ...[...this.templates.values()].filter((t) => t !== null)]);
     this.dbs = [];
-    this.template = null;
+    this.templates.clear();
     rmSync(join(this.o.workDir, `${this.cells[0]!.id}.template`), { recursive: true, force: true });
     for (let gen = 1; gen <= this.generation; gen++) for (let i = 0; i < this.cells.length; i++) rmSync(this.dir(i, gen), { recursive: true, force: true });
   }
@@ -100,11 +103,20 @@ export class ArmDatabases {
     for (let i = 0; i < this.cells.length; i++) rmSync(this.dir(i, gen), { recursive: true, force: true });
   }
 
-  private async templateOf(): Promise<CellDatabase | null> {
-    if (this.template !== undefined) return this.template;
+  /** The adapter a cell's arm runs on: the group's, or its mode set's frozen build's. */
+  private engineOf(c: Cell): Promise<EngineAdapter> | EngineAdapter {
+    return c.modeSet.build === undefined ? this.o.engine : buildAdapter(c.modeSet.build);
+  }
+
+  private async templateOf(engine: EngineAdapter): Promise<CellDatabase | null> {
+    const known = this.templates.get(engine);
+    if (known !== undefined) return known;
     const c = this.cells[0]!;
-    if (this.o.engine.cloneCell === undefined || c.backend !== 'memory') return (this.template = null);
-    this.template = await this.o.engine.openCell(
+    if (engine.cloneCell === undefined || c.backend !== 'memory') {
+      this.templates.set(engine, null);
+      return null;
+    }
+    const template = await engine.openCell(
       c.workload.spec,
       this.o.fixture,
       {
@@ -116,9 +128,10 @@ export class ArmDatabases {
         shadowSampleRatio: this.o.shadowSampleRatio,
         shadowAllowedDifferences: ALLOWED_DIFFERENCES,
       },
-      join(this.o.workDir, `${c.id}.template`),
+      join(this.o.workDir, `${c.id}.template`, String(this.templates.size)),
     );
-    return this.template;
+    this.templates.set(engine, template);
+    return template;
   }
 
   get current(): number {

@@ -14,6 +14,7 @@ import { pushMetrics, serveMetrics, type MetricsServer, type PushResult } from '
 import { SpanSink, type SpanReport } from '../telemetry/spans.ts';
 import { FixtureError } from '../engines/fixture.ts';
 import { runMatrix, type MoreRounds } from './runner.ts';
+import { twinYardstick } from './twin.ts';
 import type { RunSettings } from './settings.ts';
 import { targetMdeLoop } from './target.ts';
 import { roundBudgetLoop } from './budget.ts';
@@ -132,6 +133,7 @@ export async function executeRun(o: ExecuteOptions): Promise<RunOutcome> {
       sampleRatio,
       shadowSampleRatio,
       engines,
+      twin: o.settings.twin,
       ...(more === null ? {} : { more }),
       traceOut: o.record === true ? join(runDir, 'trace') : null,
       traceIn: replayOf === null ? null : join(replayOf, 'trace'),
@@ -199,6 +201,7 @@ export async function executeRun(o: ExecuteOptions): Promise<RunOutcome> {
       trace_recorded: o.record === true,
       replay_of: replayOf,
       nightly: o.nightly ?? null,
+      ...(o.settings.twin === null ? {} : { yardstick: twinYardstick(o.settings.twin) }),
     },
   });
   const folder = writeRun(runDir, run, results, startMs, endMs);

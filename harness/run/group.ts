@@ -25,6 +25,8 @@ import { ArmDatabases } from './arms.ts';
 import { armOrder } from './schedule.ts';
 import { SliceControl, type SliceCommand } from './slices.ts';
 import { parseKey } from '../record/keys.ts';
+import type { EngineBuild } from '../engines/build.ts';
+import { twinCell, twinReading } from './twin.ts';
 
 export interface GroupContext {
   pool: Piscina;
@@ -57,6 +59,8 @@ export interface GroupContext {
   more?: (round: number) => boolean;
   /** Whether `more` reads the round just measured (then it is folded before, not during the next warm-up). */
   moreReadsRound?: boolean;
+  /** The frozen build a twin arm runs in each reference group (run/twin.ts; other groups then carry no reading), or null: the yardstick's unit gives the machine's speed. */
+  twin: EngineBuild | null;
 }
 
 export interface RoundResult {
@@ -69,7 +73,7 @@ export interface RoundResult {
   sched: RoundSched | null;
   /** The arm's chunks, to pair with the other arms' chunk by chunk (null: the round was not interleaved, a replay). */
   chunks: RoundChunks | null;
-  /** The machine's speed beside the round: the yardstick's median unit time (ns; null: not interleaved). */
+  /** The machine's speed beside the round: the twin's median latency, else the yardstick's median unit time (ns; null: not interleaved). */
   yardstick_ns: number | null;
   failures: string[];
   /** Triggers that fired during the round, with the fallback applied. */
@@ -99,7 +103,11 @@ export const traceFile = (dir: string, cell: Cell, connection: number): string =
 const WARM_SHARE = 0.1;
 
 export async function runGroup(group: Group, ctx: GroupContext): Promise<GroupOutcome> {
-  const cells = group.cells;
+  // The twin, last of the arms: scheduled, opened and measured as they are; no fault of the run's, no result of its own.
+  const twin = ctx.twin === null || group.cells[0]!.variant !== 'reference' ? null : twinCell(group, ctx.twin);
+  const cells = twin === null ? group.cells : [...group.cells, twin];
+  const faultsOf = ctx.faultsOf;
+  if (twin !== null) ctx = { ...ctx, faultsOf: (c) => (c === twin ? {} : faultsOf(c)) };
   const plan: GroupPlan = {
     group: group.key,
     arms: cells.map((c) => c.modeSet.label),
@@ -115,7 +123,7 @@ export async function runGroup(group: Group, ctx: GroupContext): Promise<GroupOu
   const hashes: (ArmHash | undefined)[] = [];
   try {
     await arms.open();
-    await conduct(cells, arms, ctx, plan, failures, hashes);
+    await conduct(cells, twin === null ? null : cells.length - 1, arms, ctx, plan, failures, hashes);
   } catch (err) {
     if (failures.length === 0) failures.push(`opening the databases: ${(err as Error).message}`);
   } finally {
@@ -126,6 +134,8 @@ export async function runGroup(group: Group, ctx: GroupContext): Promise<GroupOu
 
 async function conduct(
   cells: Cell[],
+  /** The twin's arm, or null. */
+  twin: number | null,
   arms: ArmDatabases,
   ctx: GroupContext,
   plan: GroupPlan,
@@ -149,6 +159,7 @@ async function conduct(
       trace_in: ctx.traceIn === null ? null : traceFile(ctx.traceIn, first, connection),
       sample_ratio: ctx.sampleRatio,
       field_records: ctx.fieldRecords,
+      read_yardstick: ctx.twin === null,
     }),
     ctx.sliceMs,
     cells.length,
@@ -173,7 +184,7 @@ async function conduct(
     failedOps.fill(0);
   };
 
-  const evaluators = arms.dbs.map((d, i) => (d.shared === null ? null : new LiveEvaluator(cells[i]!.id, 0, d.shared, ctx.triggers)));
+  const evaluators = arms.dbs.map((d, i) => (d.shared === null || i === twin ? null : new LiveEvaluator(cells[i]!.id, 0, d.shared, ctx.triggers)));
   const failedOps = new Array<number>(cells.length).fill(0);
   let round = 0;
   let book: RoundBook | null = null;
@@ -202,11 +213,17 @@ async function conduct(
         for (const rep of reports) {
           if (rep.arm !== arm) continue;
           b.add(arm, rep);
-          if (rep.delta !== null) ctx.onWindow(cells[arm]!, rep.delta);
+          if (rep.delta !== null && arm !== twin) ctx.onWindow(cells[arm]!, rep.delta);
         }
         b.ran[arm] = true;
       }
+      let yardstick_ns = b.yardstick_ns;
+      if (twin !== null) {
+        yardstick_ns = b.ran[twin] ? twinReading(b.aggregates[twin]!.finish(), b.kind) : null;
+        b.aggregates[twin]!.destroy();
+      }
       for (let i = 0; i < cells.length; i++) {
+        if (i === twin) continue;
         if (!b.ran[i]) {
           b.aggregates[i]!.destroy();
           continue;
@@ -219,7 +236,7 @@ async function conduct(
           measured_ms: t.measured_ms,
           sched: t.sched,
           chunks: b.chunksOf(i),
-          yardstick_ns: b.yardstick_ns,
+          yardstick_ns,
           failures: failure === null ? [] : [failure],
           events: events[i]!,
           ...engines[i]!,
@@ -324,7 +341,7 @@ async function conduct(
     }
     fold();
     // Every arm ran the same operations from the same state: deterministic cells must end in the same state.
-    for (let i = 0; i < cells.length; i++) hashes[i] = await stateHashOf(cells[i]!, arms.dbs[i]!, failedOps[i]!);
+    for (let i = 0; i < cells.length; i++) if (i !== twin) hashes[i] = await stateHashOf(cells[i]!, arms.dbs[i]!, failedOps[i]!);
   } catch (err) {
     const failure = `${round === 0 ? 'calibration' : `round ${round}`}: ${(err as Error).message}`;
     failures.push(failure);

@@ -34,7 +34,8 @@ export class RoundBook {
 
   constructor(
     arms: number,
-    private readonly kind: string,
+    /** The busiest operation kind: the one chunks and the twin's reading are of. */
+    readonly kind: string,
   ) {
     this.aggregates = Array.from({ length: arms }, () => new RoundAggregate());
     this.totals = Array.from({ length: arms }, () => ({ operations: 0, measured_ms: 0, sched: { cpu_ms: 0, runq_ms: 0, wall_ms: 0 } }));

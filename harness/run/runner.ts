@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { FaultConfig } from '../../engine/index.ts';
 import { referenceAdapter } from '../engines/reference.ts';
+import type { EngineBuild } from '../engines/build.ts';
 import type { CellEngineDescription, EngineAdapter, Fixture } from '../engines/adapter.ts';
 import type { EngineAdapters } from '../engines/index.ts';
 import type { Cell, Group } from '../plan/matrix.ts';
@@ -76,6 +77,8 @@ export interface RunOptions {
    * its measured ones (default 0).
    */
   warmupRounds?: number;
+  /** The frozen build a twin arm runs beside each reference group, its speed reading (run/twin.ts); default none. */
+  twin?: EngineBuild | null;
 }
 
 export interface RoundSummary {
@@ -284,6 +287,7 @@ export async function runMatrix(o: RunOptions): Promise<CellResult[]> {
           ...(o.opsPerSlice?.get(group.key) === undefined ? {} : { opsPerSlice: o.opsPerSlice.get(group.key)! }),
           onWindow: o.onWindow ?? (() => {}),
           onRound,
+          twin: o.twin ?? null,
           ...(o.more === undefined ? {} : { more: (round: number) => o.more!.another(group, round, results), moreReadsRound: o.more.readsRound }),
         });
       } catch (err) {

@@ -4,6 +4,7 @@
 
 import type { Backend, FaultConfig } from '../../engine/index.ts';
 import type { TriggerConfig } from '../cards/evaluator.ts';
+import type { EngineBuild } from '../engines/build.ts';
 import type { EngineAdapters, EngineVariant } from '../engines/index.ts';
 import type { Group } from '../plan/matrix.ts';
 import type { ModeSet } from '../plan/modes.ts';
@@ -39,4 +40,6 @@ export interface RunSettings {
   modeSets: ModeSet[];
   workloads: LoadedSpec[];
   groups: Group[];
+  /** The frozen build a twin arm runs beside each reference group, its speed reading (run/twin.ts), or null. */
+  twin: EngineBuild | null;
 }

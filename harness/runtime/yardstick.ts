@@ -20,10 +20,18 @@
 // means a new YARDSTICK name; runs with different names are compared as
 // measured.
 
+import { fileURLToPath } from 'node:url';
+import type { EngineBuild } from '../engines/build.ts';
 import { createUnit, FROZEN_AT, UNIT } from './yardstick/frozen-engine.mjs';
 
 /** The yardstick's name, recorded with every run that carries its readings. */
 export const YARDSTICK = `engine@${FROZEN_AT.slice(0, 12)}/${UNIT}`;
+
+/** The frozen engine as a build a twin arm runs (run/twin.ts): the same module the unit comes from. */
+export const TWIN_BUILD: EngineBuild = {
+  name: `engine@${FROZEN_AT.slice(0, 12)}`,
+  file: fileURLToPath(new URL('./yardstick/frozen-engine.mjs', import.meta.url)),
+};
 
 /** Readings a round takes at most with several connections (one connection reads before every turn of the arms). */
 export const YARDSTICK_READINGS = 10;

@@ -12,6 +12,8 @@
 //   must also stand outside the spread of the runs before it (the night-to-night
 //   noise test, once NOISE_NIGHTS runs are there; before that a nightly calls
 //   it suspect, as here);
+// Every run has the nightly's twin arm (run/twin.ts), whose readings put the
+// runs at one machine speed.
 // - consecutive nightlies of the same commit into a fresh store: wall time,
 //   exit status, rollbacks held, and the median MDE of the c1 cells.
 //
@@ -40,6 +42,8 @@ import type { CellRecord } from '../../results/record.ts';
 import { planMatrix } from '../../plan/matrix.ts';
 import { applyInjections, parseModeSets } from '../../plan/modes.ts';
 import { runMatrix } from '../../run/runner.ts';
+import { twinYardstick } from '../../run/twin.ts';
+import { TWIN_BUILD } from '../../runtime/yardstick.ts';
 import { loadSuite } from '../../spec/load.ts';
 
 const USAGE = `Usage: npm run bench:gate -- [options]
@@ -104,8 +108,14 @@ async function run(s: Scenario, seed: number, arms: string, inject: string[], nR
   const workload = suite.find((w) => w.spec.name === s.workload)!;
   const groups = planMatrix({ workloads: [workload], modeSets, backends: ['memory'], concurrency: [s.concurrency], duration_ms: sliceMs });
   const runDir = join(dir, `${s.workload}-${seed}`);
-  const results = await runMatrix({ groups, rounds: nRounds, warmupRounds: 1, sliceMs, seed, faults, runDir });
-  const record = runRecordOf({ run_id: `s${seed}`, started: new Date(), ended: new Date(), results, config: { seed, rounds: nRounds } });
+  const results = await runMatrix({ groups, rounds: nRounds, warmupRounds: 1, sliceMs, seed, faults, runDir, twin: TWIN_BUILD });
+  const record = runRecordOf({
+    run_id: `s${seed}`,
+    started: new Date(),
+    ended: new Date(),
+    results,
+    config: { seed, rounds: nRounds, yardstick: twinYardstick(TWIN_BUILD) },
+  });
   for (const r of results) r.aggregate.destroy();
   rmSync(runDir, { recursive: true, force: true });
   return new Map(record.cells.map((c) => [c.mode_set, c]));
@@ -204,7 +214,7 @@ interface Night {
   /** The fewest and most measured rounds a cell ran (the nightly's time budget trims them on a slow machine). */
   rounds: { least: number; most: number } | null;
   c1_mde_median: number | null;
-  /** The machine's speed that night: the median yardstick reading of its rounds (ns; a slower machine reads more). */
+  /** The machine's speed that night: the median twin reading of commutative-inserts memory c1's rounds (ns; a slower machine reads more). */
   yardstick_ns: number | null;
 }
 
@@ -258,9 +268,12 @@ async function nightlies(n: number): Promise<Night[]> {
         .map((c) => c.mde ?? Infinity);
       mde = c1.length === 0 ? null : median(c1);
       const run = JSON.parse(readFileSync(join(dir, 'nights', report.run_id, 'run.json'), 'utf8')) as {
-        cells: { rounds: { yardstick_ns?: number | null }[] }[];
+        cells: { id: string; rounds: { yardstick_ns?: number | null }[] }[];
       };
-      const readings = run.cells.flatMap((c) => c.rounds.flatMap((r) => (typeof r.yardstick_ns === 'number' ? [r.yardstick_ns] : [])));
+      // The twin's readings are each group's own operation time: the commutative-inserts memory c1 group's compare night to night.
+      const readings = run.cells
+        .filter((c) => c.id.startsWith('reference.commutative-inserts.memory.c1.'))
+        .flatMap((c) => c.rounds.flatMap((r) => (typeof r.yardstick_ns === 'number' ? [r.yardstick_ns] : [])));
       yardstick = readings.length === 0 ? null : median(readings);
     } catch (err) {
       log(`  night ${i + 1}: no report (${(err as Error).message})`);
@@ -277,7 +290,7 @@ async function nightlies(n: number): Promise<Night[]> {
       yardstick_ns: yardstick,
     });
     log(
-      `  night ${i + 1}/${n}: exit ${code}, ${Math.round(wall)} s (yardstick ${yardstick === null ? '-' : `${Math.round(yardstick / 1000)} µs`}), ` +
+      `  night ${i + 1}/${n}: exit ${code}, ${Math.round(wall)} s (twin c1 ${yardstick === null ? '-' : `${(yardstick / 1000).toFixed(1)} µs`}), ` +
         `${rounds === null ? '' : `${rounds.least === rounds.most ? rounds.most : `${rounds.least}-${rounds.most}`} rounds, `}rollbacks [${rollbacks.join(', ')}], c1 MDE ${mde === null ? '-' : `${(mde * 100).toFixed(1)}%`}`,
     );
     for (const r of reasons) log(`    ${r}`);
@@ -431,7 +444,7 @@ else {
     `operation time: ${C1.name} ${(c1.op_time_ns / 1000).toFixed(1)} µs, ${C4.name} ${(c4.op_time_ns / 1000).toFixed(1)} µs; A/A MDE (median of deciding comparisons): ${pct(c1.mde_median)} and ${pct(c4.mde_median)}`,
   );
   w(
-    `run-to-run sd of the c1 median (log): ${runToRun.as_measured.toFixed(4)} as measured, ${runToRun.at_one_speed.toFixed(4)} at one machine speed (yardstick)`,
+    `run-to-run sd of the c1 median (log): ${runToRun.as_measured.toFixed(4)} as measured, ${runToRun.at_one_speed.toFixed(4)} at one machine speed (the twin)`,
   );
   w('');
   for (const r of rows) w(`${r.met === null ? ' ' : r.met ? '✓' : '✗'} ${r.what}: ${r.reached} (target ${r.target})`);
