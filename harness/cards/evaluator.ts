@@ -96,7 +96,7 @@ export class LiveEvaluator {
     const ops = operationsIn(delta.counters);
     for (const a of this.armed) {
       if (a.done) continue;
-      const obs = a.rule.observe({ window, total: this.total, memo: a.memo }, a.threshold);
+      const obs = a.rule.observe({ window, total: this.total, memo: a.memo, round: this.round }, a.threshold);
       if (this.trips(a, obs, ops)) this.fire(a, obs, delta, window);
     }
   }

@@ -31,50 +31,69 @@ export function countAbove(id: string, wording: string, key: string, threshold =
 
 /** One-sided level a ratio's lower bound is taken at (99.9%): every window is another look. */
 const RATIO_LEVEL = 0.999;
-/** Windows needed before a ratio's spread can be estimated. */
-const RATIO_MIN_WINDOWS = 3;
+/** Rounds needed before a ratio's spread can be estimated. */
+const RATIO_MIN_ROUNDS = 3;
 
 type Sum = (m: ReadonlyMap<string, number>) => number;
 
-/** Running sums of one ratio's windows: count, Σa, Σw, Σa², Σaw, Σw² (a = part, w = whole, both scaled). */
+/** Running sums of one ratio's rounds: count, Σa, Σw, Σa², Σaw, Σw² (a = part, w = whole, both scaled). */
 const MOMENTS = ['k', 'a', 'w', 'aa', 'aw', 'ww'] as const;
+type Moments = Record<(typeof MOMENTS)[number], number>;
 
 /**
- * Adds one window (part `a`, whole `w`) to a ratio's running sums in `memo`.
- * Values are scaled by the first window's whole, so the sums of squares stay
- * near 1 and their difference keeps its precision.
+ * Adds one window (part `a`, whole `w`) of round `round` to a ratio's running
+ * sums in `memo`. A round's windows (its connections' slices) are summed into
+ * one observation: they share a database and a moment of the machine, so
+ * they are not independent draws of the ratio. Counted one by one, the four
+ * connections of one c4 round of visibility-schema-change's M6 snapshot arm
+ * made a 6.9% share a bound of 0.0547 (t with 3 df) and rolled M6 back on an
+ * A/A night, where the cell's share over all its rounds was 1.3%. Values are
+ * scaled by the first window's whole, so the sums of squares stay near 1.
  */
-export function addRatioWindow(memo: Map<string, number>, a: number, w: number): void {
+export function addRatioWindow(memo: Map<string, number>, a: number, w: number, round: number): void {
   if (!memo.has('scale')) memo.set('scale', w > 0 ? w : a > 0 ? a : 1);
-  const s = memo.get('scale')!;
-  const [x, y] = [a / s, w / s];
-  const terms: Record<(typeof MOMENTS)[number], number> = { k: 1, a: x, w: y, aa: x * x, aw: x * y, ww: y * y };
-  for (const m of MOMENTS) memo.set(m, (memo.get(m) ?? 0) + terms[m]);
+  if (memo.has('round') && memo.get('round') !== round) {
+    const m = moments(memo);
+    for (const k of MOMENTS) memo.set(k, m[k]);
+    memo.set('pa', 0);
+    memo.set('pw', 0);
+  }
+  memo.set('round', round);
+  memo.set('pa', (memo.get('pa') ?? 0) + a);
+  memo.set('pw', (memo.get('pw') ?? 0) + w);
+}
+
+/** The sums over the rounds done and the round under way. */
+function moments(memo: ReadonlyMap<string, number>): Moments {
+  const s = memo.get('scale') ?? 1;
+  const m = Object.fromEntries(MOMENTS.map((k) => [k, memo.get(k) ?? 0])) as Moments;
+  if (!memo.has('round')) return m;
+  const [x, y] = [(memo.get('pa') ?? 0) / s, (memo.get('pw') ?? 0) / s];
+  return { k: m.k + 1, a: m.a + x, w: m.w + y, aa: m.aa + x * x, aw: m.aw + x * y, ww: m.ww + y * y };
 }
 
 /**
- * The standard error of the ratio estimator R = Σa / Σw over the windows in
+ * The standard error of the ratio estimator R = Σa / Σw over the rounds in
  * `memo` (linearization: Σ(a − R·w)² from the running sums), Infinity with
- * fewer than RATIO_MIN_WINDOWS windows.
+ * fewer than RATIO_MIN_ROUNDS rounds.
  */
 export function ratioStandardError(memo: ReadonlyMap<string, number>, r: number): number {
-  const get = (m: (typeof MOMENTS)[number]): number => memo.get(m) ?? 0;
-  const k = get('k');
-  if (k < RATIO_MIN_WINDOWS || get('w') <= 0) return Infinity;
-  const ss = Math.max(0, get('aa') - 2 * r * get('aw') + r * r * get('ww'));
-  return Math.sqrt(ss / (k * (k - 1))) / (get('w') / k);
+  const m = moments(memo);
+  if (m.k < RATIO_MIN_ROUNDS || m.w <= 0) return Infinity;
+  const ss = Math.max(0, m.aa - 2 * r * m.aw + r * r * m.ww);
+  return Math.sqrt(ss / (m.k * (m.k - 1))) / (m.w / m.k);
 }
 
 /**
  * The ratio's one-sided RATIO_LEVEL lower bound: Student's t with k − 1
- * degrees of freedom, since the spread comes from the k windows themselves.
- * A normal quantile (3.09) made it a 95.6% bound at three windows and 98% at
- * five: an A/A night's M6 snapshot arm fired at an estimate of 5.6% over
- * three windows (bound 0.0501), where t's quantile is 22.3, not 3.09.
+ * degrees of freedom (k rounds), since the spread comes from the rounds
+ * themselves. A normal quantile (3.09) made it a 95.6% bound at three and 98%
+ * at five: an A/A night's M6 snapshot arm fired at an estimate of 5.6% over
+ * three rounds (bound 0.0501), where t's quantile is 22.3, not 3.09.
  */
 export function ratioLowerBound(memo: ReadonlyMap<string, number>, r: number): number {
   const se = ratioStandardError(memo, r);
-  return Number.isFinite(se) ? r - tQuantile(RATIO_LEVEL, (memo.get('k') ?? 0) - 1) * se : -Infinity;
+  return Number.isFinite(se) ? r - tQuantile(RATIO_LEVEL, moments(memo).k - 1) * se : -Infinity;
 }
 
 /**
@@ -105,14 +124,14 @@ export function ratioAbove(
       const w = whole(e.total);
       const n = evidence(e.total);
       const value = w > 0 ? part(e.total) / w : 0;
-      addRatioWindow(e.memo, part(e.window), whole(e.window));
+      addRatioWindow(e.memo, part(e.window), whole(e.window), e.round);
       const lower = ratioLowerBound(e.memo, value);
-      const bound = Number.isFinite(lower) ? lower.toFixed(4) : `unknown before ${RATIO_MIN_WINDOWS} windows`;
+      const bound = Number.isFinite(lower) ? lower.toFixed(4) : `unknown before ${RATIO_MIN_ROUNDS} rounds`;
       return {
         fired: n >= minEvidence && lower > t,
         value,
         threshold: t,
-        detail: `${what} = ${value.toFixed(4)}, lower bound ${bound} (threshold ${t}; ${n} events over ${e.memo.get('k') ?? 0} windows, needs ${minEvidence})`,
+        detail: `${what} = ${value.toFixed(4)}, lower bound ${bound} (threshold ${t}; ${n} events over ${moments(e.memo).k} rounds, needs ${minEvidence})`,
       };
     },
   };

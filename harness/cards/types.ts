@@ -14,6 +14,8 @@ export interface Evidence {
    * (sums a rule estimates its uncertainty from): bounded, however long the run.
    */
   memo: Map<string, number>;
+  /** The round the window belongs to: a round's windows (one per connection) are one observation of a ratio. */
+  round: number;
 }
 
 /** One observation of a trigger: whether it fired in this window, and the numbers behind it. */

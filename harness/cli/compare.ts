@@ -18,8 +18,8 @@ const USAGE = `Usage: shadowbench compare <run-a> <run-b> [--json]
 
 With two run folders: cell by cell, A the baseline, Welch's t on the log values of
 each cell's rounds (the rounds of two runs do not pair), at the baseline's machine
-speed: each round scaled by the yardstick read beside it (the twin arm of run --twin and
-the nightly, else a frozen unit of work), where both runs carry the same one's readings
+speed: each round scaled by the yardstick read beside it (the twin arm of the nightly and
+of runs asked for one, else a frozen unit of work), where both runs carry the same one's readings
 (a shared VM changes speed between runs; "speed" says which). With --arms: arm B against
 arm A of one run (mode-set labels: a run whose mode sets are a:legacy,b:legacy has
 arms a and b), cell by cell, paired round by round: Yuen's trimmed-mean t on the

@@ -50,6 +50,7 @@ Options (as in 'shadowbench run --help'; the workloads, seed and duration are th
   --otlp URL             export spans over OTLP/HTTP (default: <run-dir>/spans.jsonl)
   --sample-ratio P       head-sampling ratio of field records exported as spans (default 0.01)
   --shadow-sample P      the fraction of transactions shadow_compare compares (default 1)
+  --twin                 a twin arm on the frozen engine in every reference group, its speed reading
   --json                 one JSON object on stdout
   -q, --quiet            no progress output
   -v, --verbose          after the overview, every cell's table and card fields (summary.txt)

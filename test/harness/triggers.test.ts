@@ -97,38 +97,67 @@ test('ratio and skew rules: M6 allocation churn over 5% of commit time, M11 shar
     'M6.alloc_ns.wsum': alloc,
     'M6.alloc_ns.sum': 9_000_000,
   });
+  // One window a round, as a c1 cell's one connection reports.
+  const feed = (ev: LiveEvaluator, allocs: readonly number[]): void =>
+    allocs.forEach((a, i) => {
+      ev.round = i + 1;
+      ev.observe(delta(churn(a)));
+    });
   const steady = [38_000, 42_000, 40_000, 41_000, 39_000];
   const ok = new LiveEvaluator('cell', 1, db.shared);
-  for (const a of steady) ok.observe(delta(churn(a)));
+  feed(ok, steady);
   assert.is(ok.events.length, 0, "4% is within the card's 5%");
   const strict = new LiveEvaluator('cell', 1, db.shared, { thresholds: new Map([['M6.alloc_churn', 0.03]]), profiles: new Map() });
-  for (const a of steady) strict.observe(delta(churn(a)));
+  feed(strict, steady);
   assert.is(strict.events[0]?.trigger, 'M6.alloc_churn', 'a steady 4% is above 3% beyond doubt');
   assert.is(strict.events[0]!.observation.threshold, 0.03);
   assert.match(strict.events[0]!.observation.detail, /lower bound 0\.03\d+/);
   // Just above 5% on average, but windows that disagree (2% to 9%): the evidence does not show it beyond doubt.
   const borderline = new LiveEvaluator('cell', 1, db.shared);
-  for (const a of [20_000, 90_000, 30_000, 80_000, 40_000, 52_000]) borderline.observe(delta(churn(a)));
+  feed(borderline, [20_000, 90_000, 30_000, 80_000, 40_000, 52_000]);
   assert.not.ok(
     borderline.events.some((e) => e.trigger === 'M6.alloc_churn'),
     'a 5.2% estimate with a wide spread does not fire',
   );
   const clear = new LiveEvaluator('cell', 1, db.shared);
-  for (let i = 0; i < 6; i++) clear.observe(delta(churn(90_000 + i * 1000)));
+  feed(
+    clear,
+    Array.from({ length: 6 }, (_, i) => 90_000 + i * 1000),
+  );
   assert.ok(
     clear.events.some((e) => e.trigger === 'M6.alloc_churn'),
     'a steady 9% fires',
   );
-  // 5.6% over windows of 5.3-5.9%: the spread of three windows is itself uncertain (t with 2 df, not a normal
-  // quantile, which fired here on an A/A night); seven such windows show it beyond doubt.
+  // 5.6% over rounds of 5.3-5.9%: the spread of three rounds is itself uncertain (t with 2 df, not a normal
+  // quantile, which fired here on an A/A night); seven such rounds show it beyond doubt.
   const near = new LiveEvaluator('cell', 1, db.shared);
   const nearWindows = Array.from({ length: 9 }, (_, i) => [53_000, 56_000, 59_000][i % 3]!);
-  const firedAt = nearWindows.findIndex((a) => {
+  const firedAt = nearWindows.findIndex((a, i) => {
+    near.round = i + 1;
     near.observe(delta(churn(a)));
     return near.events.length > 0;
   });
-  assert.is(firedAt + 1, 7, 'a 5.6% share fires at the seventh window, not at the third');
-  assert.match(near.events[0]!.observation.detail, /over 7 windows/);
+  assert.is(firedAt + 1, 7, 'a 5.6% share fires at the seventh round, not at the third');
+  assert.match(near.events[0]!.observation.detail, /over 7 rounds/);
+  // The four connections of one c4 round are one observation, not four: an A/A night's M6 snapshot arm fired on
+  // its first round's four windows at 6.9% (bound 0.0547 with 3 df) where its share over every round was 1.3%.
+  const c4 = new LiveEvaluator('cell', 1, db.shared);
+  for (const a of [68_000, 69_000, 70_000, 69_500]) c4.observe(delta(churn(a)));
+  assert.is(c4.events.length, 0, 'four windows of one round cannot show a spread');
+  for (let round = 2; round <= 12; round++)
+    for (let connection = 0; connection < 4; connection++) {
+      c4.round = round;
+      c4.observe(delta(churn(13_000 + connection * 200)));
+    }
+  assert.is(c4.events.length, 0, 'a 1.3% share over the rounds after it does not fire');
+  // While rounds that agree at 9% fire once three of them are in.
+  const hot4 = new LiveEvaluator('cell', 1, db.shared);
+  for (let round = 1; round <= 3 && hot4.events.length === 0; round++)
+    for (let connection = 0; connection < 4; connection++) {
+      hot4.round = round;
+      hot4.observe(delta(churn(89_000 + round * 1000 + connection * 100)));
+    }
+  assert.match(hot4.events[0]?.observation.detail ?? '', /over 3 rounds/);
 
   const even = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`M11.shard_id.${i}`, 100]));
   const skewed = { ...even, 'M11.shard_id.3': 900, 'M11.control_mode.sharded': 1 };
