@@ -51,7 +51,7 @@ const USAGE = `Usage: npm run bench:gate -- [options]
 Re-measures how far shadowbench's verdicts can be trusted on this machine:
 A/A and TXN-delay slowdowns of 5% and 10% within a run and across runs, and
 consecutive nightlies of the same commit (wall time, exit, rollbacks, MDE).
-Takes about 20 minutes with the defaults.
+Takes 20-40 minutes with the defaults, with the machine's speed.
 
 Options:
   --runs N        runs per within-run scenario (default 20)
