@@ -3,6 +3,7 @@
 // starts clinic, and refuse bad input without profiling anything).
 
 import { TWIN_BUILD } from '../runtime/yardstick.ts';
+import { armsOf } from '../run/twin.ts';
 import { fileURLToPath } from 'node:url';
 import { BACKENDS, EngineError, SWITCHABLE_CLASSES, type Backend, type FaultConfig, type SwitchableClass } from '../../engine/index.ts';
 import { DEFAULT_EXTERNAL_TIMEOUT_MS, ENGINE_VARIANTS, engineAdapters, isEngineVariant, type EngineAdapters, type EngineVariant } from '../engines/index.ts';
@@ -91,7 +92,7 @@ const DEFAULT_MAX_TIME_MS = 600_000;
 
 /** Measured time (ms) of `rounds` rounds of every group: the least any budget must hold. */
 const slicesMs = (groups: readonly Group[], rounds: number, sliceMs: number, twin: boolean): number =>
-  groups.reduce((ms, g) => ms + rounds * (g.cells.length + (twin && g.cells[0]!.variant === 'reference' ? 1 : 0)) * sliceMs, 0);
+  groups.reduce((ms, g) => ms + rounds * armsOf(g, twin) * sliceMs, 0);
 
 /**
  * `--target-mde R --max-time T` (rounds added past --rounds until R is seen),
@@ -131,7 +132,7 @@ function limitsArg(
   if (minRounds > rounds) throw new UsageError(`shadowbench run: --min-rounds ${minRounds} is more than --rounds ${rounds}`);
   if (maxTime !== undefined && maxTimeMs < slicesMs(groups, minRounds, sliceMs, twin))
     throw tooShort(slicesMs(groups, minRounds, sliceMs, twin), `${minRounds} rounds`);
-  return { target: null, budget: { maxTimeMs, minRounds } };
+  return { target: null, budget: { maxTimeMs, minRounds, twin } };
 }
 
 function listArg(values: readonly string[] | undefined): string[] | undefined {

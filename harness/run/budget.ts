@@ -11,12 +11,15 @@
 // trimmed group is in its comparisons.
 
 import type { Group } from '../plan/matrix.ts';
+import { armsOf } from './twin.ts';
 
 export interface RoundBudget {
   /** The run's wall-time budget (ms), from the start of its first group to the end of its last. */
   maxTimeMs: number;
   /** Measured rounds every group runs, whatever the time. */
   minRounds: number;
+  /** Whether reference groups run a twin arm (run/twin.ts), which takes its share of every round. */
+  twin?: boolean;
 }
 
 /** --min-rounds when not given: two thirds of --rounds. */
@@ -61,7 +64,7 @@ export function roundBudgetLoop(
   let recentMs: number | null = null;
   return (group, round) => {
     const t = now();
-    const arms = group.cells.length;
+    const arms = armsOf(group, budget.twin === true);
     if (current?.group !== group) {
       if (current !== null) done.push(current.spent);
       const lead = { ms: t - lastMs, units: arms * (warmupRounds + budget.minRounds) };
@@ -80,7 +83,7 @@ export function roundBudgetLoop(
     const basis = done.length > 0 ? done : [current.spent];
     const laterUnit = sum(basis, (x) => x.ms) / sum(basis, (x) => x.units);
     const later = groups.slice(groups.indexOf(group) + 1);
-    const laterUnits = sum(later, (g) => g.cells.length * (warmupRounds + round + 1));
+    const laterUnits = sum(later, (g) => armsOf(g, budget.twin === true) * (warmupRounds + round + 1));
     // A few groups tell little of the rest (a cheap c1 group, then a dear c4 one): the projection may run over the
     // budget by up to LENIENCY in the share of the run still ahead, so early groups are not trimmed on a guess.
     const allowance = budget.maxTimeMs * (1 + (LENIENCY * laterUnits) / (laterUnits + sum(done, (x) => x.units) + current.spent.units));

@@ -26,7 +26,7 @@ import { armOrder } from './schedule.ts';
 import { SliceControl, type SliceCommand } from './slices.ts';
 import { parseKey } from '../record/keys.ts';
 import type { EngineBuild } from '../engines/build.ts';
-import { twinCell, twinReading } from './twin.ts';
+import { hasTwin, twinCell, twinReading } from './twin.ts';
 
 export interface GroupContext {
   pool: Piscina;
@@ -104,7 +104,7 @@ const WARM_SHARE = 0.1;
 
 export async function runGroup(group: Group, ctx: GroupContext): Promise<GroupOutcome> {
   // The twin, last of the arms: scheduled, opened and measured as they are; no fault of the run's, no result of its own.
-  const twin = ctx.twin === null || group.cells[0]!.variant !== 'reference' ? null : twinCell(group, ctx.twin);
+  const twin = ctx.twin !== null && hasTwin(group, true) ? twinCell(group, ctx.twin) : null;
   const cells = twin === null ? group.cells : [...group.cells, twin];
   const faultsOf = ctx.faultsOf;
   if (twin !== null) ctx = { ...ctx, faultsOf: (c) => (c === twin ? {} : faultsOf(c)) };

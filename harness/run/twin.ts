@@ -22,6 +22,12 @@ export const TWIN_LABEL = 'twin';
 /** The run's yardstick name when its rounds are scaled by the twin: the build and what it runs. */
 export const twinYardstick = (build: EngineBuild): string => `${build.name}/twin-legacy`;
 
+/** Whether a group runs a twin: every reference group of a run that has one. */
+export const hasTwin = (group: Group, twin: boolean): boolean => twin && group.cells[0]!.variant === 'reference';
+
+/** The arms a group measures each round, its twin included. */
+export const armsOf = (group: Group, twin: boolean): number => group.cells.length + (hasTwin(group, twin) ? 1 : 0);
+
 /** The twin arm of a group. */
 export function twinCell(group: Group, build: EngineBuild): Cell {
   return {

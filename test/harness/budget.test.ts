@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { roundBudgetLoop, type RoundBudget } from '../../harness/run/budget.ts';
+import { armsOf } from '../../harness/run/twin.ts';
 import { loadSuite } from '../../harness/spec/load.ts';
 import { planMatrix } from '../../harness/plan/matrix.ts';
 import { DEFAULT_MODE_SETS } from '../../harness/plan/modes.ts';
@@ -30,7 +31,7 @@ function simulate(budget: RoundBudget, maxRounds: number, setupMs: number, armRo
   let clock = 0;
   const more = roundBudgetLoop(budget, maxRounds, WARM, groups, 0, () => clock);
   const rounds = groups.map((g, i) => {
-    const arms = g.cells.length;
+    const arms = armsOf(g, budget.twin === true);
     clock += setupMs + arms * (WARM + budget.minRounds) * armRoundMs(i);
     let r = budget.minRounds;
     while (more(g, r)) {
@@ -43,7 +44,8 @@ function simulate(budget: RoundBudget, maxRounds: number, setupMs: number, armRo
 }
 
 /** The simulated run's time with every group at `r` rounds. */
-const runMs = (r: number, setupMs: number, armRoundMs: number): number => groups.reduce((ms, g) => ms + setupMs + g.cells.length * (WARM + r) * armRoundMs, 0);
+const runMs = (r: number, setupMs: number, armRoundMs: number, twin = false): number =>
+  groups.reduce((ms, g) => ms + setupMs + armsOf(g, twin) * (WARM + r) * armRoundMs, 0);
 
 test('a budget the rounds fit in: every group runs all of --rounds', () => {
   const full = runMs(12, 800, 250);
@@ -53,6 +55,20 @@ test('a budget the rounds fit in: every group runs all of --rounds', () => {
     groups.map(() => 12),
   );
   assert.is(endMs, full);
+});
+
+test("with a twin (the nightly's), each group measures one arm more: the budget counts it", () => {
+  const withTwin = runMs(12, 800, 250, true);
+  const fits = simulate({ maxTimeMs: withTwin * 1.05, minRounds: 8, twin: true }, 12, 800, () => 250);
+  assert.equal(
+    fits.rounds,
+    groups.map(() => 12),
+  );
+  // The rounds fit only without the twin's share: trimmed about evenly, within the budget.
+  const maxTimeMs = runMs(12, 800, 250);
+  const { rounds, endMs } = simulate({ maxTimeMs, minRounds: 8, twin: true }, 12, 800, () => 250);
+  assert.ok(endMs <= maxTimeMs * 1.01, `${endMs} ms within 1% of ${maxTimeMs}`);
+  assert.ok(Math.min(...rounds) >= 8 && Math.max(...rounds) < 12 && Math.max(...rounds) - Math.min(...rounds) <= 2, rounds.join(','));
 });
 
 test('a slow machine: rounds trimmed about evenly, within the budget, never below --min-rounds', () => {
@@ -130,10 +146,10 @@ test('a budget too short for more: every group runs --min-rounds, and no more', 
 });
 
 test("the nightly's shape has its budget; rounds or slices asked for by hand run in full", () => {
-  assert.equal(parseRunSettings({}, NIGHTLY_SHAPE).budget, { maxTimeMs: 165_000, minRounds: 8 });
+  assert.equal(parseRunSettings({}, NIGHTLY_SHAPE).budget, { maxTimeMs: 165_000, minRounds: 8, twin: true });
   assert.is(parseRunSettings({ rounds: '12' }, NIGHTLY_SHAPE).budget, null);
   assert.is(parseRunSettings({ duration: '100' }, NIGHTLY_SHAPE).budget, null);
-  assert.equal(parseRunSettings({ duration: '100', 'max-time': '2m' }, NIGHTLY_SHAPE).budget, { maxTimeMs: 120_000, minRounds: 8 });
+  assert.equal(parseRunSettings({ duration: '100', 'max-time': '2m' }, NIGHTLY_SHAPE).budget, { maxTimeMs: 120_000, minRounds: 8, twin: true });
   assert.is(parseRunSettings({}).budget, null, 'run: no budget unless --max-time');
 });
 
