@@ -7,9 +7,10 @@
 // Why an arm and not a unit timed between the chunks: the machine does not
 // slow every kind of work alike, and what moves the engine from round to
 // round moves every arm of the round together. Two identical arms of a round
-// agreed to a per-round sd of 0.025, an arm and the frozen unit to 0.08; over
-// 16 runs, an arm scaled by the twin spread 0.0095 from run to run (sd of the
-// log), where scaled by the unit it spread 0.021-0.032 (docs/measured.md).
+// agreed to a per-round sd of 0.025, an arm and the frozen unit to 0.08. Over
+// 16 runs of 12 rounds, an arm's level spread 0.011 from run to run scaled by
+// the twin (sd of the log), 0.021 as measured and 0.041 scaled by the unit
+// (docs/measured.md, 2026-12-08).
 // The twin is not a result: it has no cell, no trigger and no fault.
 
 import type { EngineBuild } from '../engines/build.ts';

@@ -27,6 +27,7 @@ test('a named set keeps its modes under its own label; the same modes may run tw
     (e: Error) => e instanceof ModeSetError && /x is given twice/.test(e.message),
   );
   assert.throws(() => parseModeSet('new:legacy'), /must not be a mode name/);
+  assert.throws(() => parseModeSet('twin:legacy'), /names the twin arm/);
   assert.throws(
     () => parseModeSet('a:M6=bogus'),
     (e: Error) => e instanceof ModeSetError,
