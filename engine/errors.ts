@@ -21,6 +21,15 @@ export class EngineError extends Error {
   }
 }
 
+/**
+ * Whether `err` is an EngineError of this copy of the engine or of another
+ * (a bundled copy, e.g. a frozen build run beside this one, throws its own
+ * class, which instanceof would not know): by name and code.
+ */
+export function isEngineError(err: unknown): err is EngineError {
+  return err instanceof Error && err.name === 'EngineError' && typeof (err as { code?: unknown }).code === 'string';
+}
+
 export function isRetryable(err: unknown): err is EngineError {
-  return err instanceof EngineError && (err.code === 'busy' || err.code === 'write_conflict' || err.code === 'schema_changed');
+  return isEngineError(err) && (err.code === 'busy' || err.code === 'write_conflict' || err.code === 'schema_changed');
 }

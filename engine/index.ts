@@ -13,7 +13,7 @@ export {
   type CloneOptions,
 } from './database.ts';
 export { Connection, type ConnectionOptions, type TxnKind, type PreparedStatement } from './connection.ts';
-export { EngineError, isRetryable, type EngineErrorCode } from './errors.ts';
+export { EngineError, isEngineError, isRetryable, type EngineErrorCode } from './errors.ts';
 export {
   resolveConfig,
   parseInject,

@@ -40,6 +40,9 @@ export interface ModeSet {
   build?: EngineBuild;
 }
 
+/** The label of the twin arm (run/twin.ts): reserved, a set of that name would share its cell id and place in the schedule. */
+export const TWIN_LABEL = 'twin';
+
 export class ModeSetError extends Error {
   override readonly name = 'ModeSetError';
 }
@@ -85,8 +88,7 @@ export function parseModeSet(text: string): ModeSet {
   const named = NAME.exec(text.trim());
   if (named !== null) {
     if (['legacy', 'shadow_compare', 'new'].includes(named[1]!)) throw new ModeSetError(`--modes: "${text.trim()}": a set's name must not be a mode name`);
-    // The twin arm's label (run/twin.ts): a set of that name would share its cell id and its place in the schedule.
-    if (named[1] === 'twin') throw new ModeSetError(`--modes: "${text.trim()}": 'twin' names the twin arm of --twin and the nightly`);
+    if (named[1] === TWIN_LABEL) throw new ModeSetError(`--modes: "${text.trim()}": 'twin' names the twin arm of --twin and the nightly`);
     return { ...parseModeSet(named[2]!), label: named[1]! };
   }
   const t = text.trim();

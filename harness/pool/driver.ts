@@ -1,7 +1,7 @@
 // Executes one workload operation on a connection, retrying retryable
 // engine errors up to the spec's bound. The operation is the unit of latency.
 
-import type { EngineError } from '../../engine/index.ts';
+import { isEngineError, isRetryable } from '../../engine/index.ts';
 import type { EngineConnection } from '../engines/connection.ts';
 import type { Op } from '../ops/stream.ts';
 import type { WorkloadSpec } from '../spec/schema.ts';
@@ -15,16 +15,6 @@ export interface OpOutcome {
 /** Backoff between retries: 20 µs doubling to 1 ms, so `max_retries` spans time, not just attempts. */
 const BACKOFF_START_MS = 0.02;
 const BACKOFF_MAX_MS = 1;
-
-/**
- * Whether an attempt may be retried: a retryable engine error, or the M11 card's symptom, session_not_found (a new
- * session may well be routed right). Known by name and code, not class: a frozen build throws its own EngineError.
- */
-function retryable(err: unknown): err is EngineError {
-  if (!(err instanceof Error) || err.name !== 'EngineError') return false;
-  const code = (err as EngineError).code;
-  return code === 'busy' || code === 'write_conflict' || code === 'schema_changed' || code === 'session_not_found';
-}
 
 export class Driver {
   /** Whether this connection's own DDL column currently exists. */
@@ -45,7 +35,9 @@ export class Driver {
         return { error: null, retries: attempt };
       } catch (err) {
         if (this.conn.inTransaction) this.conn.rollback();
-        if (!retryable(err)) throw err;
+        // session_not_found is the M11 card's symptom; a new session may well be routed right. isEngineError, not
+        // instanceof: a frozen build (the twin arm) throws its own EngineError class.
+        if (!isEngineError(err) || !(err.code === 'session_not_found' || isRetryable(err))) throw err;
         this.onAttemptError(err.code);
         if (attempt >= max) return { error: err.code, retries: attempt };
         Atomics.wait(this.nap, 0, 0, Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** attempt));

@@ -15,10 +15,9 @@
 
 import type { EngineBuild } from '../engines/build.ts';
 import type { Cell, Group } from '../plan/matrix.ts';
+import { TWIN_LABEL } from '../plan/modes.ts';
 import type { RoundAggregate } from '../record/aggregate.ts';
 import { latencyOpOf } from '../record/keys.ts';
-
-export const TWIN_LABEL = 'twin';
 
 /** The run's yardstick name when its rounds are scaled by the twin: the build and what it runs. */
 export const twinYardstick = (build: EngineBuild): string => `${build.name}/twin-legacy`;
